@@ -1,0 +1,9 @@
+// Aborts (allocation failure, out of memory) become one import call with no message decoding:
+// the JS side turns it into a BitnetError.
+@external("env", "bitnet_abort")
+declare function bitnet_abort(code: i32): void;
+
+export function abort(message: string | null, fileName: string | null, lineNumber: u32, columnNumber: u32): void {
+  bitnet_abort(<i32>lineNumber);
+  unreachable();
+}

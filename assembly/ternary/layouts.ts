@@ -1,0 +1,103 @@
+// Weight layouts of the ternary kernels and their packers. A TernaryMatrix stores one layout,
+// the one its kernel reads; every layout pads rows and columns with zero weights.
+//
+//   LAYOUT_I8   row-major int8 trits, no padding (scalar reference kernel)
+//   LAYOUT_I2   2-bit codes c = t + 1 (1.0 in padding), for the dot kernels. Rows in blocks of 4,
+//               columns in chunks of 64: block rb, chunk c, row r -> 16 bytes; byte j holds in
+//               bits 2k..2k+1 the code of column c*64 + k*16 + j. 2 bits per weight.
+//   LAYOUT_TL3  3 trits in 5 bits for the lookup-table kernels (bitnet.cpp TL2's idea). Group g =
+//               columns 3g..3g+2 with trits (a,b,c) -> v = 9(a+1) + 3(b+1) + (c+1) in 0..26.
+//               Pattern 26-v is the negation of pattern v, so v >= 13 is stored as index v-13 with
+//               sign +, v < 13 as index 13-v with sign -; a 14-entry table per group serves all.
+//               Rows in blocks of 16, groups in super-blocks of 8 (24 columns): 80 bytes =
+//               4 vectors N0..N3 (byte r of Nk: low nibble = index of group 2k of row r, high
+//               nibble = group 2k+1) + 1 vector S (bit b of byte r = sign of group b, 1 = minus).
+//               Then one i32 per padded row: its count of minus signs (the kernel's correction).
+//               5/3 bits per weight.
+
+export const LAYOUT_I8: i32 = 0;
+export const LAYOUT_I2: i32 = 1;
+export const LAYOUT_TL3: i32 = 2;
+
+// @ts-ignore: decorator
+@inline function roundUp(n: i32, m: i32): i32 { return (n + m - 1) / m * m; }
+
+export function padded_rows(layout: i32, rows: i32): i32 {
+  if (layout == LAYOUT_I2) return roundUp(rows, 4);
+  if (layout == LAYOUT_TL3) return roundUp(rows, 16);
+  return rows;
+}
+
+export function padded_cols(layout: i32, cols: i32): i32 {
+  if (layout == LAYOUT_I2) return roundUp(cols, 64);
+  if (layout == LAYOUT_TL3) return roundUp(cols, 24);
+  return roundUp(cols, 16); // activations of the reference kernel are padded too (harmless)
+}
+
+/** Bytes of packed weights (excluding nothing: this is what the matrix allocates). */
+export function packed_bytes(layout: i32, rows: i32, cols: i32): f64 {
+  const rp = <f64>padded_rows(layout, rows), kp = <f64>padded_cols(layout, cols);
+  if (layout == LAYOUT_I2) return rp * kp / 4;
+  if (layout == LAYOUT_TL3) return rp * (kp / 24) * 5 + rp * 4;
+  return <f64>rows * <f64>cols;
+}
+
+/** Checks that t holds only -1, 0, 1; returns the index of the first other value, or -1. */
+export function find_non_ternary(t: usize, n: i32): i32 {
+  for (let i = 0; i < n; i++) {
+    const v = <i32>load<i8>(t + <usize>i);
+    if (v < -1 || v > 1) return i;
+  }
+  return -1;
+}
+
+// @ts-ignore: decorator
+@inline function trit(t: usize, cols: i32, r: i32, k: i32, rows: i32): i32 {
+  return r < rows && k < cols ? <i32>load<i8>(t + <usize>r * <usize>cols + <usize>k) : 0;
+}
+
+/** Packs row-major trits t (rows x cols, validated) into `layout` at dst. */
+export function pack(layout: i32, t: usize, rows: i32, cols: i32, dst: usize): void {
+  if (layout == LAYOUT_I8) { memory.copy(dst, t, <usize>rows * <usize>cols); return; }
+  const rp = padded_rows(layout, rows), kp = padded_cols(layout, cols);
+  if (layout == LAYOUT_I2) {
+    let o = dst;
+    for (let rb = 0; rb < rp; rb += 4) {
+      for (let c = 0; c < kp; c += 64) {
+        for (let r = rb; r < rb + 4; r++) {
+          for (let j = 0; j < 16; j++) {
+            let byte = 0;
+            for (let k = 0; k < 4; k++) byte |= (trit(t, cols, r, c + k * 16 + j, rows) + 1) << (2 * k);
+            store<u8>(o++, <u8>byte);
+          }
+        }
+      }
+    }
+    return;
+  }
+  // LAYOUT_TL3
+  const nsb = kp / 24;
+  const counts = dst + <usize>rp * <usize>nsb * 5;
+  let o = dst;
+  for (let rb = 0; rb < rp; rb += 16) {
+    for (let r = 0; r < 16; r++) store<i32>(counts + (<usize>(rb + r) << 2), 0);
+    for (let sb = 0; sb < nsb; sb++) {
+      for (let r = 0; r < 16; r++) {
+        let signs = 0;
+        for (let b = 0; b < 8; b++) {
+          const k = (sb * 8 + b) * 3;
+          const v = 9 * (trit(t, cols, rb + r, k, rows) + 1) + 3 * (trit(t, cols, rb + r, k + 1, rows) + 1)
+                  + (trit(t, cols, rb + r, k + 2, rows) + 1);
+          let idx = v - 13;
+          if (v < 13) { idx = 13 - v; signs |= 1 << b; }
+          const nb = o + <usize>((b >> 1) * 16 + r);
+          store<u8>(nb, (b & 1) ? (load<u8>(nb) | <u8>(idx << 4)) : <u8>idx);
+        }
+        store<u8>(o + 64 + <usize>r, <u8>signs);
+        const cp = counts + (<usize>(rb + r) << 2);
+        store<i32>(cp, load<i32>(cp) + <i32>popcnt(signs));
+      }
+      o += 80;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/** The raw exports of bitnet-*.wasm (assembly/index.ts). Pointers are byte offsets into `memory`. */
+export interface WasmExports {
+  memory: WebAssembly.Memory;
+  has_relaxed(): number;
+  selftest_relaxed_dot(): number;
+  alloc(size: number): number;
+  free(ptr: number): void;
+  memory_bytes(): number;
+  quantize_row(x: number, n: number, q: number, nPad: number): number;
+  sum_i8(q: number, n: number): number;
+  gemv_f32(w: number, rows: number, cols: number, x: number, out: number): void;
+  gemv_i8(w: number, rows: number, cols: number, q: number, out: number): void;
+  absmean_quantize(w: number, n: number, t: number): number;
+  find_non_ternary(t: number, n: number): number;
+  pack(layout: number, t: number, rows: number, cols: number, dst: number): void;
+  packed_bytes(layout: number, rows: number, cols: number): number;
+  padded_cols(layout: number, cols: number): number;
+  padded_rows(layout: number, rows: number): number;
+  kernel_available(kernel: number): number;
+  kernel_layout(kernel: number): number;
+  matmul_scratch_bytes(kernel: number, rows: number, cols: number, n: number): number;
+  ternary_matmul(kernel: number, w: number, rows: number, cols: number, x: number, n: number, out: number,
+    scale: number, scratch: number): number;
+}
+
+/** Kernel ids of assembly/ternary/matmul.ts, by public name. */
+export const KERNEL_IDS = {
+  scalar: 0,
+  tl3: 1,
+  'tl3-relaxed': 2,
+  'i2-dot32': 3,
+  'i2-dot16': 4,
+} as const;
+export type KernelName = keyof typeof KERNEL_IDS;
+export const KERNEL_NAMES = Object.keys(KERNEL_IDS) as KernelName[];
+
+/** Weight layouts of assembly/ternary/layouts.ts. */
+export const LAYOUT_NAMES = ['i8', 'i2', 'tl3'] as const;
+
+/** Fastest kernel per build, as measured by bench/kernels.mjs (see README). */
+export const DEFAULT_KERNEL: Record<'simd128' | 'relaxed', KernelName> = { simd128: 'tl3', relaxed: 'i2-dot16' };

@@ -1,0 +1,66 @@
+// Build selection: the relaxed-SIMD build only when the engine validates it AND its relaxed ops
+// pass a known-answer test (Node 20's baseline tier computes the relaxed dot wrongly); otherwise
+// the simd128 build. No SIMD at all is a clear error, never a slower wrong path.
+import { BitnetError } from '../src/errors.js';
+import { compileBuild, type WasmSource } from './loader.js';
+import { WasmRuntime } from './runtime.js';
+import type { BuildName } from './wasm-location.js';
+
+export interface SelectOptions {
+  build?: BuildName;
+  /** Per build: a compiled module, bytes or URL (for hosts where the default location does not work). */
+  sources?: Partial<Record<BuildName, WasmSource>>;
+}
+
+export interface Selection {
+  runtime: WasmRuntime;
+  /** Why the other build was not taken (empty when the choice was forced or relaxed won). */
+  notes: string[];
+}
+
+// The smallest module using one v128 op: tells "no SIMD" from "bad file".
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11]);
+
+export function hasSimd(): boolean {
+  try { return WebAssembly.validate(SIMD_PROBE); } catch { return false; }
+}
+
+async function tryRelaxed(source: WasmSource | undefined, notes: string[]): Promise<WasmRuntime | null> {
+  let module: WebAssembly.Module;
+  try {
+    module = await compileBuild('relaxed', source);
+  } catch (e) {
+    notes.push(`relaxed build not usable here: ${(e as Error).message}`);
+    return null;
+  }
+  const rt = await WasmRuntime.instantiate(module, 'relaxed');
+  // Run the self-test several times so an engine's optimizing tier is exercised as well.
+  for (let i = 0; i < 3; i++) {
+    if (rt.exports.selftest_relaxed_dot() !== 1) {
+      notes.push('relaxed build failed its known-answer self-test on this engine');
+      return null;
+    }
+  }
+  return rt;
+}
+
+export async function selectBuild(opts: SelectOptions = {}): Promise<Selection> {
+  if (!hasSimd()) {
+    throw new BitnetError('NO_SIMD', 'this WebAssembly engine has no SIMD (simd128); bitnet-wasm needs it (Node >= 16.4, Chrome >= 91, Firefox >= 89, Safari >= 16.4, Deno, Bun, workerd)');
+  }
+  const notes: string[] = [];
+  if (opts.build === 'relaxed') {
+    const rt = await tryRelaxed(opts.sources?.relaxed, notes);
+    if (!rt) throw new BitnetError('UNSUPPORTED_BUILD', `build 'relaxed' was requested but ${notes.join('; ')}`);
+    return { runtime: rt, notes };
+  }
+  if (opts.build !== undefined && opts.build !== 'simd128') {
+    throw new BitnetError('BAD_ARGUMENT', `unknown build ${JSON.stringify(opts.build)} (expected 'simd128' or 'relaxed')`);
+  }
+  if (opts.build === undefined) {
+    const rt = await tryRelaxed(opts.sources?.relaxed, notes);
+    if (rt) return { runtime: rt, notes };
+  }
+  const module = await compileBuild('simd128', opts.sources?.simd128);
+  return { runtime: await WasmRuntime.instantiate(module, 'simd128'), notes };
+}

@@ -1,0 +1,129 @@
+// TernaryMatrix: a weight matrix of trits {-1, 0, +1} times one f32 scale, packed inside wasm
+// memory in the layout of its kernel. y = W x with W's trits, x quantized to int8 per row.
+import { DEFAULT_KERNEL, KERNEL_IDS, LAYOUT_NAMES, type KernelName } from '../bindings/exports.js';
+import type { WasmRuntime } from '../bindings/runtime.js';
+import { BitnetError } from './errors.js';
+import { getRuntime, kernelInfo } from './init.js';
+import { checkArray, checkDim, checkFinite } from './validate.js';
+
+export interface MatrixOptions {
+  /** Kernel (and so weight layout); default: the build's fastest (kernelInfo().kernel). */
+  kernel?: KernelName;
+  /** Module instance to live in (default: the one init() selected). */
+  runtime?: WasmRuntime;
+}
+
+// Frees the wasm memory of matrices that were garbage-collected without dispose().
+const finalizer = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<{ rt: WasmRuntime; ptr: number }>(({ rt, ptr }) => rt.free(ptr))
+  : null;
+
+export class TernaryMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly scale: number;
+  readonly kernel: KernelName;
+  /** Packed bytes in wasm memory (incl. padding and per-row corrections). */
+  readonly byteLength: number;
+  private rt: WasmRuntime;
+  private ptr: number;
+  private readonly kernelId: number;
+  private readonly token = {};
+
+  private constructor(rt: WasmRuntime, kernel: KernelName, rows: number, cols: number, scale: number, ptr: number, bytes: number) {
+    this.rt = rt; this.kernel = kernel; this.kernelId = KERNEL_IDS[kernel];
+    this.rows = rows; this.cols = cols; this.scale = scale; this.ptr = ptr; this.byteLength = bytes;
+    finalizer?.register(this, { rt, ptr }, this.token);
+  }
+
+  /** Storage per weight, in bits (packed bytes * 8 / (rows * cols)). */
+  get bitsPerWeight(): number { return (this.byteLength * 8) / (this.rows * this.cols); }
+  get layout(): (typeof LAYOUT_NAMES)[number] { return LAYOUT_NAMES[this.rt.exports.kernel_layout(this.kernelId)]; }
+
+  private static resolve(opts: MatrixOptions | undefined): { rt: WasmRuntime; kernel: KernelName } {
+    const rt = opts?.runtime ?? getRuntime();
+    const kernel = opts?.kernel ?? (opts?.runtime ? DEFAULT_KERNEL[rt.build] : kernelInfo().kernel);
+    if (!(kernel in KERNEL_IDS)) throw new BitnetError('BAD_ARGUMENT', `unknown kernel ${JSON.stringify(kernel)}; known: ${Object.keys(KERNEL_IDS).join(', ')}`);
+    if (rt.exports.kernel_available(KERNEL_IDS[kernel]) !== 1) {
+      throw new BitnetError('UNSUPPORTED_BUILD', `kernel '${kernel}' needs relaxed SIMD; this instance runs the '${rt.build}' build`);
+    }
+    return { rt, kernel };
+  }
+
+  /** From row-major trits t (values -1, 0, 1) and a scale. */
+  static fromTernary(t: Int8Array, rows: number, cols: number, scale = 1, opts?: MatrixOptions): TernaryMatrix {
+    checkDim('rows', rows); checkDim('cols', cols); checkFinite('scale', scale);
+    checkArray('t', t, Int8Array, rows * cols);
+    const { rt, kernel } = TernaryMatrix.resolve(opts);
+    const n = rows * cols;
+    const tmp = rt.alloc(n, 'trits');
+    try {
+      rt.i8.set(t, tmp);
+      const bad = rt.exports.find_non_ternary(tmp, n);
+      if (bad >= 0) throw new BitnetError('NOT_TERNARY', `t[${bad}] = ${t[bad]} is not -1, 0 or 1`);
+      return TernaryMatrix.packFrom(rt, kernel, tmp, rows, cols, Math.fround(scale));
+    } finally {
+      rt.free(tmp);
+    }
+  }
+
+  /** BitNet b1.58 absmean ternarization of f32 weights: scale = mean|w|, t = clamp(round(w / scale), -1, 1). */
+  static quantize(w: Float32Array, rows: number, cols: number, opts?: MatrixOptions): TernaryMatrix {
+    checkDim('rows', rows); checkDim('cols', cols);
+    checkArray('w', w, Float32Array, rows * cols);
+    const { rt, kernel } = TernaryMatrix.resolve(opts);
+    const n = rows * cols;
+    const wp = rt.alloc(n * 4, 'f32 weights');
+    let tp = 0;
+    try {
+      tp = rt.alloc(n, 'trits');
+      rt.f32.set(w, wp >>> 2);
+      const scale = rt.exports.absmean_quantize(wp, n, tp);
+      if (scale < 0) throw new BitnetError('NON_FINITE', 'w holds a NaN or an infinity');
+      return TernaryMatrix.packFrom(rt, kernel, tp, rows, cols, scale);
+    } finally {
+      rt.free(tp); rt.free(wp);
+    }
+  }
+
+  private static packFrom(rt: WasmRuntime, kernel: KernelName, tp: number, rows: number, cols: number, scale: number): TernaryMatrix {
+    const layout = rt.exports.kernel_layout(KERNEL_IDS[kernel]);
+    const bytes = rt.exports.packed_bytes(layout, rows, cols);
+    const ptr = rt.alloc(bytes, `${rows}x${cols} ternary matrix`);
+    rt.exports.pack(layout, tp, rows, cols, ptr);
+    return new TernaryMatrix(rt, kernel, rows, cols, scale, ptr, bytes);
+  }
+
+  /** y = W x (x.length === cols). */
+  gemv(x: Float32Array, out?: Float32Array): Float32Array {
+    return this.gemm(x, 1, out);
+  }
+
+  /** Y = X W^T for n rows of X (row-major, n * cols), each row quantized on its own. */
+  gemm(X: Float32Array, n: number, out?: Float32Array): Float32Array {
+    if (!this.ptr) throw new BitnetError('DISPOSED', 'this TernaryMatrix was disposed');
+    checkDim('n', n);
+    checkArray(n === 1 ? 'x' : 'X', X, Float32Array, n * this.cols);
+    const y = out === undefined ? new Float32Array(n * this.rows) : checkArray('out', out, Float32Array, n * this.rows);
+    const rt = this.rt, e = rt.exports;
+    const xb = n * this.cols * 4, yb = n * this.rows * 4;
+    const xo = (xb + 15) & ~15, yo = (yb + 15) & ~15;
+    const base = rt.scratch(xo + yo + e.matmul_scratch_bytes(this.kernelId, this.rows, this.cols, n));
+    rt.f32.set(X, base >>> 2);
+    const status = e.ternary_matmul(this.kernelId, this.ptr, this.rows, this.cols, base, n, base + xo, this.scale, base + xo + yo);
+    if (status !== 0) {
+      const row = -1 - status;
+      throw new BitnetError('NON_FINITE', n === 1 ? 'x holds a NaN or an infinity' : `row ${row} of X holds a NaN or an infinity`);
+    }
+    y.set(rt.f32.subarray((base + xo) >>> 2, ((base + xo) >>> 2) + n * this.rows));
+    return y;
+  }
+
+  /** Frees the packed weights. Further use throws BitnetError('DISPOSED'). Idempotent. */
+  dispose(): void {
+    if (!this.ptr) return;
+    finalizer?.unregister(this.token);
+    this.rt.free(this.ptr);
+    this.ptr = 0;
+  }
+}
