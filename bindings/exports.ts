@@ -30,6 +30,7 @@ export const KERNEL_IDS = {
   'tl3-relaxed': 2,
   'i2-dot32': 3,
   'i2-dot16': 4,
+  'i2-dot': 5,
 } as const;
 export type KernelName = keyof typeof KERNEL_IDS;
 export const KERNEL_NAMES = Object.keys(KERNEL_IDS) as KernelName[];
@@ -38,4 +39,4 @@ export const KERNEL_NAMES = Object.keys(KERNEL_IDS) as KernelName[];
 export const LAYOUT_NAMES = ['i8', 'i2', 'tl3'] as const;
 
 /** Fastest kernel per build, as measured by bench/kernels.mjs (see README). */
-export const DEFAULT_KERNEL: Record<'simd128' | 'relaxed', KernelName> = { simd128: 'tl3', relaxed: 'i2-dot16' };
+export const DEFAULT_KERNEL: Record<'simd128' | 'relaxed', KernelName> = { simd128: 'tl3', relaxed: 'i2-dot' };

@@ -67,6 +67,14 @@ export class DenseMatrix {
     return y;
   }
 
+  /** An independent copy of the weights. */
+  clone(): DenseMatrix {
+    if (!this.ptr) throw new BitnetError('DISPOSED', 'this DenseMatrix was disposed');
+    const ptr = this.rt.alloc(this.byteLength, `${this.format} matrix`);
+    this.rt.u8.copyWithin(ptr, this.ptr, this.ptr + this.byteLength);
+    return new DenseMatrix(this.rt, this.format, this.rows, this.cols, ptr, this.rowScales && this.rowScales.slice());
+  }
+
   dispose(): void {
     if (!this.ptr) return;
     this.rt.free(this.ptr);

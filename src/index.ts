@@ -3,4 +3,4 @@ export { init, kernelInfo, createRuntime, type InitOptions, type KernelInfo, typ
 export { TernaryMatrix, type MatrixOptions } from './ternary-matrix.js';
 export { quantizeActivations, type QuantizedActivations } from './activations.js';
 export { DenseMatrix, type DenseFormat } from './dense-matrix.js';
-export { KERNEL_NAMES } from '../bindings/exports.js';
+export { KERNEL_IDS, KERNEL_NAMES } from '../bindings/exports.js';

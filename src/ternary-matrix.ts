@@ -119,6 +119,14 @@ export class TernaryMatrix {
     return y;
   }
 
+  /** An independent copy of the packed weights (same kernel and runtime). */
+  clone(): TernaryMatrix {
+    if (!this.ptr) throw new BitnetError('DISPOSED', 'this TernaryMatrix was disposed');
+    const ptr = this.rt.alloc(this.byteLength, `${this.rows}x${this.cols} ternary matrix`);
+    this.rt.u8.copyWithin(ptr, this.ptr, this.ptr + this.byteLength);
+    return new TernaryMatrix(this.rt, this.kernel, this.rows, this.cols, this.scale, ptr, this.byteLength);
+  }
+
   /** Frees the packed weights. Further use throws BitnetError('DISPOSED'). Idempotent. */
   dispose(): void {
     if (!this.ptr) return;

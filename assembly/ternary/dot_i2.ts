@@ -3,11 +3,12 @@
 // i16 pair sum saturates: codes are 0..2 and |q| <= 127, so each pair sum is within +-508.
 // The codes add sum(q) to each dot product; it is subtracted once per row.
 import { sum_i8 } from "../quant/activations";
+import { mask2 } from "../consts";
 
 // @ts-ignore: decorator
-@inline function codes(v: v128, k: i32): v128 {
+@inline function codes(v: v128, k: i32, m3: v128): v128 {
   // i16 shifts move bits across byte lanes, but the mask keeps only each byte's own two bits.
-  return v128.and(k == 0 ? v : i16x8.shr_u(v, <u32>(2 * k)), i8x16.splat(3));
+  return v128.and(k == 0 ? v : i16x8.shr_u(v, <u32>(2 * k)), m3);
 }
 
 // @ts-ignore: decorator
@@ -19,6 +20,7 @@ import { sum_i8 } from "../quant/activations";
 export function gemv_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, acc: usize): void {
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
   const sq = sum_i8(q, kp);
+  const m3 = mask2();
   let p = w;
   for (let rb = 0; rb < rp; rb += 4) {
     let a0 = i32x4.splat(0), b0 = i32x4.splat(0), a1 = i32x4.splat(0), b1 = i32x4.splat(0);
@@ -27,25 +29,25 @@ export function gemv_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, acc: usize):
       const qc = q + <usize>c;
       const x0 = v128.load(qc), x1 = v128.load(qc, 16), x2 = v128.load(qc, 32), x3 = v128.load(qc, 48);
       let v = v128.load(p);
-      a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x0, codes(v, 0), a0);
-      b0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x1, codes(v, 1), b0);
-      a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x2, codes(v, 2), a0);
-      b0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x3, codes(v, 3), b0);
+      a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x0, codes(v, 0, m3), a0);
+      b0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x1, codes(v, 1, m3), b0);
+      a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x2, codes(v, 2, m3), a0);
+      b0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x3, codes(v, 3, m3), b0);
       v = v128.load(p, 16);
-      a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x0, codes(v, 0), a1);
-      b1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x1, codes(v, 1), b1);
-      a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x2, codes(v, 2), a1);
-      b1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x3, codes(v, 3), b1);
+      a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x0, codes(v, 0, m3), a1);
+      b1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x1, codes(v, 1, m3), b1);
+      a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x2, codes(v, 2, m3), a1);
+      b1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x3, codes(v, 3, m3), b1);
       v = v128.load(p, 32);
-      a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x0, codes(v, 0), a2);
-      b2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x1, codes(v, 1), b2);
-      a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x2, codes(v, 2), a2);
-      b2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x3, codes(v, 3), b2);
+      a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x0, codes(v, 0, m3), a2);
+      b2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x1, codes(v, 1, m3), b2);
+      a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x2, codes(v, 2, m3), a2);
+      b2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x3, codes(v, 3, m3), b2);
       v = v128.load(p, 48);
-      a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x0, codes(v, 0), a3);
-      b3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x1, codes(v, 1), b3);
-      a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x2, codes(v, 2), a3);
-      b3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x3, codes(v, 3), b3);
+      a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x0, codes(v, 0, m3), a3);
+      b3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x1, codes(v, 1, m3), b3);
+      a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x2, codes(v, 2, m3), a3);
+      b3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x3, codes(v, 3, m3), b3);
       p += 64;
     }
     const o = acc + (<usize>rb << 2);
@@ -61,6 +63,7 @@ export function gemv_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, acc: usize):
 export function gemv_i2_dot16(w: usize, rp: i32, kp: i32, q: usize, acc: usize): void {
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
   const sq = sum_i8(q, kp);
+  const m3 = mask2();
   let p = w;
   for (let rb = 0; rb < rp; rb += 4) {
     let w0 = i32x4.splat(0), w1 = i32x4.splat(0), w2 = i32x4.splat(0), w3 = i32x4.splat(0);
@@ -71,17 +74,17 @@ export function gemv_i2_dot16(w: usize, rp: i32, kp: i32, q: usize, acc: usize):
         const qc = q + <usize>c;
         const x0 = v128.load(qc), x1 = v128.load(qc, 16), x2 = v128.load(qc, 32), x3 = v128.load(qc, 48);
         let v = v128.load(p);
-        a0 = i16x8.add(a0, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, codes(v, 0)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, codes(v, 1))));
-        a0 = i16x8.add(a0, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x2, codes(v, 2)), i16x8.relaxed_dot_i8x16_i7x16_s(x3, codes(v, 3))));
+        a0 = i16x8.add(a0, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, codes(v, 0, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, codes(v, 1, m3))));
+        a0 = i16x8.add(a0, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x2, codes(v, 2, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x3, codes(v, 3, m3))));
         v = v128.load(p, 16);
-        a1 = i16x8.add(a1, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, codes(v, 0)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, codes(v, 1))));
-        a1 = i16x8.add(a1, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x2, codes(v, 2)), i16x8.relaxed_dot_i8x16_i7x16_s(x3, codes(v, 3))));
+        a1 = i16x8.add(a1, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, codes(v, 0, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, codes(v, 1, m3))));
+        a1 = i16x8.add(a1, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x2, codes(v, 2, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x3, codes(v, 3, m3))));
         v = v128.load(p, 32);
-        a2 = i16x8.add(a2, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, codes(v, 0)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, codes(v, 1))));
-        a2 = i16x8.add(a2, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x2, codes(v, 2)), i16x8.relaxed_dot_i8x16_i7x16_s(x3, codes(v, 3))));
+        a2 = i16x8.add(a2, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, codes(v, 0, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, codes(v, 1, m3))));
+        a2 = i16x8.add(a2, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x2, codes(v, 2, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x3, codes(v, 3, m3))));
         v = v128.load(p, 48);
-        a3 = i16x8.add(a3, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, codes(v, 0)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, codes(v, 1))));
-        a3 = i16x8.add(a3, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x2, codes(v, 2)), i16x8.relaxed_dot_i8x16_i7x16_s(x3, codes(v, 3))));
+        a3 = i16x8.add(a3, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, codes(v, 0, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, codes(v, 1, m3))));
+        a3 = i16x8.add(a3, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x2, codes(v, 2, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x3, codes(v, 3, m3))));
         p += 64;
       }
       w0 = i32x4.add(w0, i32x4.extadd_pairwise_i16x8_s(a0));
@@ -102,6 +105,7 @@ export function gemv_i2_dot16(w: usize, rp: i32, kp: i32, q: usize, acc: usize):
 export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc: usize): void {
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
   const kq = <usize>kp;
+  const m3 = mask2();
   let j = 0;
   for (; j + 4 <= n; j += 4) {
     const q0 = q + <usize>j * kq, q1 = q0 + kq, q2 = q1 + kq, q3 = q2 + kq;
@@ -111,7 +115,7 @@ export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc:
       let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
       for (let c = 0; c < kp; c += 64) {
         const v = v128.load(p);
-        const c0 = codes(v, 0), c1 = codes(v, 1), c2 = codes(v, 2), c3 = codes(v, 3);
+        const c0 = codes(v, 0, m3), c1 = codes(v, 1, m3), c2 = codes(v, 2, m3), c3 = codes(v, 3, m3);
         const o = <usize>c;
         a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q0 + o), c0, a0);
         a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q1 + o), c0, a1);
@@ -139,4 +143,49 @@ export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc:
     }
   }
   for (; j < n; j++) gemv_i2_dot32(w, rp, kp, q + <usize>j * kq, acc + ((<usize>j * <usize>rp) << 2));
+}
+
+/** GEMM over tokens in blocks of 4 with i16 accumulation: one unpack of each weight vector serves
+ *  4 tokens at 2 instructions per 16 weights each. Widened to i32 every 16 chunks (as gemv_i2_dot16). */
+export function gemm_i2_dot16(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc: usize): void {
+  if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
+  const kq = <usize>kp;
+  const m3 = mask2();
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const q0 = q + <usize>j * kq, q1 = q0 + kq, q2 = q1 + kq, q3 = q2 + kq;
+    const s0 = sum_i8(q0, kp), s1 = sum_i8(q1, kp), s2 = sum_i8(q2, kp), s3 = sum_i8(q3, kp);
+    for (let r = 0; r < rp; r++) {
+      let p = w + <usize>(r >> 2) * kq + (<usize>(r & 3) << 4);
+      let w0 = i32x4.splat(0), w1 = i32x4.splat(0), w2 = i32x4.splat(0), w3 = i32x4.splat(0);
+      for (let c0 = 0; c0 < kp; c0 += 1024) {
+        const cEnd = min(kp, c0 + 1024);
+        let a0 = i16x8.splat(0), a1 = i16x8.splat(0), a2 = i16x8.splat(0), a3 = i16x8.splat(0);
+        for (let c = c0; c < cEnd; c += 64) {
+          const v = v128.load(p);
+          const c_0 = codes(v, 0, m3), c_1 = codes(v, 1, m3), c_2 = codes(v, 2, m3), c_3 = codes(v, 3, m3);
+          const o = <usize>c;
+          a0 = i16x8.add(a0, i16x8.add(i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q0 + o), c_0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q0 + o, 16), c_1)),
+                                       i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q0 + o, 32), c_2), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q0 + o, 48), c_3))));
+          a1 = i16x8.add(a1, i16x8.add(i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q1 + o), c_0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q1 + o, 16), c_1)),
+                                       i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q1 + o, 32), c_2), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q1 + o, 48), c_3))));
+          a2 = i16x8.add(a2, i16x8.add(i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q2 + o), c_0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q2 + o, 16), c_1)),
+                                       i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q2 + o, 32), c_2), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q2 + o, 48), c_3))));
+          a3 = i16x8.add(a3, i16x8.add(i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q3 + o), c_0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q3 + o, 16), c_1)),
+                                       i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q3 + o, 32), c_2), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q3 + o, 48), c_3))));
+          p += 64;
+        }
+        w0 = i32x4.add(w0, i32x4.extadd_pairwise_i16x8_s(a0));
+        w1 = i32x4.add(w1, i32x4.extadd_pairwise_i16x8_s(a1));
+        w2 = i32x4.add(w2, i32x4.extadd_pairwise_i16x8_s(a2));
+        w3 = i32x4.add(w3, i32x4.extadd_pairwise_i16x8_s(a3));
+      }
+      const o = acc + ((<usize>j * <usize>rp + <usize>r) << 2), rs = <usize>rp << 2;
+      store<i32>(o, hsum(w0) - s0);
+      store<i32>(o + rs, hsum(w1) - s1);
+      store<i32>(o + 2 * rs, hsum(w2) - s2);
+      store<i32>(o + 3 * rs, hsum(w3) - s3);
+    }
+  }
+  for (; j < n; j++) gemv_i2_dot16(w, rp, kp, q + <usize>j * kq, acc + ((<usize>j * <usize>rp) << 2));
 }

@@ -10,6 +10,8 @@
 // so lookups accumulate in i8 and widen once per 8 groups; i16 partial sums (|.| <= 3456 per
 // super-block) are flushed to i32 every 9 super-blocks.
 
+import { mask4, zero } from "../consts";
+
 // Trits of the 16 table patterns (entries 14 and 15 are unused: all-zero).
 // @ts-ignore: decorator
 @lazy const TA_LO = i16x8(0, 0, 0, 0, 0, 1, 1, 1);
@@ -52,14 +54,14 @@ export function tl3_tables(q: usize, kp: i32, tbl: usize): void {
 }
 
 // @ts-ignore: decorator
-@inline function nibble(n: v128, high: bool): v128 {
-  return v128.and(high ? i16x8.shr_u(n, 4) : n, i8x16.splat(15));
+@inline function nibble(n: v128, high: bool, m15: v128): v128 {
+  return v128.and(high ? i16x8.shr_u(n, 4) : n, m15);
 }
 
 // @ts-ignore: decorator
-@inline function signMask(s: v128, bit: i32): v128 {
+@inline function signMask(s: v128, bit: i32, z: v128): v128 {
   // Move sign bit `bit` of every byte to the byte's top bit, then compare < 0.
-  return i8x16.lt_s(bit == 7 ? s : i16x8.shl(s, <u32>(7 - bit)), i8x16.splat(0));
+  return i8x16.lt_s(bit == 7 ? s : i16x8.shl(s, <u32>(7 - bit)), z);
 }
 
 // @ts-ignore: decorator
@@ -74,6 +76,7 @@ export function tl3_tables(q: usize, kp: i32, tbl: usize): void {
 @inline function gemvBody(w: usize, rp: i32, kp: i32, tbl: usize, acc: usize, relaxed: bool): void {
   const nsb = kp / 24;
   const counts = w + <usize>rp * <usize>nsb * 5;
+  const m15 = mask4(), z = zero();
   let p = w;
   for (let rb = 0; rb < rp; rb += 16) {
     let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
@@ -84,31 +87,31 @@ export function tl3_tables(q: usize, kp: i32, tbl: usize): void {
       const S = v128.load(p, 64);
       let L = i8x16.splat(0), H = i8x16.splat(0);
       let N = v128.load(p);
-      let idx = nibble(N, false), m = signMask(S, 0);
+      let idx = nibble(N, false, m15), m = signMask(S, 0, z);
       L = i8x16.add(L, v128.xor(lookup(v128.load(t), idx, relaxed), m));
       H = i8x16.add(H, v128.xor(lookup(v128.load(t, 16), idx, relaxed), m));
-      idx = nibble(N, true); m = signMask(S, 1);
+      idx = nibble(N, true, m15); m = signMask(S, 1, z);
       L = i8x16.add(L, v128.xor(lookup(v128.load(t, 32), idx, relaxed), m));
       H = i8x16.add(H, v128.xor(lookup(v128.load(t, 48), idx, relaxed), m));
       N = v128.load(p, 16);
-      idx = nibble(N, false); m = signMask(S, 2);
+      idx = nibble(N, false, m15); m = signMask(S, 2, z);
       L = i8x16.add(L, v128.xor(lookup(v128.load(t, 64), idx, relaxed), m));
       H = i8x16.add(H, v128.xor(lookup(v128.load(t, 80), idx, relaxed), m));
-      idx = nibble(N, true); m = signMask(S, 3);
+      idx = nibble(N, true, m15); m = signMask(S, 3, z);
       L = i8x16.add(L, v128.xor(lookup(v128.load(t, 96), idx, relaxed), m));
       H = i8x16.add(H, v128.xor(lookup(v128.load(t, 112), idx, relaxed), m));
       N = v128.load(p, 32);
-      idx = nibble(N, false); m = signMask(S, 4);
+      idx = nibble(N, false, m15); m = signMask(S, 4, z);
       L = i8x16.add(L, v128.xor(lookup(v128.load(t, 128), idx, relaxed), m));
       H = i8x16.add(H, v128.xor(lookup(v128.load(t, 144), idx, relaxed), m));
-      idx = nibble(N, true); m = signMask(S, 5);
+      idx = nibble(N, true, m15); m = signMask(S, 5, z);
       L = i8x16.add(L, v128.xor(lookup(v128.load(t, 160), idx, relaxed), m));
       H = i8x16.add(H, v128.xor(lookup(v128.load(t, 176), idx, relaxed), m));
       N = v128.load(p, 48);
-      idx = nibble(N, false); m = signMask(S, 6);
+      idx = nibble(N, false, m15); m = signMask(S, 6, z);
       L = i8x16.add(L, v128.xor(lookup(v128.load(t, 192), idx, relaxed), m));
       H = i8x16.add(H, v128.xor(lookup(v128.load(t, 208), idx, relaxed), m));
-      idx = nibble(N, true); m = signMask(S, 7);
+      idx = nibble(N, true, m15); m = signMask(S, 7, z);
       L = i8x16.add(L, v128.xor(lookup(v128.load(t, 224), idx, relaxed), m));
       H = i8x16.add(H, v128.xor(lookup(v128.load(t, 240), idx, relaxed), m));
       va = i16x8.add(va, widen(H, L, false));
@@ -146,12 +149,18 @@ export function tl3_decoded_bytes(kp: i32): i32 {
 }
 
 // @ts-ignore: decorator
+@inline function look2(L: v128, t: usize, off: usize, idx: v128, m: v128, relaxed: bool): v128 {
+  return i8x16.add(L, v128.xor(lookup(v128.load(t + off), idx, relaxed), m));
+}
+
+// @ts-ignore: decorator
 @inline function gemmBody(w: usize, rp: i32, kp: i32, tbl: usize, n: i32, acc: usize, dec: usize, relaxed: bool): void {
-  // Per block of 16 rows, the indices and sign masks are decoded once into `dec` and then
-  // serve every token: a token only pays for its lookups.
+  // Per block of 16 rows, the indices and sign masks are decoded once into `dec`; then tokens go
+  // in pairs, each pair sharing the loads of the decoded (index, mask) vectors.
   const nsb = kp / 24;
   const counts = w + <usize>rp * <usize>nsb * 5;
   const tstride = <usize>(kp / 3) * 32;
+  const m15 = mask4(), z = zero();
   let p = w;
   for (let rb = 0; rb < rp; rb += 16) {
     let d = dec;
@@ -159,10 +168,10 @@ export function tl3_decoded_bytes(kp: i32): i32 {
       const S = v128.load(p, 64);
       for (let k = 0; k < 4; k++) {
         const N = v128.load(p + (<usize>k << 4));
-        v128.store(d, nibble(N, false));
-        v128.store(d, i8x16.lt_s(i16x8.shl(S, <u32>(7 - 2 * k)), i8x16.splat(0)), 16);
-        v128.store(d, nibble(N, true), 32);
-        v128.store(d, i8x16.lt_s(i16x8.shl(S, <u32>(6 - 2 * k)), i8x16.splat(0)), 48);
+        v128.store(d, nibble(N, false, m15));
+        v128.store(d, i8x16.lt_s(i16x8.shl(S, <u32>(7 - 2 * k)), z), 16);
+        v128.store(d, nibble(N, true, m15), 32);
+        v128.store(d, i8x16.lt_s(i16x8.shl(S, <u32>(6 - 2 * k)), z), 48);
         d += 64;
       }
       p += 80;
@@ -170,36 +179,47 @@ export function tl3_decoded_bytes(kp: i32): i32 {
     const c = counts + (<usize>rb << 2), k33 = i32x4.splat(33);
     const c0 = i32x4.mul(v128.load(c), k33), c1 = i32x4.mul(v128.load(c, 16), k33);
     const c2 = i32x4.mul(v128.load(c, 32), k33), c3 = i32x4.mul(v128.load(c, 48), k33);
-    for (let j = 0; j < n; j++) {
-      let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
-      let va = i16x8.splat(0), vb = i16x8.splat(0);
-      let t = tbl + <usize>j * tstride;
+    for (let j = 0; j < n; j += 2) {
+      // An odd last token is paired with itself (computed twice, stored once).
+      const j1 = j + 1 < n ? j + 1 : j;
+      let ta = tbl + <usize>j * tstride, tb = tbl + <usize>j1 * tstride;
+      let sa0 = i32x4.splat(0), sa1 = i32x4.splat(0), sa2 = i32x4.splat(0), sa3 = i32x4.splat(0);
+      let sb0 = i32x4.splat(0), sb1 = i32x4.splat(0), sb2 = i32x4.splat(0), sb3 = i32x4.splat(0);
+      let vaa = i16x8.splat(0), vab = i16x8.splat(0), vba = i16x8.splat(0), vbb = i16x8.splat(0);
       d = dec;
       let pending = 0;
       for (let sb = 0; sb < nsb; sb++) {
-        let L = i8x16.splat(0), H = i8x16.splat(0);
+        let La = i8x16.splat(0), Ha = i8x16.splat(0), Lb = i8x16.splat(0), Hb = i8x16.splat(0);
         for (let g = 0; g < 8; g++) {
           const idx = v128.load(d), m = v128.load(d, 16);
-          L = i8x16.add(L, v128.xor(lookup(v128.load(t), idx, relaxed), m));
-          H = i8x16.add(H, v128.xor(lookup(v128.load(t, 16), idx, relaxed), m));
-          d += 32;
-          t += 32;
+          La = look2(La, ta, 0, idx, m, relaxed);
+          Ha = look2(Ha, ta, 16, idx, m, relaxed);
+          Lb = look2(Lb, tb, 0, idx, m, relaxed);
+          Hb = look2(Hb, tb, 16, idx, m, relaxed);
+          d += 32; ta += 32; tb += 32;
         }
-        va = i16x8.add(va, widen(H, L, false));
-        vb = i16x8.add(vb, widen(H, L, true));
+        vaa = i16x8.add(vaa, widen(Ha, La, false)); vab = i16x8.add(vab, widen(Ha, La, true));
+        vba = i16x8.add(vba, widen(Hb, Lb, false)); vbb = i16x8.add(vbb, widen(Hb, Lb, true));
         if (++pending == 9) {
-          s0 = i32x4.add(s0, i32x4.extend_low_i16x8_s(va)); s1 = i32x4.add(s1, i32x4.extend_high_i16x8_s(va));
-          s2 = i32x4.add(s2, i32x4.extend_low_i16x8_s(vb)); s3 = i32x4.add(s3, i32x4.extend_high_i16x8_s(vb));
-          va = i16x8.splat(0); vb = i16x8.splat(0); pending = 0;
+          sa0 = i32x4.add(sa0, i32x4.extend_low_i16x8_s(vaa)); sa1 = i32x4.add(sa1, i32x4.extend_high_i16x8_s(vaa));
+          sa2 = i32x4.add(sa2, i32x4.extend_low_i16x8_s(vab)); sa3 = i32x4.add(sa3, i32x4.extend_high_i16x8_s(vab));
+          sb0 = i32x4.add(sb0, i32x4.extend_low_i16x8_s(vba)); sb1 = i32x4.add(sb1, i32x4.extend_high_i16x8_s(vba));
+          sb2 = i32x4.add(sb2, i32x4.extend_low_i16x8_s(vbb)); sb3 = i32x4.add(sb3, i32x4.extend_high_i16x8_s(vbb));
+          vaa = i16x8.splat(0); vab = i16x8.splat(0); vba = i16x8.splat(0); vbb = i16x8.splat(0); pending = 0;
         }
       }
-      s0 = i32x4.add(s0, i32x4.extend_low_i16x8_s(va)); s1 = i32x4.add(s1, i32x4.extend_high_i16x8_s(va));
-      s2 = i32x4.add(s2, i32x4.extend_low_i16x8_s(vb)); s3 = i32x4.add(s3, i32x4.extend_high_i16x8_s(vb));
-      const o = acc + ((<usize>j * <usize>rp + <usize>rb) << 2);
-      v128.store(o, i32x4.add(s0, c0));
-      v128.store(o, i32x4.add(s1, c1), 16);
-      v128.store(o, i32x4.add(s2, c2), 32);
-      v128.store(o, i32x4.add(s3, c3), 48);
+      sa0 = i32x4.add(sa0, i32x4.extend_low_i16x8_s(vaa)); sa1 = i32x4.add(sa1, i32x4.extend_high_i16x8_s(vaa));
+      sa2 = i32x4.add(sa2, i32x4.extend_low_i16x8_s(vab)); sa3 = i32x4.add(sa3, i32x4.extend_high_i16x8_s(vab));
+      sb0 = i32x4.add(sb0, i32x4.extend_low_i16x8_s(vba)); sb1 = i32x4.add(sb1, i32x4.extend_high_i16x8_s(vba));
+      sb2 = i32x4.add(sb2, i32x4.extend_low_i16x8_s(vbb)); sb3 = i32x4.add(sb3, i32x4.extend_high_i16x8_s(vbb));
+      let o = acc + ((<usize>j * <usize>rp + <usize>rb) << 2);
+      v128.store(o, i32x4.add(sa0, c0)); v128.store(o, i32x4.add(sa1, c1), 16);
+      v128.store(o, i32x4.add(sa2, c2), 32); v128.store(o, i32x4.add(sa3, c3), 48);
+      if (j1 != j) {
+        o = acc + ((<usize>j1 * <usize>rp + <usize>rb) << 2);
+        v128.store(o, i32x4.add(sb0, c0)); v128.store(o, i32x4.add(sb1, c1), 16);
+        v128.store(o, i32x4.add(sb2, c2), 32); v128.store(o, i32x4.add(sb3, c3), 48);
+      }
     }
   }
 }

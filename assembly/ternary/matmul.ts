@@ -4,19 +4,20 @@
 import { quantize_row } from "../quant/activations";
 import { LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3, padded_cols, padded_rows } from "./layouts";
 import { gemm_i8_scalar } from "./scalar";
-import { gemm_i2_dot32, gemv_i2_dot16, gemv_i2_dot32 } from "./dot_i2";
+import { gemm_i2_dot16, gemm_i2_dot32, gemv_i2_dot16, gemv_i2_dot32 } from "./dot_i2";
 import { gemm_tl3, gemm_tl3_relaxed, gemv_tl3, gemv_tl3_relaxed, tl3_decoded_bytes, tl3_tables } from "./lut_tl3";
 
 export const KERNEL_SCALAR: i32 = 0;      // reference, LAYOUT_I8
 export const KERNEL_TL3: i32 = 1;         // lookup tables, i8x16.swizzle, LAYOUT_TL3
 export const KERNEL_TL3_RELAXED: i32 = 2; // lookup tables, i8x16.relaxed_swizzle, LAYOUT_TL3
 export const KERNEL_I2_DOT32: i32 = 3;    // i32x4.relaxed_dot_i8x16_i7x16_add_s, LAYOUT_I2
-export const KERNEL_I2_DOT16: i32 = 4;    // i16x8.relaxed_dot_i8x16_i7x16_s (GEMM uses DOT32), LAYOUT_I2
-export const KERNEL_COUNT: i32 = 5;
+export const KERNEL_I2_DOT16: i32 = 4;    // i16x8.relaxed_dot_i8x16_i7x16_s + i16 accumulation, LAYOUT_I2
+export const KERNEL_I2_DOT: i32 = 5;      // the faster of each on V8: GEMV as DOT32, GEMM as DOT16
+export const KERNEL_COUNT: i32 = 6;
 
 export function kernel_layout(kernel: i32): i32 {
   if (kernel == KERNEL_TL3 || kernel == KERNEL_TL3_RELAXED) return LAYOUT_TL3;
-  if (kernel == KERNEL_I2_DOT32 || kernel == KERNEL_I2_DOT16) return LAYOUT_I2;
+  if (kernel == KERNEL_I2_DOT32 || kernel == KERNEL_I2_DOT16 || kernel == KERNEL_I2_DOT) return LAYOUT_I2;
   return LAYOUT_I8;
 }
 
@@ -63,8 +64,10 @@ export function ternary_matmul(kernel: i32, w: usize, rows: i32, cols: i32, x: u
   } else if (kernel == KERNEL_TL3_RELAXED) {
     if (n == 1) gemv_tl3_relaxed(w, rp, kp, tbl, acc);
     else gemm_tl3_relaxed(w, rp, kp, tbl, n, acc, tbl + <usize>n * <usize>(kp / 3) * 32);
-  } else if (kernel == KERNEL_I2_DOT32 || n > 1) gemm_i2_dot32(w, rp, kp, q, n, acc);
-  else gemv_i2_dot16(w, rp, kp, q, acc);
+  } else if (kernel == KERNEL_I2_DOT32) gemm_i2_dot32(w, rp, kp, q, n, acc);
+  else if (kernel == KERNEL_I2_DOT16) gemm_i2_dot16(w, rp, kp, q, n, acc);
+  else if (n == 1) gemv_i2_dot32(w, rp, kp, q, acc);
+  else gemm_i2_dot16(w, rp, kp, q, n, acc);
   // Shared epilogue.
   for (let j = 0; j < n; j++) {
     const f: f32 = load<f32>(steps + (<usize>j << 2)) * scale;
