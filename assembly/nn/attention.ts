@@ -1,0 +1,122 @@
+// Causal attention of one new token over the KV cache (decode step), with grouped-query heads.
+//
+// Layouts (f32):
+//   q:      [nHead][headDim]            (the token's queries, after RoPE)
+//   kCache: [pos][nHeadKv][headDim]     (positions 0..nPos-1; the token's own k is at nPos-1)
+//   vCache: [pos][nHeadKv][headDim]
+//   out:    [nHead][headDim]
+//   scratch: attention_scratch_bytes(nHead, nHeadKv, headDim, nPos) bytes
+// Query head h reads kv head h / (nHead / nHeadKv). The new token sits at position nPos-1 and
+// sees every cached position, so the causal mask is just "p < nPos".
+//
+// Arithmetic (fixed order, identical bits everywhere):
+//   score = dot(q_h, k_p) * scale, scale = f32(1/sqrt(headDim)) correctly rounded; the dot uses
+//   four f32x4 partial sums over 16-element blocks, then 4-element blocks into the first, combined
+//   (a0+a1)+(a2+a3), lanes (0+1)+(2+3), then a scalar tail in index order.
+//   probabilities: nn/softmax over the nPos scores.
+//   out[d] = p_0 v_0[d], then += p_t v_t[d] for t = 1..nPos-1 in order (f32), the same per-element
+//   sequence for every headDim and chunking, so nPos = 1 returns v_0 exactly.
+// Loop order: the group's query heads share each k row while it is in L1; for V, 16-float
+// column chunks keep four accumulators in registers and walk the positions.
+import { softmax } from "./softmax";
+
+/** Scratch bytes for attention / attention_f16: the group's score rows plus one f32 row. */
+export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, nPos: i32): i32 {
+  const group = nHeadKv > 0 ? nHead / nHeadKv : 0;
+  return (((group * nPos + headDim) << 2) + 15) & ~15;
+}
+
+/** The f32 dot product of attention (order documented above). */
+// @ts-ignore: decorator
+@inline export function dot_f32(a: usize, b: usize, n: i32): f32 {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(a + o, 32), v128.load(b + o, 32)));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load(a + o, 48), v128.load(b + o, 48)));
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+  }
+  const s = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+  let acc: f32 = (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1)) + (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
+  for (; i < n; i++) acc += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
+  return acc;
+}
+
+/** f32(1 / sqrt(headDim)), correctly rounded. */
+// @ts-ignore: decorator
+@inline export function attn_scale(headDim: i32): f32 { return <f32>(1.0 / sqrt<f64>(<f64>headDim)); }
+
+/** Returns 0, or -1 for bad sizes (nHeadKv must divide nHead; all sizes > 0). */
+export function attention(q: usize, kCache: usize, vCache: usize, nHead: i32, nHeadKv: i32, headDim: i32,
+                          nPos: i32, out: usize, scratch: usize): i32 {
+  if (nHead <= 0 || nHeadKv <= 0 || headDim <= 0 || nPos <= 0 || nHead % nHeadKv != 0) return -1;
+  const group = nHead / nHeadKv;
+  const row = <usize>headDim << 2;
+  const posStride = <usize>nHeadKv * row;
+  const scale = attn_scale(headDim);
+  const rowsBytes = <usize>nPos << 2;
+  for (let g = 0; g < nHeadKv; g++) {
+    const h0 = g * group;
+    // Scores: each k row is read once for the whole group.
+    let kp = kCache + <usize>g * row;
+    for (let p = 0; p < nPos; p++) {
+      for (let j = 0; j < group; j++) {
+        const s = dot_f32(q + <usize>(h0 + j) * row, kp, headDim) * scale;
+        store<f32>(scratch + <usize>j * rowsBytes + (<usize>p << 2), s);
+      }
+      kp += posStride;
+    }
+    for (let j = 0; j < group; j++) softmax(scratch + <usize>j * rowsBytes, nPos);
+    // Weighted sum of V.
+    const vb = vCache + <usize>g * row;
+    for (let j = 0; j < group; j++) {
+      const pr = scratch + <usize>j * rowsBytes;
+      const o = out + <usize>(h0 + j) * row;
+      let d = 0;
+      for (; d + 16 <= headDim; d += 16) {
+        const col = vb + (<usize>d << 2);
+        let w = f32x4.splat(load<f32>(pr));
+        let a0 = f32x4.mul(w, v128.load(col)), a1 = f32x4.mul(w, v128.load(col, 16));
+        let a2 = f32x4.mul(w, v128.load(col, 32)), a3 = f32x4.mul(w, v128.load(col, 48));
+        let vp = col;
+        for (let p = 1; p < nPos; p++) {
+          vp += posStride;
+          w = f32x4.splat(load<f32>(pr + (<usize>p << 2)));
+          a0 = f32x4.add(a0, f32x4.mul(w, v128.load(vp)));
+          a1 = f32x4.add(a1, f32x4.mul(w, v128.load(vp, 16)));
+          a2 = f32x4.add(a2, f32x4.mul(w, v128.load(vp, 32)));
+          a3 = f32x4.add(a3, f32x4.mul(w, v128.load(vp, 48)));
+        }
+        const od = o + (<usize>d << 2);
+        v128.store(od, a0); v128.store(od, a1, 16); v128.store(od, a2, 32); v128.store(od, a3, 48);
+      }
+      for (; d + 4 <= headDim; d += 4) {
+        const col = vb + (<usize>d << 2);
+        let a0 = f32x4.mul(f32x4.splat(load<f32>(pr)), v128.load(col));
+        let vp = col;
+        for (let p = 1; p < nPos; p++) {
+          vp += posStride;
+          a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(pr + (<usize>p << 2))), v128.load(vp)));
+        }
+        v128.store(o + (<usize>d << 2), a0);
+      }
+      for (; d < headDim; d++) {
+        const col = vb + (<usize>d << 2);
+        let a: f32 = load<f32>(pr) * load<f32>(col);
+        let vp = col;
+        for (let p = 1; p < nPos; p++) {
+          vp += posStride;
+          a += load<f32>(pr + (<usize>p << 2)) * load<f32>(vp);
+        }
+        store<f32>(o + (<usize>d << 2), a);
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,121 @@
+// f16 KV cache: half the memory of the f32 cache (2B4T at 4096 positions: 30 layers x 2 x 4096 x
+// 640 values = 315 MB in f16 instead of 629 MB in f32; edge isolates have 128 MB in total).
+// Layout as the f32 cache, [pos][nHeadKv][headDim], of IEEE binary16 (u16) values.
+//
+// kv_store_f16 rounds f32 to f16 to nearest even (overflow to +-Inf, f16 subnormals kept, NaN
+// becomes a quiet NaN). Decoding is exact, with integer and bit operations plus one multiply by
+// 2^112 (exact: it only moves the exponent; f16 subnormals become f32 normals).
+// attention_f16 decodes each k / v row into scratch and then runs exactly the per-element
+// arithmetic of attention (nn/attention.ts): its output is bit-identical to attention() on the
+// decoded f32 cache.
+import { attn_scale, dot_f32 } from "./attention";
+import { softmax } from "./softmax";
+
+// @ts-ignore: decorator
+@lazy const F16C = memory.data<u32>([
+  0x7fff, 0x7fff, 0x7fff, 0x7fff,                 // +0  exponent and mantissa
+  0x77800000, 0x77800000, 0x77800000, 0x77800000, // +16 2^112 (f32): rebias 15 -> 127
+  0x7bff, 0x7bff, 0x7bff, 0x7bff,                 // +32 largest finite f16 magnitude
+  0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000, // +48 f32 Inf exponent
+], 16);
+
+// @ts-ignore: decorator
+@inline function decode4(h: v128, mask: v128, two112: v128, maxFinite: v128, inf: v128): v128 {
+  const em = v128.and(h, mask);
+  const sign = i32x4.shl(v128.xor(h, em), 16);
+  const sh = i32x4.shl(em, 13);
+  const fin = f32x4.mul(sh, two112);
+  return v128.or(v128.bitselect(v128.or(sh, inf), fin, i32x4.gt_s(em, maxFinite)), sign);
+}
+
+// @ts-ignore: decorator
+@inline export function f16_to_f32(h: u32): f32 {
+  const em = h & 0x7fff;
+  const sh = em << 13;
+  const r = em > 0x7bff ? sh | 0x7f800000 : reinterpret<u32>(reinterpret<f32>(sh) * reinterpret<f32>(<u32>0x77800000));
+  return reinterpret<f32>(r | ((h ^ em) << 16));
+}
+
+export function f32_to_f16(x: f32): u32 {
+  const b = reinterpret<u32>(x);
+  const sign = (b >> 16) & 0x8000;
+  let a = b & 0x7fffffff;
+  if (a > 0x7f800000) return sign | 0x7e00;           // NaN: quiet
+  if (a >= 0x477ff000) return sign | 0x7c00;          // rounds to Inf (>= 65520)
+  if (a < 0x38800000) {                               // f16 subnormal or zero: let the f32 add round
+    const f = reinterpret<f32>(a) + 0.5;              // ulp of 0.5 is 2^-24, the f16 subnormal step
+    return sign | (reinterpret<u32>(f) - 0x3f000000);
+  }
+  a += 0xc8000fff + ((a >> 13) & 1);                 // rebias 127 -> 15, round to nearest even
+  return sign | (a >> 13);
+}
+
+/** dst[0..n) (u16) <- f16(src[0..n) f32), round to nearest even. */
+export function kv_store_f16(src: usize, n: i32, dst: usize): void {
+  for (let i = 0; i < n; i++) store<u16>(dst + (<usize>i << 1), <u16>f32_to_f16(load<f32>(src + (<usize>i << 2))));
+}
+
+/** dst[0..n) (f32) <- src[0..n) (u16 f16), exact. */
+export function kv_load_f16(src: usize, n: i32, dst: usize): void {
+  const c = F16C;
+  const mask = v128.load(c), two112 = v128.load(c, 16), maxFinite = v128.load(c, 32), inf = v128.load(c, 48);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v = v128.load(src + (<usize>i << 1));
+    const o = dst + (<usize>i << 2);
+    v128.store(o, decode4(i32x4.extend_low_i16x8_u(v), mask, two112, maxFinite, inf));
+    v128.store(o, decode4(i32x4.extend_high_i16x8_u(v), mask, two112, maxFinite, inf), 16);
+  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), f16_to_f32(<u32>load<u16>(src + (<usize>i << 1))));
+}
+
+/** attention() over an f16 cache; same arguments, layouts, scratch size and result bits. */
+export function attention_f16(q: usize, kCache: usize, vCache: usize, nHead: i32, nHeadKv: i32, headDim: i32,
+                              nPos: i32, out: usize, scratch: usize): i32 {
+  if (nHead <= 0 || nHeadKv <= 0 || headDim <= 0 || nPos <= 0 || nHead % nHeadKv != 0) return -1;
+  const group = nHead / nHeadKv;
+  const row = <usize>headDim << 2;
+  const rowH = <usize>headDim << 1;
+  const posStride = <usize>nHeadKv * rowH;
+  const scale = attn_scale(headDim);
+  const rowsBytes = <usize>nPos << 2;
+  const buf = scratch + <usize>group * rowsBytes;
+  for (let g = 0; g < nHeadKv; g++) {
+    const h0 = g * group;
+    let kp = kCache + <usize>g * rowH;
+    for (let p = 0; p < nPos; p++) {
+      kv_load_f16(kp, headDim, buf);
+      for (let j = 0; j < group; j++) {
+        store<f32>(scratch + <usize>j * rowsBytes + (<usize>p << 2), dot_f32(q + <usize>(h0 + j) * row, buf, headDim) * scale);
+      }
+      kp += posStride;
+    }
+    for (let j = 0; j < group; j++) softmax(scratch + <usize>j * rowsBytes, nPos);
+    // Position-major here (each v row decoded once); per element still p_0 v_0, then += p_t v_t.
+    let vp = vCache + <usize>g * rowH;
+    for (let p = 0; p < nPos; p++) {
+      kv_load_f16(vp, headDim, buf);
+      for (let j = 0; j < group; j++) {
+        const w: f32 = load<f32>(scratch + <usize>j * rowsBytes + (<usize>p << 2));
+        const vw = f32x4.splat(w);
+        const o = out + <usize>(h0 + j) * row;
+        let d = 0;
+        if (p == 0) {
+          for (; d + 4 <= headDim; d += 4) v128.store(o + (<usize>d << 2), f32x4.mul(vw, v128.load(buf + (<usize>d << 2))));
+          for (; d < headDim; d++) store<f32>(o + (<usize>d << 2), w * load<f32>(buf + (<usize>d << 2)));
+        } else {
+          for (; d + 4 <= headDim; d += 4) {
+            const od = o + (<usize>d << 2);
+            v128.store(od, f32x4.add(v128.load(od), f32x4.mul(vw, v128.load(buf + (<usize>d << 2)))));
+          }
+          for (; d < headDim; d++) {
+            const od = o + (<usize>d << 2);
+            store<f32>(od, load<f32>(od) + w * load<f32>(buf + (<usize>d << 2)));
+          }
+        }
+      }
+      vp += posStride;
+    }
+  }
+  return 0;
+}

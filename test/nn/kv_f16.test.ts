@@ -1,0 +1,93 @@
+// nn/kv_f16: f16 conversion of KV cache rows (against src/gguf/half.ts, an independent JS
+// implementation) and attention over an f16 cache (bit-identical to attention on the decoded cache).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { f16BitsToF32, f32ToF16Bits } from '../../src/gguf/half.js';
+import { bits, f32FromBits, getF32, prng, put, randF32, simd128, type Raw } from './helpers.js';
+import type { WasmRuntime } from '../../bindings/runtime.js';
+
+let rt: WasmRuntime;
+let e: Raw;
+beforeAll(async () => { ({ rt, e } = await simd128()); });
+
+function store16(x: Float32Array): Uint16Array {
+  const px = put(rt, x), ph = rt.alloc(2 * x.length);
+  e.kv_store_f16(px, x.length, ph);
+  const h = new Uint16Array(rt.exports.memory.buffer.slice(ph, ph + 2 * x.length));
+  rt.free(px); rt.free(ph);
+  return h;
+}
+
+function load16(h: Uint16Array): Float32Array {
+  const ph = put(rt, h), po = rt.alloc(4 * h.length);
+  e.kv_load_f16(ph, h.length, po);
+  const y = getF32(rt, po, h.length);
+  rt.free(ph); rt.free(po);
+  return y;
+}
+
+describe('f16 conversion', () => {
+  it('decodes all 65536 f16 patterns exactly (NaNs as quiet NaNs with the payload)', () => {
+    const h = new Uint16Array(65536 + 5).map((_, i) => i & 0xffff); // +5: exercise the scalar tail
+    const y = load16(h);
+    for (let i = 0; i < h.length; i++) {
+      const want = f16BitsToF32(h[i]);
+      if (Number.isNaN(want)) expect(Number.isNaN(y[i])).toBe(true);
+      else expect(Object.is(y[i], want)).toBe(true);
+    }
+  });
+
+  it('encodes with round-to-nearest-even like the reference, ties, subnormals and overflow included', () => {
+    const rnd = prng(31);
+    const x: number[] = [0, -0, 1, -1, 65504, 65519, 65520, -65520, 1e9, -Infinity, Infinity, 2 ** -24, 2 ** -25,
+      3 * 2 ** -26, 2 ** -14, 2 ** -14 - 2 ** -25, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1e-30, -1e-30];
+    for (let i = 0; i < 100_000; i++) x.push(f32FromBits(Math.floor(rnd() * 0x48000000) | (rnd() < 0.5 ? 0x80000000 : 0)));
+    for (let i = 0; i < 65536; i++) { // every midpoint between adjacent f16 values
+      const a = f16BitsToF32(i), b = f16BitsToF32(i + 1);
+      if (Number.isFinite(a) && Number.isFinite(b)) x.push(Math.fround((a + b) / 2));
+    }
+    const xs = new Float32Array(x);
+    const h = store16(xs);
+    for (let i = 0; i < xs.length; i++) expect([xs[i], h[i]]).toEqual([xs[i], f32ToF16Bits(xs[i])]);
+    const nan = store16(new Float32Array([NaN]));
+    expect(nan[0] & 0x7e00).toBe(0x7e00);
+  });
+});
+
+describe('attention_f16', () => {
+  const CASES = [
+    { nHead: 20, nHeadKv: 5, headDim: 128, nPos: 100 },
+    { nHead: 8, nHeadKv: 2, headDim: 64, nPos: 1 },
+    { nHead: 6, nHeadKv: 3, headDim: 20, nPos: 9 },
+    { nHead: 2, nHeadKv: 1, headDim: 7, nPos: 5 },
+    { nHead: 4, nHeadKv: 4, headDim: 36, nPos: 33 },
+  ];
+
+  it('is bit-identical to attention() on the decoded f32 cache', () => {
+    for (const [ci, c] of CASES.entries()) {
+      const rnd = prng(40 + ci);
+      const kv = c.nPos * c.nHeadKv * c.headDim;
+      const q = randF32(c.nHead * c.headDim, rnd);
+      const k16 = store16(randF32(kv, rnd)), v16 = store16(randF32(kv, rnd));
+      const k32 = load16(k16), v32 = load16(v16);
+      const scratch = rt.alloc(e.attention_scratch_bytes(c.nHead, c.nHeadKv, c.headDim, c.nPos));
+      const pq = put(rt, q), po = rt.alloc(4 * c.nHead * c.headDim), po2 = rt.alloc(4 * c.nHead * c.headDim);
+      const pk16 = put(rt, k16), pv16 = put(rt, v16), pk = put(rt, k32), pv = put(rt, v32);
+      expect(e.attention_f16(pq, pk16, pv16, c.nHead, c.nHeadKv, c.headDim, c.nPos, po, scratch)).toBe(0);
+      expect(e.attention(pq, pk, pv, c.nHead, c.nHeadKv, c.headDim, c.nPos, po2, scratch)).toBe(0);
+      expect(bits(getF32(rt, po, c.nHead * c.headDim))).toEqual(bits(getF32(rt, po2, c.nHead * c.headDim)));
+      if (c.nPos === 1) { // one position: V (decoded) exactly
+        const group = c.nHead / c.nHeadKv, out = getF32(rt, po, c.nHead * c.headDim);
+        for (let h = 0; h < c.nHead; h++) {
+          const g = Math.floor(h / group);
+          expect(bits(out.subarray(h * c.headDim, (h + 1) * c.headDim))).toEqual(bits(v32.subarray(g * c.headDim, (g + 1) * c.headDim)));
+        }
+      }
+      for (const p of [scratch, pq, po, po2, pk16, pv16, pk, pv]) rt.free(p);
+    }
+  });
+
+  it('rejects bad sizes with -1', () => {
+    expect(e.attention_f16(0, 0, 0, 3, 2, 8, 1, 0, 0)).toBe(-1);
+    expect(e.attention_f16(0, 0, 0, 2, 1, 8, 0, 0, 0)).toBe(-1);
+  });
+});
