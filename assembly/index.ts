@@ -9,3 +9,15 @@ export { selftest_relaxed_dot } from "./selftest";
 
 /** 1 when this module was compiled with relaxed SIMD. */
 export function has_relaxed(): i32 { return ASC_FEATURE_RELAXED_SIMD ? 1 : 0; }
+export { expf, vexpf, exp64 } from "./math/exp";
+export { logf, log64 } from "./math/log";
+export { sinf, cosf } from "./math/trig";
+export { powf, pow64 } from "./math/pow";
+export { rmsnorm } from "./nn/rmsnorm";
+export { rope_table, rope_table_bytes, rope_apply, rope_neox } from "./nn/rope";
+export { softmax, logsumexp } from "./nn/softmax";
+export { silu, silu_mul, relu_sq, relu_sq_mul } from "./nn/activation";
+export { add, mul, argmax } from "./nn/elementwise";
+export { attention, attention_scratch_bytes } from "./nn/attention";
+export { forward, forward_scratch_bytes } from "./model/forward";
+export { attention_f16, kv_load_f16, kv_store_f16 } from "./nn/kv_f16";

@@ -21,6 +21,12 @@ export interface WasmExports {
   matmul_scratch_bytes(kernel: number, rows: number, cols: number, n: number): number;
   ternary_matmul(kernel: number, w: number, rows: number, cols: number, x: number, n: number, out: number,
     scale: number, scratch: number): number;
+  // nn / decoder
+  softmax(x: number, n: number): void;
+  logsumexp(x: number, n: number): number;
+  argmax(x: number, n: number): number;
+  forward(desc: number, tokens: number, n: number, pos0: number, logits: number): number;
+  forward_scratch_bytes(desc: number, n: number): number;
 }
 
 /** Kernel ids of assembly/ternary/matmul.ts, by public name. */

@@ -13,13 +13,19 @@ export class DenseMatrix {
   readonly format: DenseFormat;
   private rt: WasmRuntime;
   private ptr: number;
-  private rowScales: Float32Array | null;
 
-  private constructor(rt: WasmRuntime, format: DenseFormat, rows: number, cols: number, ptr: number, rowScales: Float32Array | null) {
-    this.rt = rt; this.format = format; this.rows = rows; this.cols = cols; this.ptr = ptr; this.rowScales = rowScales;
+  private constructor(rt: WasmRuntime, format: DenseFormat, rows: number, cols: number, ptr: number) {
+    this.rt = rt; this.format = format; this.rows = rows; this.cols = cols; this.ptr = ptr;
   }
 
-  get byteLength(): number { return this.rows * this.cols * (this.format === 'f32' ? 4 : 1); }
+  /** Bytes in wasm memory: the weights, and for 'i8' one f32 scale per row after them. */
+  get byteLength(): number { return this.format === 'f32' ? this.rows * this.cols * 4 : scalesOffset(this.rows, this.cols) + this.rows * 4; }
+
+  /** @internal Pointers for wasm-side users (the decoder): weights, and per-row scales for 'i8' (else 0). */
+  get _wasm(): { ptr: number; scales: number } {
+    if (!this.ptr) throw new BitnetError('DISPOSED', 'this DenseMatrix was disposed');
+    return { ptr: this.ptr, scales: this.format === 'i8' ? this.ptr + scalesOffset(this.rows, this.cols) : 0 };
+  }
 
   static fromFloat32(w: Float32Array, rows: number, cols: number, format: DenseFormat = 'f32', runtime?: WasmRuntime): DenseMatrix {
     checkDim('rows', rows); checkDim('cols', cols); checkArray('w', w, Float32Array, rows * cols);
@@ -27,21 +33,49 @@ export class DenseMatrix {
     if (format === 'f32') {
       const ptr = rt.alloc(rows * cols * 4, 'f32 matrix');
       rt.f32.set(w, ptr >>> 2);
-      return new DenseMatrix(rt, 'f32', rows, cols, ptr, null);
+      return new DenseMatrix(rt, 'f32', rows, cols, ptr);
     }
     if (format !== 'i8') throw new BitnetError('BAD_ARGUMENT', `unknown dense format ${JSON.stringify(format)}`);
-    // Each row quantized with the activation quantizer: q = round(w / (amax/127)).
-    const ptr = rt.alloc(rows * cols, 'i8 matrix');
-    const scales = new Float32Array(rows);
+    // Each row quantized with the activation quantizer: q = round(w / (amax/127)), scale = amax/127.
+    const so = scalesOffset(rows, cols);
+    const ptr = rt.alloc(so + rows * 4, 'i8 matrix');
     const xo = (cols * 4 + 15) & ~15;
+    const base = rt.scratch(xo);
     for (let r = 0; r < rows; r++) {
-      const base = rt.scratch(xo);
       rt.f32.set(w.subarray(r * cols, (r + 1) * cols), base >>> 2);
       const step = rt.exports.quantize_row(base, cols, ptr + r * cols, cols);
       if (step < 0) { rt.free(ptr); throw new BitnetError('NON_FINITE', `row ${r} of w holds a NaN or an infinity`); }
-      scales[r] = step;
+      rt.f32[((ptr + so) >>> 2) + r] = step;
     }
-    return new DenseMatrix(rt, 'i8', rows, cols, ptr, scales);
+    return new DenseMatrix(rt, 'i8', rows, cols, ptr);
+  }
+
+  /** Builds a matrix row chunk by row chunk (e.g. a 128k-row embedding decoded block by block), so
+   *  the f32 form of the whole matrix never exists at once. `rowsAt(r0, n)` returns n rows of f32. */
+  static fromFloat32Rows(rows: number, cols: number, format: DenseFormat, rowsAt: (r0: number, n: number) => Float32Array,
+                         runtime?: WasmRuntime, chunkRows = 1024): DenseMatrix {
+    checkDim('rows', rows); checkDim('cols', cols);
+    const rt = runtime ?? getRuntime();
+    if (format !== 'f32' && format !== 'i8') throw new BitnetError('BAD_ARGUMENT', `unknown dense format ${JSON.stringify(format)}`);
+    const so = scalesOffset(rows, cols);
+    const ptr = rt.alloc(format === 'f32' ? rows * cols * 4 : so + rows * 4, `${rows}x${cols} ${format} matrix`);
+    try {
+      const xo = (cols * 4 + 15) & ~15;
+      for (let r0 = 0; r0 < rows; r0 += chunkRows) {
+        const n = Math.min(chunkRows, rows - r0);
+        const w = rowsAt(r0, n);
+        if (w.length !== n * cols) throw new BitnetError('BAD_LENGTH', `rowsAt(${r0}, ${n}) returned ${w.length} values, expected ${n * cols}`);
+        if (format === 'f32') { rt.f32.set(w, (ptr >>> 2) + r0 * cols); continue; }
+        const base = rt.scratch(xo);
+        for (let r = 0; r < n; r++) {
+          rt.f32.set(w.subarray(r * cols, (r + 1) * cols), base >>> 2);
+          const step = rt.exports.quantize_row(base, cols, ptr + (r0 + r) * cols, cols);
+          if (step < 0) throw new BitnetError('NON_FINITE', `row ${r0 + r} holds a NaN or an infinity`);
+          rt.f32[((ptr + so) >>> 2) + r0 + r] = step;
+        }
+      }
+    } catch (e) { rt.free(ptr); throw e; }
+    return new DenseMatrix(rt, format, rows, cols, ptr);
   }
 
   /** y = W x. f32: plain SIMD dot products. i8: x quantized to int8, exact int32 dots, then scaled. */
@@ -61,7 +95,7 @@ export class DenseMatrix {
       if (step < 0) throw new BitnetError('NON_FINITE', 'x holds a NaN or an infinity');
       e.gemv_i8(this.ptr, this.rows, this.cols, base + xo + yo, base + xo);
       const acc = rt.i32.subarray((base + xo) >>> 2, ((base + xo) >>> 2) + this.rows);
-      const s = this.rowScales!;
+      const s = rt.f32.subarray((this.ptr + scalesOffset(this.rows, this.cols)) >>> 2);
       for (let r = 0; r < this.rows; r++) y[r] = Math.fround(Math.fround(acc[r]) * Math.fround(step * s[r]));
     }
     return y;
@@ -72,7 +106,7 @@ export class DenseMatrix {
     if (!this.ptr) throw new BitnetError('DISPOSED', 'this DenseMatrix was disposed');
     const ptr = this.rt.alloc(this.byteLength, `${this.format} matrix`);
     this.rt.u8.copyWithin(ptr, this.ptr, this.ptr + this.byteLength);
-    return new DenseMatrix(this.rt, this.format, this.rows, this.cols, ptr, this.rowScales && this.rowScales.slice());
+    return new DenseMatrix(this.rt, this.format, this.rows, this.cols, ptr);
   }
 
   dispose(): void {
@@ -80,4 +114,8 @@ export class DenseMatrix {
     this.rt.free(this.ptr);
     this.ptr = 0;
   }
+}
+
+function scalesOffset(rows: number, cols: number): number {
+  return (rows * cols + 15) & ~15;
 }

@@ -13,7 +13,9 @@ export type BitnetErrorCode =
   | 'OUT_OF_MEMORY'
   | 'BAD_GGUF'
   | 'TRUNCATED'
-  | 'UNSUPPORTED_TYPE';
+  | 'UNSUPPORTED_TYPE'
+  | 'CONTEXT_OVERFLOW'
+  | 'MODEL_ERROR';
 
 export class BitnetError extends Error {
   readonly code: BitnetErrorCode;

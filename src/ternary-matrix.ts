@@ -36,6 +36,12 @@ export class TernaryMatrix {
     finalizer?.register(this, { rt, ptr }, this.token);
   }
 
+  /** @internal Packed-weights pointer for wasm-side users (the decoder). */
+  get _wasmPtr(): number {
+    if (!this.ptr) throw new BitnetError('DISPOSED', 'this TernaryMatrix was disposed');
+    return this.ptr;
+  }
+
   /** Storage per weight, in bits (packed bytes * 8 / (rows * cols)). */
   get bitsPerWeight(): number { return (this.byteLength * 8) / (this.rows * this.cols); }
   get layout(): (typeof LAYOUT_NAMES)[number] { return LAYOUT_NAMES[this.rt.exports.kernel_layout(this.kernelId)]; }
@@ -125,6 +131,16 @@ export class TernaryMatrix {
     const ptr = this.rt.alloc(this.byteLength, `${this.rows}x${this.cols} ternary matrix`);
     this.rt.u8.copyWithin(ptr, this.ptr, this.ptr + this.byteLength);
     return new TernaryMatrix(this.rt, this.kernel, this.rows, this.cols, this.scale, ptr, this.byteLength);
+  }
+
+  /** The same packed weights with another scale. Takes over the memory: this handle becomes disposed. */
+  withScale(scale: number): TernaryMatrix {
+    if (!this.ptr) throw new BitnetError('DISPOSED', 'this TernaryMatrix was disposed');
+    checkFinite('scale', scale);
+    const m = new TernaryMatrix(this.rt, this.kernel, this.rows, this.cols, Math.fround(scale), this.ptr, this.byteLength);
+    finalizer?.unregister(this.token);
+    this.ptr = 0;
+    return m;
   }
 
   /** Frees the packed weights. Further use throws BitnetError('DISPOSED'). Idempotent. */

@@ -1,0 +1,175 @@
+/**
+ * Architecture presets for synthetic ternary models, as plain data. Shapes follow the real models
+ * (see /work/shared/FORMATS.md, "BitNet architectures in GGUF"); weights are made up by makeModel.
+ */
+
+/** `bitnet`: llama.cpp's spelling (1bitLLM files, newer 2B4T conversions); `bitnet-b1.58`:
+ *  bitnet.cpp's spelling for 2B4T; `llama`: plain llama blocks with ternary weights (no sub-norms). */
+export type ModelArch = 'bitnet' | 'bitnet-b1.58' | 'llama';
+export type FfnActivation = 'silu' | 'relu2';
+/** `spm` / `bpe`: small vocabularies trained on a built-in corpus (SentencePiece with byte
+ *  fallback / llama3-style byte-level BPE); `llama` / `llama3`: the real 32000 / 128256
+ *  vocabularies of llama-tokenizer-js / llama3-tokenizer-js. */
+export type TokenizerKind = 'spm' | 'bpe' | 'llama' | 'llama3';
+export type PresetName = 'tiny' | 'large' | '2b4t';
+
+export interface ModelConfig {
+  name: string;
+  arch: ModelArch;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nHeadKv: number;
+  nFf: number;
+  /** Vocabulary size. undefined: whatever the tokenizer has. Larger than the tokenizer's: padded
+   *  with unused tokens `<unused_N>`. Smaller: an error. */
+  nVocab?: number;
+  nCtx: number;
+  ropeBase: number;
+  rmsEps: number;
+  activation: FfnActivation;
+  /** Logits use token_embd (no output.weight). */
+  tiedEmbeddings: boolean;
+  /** attn_sub_norm / ffn_sub_norm tensors (BitNet); false for `llama`. */
+  subNorms: boolean;
+  /** Write `<arch>.hidden_activation` (llama.cpp reads it for `bitnet`; absent means SiLU there).
+   *  bitnet.cpp's `bitnet-b1.58` implies ReLU^2 without the key. */
+  writeActivationKey: boolean;
+  tokenizer: TokenizerKind;
+}
+
+export const PRESETS: Readonly<Record<PresetName, Readonly<ModelConfig>>> = Object.freeze({
+  /** A few MB: GQA (4 query heads over 2 KV heads), head_dim 64, sub-norms, SiLU. */
+  tiny: Object.freeze({
+    name: 'bitnet-wasm tiny (synthetic)',
+    arch: 'bitnet',
+    nEmbd: 256,
+    nLayer: 4,
+    nHead: 4,
+    nHeadKv: 2,
+    nFf: 768,
+    nVocab: undefined,
+    nCtx: 512,
+    ropeBase: 10000,
+    rmsEps: 1e-5,
+    activation: 'silu',
+    tiedEmbeddings: true,
+    subNorms: true,
+    writeActivationKey: false,
+    tokenizer: 'bpe',
+  }),
+  /** 1bitLLM/bitnet_b1_58-large (~0.7 B ternary weights). The original vocabulary has 32002
+   *  entries (LLaMA's 32000 + 2 added); the real 32000-token LLaMA vocabulary is used here. */
+  large: Object.freeze({
+    name: 'bitnet_b1_58-large (synthetic)',
+    arch: 'bitnet',
+    nEmbd: 1536,
+    nLayer: 24,
+    nHead: 16,
+    nHeadKv: 16,
+    nFf: 4096,
+    nVocab: 32000,
+    nCtx: 2048,
+    ropeBase: 10000,
+    rmsEps: 1e-5,
+    activation: 'silu',
+    tiedEmbeddings: true,
+    subNorms: true,
+    writeActivationKey: false,
+    tokenizer: 'llama',
+  }),
+  /** microsoft/bitnet-b1.58-2B-4T: head_dim 128, squared ReLU, llama3 vocabulary. */
+  '2b4t': Object.freeze({
+    name: 'bitnet-b1.58-2B-4T (synthetic)',
+    arch: 'bitnet',
+    nEmbd: 2560,
+    nLayer: 30,
+    nHead: 20,
+    nHeadKv: 5,
+    nFf: 6912,
+    nVocab: 128256,
+    nCtx: 4096,
+    ropeBase: 500000,
+    rmsEps: 1e-5,
+    activation: 'relu2',
+    tiedEmbeddings: true,
+    subNorms: true,
+    writeActivationKey: true,
+    tokenizer: 'llama3',
+  }),
+});
+
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+/**
+ * A preset with an architecture spelling applied: `bitnet-b1.58` (bitnet.cpp: ReLU^2 implied, no
+ * activation key), `bitnet` (llama.cpp: `bitnet.hidden_activation` written when the activation is
+ * not SiLU), `llama` (no sub-norms, SiLU). Further overrides win over all of it.
+ */
+export function resolveConfig(preset: PresetName | ModelConfig = 'tiny', arch?: ModelArch, overrides: Partial<ModelConfig> = {}): ModelConfig {
+  const base: ModelConfig = typeof preset === 'string' ? { ...presetOrThrow(preset) } : { ...preset };
+  if (arch === 'bitnet-b1.58') {
+    Object.assign(base, { arch, subNorms: true, activation: 'relu2', writeActivationKey: false });
+  } else if (arch === 'bitnet') {
+    Object.assign(base, { arch, subNorms: true, writeActivationKey: base.activation !== 'silu' });
+  } else if (arch === 'llama') {
+    Object.assign(base, { arch, subNorms: false, activation: 'silu', writeActivationKey: false });
+  } else if (arch !== undefined) {
+    throw new TypeError(`unknown architecture ${JSON.stringify(arch)} (bitnet, bitnet-b1.58, llama)`);
+  }
+  return { ...base, ...overrides };
+}
+
+function presetOrThrow(name: string): ModelConfig {
+  const p = (PRESETS as Record<string, ModelConfig>)[name];
+  if (!p) throw new TypeError(`unknown preset ${JSON.stringify(name)} (${PRESET_NAMES.join(', ')})`);
+  return p;
+}
+
+/** Per-head size. */
+export function headDim(c: Pick<ModelConfig, 'nEmbd' | 'nHead'>): number {
+  return c.nEmbd / c.nHead;
+}
+
+/** Shape of every tensor, GGUF order (shape[0] = row length), in file order. `kind` says what
+ *  the tensor is: the ternary projections, the embedding (and untied output), or a norm vector. */
+export interface TensorPlan {
+  name: string;
+  shape: [number] | [number, number];
+  kind: 'ternary' | 'embedding' | 'norm';
+}
+
+export function tensorPlan(c: ModelConfig, nVocab: number): TensorPlan[] {
+  const hd = headDim(c);
+  const kv = c.nHeadKv * hd;
+  const out: TensorPlan[] = [
+    { name: 'token_embd.weight', shape: [c.nEmbd, nVocab], kind: 'embedding' },
+    { name: 'output_norm.weight', shape: [c.nEmbd], kind: 'norm' },
+  ];
+  if (!c.tiedEmbeddings) out.push({ name: 'output.weight', shape: [c.nEmbd, nVocab], kind: 'embedding' });
+  for (let i = 0; i < c.nLayer; i++) {
+    const b = `blk.${i}.`;
+    out.push(
+      { name: `${b}attn_norm.weight`, shape: [c.nEmbd], kind: 'norm' },
+      { name: `${b}attn_q.weight`, shape: [c.nEmbd, c.nEmbd], kind: 'ternary' },
+      { name: `${b}attn_k.weight`, shape: [c.nEmbd, kv], kind: 'ternary' },
+      { name: `${b}attn_v.weight`, shape: [c.nEmbd, kv], kind: 'ternary' },
+    );
+    if (c.subNorms) out.push({ name: `${b}attn_sub_norm.weight`, shape: [c.nEmbd], kind: 'norm' });
+    out.push(
+      { name: `${b}attn_output.weight`, shape: [c.nEmbd, c.nEmbd], kind: 'ternary' },
+      { name: `${b}ffn_norm.weight`, shape: [c.nEmbd], kind: 'norm' },
+      { name: `${b}ffn_gate.weight`, shape: [c.nEmbd, c.nFf], kind: 'ternary' },
+      { name: `${b}ffn_up.weight`, shape: [c.nEmbd, c.nFf], kind: 'ternary' },
+    );
+    if (c.subNorms) out.push({ name: `${b}ffn_sub_norm.weight`, shape: [c.nFf], kind: 'norm' });
+    out.push({ name: `${b}ffn_down.weight`, shape: [c.nFf, c.nEmbd], kind: 'ternary' });
+  }
+  return out;
+}
+
+/** Number of ternary weights a config has (all projections of all layers). */
+export function ternaryWeightCount(c: ModelConfig): number {
+  const kv = c.nHeadKv * headDim(c);
+  return c.nLayer * (2 * c.nEmbd * c.nEmbd + 2 * c.nEmbd * kv + 3 * c.nEmbd * c.nFf);
+}

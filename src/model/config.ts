@@ -1,0 +1,88 @@
+// Model hyperparameters read from GGUF metadata, for the ternary architectures real files use:
+// llama.cpp `bitnet` (1bitLLM bitnet_b1_58-*, newer 2B4T conversions), bitnet.cpp's `bitnet-b1.58`
+// and `bitnet-25` (2B4T), and `llama` with ternary weights (Llama3-8B-1.58, Falcon3-*-1.58bit).
+import { BitnetError } from '../errors.js';
+import { metadataValue, type GGUFHeader } from '../gguf/index.js';
+
+export type Activation = 'silu' | 'relu2';
+
+export interface ModelConfig {
+  architecture: string;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nHeadKv: number;
+  headDim: number;
+  nFf: number;
+  nVocab: number;
+  nCtxTrain: number;
+  ropeDim: number;
+  ropeBase: number;
+  rmsEps: number;
+  activation: Activation;
+  /** Sub-norms before the output and down projections (BitNet); absent in plain llama. */
+  subNorms: boolean;
+}
+
+const SUPPORTED = ['bitnet', 'bitnet-b1.58', 'bitnet-25', 'llama'];
+
+function num(h: GGUFHeader, key: string, dflt?: number): number {
+  const v = metadataValue(h, key);
+  if (v === undefined) {
+    if (dflt === undefined) throw new BitnetError('BAD_GGUF', `missing metadata key ${key}`);
+    return dflt;
+  }
+  const n = typeof v === 'bigint' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n)) throw new BitnetError('BAD_GGUF', `metadata ${key} is not a number`);
+  return n;
+}
+
+function positiveInt(name: string, v: number, max = 2 ** 24): number {
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new BitnetError('BAD_GGUF', `${name} = ${v} is out of range (1..${max})`);
+  return v;
+}
+
+export function configFromGGUF(h: GGUFHeader): ModelConfig {
+  const arch = metadataValue(h, 'general.architecture');
+  if (typeof arch !== 'string') throw new BitnetError('BAD_GGUF', 'missing general.architecture');
+  if (!SUPPORTED.includes(arch)) {
+    throw new BitnetError('BAD_GGUF', `architecture '${arch}' is not supported (supported: ${SUPPORTED.join(', ')})`);
+  }
+  const k = (s: string) => `${arch}.${s}`;
+  const nEmbd = positiveInt('embedding_length', num(h, k('embedding_length')));
+  const nHead = positiveInt('head_count', num(h, k('attention.head_count')));
+  const nHeadKv = positiveInt('head_count_kv', num(h, k('attention.head_count_kv'), nHead));
+  if (nHead % nHeadKv !== 0) throw new BitnetError('BAD_GGUF', `head_count ${nHead} is not a multiple of head_count_kv ${nHeadKv}`);
+  if (nEmbd % nHead !== 0) throw new BitnetError('BAD_GGUF', `embedding_length ${nEmbd} is not a multiple of head_count ${nHead}`);
+  const headDim = nEmbd / nHead;
+  const ropeDim = positiveInt('rope.dimension_count', num(h, k('rope.dimension_count'), headDim));
+  if (ropeDim > headDim || ropeDim % 2) throw new BitnetError('BAD_GGUF', `rope.dimension_count ${ropeDim} must be even and <= head_dim ${headDim}`);
+  const tokens = metadataValue(h, 'tokenizer.ggml.tokens') as unknown as { length: number } | undefined;
+  const nVocab = positiveInt('vocab_size', num(h, k('vocab_size'), tokens?.length ?? 0));
+  const act = metadataValue(h, k('hidden_activation')) ?? metadataValue(h, k('activation'));
+  let activation: Activation;
+  if (typeof act === 'string') {
+    if (/relu/i.test(act)) activation = 'relu2';
+    else if (/silu|swish/i.test(act)) activation = 'silu';
+    else throw new BitnetError('BAD_GGUF', `unknown hidden activation '${act}'`);
+  } else {
+    // 2B4T (bitnet.cpp's spellings) uses squared ReLU; 1bitLLM models and llama use SiLU.
+    activation = arch === 'bitnet-b1.58' || arch === 'bitnet-25' ? 'relu2' : 'silu';
+  }
+  return {
+    architecture: arch,
+    nEmbd,
+    nLayer: positiveInt('block_count', num(h, k('block_count')), 4096),
+    nHead,
+    nHeadKv,
+    headDim,
+    nFf: positiveInt('feed_forward_length', num(h, k('feed_forward_length'))),
+    nVocab,
+    nCtxTrain: positiveInt('context_length', num(h, k('context_length'), 2048)),
+    ropeDim,
+    ropeBase: num(h, k('rope.freq_base'), 10000),
+    rmsEps: num(h, k('attention.layer_norm_rms_epsilon'), 1e-5),
+    activation,
+    subNorms: arch !== 'llama',
+  };
+}

@@ -1,0 +1,267 @@
+// loadModel() and the Model: tokenizer + weights in wasm + KV cache + one forward() call per step.
+import { DEFAULT_KERNEL, type KernelName } from '../../bindings/exports.js';
+import type { WasmRuntime } from '../../bindings/runtime.js';
+import { BitnetError } from '../errors.js';
+import { parseGGUFHeader, toByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
+import { getRuntime, init } from '../init.js';
+import { Sampler, type SamplingOptions } from '../sampling.js';
+import { createDetokenizer, createTokenizer, type Tokenizer } from '../tokenizer/index.js';
+import { configFromGGUF, type ModelConfig } from './config.js';
+import { loadWeights, MATRICES, type LoadProgress, type ModelWeights } from './weights.js';
+
+export interface LoadModelOptions {
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+  /** Context length to allocate the KV cache for (default: the model's, capped at 4096). */
+  contextLength?: number;
+  /** Prefill batch (tokens per forward call; default 32). */
+  batchSize?: number;
+  kernel?: KernelName;
+  runtime?: WasmRuntime;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  maxTokens?: number;
+  /** Stop when the generated text contains one of these (not included in the result). */
+  stop?: string[];
+  signal?: AbortSignal;
+  /** Add BOS as the file says (default), or force. */
+  addBos?: boolean;
+  /** Recognize special-token text like <|eot_id|> in the prompt (default false). */
+  parseSpecial?: boolean;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokens: number[];
+  stats: { promptTokens: number; generatedTokens: number; prefillTokensPerSecond: number; decodeTokensPerSecond: number };
+  finishReason: 'stop' | 'length' | 'eos';
+}
+
+// Descriptor words (assembly/model/forward.ts).
+const D = { N_EMBD: 0, N_LAYER: 1, N_HEAD: 2, N_HEAD_KV: 3, HEAD_DIM: 4, N_FF: 5, N_VOCAB: 6, N_CTX: 7, ROPE_DIM: 8, EPS: 9, ROPE_BASE: 10,
+  ACT: 11, KERNEL: 12, EMBD: 13, EMBD_FMT: 14, EMBD_SCALES: 15, OUT_NORM: 16, HEAD: 17, HEAD_FMT: 18, HEAD_SCALES: 19,
+  K_CACHE: 20, V_CACHE: 21, SCRATCH: 22, LAYERS: 23 } as const;
+const DESC_WORDS = 24, LAYER_WORDS = 18;
+const fmt = (f: 'f32' | 'i8') => (f === 'f32' ? 0 : 1); // DENSE_F32 / DENSE_I8
+const KERNEL_ID: Record<KernelName, number> = { scalar: 0, tl3: 1, 'tl3-relaxed': 2, 'i2-dot32': 3, 'i2-dot16': 4, 'i2-dot': 5 };
+
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+export class Model {
+  readonly contextLength: number;
+  private desc = 0;
+  private kv = 0;
+  private scratchPtr = 0;
+  private io = 0; // tokens (batch i32) then logits (n_vocab f32)
+  private disposed = false;
+
+  private constructor(readonly config: ModelConfig, readonly tokenizer: Tokenizer, readonly header: GGUFHeader,
+                      private weights: ModelWeights, readonly rt: WasmRuntime, contextLength: number, readonly batchSize: number) {
+    this.contextLength = contextLength;
+    const c = config, e = rt.exports;
+    const f = () => rt.f32, i = () => rt.i32;
+    try {
+      this.desc = rt.alloc((DESC_WORDS + c.nLayer * LAYER_WORDS) * 4, 'model descriptor');
+      const kvBytes = c.nLayer * contextLength * c.nHeadKv * c.headDim * 4;
+      this.kv = rt.alloc(2 * kvBytes, `KV cache (${contextLength} positions)`);
+      this.io = rt.alloc(batchSize * 4 + c.nVocab * 4 + 16, 'io');
+      const d = this.desc >>> 2;
+      const put = (k: number, v: number) => { i()[d + k] = v; };
+      put(D.N_EMBD, c.nEmbd); put(D.N_LAYER, c.nLayer); put(D.N_HEAD, c.nHead); put(D.N_HEAD_KV, c.nHeadKv);
+      put(D.HEAD_DIM, c.headDim); put(D.N_FF, c.nFf); put(D.N_VOCAB, c.nVocab); put(D.N_CTX, contextLength); put(D.ROPE_DIM, c.ropeDim);
+      f()[d + D.EPS] = c.rmsEps; f()[d + D.ROPE_BASE] = c.ropeBase;
+      put(D.ACT, c.activation === 'relu2' ? 1 : 0); put(D.KERNEL, KERNEL_ID[weights.kernel]);
+      const emb = weights.tokEmbd._wasm;
+      put(D.EMBD, emb.ptr); put(D.EMBD_FMT, fmt(weights.tokEmbd.format)); put(D.EMBD_SCALES, emb.scales);
+      put(D.OUT_NORM, weights.outputNorm);
+      const head = weights.output?._wasm;
+      put(D.HEAD, head?.ptr ?? 0); put(D.HEAD_FMT, fmt(weights.output?.format ?? 'i8')); put(D.HEAD_SCALES, head?.scales ?? 0);
+      put(D.K_CACHE, this.kv); put(D.V_CACHE, this.kv + kvBytes);
+      weights.layers.forEach((L, l) => {
+        const o = D.LAYERS + l * LAYER_WORDS;
+        put(o, L.attnNorm); put(o + 1, L.attnSubNorm); put(o + 2, L.ffnNorm); put(o + 3, L.ffnSubNorm);
+        L.mats.forEach((m, j) => { put(o + 4 + 2 * j, m._wasmPtr); f()[d + o + 5 + 2 * j] = m.scale; });
+      });
+      this.scratchPtr = rt.alloc(e.forward_scratch_bytes(this.desc, batchSize), 'forward scratch');
+      i()[d + D.SCRATCH] = this.scratchPtr;
+    } catch (err) {
+      this.freeBuffers();
+      throw err;
+    }
+  }
+
+  static async load(source: GGUFInput, opts: LoadModelOptions = {}): Promise<Model> {
+    if (!opts.runtime) await init();
+    const rt = opts.runtime ?? getRuntime();
+    const input = await toByteSource(source);
+    const header = await parseGGUFHeader(input);
+    const config = configFromGGUF(header);
+    const metadata: Record<string, unknown> = {};
+    for (const [k, v] of header.metadata) metadata[k] = v.value;
+    const tokenizer = createTokenizer(metadata);
+    if (tokenizer.vocabSize !== config.nVocab) {
+      throw new BitnetError('BAD_GGUF', `the tokenizer has ${tokenizer.vocabSize} tokens but the model ${config.nVocab}`);
+    }
+    const ctx = opts.contextLength ?? Math.min(config.nCtxTrain, 4096);
+    if (!Number.isInteger(ctx) || ctx < 1 || ctx > 1 << 20) throw new BitnetError('BAD_ARGUMENT', `contextLength must be an integer in 1..2^20, got ${ctx}`);
+    const batch = opts.batchSize ?? 32;
+    if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new BitnetError('BAD_ARGUMENT', `batchSize must be an integer in 1..4096, got ${batch}`);
+    const kernel = opts.kernel ?? DEFAULT_KERNEL[rt.build];
+    const weights = await loadWeights(input, header, config, rt, kernel, { onProgress: opts.onProgress, signal: opts.signal });
+    try {
+      return new Model(config, tokenizer, header, weights, rt, ctx, batch);
+    } catch (err) {
+      weights.dispose();
+      throw err;
+    }
+  }
+
+  private live(): void {
+    if (this.disposed) throw new BitnetError('DISPOSED', 'this model was disposed');
+  }
+
+  tokenize(text: string, opts: { addBos?: boolean; parseSpecial?: boolean } = {}): number[] {
+    this.live();
+    return Array.from(this.tokenizer.encode(text, opts));
+  }
+
+  detokenize(ids: ArrayLike<number>): string {
+    this.live();
+    return this.tokenizer.decode(Array.from(ids));
+  }
+
+  /** Runs tokens at positions pos0.. and returns a view of the last token's logits (valid until the next call). */
+  private run(tokens: ArrayLike<number>, pos0: number): Float32Array {
+    const rt = this.rt, e = rt.exports, c = this.config;
+    if (pos0 + tokens.length > this.contextLength) {
+      throw new BitnetError('CONTEXT_OVERFLOW', `${pos0 + tokens.length} tokens do not fit the context of ${this.contextLength} (loadModel({ contextLength }) sets it)`);
+    }
+    const logits = this.io + this.batchSize * 4;
+    for (let s = 0; s < tokens.length; s += this.batchSize) {
+      const n = Math.min(this.batchSize, tokens.length - s);
+      const t = rt.i32, base = this.io >>> 2;
+      for (let j = 0; j < n; j++) {
+        const id = tokens[s + j];
+        if (!Number.isInteger(id) || id < 0 || id >= c.nVocab) throw new BitnetError('BAD_ARGUMENT', `token id ${id} is out of range (vocabulary ${c.nVocab})`);
+        t[base + j] = id;
+      }
+      const status = e.forward(this.desc, this.io, n, pos0 + s, logits);
+      if (status !== 0) throw new BitnetError('MODEL_ERROR', status === -1 ? 'the forward pass produced a NaN or an infinity' : `forward() failed with status ${status}`);
+    }
+    return rt.f32.subarray(logits >>> 2, (logits >>> 2) + c.nVocab);
+  }
+
+  /** Last-position logits of a token sequence (from an empty cache). */
+  logits(tokens: ArrayLike<number>): Float32Array {
+    this.live();
+    if (tokens.length === 0) throw new BitnetError('BAD_ARGUMENT', 'logits() needs at least one token');
+    return this.run(tokens, 0).slice();
+  }
+
+  /** Token ids as they are generated. */
+  async *generateTokens(prompt: string | number[], opts: GenerateOptions = {}, stats?: GenerateResult['stats']): AsyncGenerator<number, GenerateResult['finishReason']> {
+    this.live();
+    const maxTokens = opts.maxTokens ?? 128;
+    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new BitnetError('BAD_ARGUMENT', `maxTokens must be a non-negative integer, got ${maxTokens}`);
+    const ids = typeof prompt === 'string' ? this.tokenize(prompt, { addBos: opts.addBos, parseSpecial: opts.parseSpecial }) : [...prompt];
+    if (ids.length === 0) throw new BitnetError('BAD_ARGUMENT', 'the prompt has no tokens (and the vocabulary adds no BOS)');
+    if (ids.length >= this.contextLength) {
+      throw new BitnetError('CONTEXT_OVERFLOW', `the prompt has ${ids.length} tokens; the context holds ${this.contextLength}`);
+    }
+    const sampler = new Sampler(opts, this.rt);
+    opts.signal?.throwIfAborted();
+    const t0 = now();
+    let logits = this.run(ids, 0);
+    const t1 = now();
+    if (stats) { stats.promptTokens = ids.length; stats.prefillTokensPerSecond = ids.length / Math.max(1e-9, (t1 - t0) / 1000); }
+    const history = ids.slice();
+    let generated = 0;
+    let reason: GenerateResult['finishReason'] = 'length';
+    const t2 = now();
+    while (generated < maxTokens && history.length < this.contextLength) {
+      const next = sampler.sample(logits, history);
+      history.push(next);
+      generated++;
+      if (stats) { stats.generatedTokens = generated; stats.decodeTokensPerSecond = generated / Math.max(1e-9, (now() - t2) / 1000); }
+      if (this.tokenizer.isEog(next)) { reason = 'eos'; break; }
+      yield next;
+      if (opts.signal) { await new Promise((r) => setTimeout(r, 0)); opts.signal.throwIfAborted(); }
+      if (generated >= maxTokens || history.length >= this.contextLength) break;
+      logits = this.run([next], history.length - 1);
+    }
+    return reason;
+  }
+
+  /** Text pieces as they are generated (never half a UTF-8 character). */
+  async *stream(prompt: string | number[], opts: GenerateOptions = {}): AsyncGenerator<string, void> {
+    const r = this.generateText(prompt, opts);
+    for (;;) {
+      const { value, done } = await r.next();
+      if (done) return;
+      yield value;
+    }
+  }
+
+  private async *generateText(prompt: string | number[], opts: GenerateOptions, out?: GenerateResult): AsyncGenerator<string, void> {
+    const detok = createDetokenizer(this.tokenizer);
+    const stops = opts.stop ?? [];
+    const stats = out?.stats;
+    let text = '';
+    let emitted = 0; // characters of `text` already yielded
+    const hold = stops.reduce((m, s) => Math.max(m, s.length - 1), 0);
+    const gen = this.generateTokens(prompt, opts, stats);
+    for (;;) {
+      const { value, done } = await gen.next();
+      if (done) { if (out) out.finishReason = value; break; }
+      out?.tokens.push(value);
+      text += detok.push(value);
+      const hit = stops.map((s) => text.indexOf(s, Math.max(0, emitted - s.length))).filter((i) => i >= 0);
+      if (hit.length) {
+        const cut = Math.min(...hit);
+        if (cut > emitted) yield text.slice(emitted, cut);
+        text = text.slice(0, cut);
+        if (out) { out.finishReason = 'stop'; out.text = text; }
+        await gen.return('stop');
+        return;
+      }
+      const safe = text.length - hold;
+      if (safe > emitted) { yield text.slice(emitted, safe); emitted = safe; }
+    }
+    text += detok.flush();
+    if (text.length > emitted) yield text.slice(emitted);
+    if (out) out.text = text;
+  }
+
+  async generate(prompt: string | number[], opts: GenerateOptions = {}): Promise<GenerateResult> {
+    const out: GenerateResult = { text: '', tokens: [], finishReason: 'length',
+      stats: { promptTokens: 0, generatedTokens: 0, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0 } };
+    for await (const _ of this.generateText(prompt, opts, out)) { /* collected in out */ }
+    return out;
+  }
+
+  private freeBuffers(): void {
+    for (const p of [this.desc, this.kv, this.io, this.scratchPtr]) if (p) this.rt.free(p);
+    this.desc = this.kv = this.io = this.scratchPtr = 0;
+  }
+
+  /** Bytes of wasm memory this model holds (weights, KV cache, scratch). */
+  get byteLength(): number {
+    const c = this.config;
+    return this.weights.byteLength + 2 * c.nLayer * this.contextLength * c.nHeadKv * c.headDim * 4
+      + this.rt.exports.forward_scratch_bytes(this.desc, this.batchSize);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.freeBuffers();
+    this.weights.dispose();
+  }
+}
+
+export function loadModel(source: GGUFInput, opts?: LoadModelOptions): Promise<Model> {
+  return Model.load(source, opts);
+}
+
+export { MATRICES };

@@ -1,0 +1,176 @@
+// Model weights in wasm memory, read from a GGUF file: ternary matrices packed for the chosen
+// kernel, f32 norms, a compact (int8, one f32 scale per row) embedding / output head, and the
+// descriptor words assembly/model/forward.ts reads.
+import type { KernelName } from '../../bindings/exports.js';
+import type { WasmRuntime } from '../../bindings/runtime.js';
+import { DenseMatrix } from '../dense-matrix.js';
+import { BitnetError } from '../errors.js';
+import { dequantize, elementCount, ggmlTypeInfo, readTensorData, tensorByteSize, type GGUFHeader, type GGUFInput, type GGUFTensorInfo } from '../gguf/index.js';
+import { TernaryMatrix } from '../ternary-matrix.js';
+import type { ModelConfig } from './config.js';
+
+export const MATRICES = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'] as const;
+const TERNARY_TYPES = new Set(['TQ1_0', 'TQ2_0', 'I2_S']);
+/** Embeddings / heads up to this size are kept as exact f32; larger ones as int8 rows. */
+export const EXACT_EMBEDDING_BYTES = 32 * 2 ** 20;
+
+export interface LayerWeights {
+  attnNorm: number; attnSubNorm: number; ffnNorm: number; ffnSubNorm: number; // wasm pointers (0 = absent)
+  mats: TernaryMatrix[]; // in MATRICES order
+}
+
+export interface LoadProgress { loadedBytes: number; totalBytes: number }
+
+export class ModelWeights {
+  readonly layers: LayerWeights[] = [];
+  tokEmbd!: DenseMatrix;
+  output: DenseMatrix | null = null;
+  outputNorm = 0;
+  private vectors: number[] = [];
+  constructor(readonly rt: WasmRuntime, readonly config: ModelConfig, readonly kernel: KernelName) {}
+
+  /** Copies an f32 vector into wasm memory (freed with the weights). */
+  vector(v: Float32Array): number {
+    const p = this.rt.alloc(v.length * 4, 'norm weights');
+    this.rt.f32.set(v, p >>> 2);
+    this.vectors.push(p);
+    return p;
+  }
+
+  /** Bytes held in wasm memory. */
+  get byteLength(): number {
+    let n = this.tokEmbd?.byteLength ?? 0;
+    n += this.output?.byteLength ?? 0;
+    for (const l of this.layers) for (const m of l.mats) n += m.byteLength;
+    n += (this.layers.length * 2 + 1) * this.config.nEmbd * 4 + this.layers.length * (this.config.nEmbd + this.config.nFf) * 4;
+    return n;
+  }
+
+  dispose(): void {
+    for (const l of this.layers) for (const m of l.mats) m?.dispose();
+    this.tokEmbd?.dispose();
+    this.output?.dispose();
+    for (const p of this.vectors) this.rt.free(p);
+    this.vectors = [];
+  }
+}
+
+/** Trits and the one scale of a ternary tensor decoded to f32; per-block scales must agree. */
+function tritsOf(name: string, values: Float32Array): { t: Int8Array; scale: number } {
+  let d = 0;
+  const t = new Int8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === 0) continue;
+    const a = Math.abs(v);
+    if (d === 0) d = a;
+    else if (a !== d) {
+      throw new BitnetError('UNSUPPORTED_TYPE', `${name}: its blocks carry different scales (${d} and ${a}); only one scale per tensor is supported (as in converted BitNet files)`);
+    }
+    t[i] = v > 0 ? 1 : -1;
+  }
+  return { t, scale: d };
+}
+
+export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName,
+                                  opts: { onProgress?: (p: LoadProgress) => void; signal?: AbortSignal } = {}): Promise<ModelWeights> {
+  const byName = new Map(header.tensors.map((t) => [t.name, t]));
+  const need = (name: string): GGUFTensorInfo => {
+    const t = byName.get(name);
+    if (!t) throw new BitnetError('BAD_GGUF', `tensor ${name} is missing`);
+    return t;
+  };
+  const { nEmbd: e, nFf: ff, nHead, nHeadKv, headDim, nVocab, nLayer } = config;
+  const shapes: Record<string, [number, number]> = {
+    attn_q: [e, nHead * headDim], attn_k: [e, nHeadKv * headDim], attn_v: [e, nHeadKv * headDim],
+    attn_output: [nHead * headDim, e], ffn_gate: [e, ff], ffn_up: [e, ff], ffn_down: [ff, e],
+  };
+  const check = (t: GGUFTensorInfo, shape: number[]) => {
+    const s = t.shape.map(Number);
+    while (s.length > shape.length && s[s.length - 1] === 1) s.pop();
+    if (s.length !== shape.length || s.some((v, i) => v !== shape[i])) {
+      throw new BitnetError('BAD_GGUF', `tensor ${t.name} has shape [${s}], expected [${shape}]`, { offset: t.infoOffset });
+    }
+  };
+  // Check every tensor before reading any data.
+  check(need('token_embd.weight'), [e, nVocab]);
+  check(need('output_norm.weight'), [e]);
+  if (byName.has('output.weight')) check(byName.get('output.weight')!, [e, nVocab]);
+  for (let l = 0; l < nLayer; l++) {
+    check(need(`blk.${l}.attn_norm.weight`), [e]);
+    check(need(`blk.${l}.ffn_norm.weight`), [e]);
+    if (config.subNorms) {
+      check(need(`blk.${l}.attn_sub_norm.weight`), [nHead * headDim]);
+      check(need(`blk.${l}.ffn_sub_norm.weight`), [ff]);
+    }
+    for (const m of MATRICES) {
+      const t = need(`blk.${l}.${m}.weight`);
+      check(t, shapes[m]);
+      if (!TERNARY_TYPES.has(t.typeName)) {
+        throw new BitnetError('UNSUPPORTED_TYPE', `${t.name} is ${t.typeName}; bitnet-wasm runs ternary weights (TQ1_0, TQ2_0, I2_S)`, { offset: t.infoOffset });
+      }
+    }
+  }
+
+  const w = new ModelWeights(rt, config, kernel);
+  try {
+    for (let l = 0; l < nLayer; l++) w.layers.push({ attnNorm: 0, attnSubNorm: 0, ffnNorm: 0, ffnSubNorm: 0, mats: new Array(MATRICES.length) });
+    const scales = new Map<string, number>();
+    const wanted = new Set<string>();
+    for (const t of header.tensors) {
+      if (/^blk\.\d+\.(attn_norm|attn_sub_norm|ffn_norm|ffn_sub_norm|attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\.(weight|scale)$/.test(t.name)
+          || t.name === 'token_embd.weight' || t.name === 'output_norm.weight' || t.name === 'output.weight') wanted.add(t.name);
+    }
+    const buffers = new Map<string, Uint8Array>();
+    const done = (t: GGUFTensorInfo, bytes: Uint8Array) => {
+      const m = /^blk\.(\d+)\.(\w+)\.(weight|scale)$/.exec(t.name);
+      const n = elementCount(t.shape.map(Number));
+      if (m && m[3] === 'scale') { scales.set(`blk.${m[1]}.${m[2]}`, dequantize(t.type, bytes, 1)[0]); return; }
+      if (t.name === 'token_embd.weight' || t.name === 'output.weight') {
+        const rowBytes = tensorByteSize(t.type, [e]);
+        // Small tables stay exact (f32); large ones int8 with one scale per row (4x smaller).
+        const format = nVocab * e * 4 <= EXACT_EMBEDDING_BYTES ? 'f32' : 'i8';
+        const dm = DenseMatrix.fromFloat32Rows(nVocab, e, format, (r0, k) => dequantize(t.type, bytes.subarray(r0 * rowBytes, (r0 + k) * rowBytes), k * e), rt);
+        if (t.name === 'token_embd.weight') w.tokEmbd = dm; else w.output = dm;
+        return;
+      }
+      if (t.name === 'output_norm.weight') { w.outputNorm = w.vector(dequantize(t.type, bytes, n)); return; }
+      const l = Number(m![1]), kind = m![2];
+      const L = w.layers[l];
+      if (kind === 'attn_norm') L.attnNorm = w.vector(dequantize(t.type, bytes, n));
+      else if (kind === 'attn_sub_norm') L.attnSubNorm = w.vector(dequantize(t.type, bytes, n));
+      else if (kind === 'ffn_norm') L.ffnNorm = w.vector(dequantize(t.type, bytes, n));
+      else if (kind === 'ffn_sub_norm') L.ffnSubNorm = w.vector(dequantize(t.type, bytes, n));
+      else {
+        const [cols, rows] = t.shape.map(Number);
+        const { t: trits, scale } = tritsOf(t.name, dequantize(t.type, bytes, n));
+        L.mats[MATRICES.indexOf(kind as (typeof MATRICES)[number])] = TernaryMatrix.fromTernary(trits, rows, cols, scale, { runtime: rt, kernel });
+      }
+    };
+    await readTensorData(input, header, (t, chunk, off) => {
+      let buf = buffers.get(t.name);
+      if (!buf) { buf = new Uint8Array(t.byteSize); buffers.set(t.name, buf); }
+      buf.set(chunk, off);
+      if (off + chunk.length === t.byteSize) { buffers.delete(t.name); done(t, buf); }
+    }, { filter: (t) => wanted.has(t.name), onProgress: opts.onProgress, signal: opts.signal });
+    // Optional per-matrix scales (one f32 each) multiply the matmul's result: fold them in.
+    for (const [key, s] of scales) {
+      const m = /^blk\.(\d+)\.(\w+)$/.exec(key)!;
+      const idx = MATRICES.indexOf(m[2] as (typeof MATRICES)[number]);
+      const L = w.layers[Number(m[1])];
+      if (idx >= 0 && L) L.mats[idx] = rescale(L.mats[idx], s);
+    }
+    if (!w.tokEmbd || !w.outputNorm || w.layers.some((L) => !L.attnNorm || !L.ffnNorm || L.mats.some((x) => !x))) {
+      throw new BitnetError('TRUNCATED', 'the file ended before every tensor was read');
+    }
+    if (ggmlTypeInfo(need('token_embd.weight').type) === undefined) throw new BitnetError('UNSUPPORTED_TYPE', 'token_embd type');
+  } catch (err) {
+    w.dispose();
+    throw err;
+  }
+  return w;
+}
+
+function rescale(m: TernaryMatrix, s: number): TernaryMatrix {
+  return m.withScale(Math.fround(m.scale * s));
+}

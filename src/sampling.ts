@@ -1,0 +1,143 @@
+// Token sampling. Deterministic everywhere: an integer PRNG (no Math.random), f64 arithmetic in
+// JS (IEEE, no contraction), and softmax's exp computed in wasm (not JS Math.exp, whose last bits
+// differ between engines).
+import type { WasmRuntime } from '../bindings/runtime.js';
+import { BitnetError } from './errors.js';
+
+export interface SamplingOptions {
+  /** 0 (default) = greedy. */
+  temperature?: number;
+  /** Keep the k most likely tokens (default 40; 0 = all). */
+  topK?: number;
+  /** Nucleus: keep the smallest set whose probability reaches topP (default 1 = off). */
+  topP?: number;
+  /** Keep tokens with p >= minP * p_max (default 0 = off). */
+  minP?: number;
+  /** llama.cpp-style repetition penalty over the last `penaltyLastN` tokens (default 1 = off). */
+  repeatPenalty?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  penaltyLastN?: number;
+  /** PRNG seed (default 0). The same seed gives the same tokens in every runtime. */
+  seed?: number;
+}
+
+/** splitmix32-seeded xorshift128: 32-bit integer ops only. */
+export class Rng {
+  private s = new Uint32Array(4);
+  constructor(seed: number) {
+    let z = (seed >>> 0) ^ 0x9e3779b9;
+    for (let i = 0; i < 4; i++) {
+      z = (z + 0x9e3779b9) >>> 0;
+      let t = z;
+      t = Math.imul(t ^ (t >>> 16), 0x85ebca6b) >>> 0;
+      t = Math.imul(t ^ (t >>> 13), 0xc2b2ae35) >>> 0;
+      this.s[i] = (t ^ (t >>> 16)) >>> 0;
+    }
+    if (!(this.s[0] | this.s[1] | this.s[2] | this.s[3])) this.s[0] = 1;
+  }
+  nextU32(): number {
+    const s = this.s;
+    let t = s[3];
+    const u = s[0];
+    s[3] = s[2]; s[2] = s[1]; s[1] = u;
+    t ^= t << 11; t ^= t >>> 8;
+    s[0] = (t ^ u ^ (u >>> 19)) >>> 0;
+    return s[0];
+  }
+  /** Uniform in [0, 1) with 24 bits. */
+  next(): number { return (this.nextU32() >>> 8) / 16777216; }
+}
+
+function check(name: string, v: number | undefined, lo: number, hi: number, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new BitnetError('BAD_ARGUMENT', `${name} must be a number in [${lo}, ${hi}], got ${String(v)}`);
+  return v;
+}
+
+export class Sampler {
+  readonly temperature: number; readonly topK: number; readonly topP: number; readonly minP: number;
+  readonly repeatPenalty: number; readonly presencePenalty: number; readonly frequencyPenalty: number; readonly penaltyLastN: number;
+  private rng: Rng;
+
+  constructor(opts: SamplingOptions, private rt: WasmRuntime) {
+    this.temperature = check('temperature', opts.temperature, 0, 100, 0);
+    this.topK = check('topK', opts.topK, 0, 2 ** 31, 40);
+    this.topP = check('topP', opts.topP, 0, 1, 1);
+    this.minP = check('minP', opts.minP, 0, 1, 0);
+    this.repeatPenalty = check('repeatPenalty', opts.repeatPenalty, 0, 100, 1);
+    this.presencePenalty = check('presencePenalty', opts.presencePenalty, -100, 100, 0);
+    this.frequencyPenalty = check('frequencyPenalty', opts.frequencyPenalty, -100, 100, 0);
+    this.penaltyLastN = check('penaltyLastN', opts.penaltyLastN, 0, 2 ** 31, 64);
+    this.rng = new Rng(check('seed', opts.seed, -(2 ** 53), 2 ** 53, 0));
+  }
+
+  /** Picks the next token from logits (not modified) given the tokens so far. */
+  sample(logits: Float32Array, history: ArrayLike<number>): number {
+    let l = logits;
+    if (this.repeatPenalty !== 1 || this.presencePenalty !== 0 || this.frequencyPenalty !== 0) {
+      l = Float32Array.from(logits);
+      const counts = new Map<number, number>();
+      for (let i = Math.max(0, history.length - this.penaltyLastN); i < history.length; i++) counts.set(history[i], (counts.get(history[i]) ?? 0) + 1);
+      for (const [t, c] of counts) {
+        if (t < 0 || t >= l.length) continue;
+        let v = l[t];
+        if (this.repeatPenalty !== 1) v = v > 0 ? v / this.repeatPenalty : v * this.repeatPenalty;
+        l[t] = v - c * this.frequencyPenalty - this.presencePenalty;
+      }
+    }
+    if (this.temperature === 0) return argmax(l);
+    // Candidates: top-k by logit (ties: lower id first), in descending order.
+    const ids = topK(l, this.topK > 0 ? Math.min(this.topK, l.length) : l.length);
+    const n = ids.length;
+    // Softmax of logit / temperature in wasm.
+    const rt = this.rt;
+    const p = rt.scratch(n * 4);
+    const f = rt.f32, base = p >>> 2;
+    for (let i = 0; i < n; i++) f[base + i] = l[ids[i]] / this.temperature;
+    rt.exports.softmax(p, n);
+    const probs = rt.f32.slice(base, base + n);
+    let keep = n;
+    if (this.minP > 0) { const t = probs[0] * this.minP; while (keep > 1 && probs[keep - 1] < t) keep--; }
+    if (this.topP < 1) {
+      let c = 0;
+      for (let i = 0; i < keep; i++) { c += probs[i]; if (c >= this.topP) { keep = i + 1; break; } }
+    }
+    let total = 0;
+    for (let i = 0; i < keep; i++) total += probs[i];
+    let r = this.rng.next() * total;
+    for (let i = 0; i < keep; i++) { r -= probs[i]; if (r < 0) return ids[i]; }
+    return ids[keep - 1];
+  }
+}
+
+export function argmax(l: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < l.length; i++) if (l[i] > l[best]) best = i;
+  return best;
+}
+
+/** Indices of the k largest values, descending (ties: lower index first). */
+function topK(l: Float32Array, k: number): number[] {
+  const better = (a: number, b: number) => l[a] > l[b] || (l[a] === l[b] && a < b);
+  if (k >= l.length) return Array.from(l.keys()).sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+  // Min-heap of the best k seen (root = worst of them).
+  const h: number[] = [];
+  const down = (i: number) => {
+    for (;;) {
+      const a = 2 * i + 1, b = a + 1;
+      let m = i;
+      if (a < h.length && better(h[m], h[a])) m = a;
+      if (b < h.length && better(h[m], h[b])) m = b;
+      if (m === i) return;
+      [h[i], h[m]] = [h[m], h[i]]; i = m;
+    }
+  };
+  for (let i = 0; i < l.length; i++) {
+    if (h.length < k) {
+      h.push(i);
+      for (let j = h.length - 1; j > 0;) { const p = (j - 1) >> 1; if (better(h[p], h[j])) { [h[p], h[j]] = [h[j], h[p]]; j = p; } else break; }
+    } else if (better(i, h[0])) { h[0] = i; down(0); }
+  }
+  return h.sort((a, b) => (better(a, b) ? -1 : 1));
+}

@@ -1,0 +1,112 @@
+// Decoder properties that need no oracle: identical bits across kernels and builds, incremental
+// decode == full recompute, seeded sampling, stop strings, typed errors, abort.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { WasmRuntime } from '../../bindings/runtime.js';
+import { makeModel } from '../../src/gguf/make-model.js';
+import { createRuntime, KERNEL_IDS, KERNEL_NAMES, type KernelName } from '../../src/index.js';
+import { loadModel, type Model } from '../../src/model/model.js';
+import { BitnetError } from '../../src/errors.js';
+
+let bytes: Uint8Array;
+const runtimes: { build: string; rt: WasmRuntime }[] = [];
+
+beforeAll(async () => {
+  bytes = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 11 });
+  for (const build of ['simd128', 'relaxed'] as const) {
+    try { runtimes.push({ build, rt: await createRuntime({ build }) }); } catch { /* relaxed: checked in the Node 24 pass */ }
+  }
+}, 60_000);
+
+const PROMPT = 'Once upon a time, in a land far away,';
+const bitsOf = (f: Float32Array) => Array.from(new Uint32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)));
+
+describe('decoder', () => {
+  it('every kernel of every build gives the same logits and tokens, bit for bit', async () => {
+    let ref: { logits: number[]; tokens: number[] } | null = null;
+    for (const { build, rt } of runtimes) {
+      for (const kernel of KERNEL_NAMES.filter((k) => rt.exports.kernel_available(KERNEL_IDS[k]) === 1) as KernelName[]) {
+        const m = await loadModel(bytes, { runtime: rt, kernel, batchSize: 7 });
+        try {
+          const ids = m.tokenize(PROMPT);
+          const got = { logits: bitsOf(m.logits(ids)), tokens: (await m.generate(PROMPT, { maxTokens: 24, temperature: 0.9, topK: 20, seed: 5 })).tokens };
+          if (!ref) ref = got;
+          else {
+            expect(got.logits, `${build}/${kernel} logits`).toEqual(ref.logits);
+            expect(got.tokens, `${build}/${kernel} tokens`).toEqual(ref.tokens);
+          }
+        } finally { m.dispose(); }
+      }
+    }
+  });
+
+  let m: Model;
+  beforeAll(async () => { m = await loadModel(bytes, { contextLength: 64, batchSize: 5 }); });
+
+  it('incremental decode equals a full recompute; prefill batch size does not matter', async () => {
+    const r = await m.generate(PROMPT, { maxTokens: 8, temperature: 0 });
+    const prompt = m.tokenize(PROMPT);
+    const all = [...prompt, ...r.tokens];
+    // The greedy choice at each step is the argmax of the full-recompute logits.
+    for (let i = prompt.length; i < all.length; i++) {
+      const l = m.logits(all.slice(0, i));
+      let b = 0; for (let j = 1; j < l.length; j++) if (l[j] > l[b]) b = j;
+      expect(b).toBe(all[i]);
+    }
+    const other = await loadModel(bytes, { contextLength: 64, batchSize: 1 });
+    expect(bitsOf(other.logits(all))).toEqual(bitsOf(m.logits(all)));
+    other.dispose();
+  });
+
+  it('seeded sampling is reproducible and the seed matters', async () => {
+    const a = await m.generate(PROMPT, { maxTokens: 16, temperature: 1, topK: 0, topP: 0.95, minP: 0.01, seed: 42 });
+    const b = await m.generate(PROMPT, { maxTokens: 16, temperature: 1, topK: 0, topP: 0.95, minP: 0.01, seed: 42 });
+    const c = await m.generate(PROMPT, { maxTokens: 16, temperature: 1, topK: 0, topP: 0.95, minP: 0.01, seed: 43 });
+    expect(a.tokens).toEqual(b.tokens);
+    expect(c.tokens).not.toEqual(a.tokens);
+    expect(a.stats.promptTokens).toBe(m.tokenize(PROMPT).length);
+    expect(a.stats.generatedTokens).toBe(16);
+    expect(a.text).toBe(m.detokenize(a.tokens));
+  });
+
+  it('stream() yields the same text as generate(); stop strings cut the text', async () => {
+    const opts = { maxTokens: 20, temperature: 0.8, seed: 9 };
+    const full = await m.generate(PROMPT, opts);
+    let streamed = '';
+    for await (const piece of m.stream(PROMPT, opts)) streamed += piece;
+    expect(streamed).toBe(full.text);
+    const stop = full.text.slice(3, 5);
+    if (stop.length === 2) {
+      const cut = await m.generate(PROMPT, { ...opts, stop: [stop] });
+      expect(cut.text).toBe(full.text.slice(0, full.text.indexOf(stop)));
+      expect(cut.finishReason).toBe('stop');
+    }
+  });
+
+  it('typed errors: context overflow, bad token ids, bad options; abort leaves the model usable', async () => {
+    const long = 'word '.repeat(200);
+    await expect(m.generate(long, { maxTokens: 1 })).rejects.toMatchObject({ code: 'CONTEXT_OVERFLOW' });
+    expect(() => m.logits([1, 2, 100000])).toThrow(BitnetError);
+    expect(() => m.logits([])).toThrow(BitnetError);
+    await expect(m.generate(PROMPT, { temperature: -1 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    const ac = new AbortController();
+    const got: number[] = [];
+    await expect((async () => {
+      for await (const t of m.generateTokens(PROMPT, { maxTokens: 50, signal: ac.signal })) { got.push(t); if (got.length === 3) ac.abort(); }
+    })()).rejects.toThrow();
+    expect(got.length).toBe(3);
+    const after = await m.generate(PROMPT, { maxTokens: 4, temperature: 0 });
+    expect(after.tokens.length).toBe(4);
+  });
+
+  it('bad model files are typed errors', async () => {
+    await expect(loadModel(bytes.subarray(0, 5000))).rejects.toBeInstanceOf(BitnetError);
+    await expect(loadModel(bytes.subarray(0, bytes.length - 100))).rejects.toBeInstanceOf(BitnetError);
+    await expect(loadModel(new Uint8Array(100))).rejects.toMatchObject({ code: 'BAD_GGUF' });
+  });
+
+  it('dispose', async () => {
+    const x = await loadModel(bytes);
+    x.dispose();
+    expect(() => x.tokenize('a')).toThrow(BitnetError);
+  });
+});
