@@ -18,9 +18,9 @@ const wasmNextToBundle = {
 
 export default [
   {
-    input: 'src/index.ts',
-    output: { file: 'dist/index.js', format: 'es', sourcemap: true },
-    external: [/^node:/],
+    input: { index: 'src/index.ts', cli: 'src/cli/bin.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+    external: [/^node:/, 'node-llama-cpp', 'llama-tokenizer-js', 'llama3-tokenizer-js'],
     plugins: [wasmNextToBundle, typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: 'dist', include: ['src/**/*.ts', 'bindings/**/*.ts'] })],
   },
   {

@@ -21,3 +21,4 @@ export { add, mul, argmax } from "./nn/elementwise";
 export { attention, attention_scratch_bytes } from "./nn/attention";
 export { forward, forward_scratch_bytes } from "./model/forward";
 export { attention_f16, kv_load_f16, kv_store_f16 } from "./nn/kv_f16";
+export { decode_tq1_0, decode_tq2_0, decode_i2_s } from "./quant/ggml_ternary";

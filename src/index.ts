@@ -4,3 +4,8 @@ export { TernaryMatrix, type MatrixOptions } from './ternary-matrix.js';
 export { quantizeActivations, type QuantizedActivations } from './activations.js';
 export { DenseMatrix, type DenseFormat } from './dense-matrix.js';
 export { KERNEL_IDS, KERNEL_NAMES } from '../bindings/exports.js';
+export { loadModel, Model, type ModelSource, type LoadModelOptions, type GenerateOptions, type GenerateResult } from './model/model.js';
+export { configFromGGUF, type ModelConfig, type Activation } from './model/config.js';
+export { Sampler, Rng, type SamplingOptions } from './sampling.js';
+export { createTokenizer, createDetokenizer, type Tokenizer, type Detokenizer } from './tokenizer/index.js';
+export { parseGGUFHeader, readTensorData, writeGGUF, writeGGUFChunks, GGMLType, dequantize, quantize, type GGUFHeader, type GGUFTensorInfo, type GGUFValue } from './gguf/index.js';

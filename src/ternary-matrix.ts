@@ -92,6 +92,12 @@ export class TernaryMatrix {
     }
   }
 
+  /** @internal From trits already in wasm memory (e.g. decoded from a GGUF tensor); the caller keeps tp. */
+  static _fromWasmTrits(rt: WasmRuntime, kernel: KernelName, tp: number, rows: number, cols: number, scale: number): TernaryMatrix {
+    checkDim('rows', rows); checkDim('cols', cols); checkFinite('scale', scale);
+    return TernaryMatrix.packFrom(rt, kernel, tp, rows, cols, Math.fround(scale));
+  }
+
   private static packFrom(rt: WasmRuntime, kernel: KernelName, tp: number, rows: number, cols: number, scale: number): TernaryMatrix {
     const layout = rt.exports.kernel_layout(KERNEL_IDS[kernel]);
     const bytes = rt.exports.packed_bytes(layout, rows, cols);

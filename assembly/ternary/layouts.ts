@@ -62,9 +62,19 @@ export function pack(layout: i32, t: usize, rows: i32, cols: i32, dst: usize): v
   const rp = padded_rows(layout, rows), kp = padded_cols(layout, cols);
   if (layout == LAYOUT_I2) {
     let o = dst;
+    const one = i8x16.splat(1);
     for (let rb = 0; rb < rp; rb += 4) {
       for (let c = 0; c < kp; c += 64) {
         for (let r = rb; r < rb + 4; r++) {
+          if (r < rows && c + 64 <= cols) {
+            // Interior: 64 trits of one row -> 16 bytes, code of column c + 16k + j in bits 2k of byte j.
+            const src = t + <usize>r * <usize>cols + <usize>c;
+            const c0 = i8x16.add(v128.load(src), one), c1 = i8x16.add(v128.load(src, 16), one);
+            const c2 = i8x16.add(v128.load(src, 32), one), c3 = i8x16.add(v128.load(src, 48), one);
+            v128.store(o, v128.or(v128.or(c0, i8x16.shl(c1, 2)), v128.or(i8x16.shl(c2, 4), i8x16.shl(c3, 6))));
+            o += 16;
+            continue;
+          }
           for (let j = 0; j < 16; j++) {
             let byte = 0;
             for (let k = 0; k < 4; k++) byte |= (trit(t, cols, r, c + k * 16 + j, rows) + 1) << (2 * k);

@@ -2,12 +2,27 @@
 import { DEFAULT_KERNEL, type KernelName } from '../../bindings/exports.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { BitnetError } from '../errors.js';
-import { parseGGUFHeader, toByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
+import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
 import { getRuntime, init } from '../init.js';
 import { Sampler, type SamplingOptions } from '../sampling.js';
 import { createDetokenizer, createTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { configFromGGUF, type ModelConfig } from './config.js';
 import { loadWeights, MATRICES, type LoadProgress, type ModelWeights } from './weights.js';
+
+/** A GGUF file: a path (Node, Deno, Bun), an http(s) or file URL, a Blob/File, a ReadableStream,
+ *  bytes, or a ByteSource. */
+export type ModelSource = GGUFInput | string | URL | ReadableStream<Uint8Array>;
+
+async function openSource(source: ModelSource, signal?: AbortSignal): Promise<ByteSource> {
+  if (typeof source === 'string' && /^(https?|blob|data):/i.test(source)) return fromUrl(source, { signal });
+  if (typeof source === 'string') return fromFile(source);
+  if (source instanceof URL) {
+    if (source.protocol === 'file:') return fromFile(decodeURIComponent(source.pathname));
+    return fromUrl(source.href, { signal });
+  }
+  if (typeof ReadableStream !== 'undefined' && source instanceof ReadableStream) return fromStream(source);
+  return toByteSource(source as GGUFInput);
+}
 
 export interface LoadModelOptions {
   onProgress?: (p: LoadProgress) => void;
@@ -29,6 +44,8 @@ export interface GenerateOptions extends SamplingOptions {
   addBos?: boolean;
   /** Recognize special-token text like <|eot_id|> in the prompt (default false). */
   parseSpecial?: boolean;
+  /** generate(): called with each text piece as it is produced. */
+  onText?: (piece: string) => void;
 }
 
 export interface GenerateResult {
@@ -91,12 +108,19 @@ export class Model {
     }
   }
 
-  static async load(source: GGUFInput, opts: LoadModelOptions = {}): Promise<Model> {
+  static async load(source: ModelSource, opts: LoadModelOptions = {}): Promise<Model> {
     if (!opts.runtime) await init();
     const rt = opts.runtime ?? getRuntime();
-    const input = await toByteSource(source);
-    const header = await parseGGUFHeader(input);
-    const config = configFromGGUF(header);
+    const input = await openSource(source, opts.signal);
+    let header: GGUFHeader;
+    let config: ModelConfig;
+    try {
+      header = await parseGGUFHeader(input);
+      config = configFromGGUF(header);
+    } catch (err) {
+      await input.close?.();
+      throw err;
+    }
     const metadata: Record<string, unknown> = {};
     for (const [k, v] of header.metadata) metadata[k] = v.value;
     const tokenizer = createTokenizer(metadata);
@@ -108,7 +132,12 @@ export class Model {
     const batch = opts.batchSize ?? 32;
     if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new BitnetError('BAD_ARGUMENT', `batchSize must be an integer in 1..4096, got ${batch}`);
     const kernel = opts.kernel ?? DEFAULT_KERNEL[rt.build];
-    const weights = await loadWeights(input, header, config, rt, kernel, { onProgress: opts.onProgress, signal: opts.signal });
+    let weights: ModelWeights;
+    try {
+      weights = await loadWeights(input, header, config, rt, kernel, { onProgress: opts.onProgress, signal: opts.signal });
+    } finally {
+      await input.close?.();
+    }
     try {
       return new Model(config, tokenizer, header, weights, rt, ctx, batch);
     } catch (err) {
@@ -157,6 +186,44 @@ export class Model {
     this.live();
     if (tokens.length === 0) throw new BitnetError('BAD_ARGUMENT', 'logits() needs at least one token');
     return this.run(tokens, 0).slice();
+  }
+
+  /** Mean negative log-likelihood of each token given the ones before it, in windows of the
+   *  context length (each window starts from an empty cache). log-softmax runs in wasm. */
+  perplexity(tokens: ArrayLike<number>, opts: { onProgress?: (done: number, total: number) => void } = {}): { perplexity: number; meanNll: number; count: number } {
+    this.live();
+    if (tokens.length < 2) throw new BitnetError('BAD_ARGUMENT', 'perplexity needs at least two tokens');
+    const logitsPtr = this.io + this.batchSize * 4;
+    let nll = 0, count = 0;
+    for (let s = 0; s + 1 < tokens.length; s += this.contextLength) {
+      const end = Math.min(tokens.length, s + this.contextLength);
+      for (let i = s; i + 1 < end; i++) {
+        const l = this.run([tokens[i]], i - s);
+        const lse = this.rt.exports.logsumexp(logitsPtr, this.config.nVocab);
+        nll += lse - l[tokens[i + 1]];
+        count++;
+        opts.onProgress?.(count, tokens.length - 1);
+      }
+    }
+    return { perplexity: Math.exp(nll / count), meanNll: nll / count, count };
+  }
+
+  /** Prefill and decode speed like llama-bench: a prompt of `prompt` tokens, then `gen` single steps. */
+  bench(opts: { prompt?: number; gen?: number } = {}): { prefillTokensPerSecond: number; decodeTokensPerSecond: number } {
+    this.live();
+    const p = opts.prompt ?? 128, g = opts.gen ?? 64;
+    if (p + g > this.contextLength) throw new BitnetError('CONTEXT_OVERFLOW', `prompt ${p} + gen ${g} exceeds the context of ${this.contextLength}`);
+    const ids = Array.from({ length: p }, (_, i) => (i * 7919 + 13) % this.config.nVocab);
+    const t0 = now();
+    this.run(ids, 0);
+    const t1 = now();
+    let tok = ids[p - 1];
+    for (let i = 0; i < g; i++) {
+      const l = this.run([tok], p + i);
+      tok = this.rt.exports.argmax(this.io + this.batchSize * 4, l.length);
+    }
+    const t2 = now();
+    return { prefillTokensPerSecond: p / ((t1 - t0) / 1000), decodeTokensPerSecond: g / ((t2 - t1) / 1000) };
   }
 
   /** Token ids as they are generated. */
@@ -236,7 +303,7 @@ export class Model {
   async generate(prompt: string | number[], opts: GenerateOptions = {}): Promise<GenerateResult> {
     const out: GenerateResult = { text: '', tokens: [], finishReason: 'length',
       stats: { promptTokens: 0, generatedTokens: 0, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0 } };
-    for await (const _ of this.generateText(prompt, opts, out)) { /* collected in out */ }
+    for await (const piece of this.generateText(prompt, opts, out)) opts.onText?.(piece);
     return out;
   }
 
@@ -260,7 +327,7 @@ export class Model {
   }
 }
 
-export function loadModel(source: GGUFInput, opts?: LoadModelOptions): Promise<Model> {
+export function loadModel(source: ModelSource, opts?: LoadModelOptions): Promise<Model> {
   return Model.load(source, opts);
 }
 

@@ -55,21 +55,23 @@ export class ModelWeights {
   }
 }
 
-/** Trits and the one scale of a ternary tensor decoded to f32; per-block scales must agree. */
-function tritsOf(name: string, values: Float32Array): { t: Int8Array; scale: number } {
-  let d = 0;
-  const t = new Int8Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === 0) continue;
-    const a = Math.abs(v);
-    if (d === 0) d = a;
-    else if (a !== d) {
-      throw new BitnetError('UNSUPPORTED_TYPE', `${name}: its blocks carry different scales (${d} and ${a}); only one scale per tensor is supported (as in converted BitNet files)`);
+/** Decodes a ternary tensor's bytes (already in wasm memory at src) into a TernaryMatrix. */
+function ternaryFromWasm(rt: WasmRuntime, kernel: KernelName, t: GGUFTensorInfo, src: number): TernaryMatrix {
+  const [cols, rows] = t.shape.map(Number);
+  const n = rows * cols;
+  const tp = rt.alloc(n, 'trits');
+  try {
+    const e = rt.exports;
+    const scale = t.typeName === 'TQ2_0' ? e.decode_tq2_0(src, n / 256, tp)
+      : t.typeName === 'TQ1_0' ? e.decode_tq1_0(src, n / 256, tp) : e.decode_i2_s(src, n, tp);
+    if (scale === -2) throw new BitnetError('BAD_GGUF', `${t.name}: invalid 2-bit code 3 in ${t.typeName} data`, { offset: t.absoluteOffset });
+    if (scale < 0) {
+      throw new BitnetError('UNSUPPORTED_TYPE', `${t.name}: its blocks carry different scales; bitnet-wasm needs one scale per ternary tensor (as converted BitNet files have)`, { offset: t.absoluteOffset });
     }
-    t[i] = v > 0 ? 1 : -1;
+    return TernaryMatrix._fromWasmTrits(rt, kernel, tp, rows, cols, scale);
+  } finally {
+    rt.free(tp);
   }
-  return { t, scale: d };
 }
 
 export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName,
@@ -141,18 +143,32 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
       else if (kind === 'attn_sub_norm') L.attnSubNorm = w.vector(dequantize(t.type, bytes, n));
       else if (kind === 'ffn_norm') L.ffnNorm = w.vector(dequantize(t.type, bytes, n));
       else if (kind === 'ffn_sub_norm') L.ffnSubNorm = w.vector(dequantize(t.type, bytes, n));
-      else {
-        const [cols, rows] = t.shape.map(Number);
-        const { t: trits, scale } = tritsOf(t.name, dequantize(t.type, bytes, n));
-        L.mats[MATRICES.indexOf(kind as (typeof MATRICES)[number])] = TernaryMatrix.fromTernary(trits, rows, cols, scale, { runtime: rt, kernel });
-      }
+      else throw new BitnetError('UNSUPPORTED_TYPE', `${t.name} is ${t.typeName}; bitnet-wasm runs ternary weights (TQ1_0, TQ2_0, I2_S)`, { offset: t.infoOffset });
     };
-    await readTensorData(input, header, (t, chunk, off) => {
-      let buf = buffers.get(t.name);
-      if (!buf) { buf = new Uint8Array(t.byteSize); buffers.set(t.name, buf); }
-      buf.set(chunk, off);
-      if (off + chunk.length === t.byteSize) { buffers.delete(t.name); done(t, buf); }
-    }, { filter: (t) => wanted.has(t.name), onProgress: opts.onProgress, signal: opts.signal });
+    // Ternary tensors stream straight into a wasm staging buffer and are decoded + repacked there;
+    // the rest (norms, embedding, scales: small or row-chunked) are decoded in JS.
+    let staging = 0, stagingSize = 0;
+    try {
+      await readTensorData(input, header, (t, chunk, off) => {
+        if (TERNARY_TYPES.has(t.typeName)) {
+          if (off === 0) {
+            if (t.byteSize > stagingSize) { rt.free(staging); staging = 0; staging = rt.alloc(t.byteSize, `staging for ${t.name}`); stagingSize = t.byteSize; }
+          }
+          rt.u8.set(chunk, staging + off);
+          if (off + chunk.length === t.byteSize) {
+            const m = /^blk\.(\d+)\.(\w+)\.weight$/.exec(t.name)!;
+            w.layers[Number(m[1])].mats[MATRICES.indexOf(m[2] as (typeof MATRICES)[number])] = ternaryFromWasm(rt, kernel, t, staging);
+          }
+          return;
+        }
+        let buf = buffers.get(t.name);
+        if (!buf) { buf = new Uint8Array(t.byteSize); buffers.set(t.name, buf); }
+        buf.set(chunk, off);
+        if (off + chunk.length === t.byteSize) { buffers.delete(t.name); done(t, buf); }
+      }, { filter: (t) => wanted.has(t.name), onProgress: opts.onProgress, signal: opts.signal });
+    } finally {
+      rt.free(staging);
+    }
     // Optional per-matrix scales (one f32 each) multiply the matmul's result: fold them in.
     for (const [key, s] of scales) {
       const m = /^blk\.(\d+)\.(\w+)$/.exec(key)!;

@@ -101,10 +101,12 @@ describe('softmax / logsumexp', () => {
         const y = run(x);
         // Probabilities below 2^-126 are subnormal f32: compare them in absolute terms.
         const want = ref(x);
+        let subWorst = 0;
         for (let i = 0; i < n; i++) {
-          if (want[i] < 2 ** -126) expect(Math.abs(y[i] - want[i])).toBeLessThan(2 ** -149);
+          if (want[i] < 2 ** -126) subWorst = Math.max(subWorst, Math.abs(y[i] - want[i]));
           else worst = Math.max(worst, ulpErr(y[i], want[i]));
         }
+        expect(subWorst).toBeLessThan(2 ** -149);
         let s = 0;
         for (const v of y) s += v;
         expect(Math.abs(s - 1)).toBeLessThanOrEqual(Math.max(n, 4) * 2 ** -24);
@@ -169,7 +171,7 @@ describe('activations', () => {
   it('silu edges: 0, large |x|, infinities', () => {
     const x = new Float32Array([0, -0, 100, -100, 1e30, -1e30, Infinity, -Infinity, -750, 89]);
     const y = unary('silu', x);
-    expect(Array.from(y)).toEqual([0, -0, 100, fr(-100 * Math.exp(-100)), 1e30 && fr(1e30), -0, Infinity, -0, -0, 89]);
+    expect(Array.from(y)).toEqual([0, -0, 100, fr(-100 * Math.exp(-100)), fr(1e30), -0, Infinity, -0, -0, 89]);
   });
 
   it('relu_sq and relu_sq_mul are exact', () => {
