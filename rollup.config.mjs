@@ -1,5 +1,5 @@
 // dist/: one ESM bundle + its .d.ts + both .wasm builds next to it.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 
@@ -18,7 +18,7 @@ const wasmNextToBundle = {
 
 export default [
   {
-    input: { index: 'src/index.ts', cli: 'src/cli/bin.ts' },
+    input: existsSync('src/cli/info.ts') ? { index: 'src/index.ts', cli: 'src/cli/bin.ts' } : { index: 'src/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     external: [/^node:/, 'node-llama-cpp', 'llama-tokenizer-js', 'llama3-tokenizer-js'],
     plugins: [wasmNextToBundle, typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: 'dist', include: ['src/**/*.ts', 'bindings/**/*.ts'] })],

@@ -10,6 +10,8 @@ export interface WasmExports {
   sum_i8(q: number, n: number): number;
   gemv_f32(w: number, rows: number, cols: number, x: number, out: number): void;
   gemv_i8(w: number, rows: number, cols: number, q: number, out: number): void;
+  dense_rows_from_f32(src: number, k: number, cols: number, fmt: number, dst: number, scales: number, r0: number): number;
+  dense_rows_from_f16(src: number, k: number, cols: number, fmt: number, dst: number, scales: number, r0: number, tmp: number): number;
   absmean_quantize(w: number, n: number, t: number): number;
   find_non_ternary(t: number, n: number): number;
   pack(layout: number, t: number, rows: number, cols: number, dst: number): void;
@@ -48,5 +50,9 @@ export const KERNEL_NAMES = Object.keys(KERNEL_IDS) as KernelName[];
 /** Weight layouts of assembly/ternary/layouts.ts. */
 export const LAYOUT_NAMES = ['i8', 'i2', 'tl3'] as const;
 
-/** Fastest kernel per build, as measured by bench/kernels.mjs (see README). */
+/** Fastest kernel per build for one matrix in cache, as measured by bench/kernels.mjs (see README). */
 export const DEFAULT_KERNEL: Record<'simd128' | 'relaxed', KernelName> = { simd128: 'tl3', relaxed: 'i2-dot' };
+
+/** Fastest kernel per build for whole models, whose weights stream from DRAM at every token: the
+ *  denser TL3 layout (5/3 bits) wins there (bench/decode.mjs; see README). */
+export const MODEL_KERNEL: Record<'simd128' | 'relaxed', KernelName> = { simd128: 'tl3', relaxed: 'tl3-relaxed' };

@@ -50,6 +50,13 @@ export class DenseMatrix {
     return new DenseMatrix(rt, 'i8', rows, cols, ptr);
   }
 
+  /** @internal An uninitialised matrix whose rows are written by wasm (see weights.ts). */
+  static _allocate(rt: WasmRuntime, rows: number, cols: number, format: DenseFormat): DenseMatrix {
+    checkDim('rows', rows); checkDim('cols', cols);
+    const ptr = rt.alloc(format === 'f32' ? rows * cols * 4 : scalesOffset(rows, cols) + rows * 4, `${rows}x${cols} ${format} matrix`);
+    return new DenseMatrix(rt, format, rows, cols, ptr);
+  }
+
   /** Builds a matrix row chunk by row chunk (e.g. a 128k-row embedding decoded block by block), so
    *  the f32 form of the whole matrix never exists at once. `rowsAt(r0, n)` returns n rows of f32. */
   static fromFloat32Rows(rows: number, cols: number, format: DenseFormat, rowsAt: (r0: number, n: number) => Float32Array,

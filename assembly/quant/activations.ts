@@ -6,14 +6,19 @@
 
 /** Returns step (>= 0), or -1 when x holds a NaN or an infinity. Writes n q's, then zeros up to nPad. */
 export function quantize_row(x: usize, n: i32, q: usize, nPad: i32): f32 {
-  // max |x|; f32x4.max propagates NaN, so one check at the end catches NaN and Inf.
-  let vmax = f32x4.splat(0);
+  // max |x| with pmax (one instruction; f32x4.max is a long sequence on x86 for its NaN and
+  // signed-zero rules), NaNs caught separately; an infinity shows in amax.
+  let vmax = f32x4.splat(0), nan = i32x4.splat(0);
   let i = 0;
-  for (; i + 4 <= n; i += 4) vmax = f32x4.max(vmax, f32x4.abs(v128.load(x + (<usize>i << 2))));
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    vmax = f32x4.pmax(vmax, f32x4.abs(v));
+    nan = v128.or(nan, f32x4.ne(v, v));
+  }
   let amax: f32 = max(max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)),
                       max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
   for (; i < n; i++) amax = max(amax, abs(load<f32>(x + (<usize>i << 2))));
-  if (!(amax - amax == 0)) return -1; // NaN or +Inf
+  if (v128.any_true(nan) || !(amax - amax == 0)) return -1; // NaN or +Inf
   if (amax == 0) {
     memory.fill(q, 0, <usize>nPad);
     return 0;
@@ -24,10 +29,11 @@ export function quantize_row(x: usize, n: i32, q: usize, nPad: i32): f32 {
   i = 0;
   for (; i + 16 <= n; i += 16) {
     const p = x + (<usize>i << 2);
-    const a = i32x4.trunc_sat_f32x4_s(f32x4.min(f32x4.max(f32x4.nearest(f32x4.div(v128.load(p), vstep)), lo), hi));
-    const b = i32x4.trunc_sat_f32x4_s(f32x4.min(f32x4.max(f32x4.nearest(f32x4.div(v128.load(p, 16), vstep)), lo), hi));
-    const c = i32x4.trunc_sat_f32x4_s(f32x4.min(f32x4.max(f32x4.nearest(f32x4.div(v128.load(p, 32), vstep)), lo), hi));
-    const d = i32x4.trunc_sat_f32x4_s(f32x4.min(f32x4.max(f32x4.nearest(f32x4.div(v128.load(p, 48), vstep)), lo), hi));
+    // pmax/pmin keep a NaN quotient NaN (as max/min would), and trunc_sat turns it into 0.
+    const a = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(v128.load(p), vstep)), lo), hi));
+    const b = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(v128.load(p, 16), vstep)), lo), hi));
+    const c = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(v128.load(p, 32), vstep)), lo), hi));
+    const d = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(v128.load(p, 48), vstep)), lo), hi));
     v128.store(q + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, d)));
   }
   for (; i < n; i++) store<i8>(q + <usize>i, <i8>quantize_one(load<f32>(x + (<usize>i << 2)), step));

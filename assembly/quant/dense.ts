@@ -38,3 +38,57 @@ export function gemv_i8(w: usize, rows: i32, cols: i32, q: usize, out: usize): v
     store<i32>(out + (<usize>r << 2), acc);
   }
 }
+
+import { quantize_row } from "./activations";
+import { f16_to_f32 } from "./ggml_ternary";
+
+/** Writes k rows (starting at row r0) of a dense matrix from f32 rows at src: format 0 = f32 copy,
+ *  1 = int8 with one f32 scale per row (the activation quantizer). Returns 0, or -1 - i when row
+ *  i of the batch holds a NaN or an infinity. */
+export function dense_rows_from_f32(src: usize, k: i32, cols: i32, fmt: i32, dst: usize, scales: usize, r0: i32): i32 {
+  for (let i = 0; i < k; i++) {
+    const row = src + ((<usize>i * <usize>cols) << 2), r = <usize>(r0 + i);
+    if (fmt == 0) { memory.copy(dst + ((r * <usize>cols) << 2), row, <usize>cols << 2); continue; }
+    const step = quantize_row(row, cols, dst + r * <usize>cols, cols);
+    if (step < 0) return -1 - i;
+    store<f32>(scales + (r << 2), step);
+  }
+  return 0;
+}
+
+/** Same from IEEE half rows (GGUF F16 embeddings), converted exactly; tmp holds one f32 row. */
+export function dense_rows_from_f16(src: usize, k: i32, cols: i32, fmt: i32, dst: usize, scales: usize, r0: i32, tmp: usize): i32 {
+  for (let i = 0; i < k; i++) {
+    const row = src + ((<usize>i * <usize>cols) << 1), r = <usize>(r0 + i);
+    const out = fmt == 0 ? dst + ((r * <usize>cols) << 2) : tmp;
+    f16_row_to_f32(row, cols, out);
+    if (fmt == 0) continue;
+    const step = quantize_row(tmp, cols, dst + r * <usize>cols, cols);
+    if (step < 0) return -1 - i;
+    store<f32>(scales + (r << 2), step);
+  }
+  return 0;
+}
+
+// @ts-ignore: decorator
+@inline function half4(h: v128): v128 {
+  // h: 4 halves zero-extended to u32 lanes. (h & 0x7fff) << 13 read as f32 is the value / 2^112
+  // for normal and subnormal halves alike, so one exact multiply by 2^112 finishes it; inf/NaN
+  // (exponent 31) get the f32 all-ones exponent instead; then the sign.
+  const mag = i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13);
+  const sign = i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16);
+  const special = i32x4.eq(v128.and(h, i32x4.splat(0x7c00)), i32x4.splat(0x7c00));
+  const finite = f32x4.mul(mag, f32x4.splat(reinterpret<f32>(0x77800000))); // 2^112
+  return v128.or(sign, v128.bitselect(v128.or(mag, i32x4.splat(0x7f800000)), finite, special));
+}
+
+/** n IEEE halves -> f32, exactly. */
+export function f16_row_to_f32(src: usize, n: i32, out: usize): void {
+  let c = 0;
+  for (; c + 8 <= n; c += 8) {
+    const h = v128.load(src + (<usize>c << 1));
+    v128.store(out + (<usize>c << 2), half4(i32x4.extend_low_i16x8_u(h)));
+    v128.store(out + (<usize>c << 2), half4(i32x4.extend_high_i16x8_u(h)), 16);
+  }
+  for (; c < n; c++) store<f32>(out + (<usize>c << 2), f16_to_f32(<u32>load<u16>(src + (<usize>c << 1))));
+}

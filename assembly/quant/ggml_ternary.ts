@@ -46,20 +46,24 @@ function result(isF16: bool): f32 {
 /** TQ2_0: 66-byte blocks of 256 (qs[64], f16 d); code q = t + 1 in bits 2n of qs[j + m] for element j*4 + 32n + m. */
 export function decode_tq2_0(src: usize, nBlocks: i32, dst: usize): f32 {
   scaleSet = false; scaleBad = false;
+  const three = i8x16.splat(3), one = i8x16.splat(1);
   for (let b = 0; b < nBlocks; b++) {
     const blk = src + <usize>b * 66, out = dst + (<usize>b << 8);
-    let nz = false;
+    let bad = i8x16.splat(0), nzv = i8x16.splat(0);
+    // 32 bytes at qs + j hold elements j*4 + 32n + m (m < 32) in bits 2n: two vectors per (j, n).
     for (let j = 0; j < 64; j += 32) {
+      const v0 = v128.load(blk + <usize>j), v1 = v128.load(blk + <usize>j, 16);
       for (let n = 0; n < 4; n++) {
-        for (let m = 0; m < 32; m++) {
-          const q = (<i32>load<u8>(blk + <usize>(j + m)) >> (2 * n)) & 3;
-          if (q == 3) return BAD_CODE;
-          nz = nz || q != 1;
-          store<i8>(out + <usize>(j * 4 + n * 32 + m), <i8>(q - 1));
-        }
+        const q0 = v128.and(i16x8.shr_u(v0, <u32>(2 * n)), three), q1 = v128.and(i16x8.shr_u(v1, <u32>(2 * n)), three);
+        bad = v128.or(bad, v128.or(i8x16.eq(q0, three), i8x16.eq(q1, three)));
+        nzv = v128.or(nzv, v128.or(i8x16.ne(q0, one), i8x16.ne(q1, one)));
+        const o = out + <usize>(j * 4 + n * 32);
+        v128.store(o, i8x16.sub(q0, one));
+        v128.store(o, i8x16.sub(q1, one), 16);
       }
     }
-    finishBlock(<u32>load<u16>(blk + 64), nz, out);
+    if (v128.any_true(bad)) return BAD_CODE;
+    finishBlock(<u32>load<u16>(blk + 64), v128.any_true(nzv), out);
   }
   return result(true);
 }

@@ -1,5 +1,5 @@
 // loadModel() and the Model: tokenizer + weights in wasm + KV cache + one forward() call per step.
-import { DEFAULT_KERNEL, type KernelName } from '../../bindings/exports.js';
+import { MODEL_KERNEL, type KernelName } from '../../bindings/exports.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { BitnetError } from '../errors.js';
 import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
@@ -131,7 +131,7 @@ export class Model {
     if (!Number.isInteger(ctx) || ctx < 1 || ctx > 1 << 20) throw new BitnetError('BAD_ARGUMENT', `contextLength must be an integer in 1..2^20, got ${ctx}`);
     const batch = opts.batchSize ?? 32;
     if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new BitnetError('BAD_ARGUMENT', `batchSize must be an integer in 1..4096, got ${batch}`);
-    const kernel = opts.kernel ?? DEFAULT_KERNEL[rt.build];
+    const kernel = opts.kernel ?? MODEL_KERNEL[rt.build];
     let weights: ModelWeights;
     try {
       weights = await loadWeights(input, header, config, rt, kernel, { onProgress: opts.onProgress, signal: opts.signal });

@@ -55,6 +55,61 @@ export class ModelWeights {
   }
 }
 
+/** Turns a streamed embedding / head tensor into a compact DenseMatrix batch by batch of rows, in
+ *  wasm, so neither the file's bytes nor an f32 copy of the whole table ever exists. */
+class RowStreamer {
+  readonly m: DenseMatrix;
+  private rowBytes: number; private batch: number; private staging: number; private fill = 0; private r0 = 0;
+  private tmp = 0; private f32 = 0;
+  constructor(private rt: WasmRuntime, private t: GGUFTensorInfo, private rows: number, private cols: number, format: 'f32' | 'i8') {
+    this.rowBytes = tensorByteSize(t.type, [cols]);
+    this.batch = Math.max(1, Math.floor((1 << 21) / this.rowBytes));
+    this.m = DenseMatrix._allocate(rt, rows, cols, format);
+    try {
+      this.staging = rt.alloc(this.batch * this.rowBytes, `staging for ${t.name}`);
+      this.tmp = rt.alloc(cols * 4, 'row');
+      if (t.typeName !== 'F16' && t.typeName !== 'F32') this.f32 = rt.alloc(this.batch * cols * 4, 'rows');
+    } catch (e) { this.free(); this.m.dispose(); throw e; }
+  }
+  push(chunk: Uint8Array): void {
+    let o = 0;
+    while (o < chunk.length) {
+      const n = Math.min(chunk.length - o, this.batch * this.rowBytes - this.fill);
+      this.rt.u8.set(chunk.subarray(o, o + n), this.staging + this.fill);
+      this.fill += n; o += n;
+      if (this.fill === this.batch * this.rowBytes) this.flush();
+    }
+  }
+  private flush(): void {
+    const k = Math.floor(this.fill / this.rowBytes);
+    if (k === 0) return;
+    const rt = this.rt, e = rt.exports, { ptr, scales } = this.m._wasm, fmt = this.m.format === 'f32' ? 0 : 1;
+    let status: number;
+    if (this.t.typeName === 'F16') status = e.dense_rows_from_f16(this.staging, k, this.cols, fmt, ptr, scales, this.r0, this.tmp);
+    else if (this.t.typeName === 'F32') status = e.dense_rows_from_f32(this.staging, k, this.cols, fmt, ptr, scales, this.r0);
+    else {
+      const vals = dequantize(this.t.type, rt.u8.subarray(this.staging, this.staging + k * this.rowBytes), k * this.cols);
+      rt.f32.set(vals, this.f32 >>> 2);
+      status = e.dense_rows_from_f32(this.f32, k, this.cols, fmt, ptr, scales, this.r0);
+    }
+    if (status !== 0) throw new BitnetError('BAD_GGUF', `${this.t.name}: row ${this.r0 - 1 - status} holds a NaN or an infinity`, { offset: this.t.absoluteOffset });
+    const used = k * this.rowBytes;
+    if (this.fill > used) rt.u8.copyWithin(this.staging, this.staging + used, this.staging + this.fill);
+    this.fill -= used;
+    this.r0 += k;
+  }
+  finish(): DenseMatrix {
+    this.flush();
+    this.free();
+    if (this.r0 !== this.rows) throw new BitnetError('TRUNCATED', `${this.t.name}: ${this.r0} of ${this.rows} rows read`);
+    return this.m;
+  }
+  free(): void {
+    for (const p of [this.staging, this.tmp, this.f32]) this.rt.free(p);
+    this.staging = this.tmp = this.f32 = 0;
+  }
+}
+
 /** Decodes a ternary tensor's bytes (already in wasm memory at src) into a TernaryMatrix. */
 function ternaryFromWasm(rt: WasmRuntime, kernel: KernelName, t: GGUFTensorInfo, src: number): TernaryMatrix {
   const [cols, rows] = t.shape.map(Number);
@@ -128,14 +183,6 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
       const m = /^blk\.(\d+)\.(\w+)\.(weight|scale)$/.exec(t.name);
       const n = elementCount(t.shape.map(Number));
       if (m && m[3] === 'scale') { scales.set(`blk.${m[1]}.${m[2]}`, dequantize(t.type, bytes, 1)[0]); return; }
-      if (t.name === 'token_embd.weight' || t.name === 'output.weight') {
-        const rowBytes = tensorByteSize(t.type, [e]);
-        // Small tables stay exact (f32); large ones int8 with one scale per row (4x smaller).
-        const format = nVocab * e * 4 <= EXACT_EMBEDDING_BYTES ? 'f32' : 'i8';
-        const dm = DenseMatrix.fromFloat32Rows(nVocab, e, format, (r0, k) => dequantize(t.type, bytes.subarray(r0 * rowBytes, (r0 + k) * rowBytes), k * e), rt);
-        if (t.name === 'token_embd.weight') w.tokEmbd = dm; else w.output = dm;
-        return;
-      }
       if (t.name === 'output_norm.weight') { w.outputNorm = w.vector(dequantize(t.type, bytes, n)); return; }
       const l = Number(m![1]), kind = m![2];
       const L = w.layers[l];
@@ -148,8 +195,20 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
     // Ternary tensors stream straight into a wasm staging buffer and are decoded + repacked there;
     // the rest (norms, embedding, scales: small or row-chunked) are decoded in JS.
     let staging = 0, stagingSize = 0;
+    let rows: RowStreamer | null = null;
     try {
       await readTensorData(input, header, (t, chunk, off) => {
+        if (t.name === 'token_embd.weight' || t.name === 'output.weight') {
+          // Small tables stay exact (f32); large ones int8 with one scale per row (4x smaller).
+          if (off === 0) rows = new RowStreamer(rt, t, nVocab, e, nVocab * e * 4 <= EXACT_EMBEDDING_BYTES ? 'f32' : 'i8');
+          rows!.push(chunk);
+          if (off + chunk.length === t.byteSize) {
+            const dm = rows!.finish();
+            rows = null;
+            if (t.name === 'token_embd.weight') w.tokEmbd = dm; else w.output = dm;
+          }
+          return;
+        }
         if (TERNARY_TYPES.has(t.typeName)) {
           if (off === 0) {
             if (t.byteSize > stagingSize) { rt.free(staging); staging = 0; staging = rt.alloc(t.byteSize, `staging for ${t.name}`); stagingSize = t.byteSize; }
@@ -168,6 +227,7 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
       }, { filter: (t) => wanted.has(t.name), onProgress: opts.onProgress, signal: opts.signal });
     } finally {
       rt.free(staging);
+      if (rows) { (rows as RowStreamer).free(); (rows as RowStreamer).m.dispose(); }
     }
     // Optional per-matrix scales (one f32 each) multiply the matmul's result: fold them in.
     for (const [key, s] of scales) {
