@@ -100,7 +100,7 @@ export class DenseMatrix {
     } else {
       const step = e.quantize_row(base, this.cols, base + xo + yo, this.cols);
       if (step < 0) throw new BitnetError('NON_FINITE', 'x holds a NaN or an infinity');
-      e.gemv_i8(this.ptr, this.rows, this.cols, base + xo + yo, base + xo);
+      e.gemv_i8(this.ptr, this.rows, this.cols, base + xo + yo, base + xo, 0);
       const acc = rt.i32.subarray((base + xo) >>> 2, ((base + xo) >>> 2) + this.rows);
       const s = rt.f32.subarray((this.ptr + scalesOffset(this.rows, this.cols)) >>> 2);
       for (let r = 0; r < this.rows; r++) y[r] = Math.fround(Math.fround(acc[r]) * Math.fround(step * s[r]));

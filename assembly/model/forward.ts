@@ -9,7 +9,7 @@
 // then logits = head . (rmsnorm(x) * output_norm), for the last token of the batch only.
 import { quantize_row } from "../quant/activations";
 import { gemv_f32, gemv_i8 } from "../quant/dense";
-import { ternary_matmul } from "../ternary/matmul";
+import { MATMUL_STREAMING, ternary_matmul } from "../ternary/matmul";
 import { rmsnorm } from "../nn/rmsnorm";
 import { rope_apply, rope_table } from "../nn/rope";
 import { attention } from "../nn/attention";
@@ -105,7 +105,7 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
 
 // @ts-ignore: decorator
 @inline function matmul(desc: usize, layer: usize, word: i32, rows: i32, cols: i32, x: usize, n: i32, out: usize, scratch: usize): i32 {
-  return ternary_matmul(wi(desc, D_KERNEL), <usize>wi(layer, word), rows, cols, x, n, out, wf(layer, word + 1), scratch);
+  return ternary_matmul(wi(desc, D_KERNEL) | MATMUL_STREAMING, <usize>wi(layer, word), rows, cols, x, n, out, wf(layer, word + 1), scratch);
 }
 
 /** Runs tokens[0..n) at positions pos0..pos0+n-1 and writes the last token's logits.
@@ -175,7 +175,7 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
   else {
     const step = quantize_row(hb, e, qrow, e);
     if (step < 0) return -1;
-    gemv_i8(head, vocab, e, qrow, logits);
+    gemv_i8(head, vocab, e, qrow, logits, 1);
     for (let r = 0; r < vocab; r++) {
       const o = logits + (<usize>r << 2);
       store<f32>(o, <f32>load<i32>(o) * (step * load<f32>(hscales + (<usize>r << 2))));

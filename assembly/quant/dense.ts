@@ -21,10 +21,12 @@ export function gemv_f32(w: usize, rows: i32, cols: i32, x: usize, out: usize): 
   }
 }
 
-/** out[r] = sum_k w[r][k] * q[k] exactly (int32), with i32x4.dot_i16x8_s on sign-extended halves. */
-export function gemv_i8(w: usize, rows: i32, cols: i32, q: usize, out: usize): void {
+/** out[r] = sum_k w[r][k] * q[k] exactly (int32), with i32x4.dot_i16x8_s on sign-extended halves.
+ *  ahead != 0: touch the cache lines of the next 16 rows every 16 rows (large heads stream from DRAM). */
+export function gemv_i8(w: usize, rows: i32, cols: i32, q: usize, out: usize, ahead: i32): void {
   const c16 = cols & ~15;
   for (let r = 0; r < rows; r++) {
+    if (ahead && (r & 15) == 0 && r + 16 < rows) touch(w + <usize>(r + 16) * <usize>cols, <usize>min(16, rows - r - 16) * <usize>cols);
     const wr = w + <usize>r * <usize>cols;
     let a = i32x4.splat(0), b = i32x4.splat(0);
     for (let k = 0; k < c16; k += 16) {
@@ -40,6 +42,7 @@ export function gemv_i8(w: usize, rows: i32, cols: i32, q: usize, out: usize): v
 }
 
 import { quantize_row } from "./activations";
+import { touch } from "../ternary/lut_tl3";
 import { f16_to_f32 } from "./ggml_ternary";
 
 /** Writes k rows (starting at row r0) of a dense matrix from f32 rows at src: format 0 = f32 copy,

@@ -73,12 +73,17 @@ export function tl3_tables(q: usize, kp: i32, tbl: usize): void {
 }
 
 // @ts-ignore: decorator
-@inline function gemvBody(w: usize, rp: i32, kp: i32, tbl: usize, acc: usize, relaxed: bool): void {
+@inline function gemvBody(w: usize, rp: i32, kp: i32, tbl: usize, acc: usize, relaxed: bool, ahead: bool): void {
   const nsb = kp / 24;
   const counts = w + <usize>rp * <usize>nsb * 5;
   const m15 = mask4(), z = zero();
+  const blockBytes = <usize>nsb * 80;
   let p = w;
   for (let rb = 0; rb < rp; rb += 16) {
+    // Touch every cache line of the next row block now: a tight loop of loads puts many misses
+    // in flight at once, which the compute loop (tens of instructions per line) cannot; the
+    // next block then computes from cache. See README "DRAM".
+    if (ahead && rb + 16 < rp) touch(p + blockBytes, blockBytes);
     let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
     let va = i16x8.splat(0), vb = i16x8.splat(0);
     let t = tbl;
@@ -134,13 +139,26 @@ export function tl3_tables(q: usize, kp: i32, tbl: usize): void {
   }
 }
 
-export function gemv_tl3(w: usize, rp: i32, kp: i32, tbl: usize, acc: usize): void {
-  gemvBody(w, rp, kp, tbl, acc, false);
+// @ts-ignore: decorator
+@lazy let touchSink: i32 = 0;
+
+
+/** Loads one byte of every 64-byte line of [p, p + n) (into a global, so the loads stay). */
+export function touch(p: usize, n: usize): void {
+  let x: i32 = 0;
+  for (let o: usize = 0; o < n; o += 64) x ^= <i32>load<u8>(p + o);
+  touchSink ^= x;
 }
 
-export function gemv_tl3_relaxed(w: usize, rp: i32, kp: i32, tbl: usize, acc: usize): void {
+/** ahead: touch the next row block's weights first (pays when weights stream from DRAM, costs
+ *  ~20% when they are in cache: the decoder turns it on for models, see ternary_matmul). */
+export function gemv_tl3(w: usize, rp: i32, kp: i32, tbl: usize, acc: usize, ahead: bool): void {
+  gemvBody(w, rp, kp, tbl, acc, false, ahead);
+}
+
+export function gemv_tl3_relaxed(w: usize, rp: i32, kp: i32, tbl: usize, acc: usize, ahead: bool): void {
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
-  gemvBody(w, rp, kp, tbl, acc, true);
+  gemvBody(w, rp, kp, tbl, acc, true, ahead);
 }
 
 /** Bytes of scratch gemm_tl3 needs for its decoded weights: 8 (index, mask) pairs per super-block. */

@@ -40,9 +40,14 @@ export function matmul_scratch_bytes(kernel: i32, rows: i32, cols: i32, n: i32):
   return s;
 }
 
+/** Flag or-ed into the kernel id: weights stream from DRAM (a model's), so the GEMV touches the
+ *  next block's cache lines ahead of computing (see lut_tl3.ts). */
+export const MATMUL_STREAMING: i32 = 0x100;
+
 /** Returns 0, or -1 - j when activation row j holds a NaN or an infinity (nothing is written then). */
-export function ternary_matmul(kernel: i32, w: usize, rows: i32, cols: i32, x: usize, n: i32, out: usize,
+export function ternary_matmul(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, x: usize, n: i32, out: usize,
                                scale: f32, scratch: usize): i32 {
+  const kernel = kernelAndFlags & 0xff, streaming = (kernelAndFlags & MATMUL_STREAMING) != 0;
   const layout = kernel_layout(kernel);
   const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(layout, kp);
   const q = scratch;
@@ -59,10 +64,10 @@ export function ternary_matmul(kernel: i32, w: usize, rows: i32, cols: i32, x: u
   }
   if (kernel == KERNEL_SCALAR) gemm_i8_scalar(w, rows, cols, q, qs, n, acc, rp);
   else if (kernel == KERNEL_TL3) {
-    if (n == 1) gemv_tl3(w, rp, kp, tbl, acc);
+    if (n == 1) gemv_tl3(w, rp, kp, tbl, acc, streaming);
     else gemm_tl3(w, rp, kp, tbl, n, acc, tbl + <usize>n * <usize>(kp / 3) * 32);
   } else if (kernel == KERNEL_TL3_RELAXED) {
-    if (n == 1) gemv_tl3_relaxed(w, rp, kp, tbl, acc);
+    if (n == 1) gemv_tl3_relaxed(w, rp, kp, tbl, acc, streaming);
     else gemm_tl3_relaxed(w, rp, kp, tbl, n, acc, tbl + <usize>n * <usize>(kp / 3) * 32);
   } else if (kernel == KERNEL_I2_DOT32) gemm_i2_dot32(w, rp, kp, q, n, acc);
   else if (kernel == KERNEL_I2_DOT16) gemm_i2_dot16(w, rp, kp, q, n, acc);
