@@ -20,7 +20,7 @@ export default [
   {
     input: existsSync('src/cli/info.ts') ? { index: 'src/index.ts', cli: 'src/cli/bin.ts' } : { index: 'src/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
-    external: [/^node:/, 'node-llama-cpp', 'llama-tokenizer-js', 'llama3-tokenizer-js'],
+    external: [/^node:/, '@huggingface/jinja', 'node-llama-cpp', 'llama-tokenizer-js', 'llama3-tokenizer-js'],
     plugins: [wasmNextToBundle, typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: 'dist', include: ['src/**/*.ts', 'bindings/**/*.ts'] })],
   },
   {

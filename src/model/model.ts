@@ -1,6 +1,7 @@
 // loadModel() and the Model: tokenizer + weights in wasm + KV cache + one forward() call per step.
 import { MODEL_KERNEL, type KernelName } from '../../bindings/exports.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
+import { Template } from '@huggingface/jinja';
 import { BitnetError } from '../errors.js';
 import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
 import { getRuntime, init } from '../init.js';
@@ -47,6 +48,8 @@ export interface GenerateOptions extends SamplingOptions {
   /** generate(): called with each text piece as it is produced. */
   onText?: (piece: string) => void;
 }
+
+export interface ChatMessage { role: string; content: string }
 
 export interface GenerateResult {
   text: string;
@@ -298,6 +301,29 @@ export class Model {
     text += detok.flush();
     if (text.length > emitted) yield text.slice(emitted);
     if (out) out.text = text;
+  }
+
+  /** Renders messages with the file's chat template (tokenizer.chat_template, Jinja) and generates
+   *  the assistant's reply. Special tokens in the rendered text are recognized. */
+  async chat(messages: ChatMessage[], opts: GenerateOptions & { template?: string } = {}): Promise<GenerateResult> {
+    return this.generate(this.applyChatTemplate(messages, opts.template), { parseSpecial: true, addBos: false, ...opts });
+  }
+
+  /** The prompt text chat() generates from (with the generation prompt appended). */
+  applyChatTemplate(messages: ChatMessage[], template?: string): string {
+    this.live();
+    const src = template ?? this.header.metadata.get('tokenizer.chat_template')?.value;
+    if (typeof src !== 'string') throw new BitnetError('BAD_ARGUMENT', 'this model has no tokenizer.chat_template; pass { template }');
+    if (!Array.isArray(messages) || messages.some((m) => typeof m?.role !== 'string' || typeof m?.content !== 'string')) {
+      throw new BitnetError('BAD_ARGUMENT', 'messages must be an array of { role: string, content: string }');
+    }
+    const tk = this.tokenizer;
+    const text = (id: number) => (id >= 0 ? tk.tokenText(id) : '');
+    try {
+      return new Template(src).render({ messages, add_generation_prompt: true, bos_token: text(tk.bos), eos_token: text(tk.eos) });
+    } catch (e) {
+      throw new BitnetError('BAD_ARGUMENT', `chat template failed: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   async generate(prompt: string | number[], opts: GenerateOptions = {}): Promise<GenerateResult> {

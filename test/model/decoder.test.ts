@@ -104,6 +104,20 @@ describe('decoder', () => {
     await expect(loadModel(new Uint8Array(100))).rejects.toMatchObject({ code: 'BAD_GGUF' });
   });
 
+  it('chat() renders the file\'s Jinja template and generates from it', async () => {
+    const msgs = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello there' }];
+    const m = await loadModel(bytes, { contextLength: 512 });
+    const text = m.applyChatTemplate(msgs);
+    expect(text).toContain('Hello there');
+    expect(text).toContain('Be brief.');
+    const a = await m.chat(msgs, { maxTokens: 6, temperature: 0 });
+    const b = await m.generate(text, { maxTokens: 6, temperature: 0, parseSpecial: true, addBos: false });
+    expect(a.tokens).toEqual(b.tokens);
+    expect(() => m.applyChatTemplate([{ role: 'user' } as never])).toThrow(BitnetError);
+    expect(() => m.applyChatTemplate(msgs, '{% for %}')).toThrow(BitnetError);
+    m.dispose();
+  });
+
   it('dispose', async () => {
     const x = await loadModel(bytes);
     x.dispose();
