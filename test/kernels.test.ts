@@ -26,14 +26,17 @@ function checkAll(t: Int8Array, rows: number, cols: number, scale: number, X: Fl
   const want = bits(refGemm(t, rows, cols, scale, X, n));
   for (const { build, rt, kernels } of runtimes) {
     for (const kernel of kernels) {
-      const m = TernaryMatrix.fromTernary(t, rows, cols, scale, { runtime: rt, kernel });
-      try {
-        const got = n === 1 ? m.gemv(X) : m.gemm(X, n);
-        const g = bits(got);
-        let bad = -1;
-        for (let i = 0; i < want.length; i++) if (g[i] !== want[i]) { bad = i; break; }
-        expect(bad, `${build}/${kernel} ${rows}x${cols} n=${n}: first difference at ${bad}`).toBe(-1);
-      } finally { m.dispose(); }
+      // streaming (touch-ahead for weights from DRAM) must not change a bit either
+      for (const streaming of n === 1 ? [false, true] : [false]) {
+        const m = TernaryMatrix.fromTernary(t, rows, cols, scale, { runtime: rt, kernel, streaming });
+        try {
+          const got = n === 1 ? m.gemv(X) : m.gemm(X, n);
+          const g = bits(got);
+          let bad = -1;
+          for (let i = 0; i < want.length; i++) if (g[i] !== want[i]) { bad = i; break; }
+          expect(bad, `${build}/${kernel}${streaming ? ' streaming' : ''} ${rows}x${cols} n=${n}: first difference at ${bad}`).toBe(-1);
+        } finally { m.dispose(); }
+      }
     }
   }
 }

@@ -4,6 +4,7 @@
 // The codes add sum(q) to each dot product; it is subtracted once per row.
 import { sum_i8 } from "../quant/activations";
 import { mask2 } from "../consts";
+import { touch } from "./lut_tl3";
 
 // @ts-ignore: decorator
 @inline function codes(v: v128, k: i32, m3: v128): v128 {
@@ -16,13 +17,15 @@ import { mask2 } from "../consts";
   return i32x4.extract_lane(a, 0) + i32x4.extract_lane(a, 1) + i32x4.extract_lane(a, 2) + i32x4.extract_lane(a, 3);
 }
 
-/** GEMV, i32 accumulation (i32x4.relaxed_dot_i8x16_i7x16_add_s): 4 rows per block, 2 chains per row. */
-export function gemv_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, acc: usize): void {
+/** GEMV, i32 accumulation (i32x4.relaxed_dot_i8x16_i7x16_add_s): 4 rows per block, 2 chains per row.
+ *  ahead: touch the weights 16 rows ahead every 16 rows (weights streamed from DRAM; see lut_tl3.ts). */
+export function gemv_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, acc: usize, ahead: bool = false): void {
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
   const sq = sum_i8(q, kp);
   const m3 = mask2();
   let p = w;
   for (let rb = 0; rb < rp; rb += 4) {
+    if (ahead && (rb & 15) == 0 && rb + 16 < rp) touch(p + (<usize>kp << 2), <usize>min(16, rp - rb - 16) * <usize>(kp >> 2));
     let a0 = i32x4.splat(0), b0 = i32x4.splat(0), a1 = i32x4.splat(0), b1 = i32x4.splat(0);
     let a2 = i32x4.splat(0), b2 = i32x4.splat(0), a3 = i32x4.splat(0), b3 = i32x4.splat(0);
     for (let c = 0; c < kp; c += 64) {
@@ -106,11 +109,16 @@ export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc:
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
   const kq = <usize>kp;
   const m3 = mask2();
-  let j = 0;
-  for (; j + 4 <= n; j += 4) {
+  const n4 = n & ~3;
+  // Tiles of rows whose weights (tile * kp / 4 bytes) stay in L2 while every token block passes
+  // over them: the matrix is read from memory once, not once per token block.
+  const tile = max(4, min(rp, (<i32>(256 << 10) / max(1, kp >> 2)) & ~3));
+  for (let r0 = 0; r0 < rp; r0 += tile) {
+  const r1 = min(rp, r0 + tile);
+  for (let j = 0; j < n4; j += 4) {
     const q0 = q + <usize>j * kq, q1 = q0 + kq, q2 = q1 + kq, q3 = q2 + kq;
     const s0 = sum_i8(q0, kp), s1 = sum_i8(q1, kp), s2 = sum_i8(q2, kp), s3 = sum_i8(q3, kp);
-    for (let r = 0; r < rp; r++) {
+    for (let r = r0; r < r1; r++) {
       let p = w + <usize>(r >> 2) * kq + (<usize>(r & 3) << 4);
       let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
       for (let c = 0; c < kp; c += 64) {
@@ -142,7 +150,8 @@ export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc:
       store<i32>(o + 3 * rs, hsum(a3) - s3);
     }
   }
-  for (; j < n; j++) gemv_i2_dot32(w, rp, kp, q + <usize>j * kq, acc + ((<usize>j * <usize>rp) << 2));
+  }
+  for (let j = n4; j < n; j++) gemv_i2_dot32(w, rp, kp, q + <usize>j * kq, acc + ((<usize>j * <usize>rp) << 2));
 }
 
 /** GEMM over tokens in blocks of 4 with i16 accumulation: one unpack of each weight vector serves
@@ -151,11 +160,16 @@ export function gemm_i2_dot16(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc:
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
   const kq = <usize>kp;
   const m3 = mask2();
-  let j = 0;
-  for (; j + 4 <= n; j += 4) {
+  const n4 = n & ~3;
+  // Tiles of rows whose weights (tile * kp / 4 bytes) stay in L2 while every token block passes
+  // over them: the matrix is read from memory once, not once per token block.
+  const tile = max(4, min(rp, (<i32>(256 << 10) / max(1, kp >> 2)) & ~3));
+  for (let r0 = 0; r0 < rp; r0 += tile) {
+  const r1 = min(rp, r0 + tile);
+  for (let j = 0; j < n4; j += 4) {
     const q0 = q + <usize>j * kq, q1 = q0 + kq, q2 = q1 + kq, q3 = q2 + kq;
     const s0 = sum_i8(q0, kp), s1 = sum_i8(q1, kp), s2 = sum_i8(q2, kp), s3 = sum_i8(q3, kp);
-    for (let r = 0; r < rp; r++) {
+    for (let r = r0; r < r1; r++) {
       let p = w + <usize>(r >> 2) * kq + (<usize>(r & 3) << 4);
       let w0 = i32x4.splat(0), w1 = i32x4.splat(0), w2 = i32x4.splat(0), w3 = i32x4.splat(0);
       for (let c0 = 0; c0 < kp; c0 += 1024) {
@@ -187,5 +201,6 @@ export function gemm_i2_dot16(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc:
       store<i32>(o + 3 * rs, hsum(w3) - s3);
     }
   }
-  for (; j < n; j++) gemv_i2_dot16(w, rp, kp, q + <usize>j * kq, acc + ((<usize>j * <usize>rp) << 2));
+  }
+  for (let j = n4; j < n; j++) gemv_i2_dot32(w, rp, kp, q + <usize>j * kq, acc + ((<usize>j * <usize>rp) << 2));
 }

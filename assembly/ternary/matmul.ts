@@ -69,9 +69,12 @@ export function ternary_matmul(kernelAndFlags: i32, w: usize, rows: i32, cols: i
   } else if (kernel == KERNEL_TL3_RELAXED) {
     if (n == 1) gemv_tl3_relaxed(w, rp, kp, tbl, acc, streaming);
     else gemm_tl3_relaxed(w, rp, kp, tbl, n, acc, tbl + <usize>n * <usize>(kp / 3) * 32);
-  } else if (kernel == KERNEL_I2_DOT32) gemm_i2_dot32(w, rp, kp, q, n, acc);
+  } else if (kernel == KERNEL_I2_DOT32) {
+    if (n == 1) gemv_i2_dot32(w, rp, kp, q, acc, streaming);
+    else gemm_i2_dot32(w, rp, kp, q, n, acc);
+  }
   else if (kernel == KERNEL_I2_DOT16) gemm_i2_dot16(w, rp, kp, q, n, acc);
-  else if (n == 1) gemv_i2_dot32(w, rp, kp, q, acc);
+  else if (n == 1) gemv_i2_dot32(w, rp, kp, q, acc, streaming);
   else gemm_i2_dot16(w, rp, kp, q, n, acc);
   // Shared epilogue.
   for (let j = 0; j < n; j++) {
