@@ -114,6 +114,30 @@ const f16Round = (x: number) => f16BitsToF32(f32ToF16Bits(x));
 // ---------------------------------------------------------------------------------------------
 // Tokenizer metadata
 
+/** Training text for the small `spm` / `bpe` vocabularies (a few hundred merges' worth). */
+export const SMALL_VOCAB_CORPUS = `The quick brown fox jumps over the lazy dog. A ternary network stores every weight as -1, 0 or +1,
+so a matrix times a vector needs no multiplications: the kernel adds the activations where the weight is +1
+and subtracts them where it is -1. Language models trained this way, like BitNet b1.58, keep their quality
+while their weights take about 1.58 bits each. The tokenizer turns text into numbers and back again;
+it must agree with the one the model was trained with, byte for byte, or the model reads nonsense.
+Numbers such as 2024, 3.14159 and 1,000,000 appear in text, and so do names, code and punctuation!
+"Hello," she said, "it's the tokenizer's job." They're here; we'll see. I'm sure you'd agree.
+Once upon a time there was a little girl who lived in a village near the forest. Whenever she went out,
+the little girl wore a red riding cloak, so everyone in the village called her Little Red Riding Hood.
+One morning her mother said: "Take this basket of bread and butter to your grandmother, who is ill."
+The weather today is sunny with a few clouds in the afternoon; tomorrow there will be rain in the north
+and strong winds along the coast. Temperatures will stay between twelve and eighteen degrees.
+In computer science, an algorithm is a finite sequence of instructions that solves a class of problems.
+Memory, bandwidth and latency decide how fast a program runs: reading weights from memory often costs
+more than the arithmetic done with them, which is why smaller weights make inference faster.
+function add(a, b) { return a + b; } const values = [1, 2, 3].map((x) => x * 2); if (x > 0) print(x);
+The history of the world is the story of people, places and ideas: cities grew along rivers, traders
+carried goods across the mountains and the seas, and writing let knowledge travel further than voices.
+Scientists measure, compare and publish; engineers design, build and test; teachers explain and listen.
+Please remember to water the plants, feed the cat and lock the door before you leave for the station.
+Questions? Answers! What, where, when, why and how: these are the questions every good reporter asks.
+`;
+
 async function loadPackage(name: 'llama-tokenizer-js' | 'llama3-tokenizer-js'): Promise<PackageTokenizerLike> {
   try {
     const mod = (await import(/* @vite-ignore */ name)) as { default?: PackageTokenizerLike };
@@ -126,7 +150,8 @@ async function loadPackage(name: 'llama-tokenizer-js' | 'llama3-tokenizer-js'): 
 /** Raw `tokenizer.ggml.*` values (as the vocab builders return them) for a tokenizer kind. */
 export async function tokenizerMetadata(kind: TokenizerKind): Promise<Record<string, unknown>> {
   switch (kind) {
-    case 'bpe': return buildByteLevelVocab({ merges: 512 });
+    case 'bpe': return buildByteLevelVocab({ corpus: SMALL_VOCAB_CORPUS, merges: 1024 });
+    // spm keeps the builder's default corpus: test/model/llama-cpp.test.ts's greedy runs were tuned on it.
     case 'spm': return buildSentencePieceVocab({ merges: 512 });
     case 'llama': return metadataFromLlamaTokenizerJs(await loadPackage('llama-tokenizer-js'));
     case 'llama3': return metadataFromLlama3TokenizerJs(await loadPackage('llama3-tokenizer-js'));

@@ -102,22 +102,33 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<ModelConfig>>> = Obje
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
 /**
- * A preset with an architecture spelling applied: `bitnet-b1.58` (bitnet.cpp: ReLU^2 implied, no
- * activation key), `bitnet` (llama.cpp: `bitnet.hidden_activation` written when the activation is
- * not SiLU), `llama` (no sub-norms, SiLU). Further overrides win over all of it.
+ * A preset with an architecture spelling and overrides applied. `bitnet-b1.58` (bitnet.cpp):
+ * sub-norms, ReLU^2 implied, no activation key. `bitnet` (llama.cpp): sub-norms, and
+ * `bitnet.hidden_activation` written whenever the activation is not SiLU (llama.cpp's default).
+ * `llama`: no sub-norms, SiLU. Fields given in `overrides` always win.
  */
 export function resolveConfig(preset: PresetName | ModelConfig = 'tiny', arch?: ModelArch, overrides: Partial<ModelConfig> = {}): ModelConfig {
   const base: ModelConfig = typeof preset === 'string' ? { ...presetOrThrow(preset) } : { ...preset };
-  if (arch === 'bitnet-b1.58') {
-    Object.assign(base, { arch, subNorms: true, activation: 'relu2', writeActivationKey: false });
-  } else if (arch === 'bitnet') {
-    Object.assign(base, { arch, subNorms: true, writeActivationKey: base.activation !== 'silu' });
-  } else if (arch === 'llama') {
-    Object.assign(base, { arch, subNorms: false, activation: 'silu', writeActivationKey: false });
-  } else if (arch !== undefined) {
+  if (arch !== undefined && !(['bitnet', 'bitnet-b1.58', 'llama'] as string[]).includes(arch)) {
     throw new TypeError(`unknown architecture ${JSON.stringify(arch)} (bitnet, bitnet-b1.58, llama)`);
   }
-  return { ...base, ...overrides };
+  const a = overrides.arch ?? arch ?? base.arch;
+  const o = overrides;
+  const c: ModelConfig = { ...base, ...o, arch: a };
+  if (a === 'bitnet-b1.58') {
+    c.subNorms = o.subNorms ?? true;
+    c.activation = o.activation ?? 'relu2';
+    c.writeActivationKey = o.writeActivationKey ?? false;
+  } else if (a === 'llama') {
+    c.subNorms = o.subNorms ?? false;
+    c.activation = o.activation ?? 'silu';
+    c.writeActivationKey = o.writeActivationKey ?? false;
+  } else {
+    c.subNorms = o.subNorms ?? true;
+    // llama.cpp's bitnet reads <arch>.hidden_activation and defaults to SiLU without it.
+    c.writeActivationKey = o.writeActivationKey ?? c.activation !== 'silu';
+  }
+  return c;
 }
 
 function presetOrThrow(name: string): ModelConfig {

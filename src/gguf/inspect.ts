@@ -1,0 +1,286 @@
+/**
+ * What is in a GGUF model, and how much memory bitnet-wasm will need for it: architecture and
+ * hyperparameters, tensors per type, ternary weights and their storage, the embedding, and an
+ * estimate of the loaded size (ternary weights repacked for the kernels, embedding kept compact,
+ * f32 norms, f32 KV cache). Reads only the header (tensor infos), never the tensor data.
+ */
+import { fromFile, type GGUFInput } from './source.js';
+import { parseGGUFHeader, type GGUFHeader, type GGUFTensorInfo } from './reader.js';
+import { EXACT_EMBEDDING_BYTES } from '../model/weights.js';
+
+/** ggml types bitnet-wasm treats as ternary (repacked into its own layouts on load). */
+export const TERNARY_TYPE_NAMES: readonly string[] = ['TQ1_0', 'TQ2_0', 'I2_S'];
+
+export interface Hyperparameters {
+  nVocab: number;
+  nCtx: number;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nHeadKv: number;
+  headDim: number;
+  nFf: number;
+  ropeBase: number;
+  ropeDim: number;
+  rmsEps: number;
+  /** `<arch>.hidden_activation` when present; else relu2 for bitnet.cpp's 2B4T spellings, silu. */
+  activation: string;
+  tiedEmbeddings: boolean;
+  subNorms: boolean;
+}
+
+export interface TypeStats {
+  count: number;
+  elements: number;
+  bytes: number;
+}
+
+export interface MemoryBreakdown {
+  /** Kernel layout of the ternary weights and its bits per weight. */
+  layout: 'i2' | 'tl3';
+  bitsPerWeight: number;
+  ternary: number;
+  /** Embedding (and untied output.weight) kept compact. */
+  embedding: number;
+  norms: number;
+  /** Non-ternary, non-embedding matrices, at their file size. */
+  other: number;
+  kvCache: number;
+  total: number;
+}
+
+export interface ModelInspection {
+  architecture: string;
+  name?: string;
+  ggufVersion: number;
+  alignment: number;
+  fileSize?: number;
+  /** Header + metadata + tensor infos. */
+  headerBytes: number;
+  hyperparameters: Hyperparameters;
+  tokenizer: { model?: string; pre?: string; tokens: number; bos?: number; eos?: number; chatTemplate: boolean };
+  tensorCount: number;
+  /** Per ggml type name: tensors, elements, bytes. */
+  byType: Record<string, TypeStats>;
+  ternary: { tensors: number; weights: number; bytes: number; bitsPerWeight: number; types: string[] };
+  embedding?: { type: string; shape: number[]; entries: number; bytes: number };
+  output?: { type: string; shape: number[]; entries: number; bytes: number };
+  norms: { tensors: number; entries: number; bytes: number };
+  /** How the embedding is held once loaded: exact f32 (4 bytes/entry) up to EXACT_EMBEDDING_BYTES, else int8 + one f32
+   *  scale per row from quantized ones. */
+  embeddingMode: 'f32' | 'int8';
+  /** Context used for the KV cache estimate. */
+  contextLength: number;
+  memory: { relaxed: MemoryBreakdown; simd128: MemoryBreakdown };
+}
+
+export interface InspectOptions {
+  /** Context length for the KV cache estimate (default: the model's context_length). */
+  contextLength?: number;
+}
+
+function num(h: GGUFHeader, key: string): number | undefined {
+  const v = h.metadata.get(key);
+  if (!v || v.type === 'array' || v.type === 'string' || v.type === 'bool') return undefined;
+  return Number(v.value);
+}
+
+/** f32 metadata as the decimal it was written from (1e-5, not 9.99999974737875e-6). */
+function f32Clean(x: number | undefined): number | undefined {
+  return x === undefined ? undefined : Number(x.toPrecision(7));
+}
+
+function str(h: GGUFHeader, key: string): string | undefined {
+  const v = h.metadata.get(key);
+  return v?.type === 'string' ? v.value : undefined;
+}
+
+/** Memory estimate for one build, by the formula documented on ModelInspection. */
+export function estimateMemory(args: {
+  ternaryWeights: number;
+  layout: 'i2' | 'tl3';
+  embeddingEntries: number;
+  embeddingRows: number;
+  embeddingMode: 'f32' | 'int8';
+  normEntries: number;
+  otherBytes: number;
+  nLayer: number;
+  nCtx: number;
+  nHeadKv: number;
+  headDim: number;
+}): MemoryBreakdown {
+  const bitsPerWeight = args.layout === 'i2' ? 2 : 5 / 3;
+  const ternary = Math.ceil((args.ternaryWeights * bitsPerWeight) / 8);
+  const embedding = args.embeddingMode === 'f32' ? args.embeddingEntries * 4 : args.embeddingEntries + args.embeddingRows * 4;
+  const norms = args.normEntries * 4;
+  const kvCache = 2 * args.nLayer * args.nCtx * args.nHeadKv * args.headDim * 4;
+  const total = ternary + embedding + norms + args.otherBytes + kvCache;
+  return { layout: args.layout, bitsPerWeight, ternary, embedding, norms, other: args.otherBytes, kvCache, total };
+}
+
+/** Inspects a GGUF header: a path (Node), bytes, a Blob or a ByteSource. */
+export async function inspectModel(source: GGUFInput | string, options: InspectOptions = {}): Promise<ModelInspection> {
+  if (typeof source === 'string') {
+    const src = await fromFile(source);
+    try {
+      return inspectHeader(await parseGGUFHeader(src), options);
+    } finally {
+      await src.close?.();
+    }
+  }
+  return inspectHeader(await parseGGUFHeader(source), options);
+}
+
+/** Same, from an already parsed header. */
+export function inspectHeader(h: GGUFHeader, options: InspectOptions = {}): ModelInspection {
+  const arch = str(h, 'general.architecture') ?? 'unknown';
+  const k = (s: string) => num(h, `${arch}.${s}`);
+  const byName = new Map(h.tensors.map((t) => [t.name, t]));
+  const embd = byName.get('token_embd.weight');
+  const out = byName.get('output.weight');
+  const tokens = h.metadata.get('tokenizer.ggml.tokens');
+  const nTokens = tokens?.type === 'array' ? tokens.value.length : 0;
+
+  const nEmbd = k('embedding_length') ?? embd?.shape[0] ?? 0;
+  const nHead = k('attention.head_count') ?? 0;
+  const nHeadKv = k('attention.head_count_kv') ?? nHead;
+  const headDim = nHead ? nEmbd / nHead : 0;
+  let nLayer = k('block_count');
+  if (nLayer === undefined) {
+    nLayer = 0;
+    for (const t of h.tensors) {
+      const m = /^blk\.(\d+)\./.exec(t.name);
+      if (m) nLayer = Math.max(nLayer, Number(m[1]) + 1);
+    }
+  }
+  const hidden = str(h, `${arch}.hidden_activation`);
+  const hp: Hyperparameters = {
+    nVocab: k('vocab_size') ?? embd?.shape[1] ?? nTokens,
+    nCtx: k('context_length') ?? 0,
+    nEmbd,
+    nLayer,
+    nHead,
+    nHeadKv,
+    headDim,
+    nFf: k('feed_forward_length') ?? 0,
+    ropeBase: f32Clean(k('rope.freq_base')) ?? 10000,
+    ropeDim: k('rope.dimension_count') ?? headDim,
+    rmsEps: f32Clean(k('attention.layer_norm_rms_epsilon')) ?? 0,
+    activation: hidden ?? (arch === 'bitnet-b1.58' || arch === 'bitnet-25' ? 'relu2' : 'silu'),
+    tiedEmbeddings: out === undefined,
+    subNorms: byName.has('blk.0.attn_sub_norm.weight'),
+  };
+
+  const byType: Record<string, TypeStats> = {};
+  const ternaryTypes = new Set<string>();
+  let tWeights = 0, tBytes = 0, tCount = 0;
+  let normEntries = 0, normCount = 0, normBytes = 0;
+  let otherBytes = 0;
+  let embEntries = 0, embRows = 0;
+  const embTensors: GGUFTensorInfo[] = [];
+  for (const t of h.tensors) {
+    const s = (byType[t.typeName] ??= { count: 0, elements: 0, bytes: 0 });
+    s.count++;
+    s.elements += t.nElements;
+    s.bytes += t.byteSize;
+    if (TERNARY_TYPE_NAMES.includes(t.typeName)) {
+      tCount++;
+      tWeights += t.nElements;
+      tBytes += t.byteSize;
+      ternaryTypes.add(t.typeName);
+    } else if (t === embd || t === out) {
+      embTensors.push(t);
+      embEntries += t.nElements;
+      embRows += t.shape.length > 1 ? t.nElements / t.shape[0] : 1;
+    } else if (t.shape.length === 1) {
+      normCount++;
+      normEntries += t.nElements;
+      normBytes += t.byteSize;
+    } else {
+      otherBytes += t.byteSize;
+    }
+  }
+  // As the loader does (src/model/weights.ts): small tables exact in f32, large ones int8 + a row scale.
+  const embeddingMode: 'f32' | 'int8' = embEntries * 4 <= EXACT_EMBEDDING_BYTES ? 'f32' : 'int8';
+  const nCtx = options.contextLength ?? hp.nCtx;
+  const common = { ternaryWeights: tWeights, embeddingEntries: embEntries, embeddingRows: embRows, embeddingMode, normEntries, otherBytes, nLayer, nCtx, nHeadKv, headDim };
+  const info = (t: GGUFTensorInfo | undefined) => (t && !TERNARY_TYPE_NAMES.includes(t.typeName) ? { type: t.typeName, shape: t.shape, entries: t.nElements, bytes: t.byteSize } : undefined);
+  const bos = num(h, 'tokenizer.ggml.bos_token_id');
+  const eos = num(h, 'tokenizer.ggml.eos_token_id');
+  return {
+    architecture: arch,
+    name: str(h, 'general.name'),
+    ggufVersion: h.version,
+    alignment: h.alignment,
+    fileSize: h.fileSize,
+    headerBytes: h.headerBytes,
+    hyperparameters: hp,
+    tokenizer: { model: str(h, 'tokenizer.ggml.model'), pre: str(h, 'tokenizer.ggml.pre'), tokens: nTokens, bos, eos, chatTemplate: h.metadata.has('tokenizer.chat_template') },
+    tensorCount: h.tensors.length,
+    byType,
+    ternary: { tensors: tCount, weights: tWeights, bytes: tBytes, bitsPerWeight: tWeights ? (tBytes * 8) / tWeights : 0, types: [...ternaryTypes] },
+    embedding: info(embd),
+    output: info(out),
+    norms: { tensors: normCount, entries: normEntries, bytes: normBytes },
+    embeddingMode,
+    contextLength: nCtx,
+    memory: {
+      relaxed: estimateMemory({ ...common, layout: 'i2' }),
+      simd128: estimateMemory({ ...common, layout: 'tl3' }),
+    },
+  };
+}
+
+/** Bytes as B / KiB / MiB / GiB. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+}
+
+function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} K`;
+  return String(n);
+}
+
+/** Human-readable report. */
+export function formatInspection(i: ModelInspection): string {
+  const hp = i.hyperparameters;
+  const lines: string[] = [];
+  const row = (k: string, v: string) => lines.push(`  ${k.padEnd(22)} ${v}`);
+  lines.push(`${i.name ?? '(unnamed)'}  [${i.architecture}]`);
+  row('file', `${i.fileSize !== undefined ? formatBytes(i.fileSize) : 'size unknown'}, GGUF v${i.ggufVersion}, alignment ${i.alignment}, header ${formatBytes(i.headerBytes)}`);
+  lines.push('hyperparameters');
+  row('vocab / context', `${hp.nVocab} / ${hp.nCtx}`);
+  row('embedding / layers', `${hp.nEmbd} / ${hp.nLayer}`);
+  row('heads / kv heads', `${hp.nHead} / ${hp.nHeadKv} (head_dim ${hp.headDim}${hp.nHeadKv && hp.nHead !== hp.nHeadKv ? `, GQA ${hp.nHead / hp.nHeadKv}:1` : ''})`);
+  row('feed-forward', `${hp.nFf}, ${hp.activation}`);
+  row('rope', `base ${hp.ropeBase}, dim ${hp.ropeDim}`);
+  row('rms eps', String(hp.rmsEps));
+  row('embeddings', hp.tiedEmbeddings ? 'tied (output = token_embd)' : 'untied (output.weight)');
+  row('sub-norms', hp.subNorms ? 'yes' : 'no');
+  const tk = i.tokenizer;
+  row('tokenizer', `${tk.model ?? '?'}${tk.pre ? ` (${tk.pre})` : ''}, ${tk.tokens} tokens, bos ${tk.bos ?? '-'}, eos ${tk.eos ?? '-'}${tk.chatTemplate ? ', chat template' : ''}`);
+  lines.push(`tensors: ${i.tensorCount}`);
+  for (const [t, s] of Object.entries(i.byType).sort((a, b) => b[1].bytes - a[1].bytes)) {
+    row(t, `${String(s.count).padStart(5)} tensors  ${formatCount(s.elements).padStart(9)} values  ${formatBytes(s.bytes).padStart(10)}`);
+  }
+  const tr = i.ternary;
+  row('ternary weights', tr.weights ? `${formatCount(tr.weights)} in ${tr.tensors} tensors (${tr.types.join(', ')}), ${formatBytes(tr.bytes)}, ${tr.bitsPerWeight.toFixed(3)} bits/weight` : 'none');
+  if (i.embedding) row('embedding', `${i.embedding.type} [${i.embedding.shape.join(', ')}], ${formatBytes(i.embedding.bytes)}`);
+  if (i.output) row('output', `${i.output.type} [${i.output.shape.join(', ')}], ${formatBytes(i.output.bytes)}`);
+  row('norms', `${i.norms.tensors} tensors, ${formatCount(i.norms.entries)} values`);
+  lines.push(`estimated memory in bitnet-wasm (context ${i.contextLength}, embedding as ${i.embeddingMode === 'f32' ? 'f32' : 'int8 + row scale'})`);
+  for (const [build, m] of [['relaxed', i.memory.relaxed], ['simd128', i.memory.simd128]] as const) {
+    const parts = [`ternary ${formatBytes(m.ternary)} (${m.layout}, ${m.bitsPerWeight.toFixed(2)} b/w)`, `embedding ${formatBytes(m.embedding)}`, `norms ${formatBytes(m.norms)}`];
+    if (m.other) parts.push(`other ${formatBytes(m.other)}`);
+    parts.push(`KV cache ${formatBytes(m.kvCache)}`);
+    row(build, `${formatBytes(m.total)} = ${parts.join(' + ')}`);
+  }
+  return lines.join('\n');
+}
