@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     if (prompt === undefined) { console.error('run needs -p TEXT\n' + USAGE); return 2; }
     const model = await open(a, a.pos[0]);
     const info = kernelInfo();
-    console.error(`bitnet-wasm: ${model.config.architecture} ${model.config.nLayer} layers, ${info.build} build, ${info.kernel} kernel`);
+    console.error(`bitnet-wasm: ${model.config.architecture} ${model.config.nLayer} layers, ${info.build} build, ${model.kernel} kernel`);
     out(prompt);
     const r = await model.generate(prompt, {
       maxTokens: numOpt(a, '-n', 64), temperature: numOpt(a, '--temp', 0.8), topK: numOpt(a, '--top-k'), topP: numOpt(a, '--top-p'),
@@ -98,7 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     const info = kernelInfo();
     const r = model.bench({ prompt: numOpt(a, '-p', 128), gen: numOpt(a, '-n', 64) });
     console.log(`| model | build | kernel | pp${numOpt(a, '-p', 128)} tok/s | tg${numOpt(a, '-n', 64)} tok/s |`);
-    console.log(`| ${a.pos[0] ?? 'default'} | ${info.build} | ${info.kernel} | ${r.prefillTokensPerSecond.toFixed(1)} | ${r.decodeTokensPerSecond.toFixed(1)} |`);
+    console.log(`| ${a.pos[0] ?? 'default'} | ${info.build} | ${model.kernel} | ${r.prefillTokensPerSecond.toFixed(1)} | ${r.decodeTokensPerSecond.toFixed(1)} |`);
     model.dispose();
     return 0;
   }

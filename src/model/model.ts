@@ -338,6 +338,9 @@ export class Model {
     this.desc = this.kv = this.io = this.scratchPtr = 0;
   }
 
+  /** The ternary kernel the model's matrices run on. */
+  get kernel(): KernelName { return this.weights.kernel; }
+
   /** Bytes of wasm memory this model holds (weights, KV cache, scratch). */
   get byteLength(): number {
     const c = this.config;
