@@ -10,30 +10,73 @@ export interface WasmSource {
   url?: string | URL;
 }
 
+// Sources a runtime-specific entry registers at import time (dist/workerd.js hands over the two
+// modules workerd imported; `import.meta.url` is undefined there, so the default location cannot work).
+const defaultSources: Partial<Record<BuildName, WasmSource>> = {};
+
+/** Registers where each build comes from when init() / createRuntime() are given no source. */
+export function setDefaultWasmSources(sources: Partial<Record<BuildName, WasmSource>>): void {
+  Object.assign(defaultSources, sources);
+}
+
 function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
   return !!p?.versions?.node && !('Deno' in globalThis) && !('Bun' in globalThis);
 }
 
-async function fetchBytes(url: URL): Promise<ArrayBuffer> {
-  if (url.protocol === 'file:' && isNode()) {
-    // Node's fetch() refuses file: URLs.
-    const { readFile } = await import('node:fs/promises');
-    const buf = await readFile(url);
-    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-  }
+async function readFileUrl(url: URL): Promise<ArrayBuffer> {
+  // Node's fetch() refuses file: URLs.
+  const { readFile } = await import('node:fs/promises');
+  const buf = await readFile(url);
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+}
+
+async function fetchOk(url: URL): Promise<Response> {
   const res = await fetch(url);
   if (!res.ok) throw new BitnetError('WASM_LOAD_FAILED', `fetching ${url.href} gave HTTP ${res.status}`);
-  return res.arrayBuffer();
+  return res;
+}
+
+/** fetch + compileStreaming where the engine has it and the response allows it (a server that does
+ *  not send `application/wasm`, or Deno/Bun file: responses without a type): else arrayBuffer + compile.
+ *  A CompileError (e.g. relaxed SIMD unknown to the engine) is final: the bytes would not compile either. */
+async function compileUrl(url: URL): Promise<WebAssembly.Module> {
+  if (url.protocol === 'file:' && isNode()) return WebAssembly.compile(await readFileUrl(url));
+  if (typeof WebAssembly.compileStreaming === 'function') {
+    const res = await fetchOk(url);
+    const type = res.headers.get('content-type') ?? '';
+    if (/^application\/wasm\b/i.test(type)) {
+      try {
+        return await WebAssembly.compileStreaming(res);
+      } catch (e) {
+        if (e instanceof WebAssembly.CompileError) throw e;
+        // TypeError from the streaming path (e.g. a proxy rewrote the response): fall back below.
+      }
+    } else {
+      return WebAssembly.compile(await res.arrayBuffer());
+    }
+  }
+  return WebAssembly.compile(await (await fetchOk(url)).arrayBuffer());
 }
 
 /** Compiles the module of one build from an explicit source, or from the default location. */
 export async function compileBuild(build: BuildName, source?: WasmSource): Promise<WebAssembly.Module> {
   try {
-    if (source?.module) return source.module;
-    if (source?.bytes) return await WebAssembly.compile(source.bytes);
-    const url = source?.url ? new URL(String(source.url), import.meta.url) : wasmFileUrl(build);
-    return await WebAssembly.compile(await fetchBytes(url));
+    const src = source ?? defaultSources[build];
+    if (src?.module) return src.module;
+    if (src?.bytes) return await WebAssembly.compile(src.bytes);
+    let url: URL;
+    if (src?.url) {
+      const base = typeof import.meta.url === 'string' ? import.meta.url : typeof location !== 'undefined' ? location.href : undefined;
+      url = new URL(String(src.url), base);
+    }
+    else {
+      if (typeof import.meta.url !== 'string') {
+        throw new BitnetError('WASM_LOAD_FAILED', `this host gives modules no URL (workerd?): import the wasm yourself and call init({ sources: { ${build}: { module } } }), or import 'bitnet-wasm' through its "workerd" export`);
+      }
+      url = wasmFileUrl(build);
+    }
+    return await compileUrl(url);
   } catch (e) {
     if (e instanceof BitnetError) throw e;
     throw new BitnetError('WASM_LOAD_FAILED', `could not compile the ${build} build: ${(e as Error).message}`, { cause: e });

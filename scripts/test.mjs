@@ -1,6 +1,6 @@
 // `npm test`: builds the wasm, runs the whole vitest suite on this Node (the machine's; Node 20
 // selects the simd128 build), then runs the kernel-level files again under Node 24 from npm so the
-// relaxed-SIMD build is checked for real. Ends with one line "N passed, N failed".
+// relaxed-SIMD build is checked for real, then the runtime matrix. Ends with one line "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 
@@ -41,6 +41,21 @@ for (const [i, p] of passes.entries()) {
   if (!counted) failed += 1;
   if (status !== 0) exit = 1;
 }
+// The runtime matrix (test/runtimes/matrix.mjs): the conformance set in Node 20/22/24, Deno, Bun,
+// workerd, Chromium and Firefox on both builds, fallbacks, packaging and the examples. It needs
+// dist/, so the bundles are built first. Its counts join the totals.
+console.log('\n=== runtime matrix (conformance set in every runtime) ===');
+if (run(process.execPath, ['node_modules/rollup/dist/bin/rollup', '-c', '--silent']) !== 0) {
+  console.log('!!! rollup failed: the runtime matrix cannot run');
+  failed += 1; exit = 1;
+} else {
+  const m = spawnSync(process.execPath, ['test/runtimes/matrix.mjs'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: process.env });
+  process.stdout.write(m.stdout ?? '');
+  const counts = /runtime matrix: (\d+) passed, (\d+) failed/.exec(m.stdout ?? '');
+  if (counts) { passed += Number(counts[1]); failed += Number(counts[2]); } else failed += 1;
+  if (m.status !== 0) exit = 1;
+}
+
 if (failed > 0) exit = 1;
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(exit);

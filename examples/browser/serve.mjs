@@ -1,0 +1,32 @@
+// A tiny static server for the browser example: http://127.0.0.1:8080/ (or --port N).
+//   node examples/browser/serve.mjs [model.gguf] [--no-isolation]
+// Serves this folder at /, the package's dist/ at /dist/ and the model at /model.gguf, with the
+// COOP/COEP headers that make the page cross-origin isolated (--no-isolation leaves them out).
+import { createServer } from 'node:http';
+import { createReadStream, statSync } from 'node:fs';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const flag = (n) => args.includes(n);
+const portArg = args.indexOf('--port');
+const port = portArg >= 0 ? Number(args[portArg + 1]) : 8080;
+const model = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--port') ?? join(here, '../../conformance/tiny.gguf');
+const dist = join(here, '../../dist');
+const TYPES = { '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.gguf': 'application/octet-stream', '.png': 'image/png' };
+
+createServer((req, res) => {
+  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  const headers = flag('--no-isolation') ? {} : { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+  if (req.method === 'POST') { req.resume(); req.on('end', () => res.writeHead(204, headers).end()); return; } // results of ?report=
+  let file;
+  if (path === '/model.gguf') file = model;
+  else if (path.startsWith('/dist/')) file = normalize(join(dist, path.slice(6)));
+  else file = normalize(join(here, path === '/' ? 'index.html' : path));
+  if (!(file === model || file.startsWith(dist + sep) || file.startsWith(here + sep))) { res.writeHead(403, headers).end(); return; }
+  let size;
+  try { size = statSync(file).size; } catch { res.writeHead(404, headers).end('not found'); return; }
+  res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size });
+  createReadStream(file).pipe(res);
+}).listen(port, '127.0.0.1', function () { console.log(`http://127.0.0.1:${this.address().port}/`); });

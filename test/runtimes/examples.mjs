@@ -1,0 +1,128 @@
+// Checks of the examples and the packaging, run by matrix.mjs: the Node script, the Cloudflare
+// Worker under workerd (streamed response), the browser page in headless Chromium (with and
+// without cross-origin isolation; screenshots in test-artifacts/), bundles of each example with
+// esbuild and rollup through the package's export conditions, and the `npm pack` file list.
+import { build as esbuild } from 'esbuild';
+import { rollup } from 'rollup';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startServer } from './server.mjs';
+import { NPM_BINARIES, ROOT, findBrowser, run } from './runtimes.mjs';
+import { freePort, startWorkerd } from './workerd.mjs';
+
+const ARTIFACTS = resolve(ROOT, 'test-artifacts');
+const BUNDLES = resolve(ROOT, 'build/example-bundles');
+// What `npm pack` must publish: the bundles, the types and both .wasm builds as separate files.
+const PACKED = ['README.md', 'dist/bitnet-relaxed.wasm', 'dist/bitnet-simd128.wasm', 'dist/browser.js', 'dist/index.d.ts', 'dist/index.js', 'dist/workerd.js', 'package.json'];
+
+export async function runExampleChecks({ check, loud, REQUIRE_ALL }) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  mkdirSync(BUNDLES, { recursive: true });
+  const results = {};
+
+  // -- packaging ------------------------------------------------------------------------------
+  const pack = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { timeoutMs: 120000 });
+  let files = [];
+  try { files = JSON.parse(pack.stdout)[0].files.map((f) => f.path).sort(); } catch { /* below */ }
+  const extraOk = (f) => /^dist\/cli\.js$/.test(f) || /^dist\/[a-z][\w-]*-[\w-]{8}\.js$/i.test(f); // the CLI bundle and its chunks, when built
+  const missing = PACKED.filter((f) => !files.includes(f)), extra = files.filter((f) => !PACKED.includes(f) && !extraOk(f));
+  check(missing.length === 0 && extra.length === 0, 'npm pack publishes exactly the bundles, types and both .wasm files',
+    `missing ${missing.join(', ') || '-'}; extra ${extra.join(', ') || '-'}${files.length ? '' : `; npm pack said: ${pack.stderr.slice(-500)}`}`);
+  results.packed = files;
+  const exp = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')).exports['.'];
+  check(exp.workerd === './dist/workerd.js' && exp.browser === './dist/browser.js' && exp.deno && exp.node && exp.default,
+    'package.json exports: workerd, browser, deno, node and default conditions', JSON.stringify(exp));
+  const resolved = await run(process.execPath, ['--input-type=module', '-e', "console.log(import.meta.resolve('bitnet-wasm'))"]);
+  check(resolved.stdout.trim().endsWith('/dist/index.js'), 'Node resolves `bitnet-wasm` to dist/index.js', resolved.stdout + resolved.stderr);
+
+  // -- Node example -----------------------------------------------------------------------------
+  const nodeEx = await run(process.execPath, ['examples/node/complete.mjs', 'conformance/tiny.gguf', 'Once upon a time'], { timeoutMs: 120000 });
+  const refText = nodeEx.stdout.replace(/\n$/, '');
+  check(nodeEx.status === 0 && refText.length > 0 && /tok\/s/.test(nodeEx.stderr), 'examples/node/complete.mjs streams a completion', nodeEx.stderr.slice(-800));
+  results.node = { text: refText, stderr: nodeEx.stderr.trim() };
+
+  // -- bundles: esbuild and rollup through the export conditions -------------------------------------
+  const bundles = [
+    { name: 'browser page', entry: 'examples/browser/app.mjs', platform: 'browser', conditions: ['browser'], expect: 'dist/browser.js', external: [] },
+    { name: 'cloudflare worker', entry: 'examples/cloudflare-worker/worker.mjs', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], expect: 'dist/workerd.js', external: ['*.wasm', '*.gguf'] },
+    { name: 'node script', entry: 'examples/node/complete.mjs', platform: 'node', conditions: ['node'], expect: 'dist/index.js', external: ['@huggingface/jinja'] },
+  ];
+  for (const b of bundles) {
+    const tag = b.name.replace(/\W+/g, '-');
+    try {
+      const r = await esbuild({ entryPoints: [resolve(ROOT, b.entry)], bundle: true, format: 'esm', platform: b.platform, conditions: b.conditions,
+        mainFields: ['module', 'main'], external: b.external, outfile: resolve(BUNDLES, `${tag}.esbuild.js`), metafile: true, logLevel: 'silent', target: 'es2022' });
+      const inputs = Object.keys(r.metafile.inputs);
+      const nodeImports = b.platform === 'node' ? [] : Object.values(r.metafile.outputs).flatMap((o) => o.imports).filter((i) => i.path.startsWith('node:'));
+      check(r.errors.length === 0 && r.warnings.length === 0 && inputs.includes(b.expect) && nodeImports.length === 0,
+        `esbuild bundles the ${b.name} example (resolves ${b.expect}, no warnings)`, `inputs ${inputs.join(', ')}; warnings ${r.warnings.map((w) => w.text).join('; ')}; node imports ${nodeImports.map((i) => i.path)}`);
+    } catch (e) {
+      check(false, `esbuild bundles the ${b.name} example`, e.message);
+    }
+    try {
+      const warnings = [];
+      const bundle = await rollup({
+        input: resolve(ROOT, b.entry),
+        external: (id) => b.external.some((p) => id.endsWith(p.slice(1))) || (b.platform === 'node' && (id.startsWith('node:') || id === '@huggingface/jinja')),
+        plugins: [nodeResolve({ exportConditions: b.conditions, browser: b.platform === 'browser', preferBuiltins: b.platform === 'node' })],
+        onwarn: (w) => warnings.push(`${w.code}: ${w.message}`),
+      });
+      const ids = bundle.watchFiles.map((f) => f.slice(ROOT.length + 1));
+      await bundle.write({ file: resolve(BUNDLES, `${tag}.rollup.js`), format: 'es', inlineDynamicImports: true });
+      await bundle.close();
+      check(warnings.length === 0 && ids.includes(b.expect), `rollup bundles the ${b.name} example (resolves ${b.expect}, no warnings)`, `${warnings.join('; ')}; modules ${ids.filter((i) => !i.includes('node_modules')).join(', ')}`);
+    } catch (e) {
+      check(false, `rollup bundles the ${b.name} example`, e.message);
+    }
+  }
+
+  // -- Cloudflare Worker example under workerd ------------------------------------------------------
+  const workerd = NPM_BINARIES.workerd();
+  const built = await run(process.execPath, ['examples/cloudflare-worker/build.mjs'], { timeoutMs: 120000 });
+  check(built.status === 0, 'examples/cloudflare-worker/build.mjs bundles the worker (esbuild, "workerd" condition)', built.stderr.slice(-800));
+  if (workerd && built.status === 0) {
+    const port = await freePort();
+    let w;
+    try {
+      w = await startWorkerd({ workerd, configPath: resolve(ROOT, 'examples/cloudflare-worker/config.capnp'), port, args: ['--socket-addr', `http=127.0.0.1:${port}`] });
+      const res = await fetch(`${w.url}/?prompt=${encodeURIComponent('Once upon a time')}`, { signal: AbortSignal.timeout(120000) });
+      const reader = res.body.getReader();
+      const dec = new TextDecoder();
+      let chunks = 0, text = '';
+      for (;;) { const { done, value } = await reader.read(); if (done) break; chunks++; text += dec.decode(value, { stream: true }); }
+      const body = text.replace(/\n\[\d+ tokens, \w+\]\n$/, '');
+      results.worker = { status: res.status, chunks, text };
+      check(res.status === 200 && chunks > 1 && body === refText, 'the Cloudflare Worker example streams the same completion under workerd',
+        `HTTP ${res.status}, ${chunks} chunks, text ${JSON.stringify(text.slice(0, 120))} vs node ${JSON.stringify(refText.slice(0, 120))}`);
+    } catch (e) {
+      check(false, 'the Cloudflare Worker example runs under workerd', `${e.message}\n${w?.output().slice(-1500) ?? ''}`);
+    } finally {
+      w?.stop();
+    }
+  }
+
+  // -- browser page in headless Chromium, with and without cross-origin isolation ---------------------
+  const chromium = findBrowser('chromium');
+  const node24 = NPM_BINARIES.node24() ?? NPM_BINARIES.node22();
+  if (!chromium) {
+    loud('chromium is not installed, so the browser example is NOT tested. Install it with: apt-get update && apt-get install -y chromium');
+    if (REQUIRE_ALL) check(false, 'chromium available for the browser example (BITNET_REQUIRE_ALL_RUNTIMES=1)');
+  } else {
+    for (const coi of [true, false]) {
+      const waiters = new Map();
+      const server = await startServer({ root: ROOT, coi, files: { '/model.gguf': resolve(ROOT, 'conformance/tiny.gguf') }, onResult: (id, b) => waiters.get(id)?.(b) });
+      const got = new Promise((ok) => waiters.set('page', ok));
+      const shot = resolve(ARTIFACTS, coi ? 'browser-example.png' : 'browser-example-no-isolation.png');
+      const r = await run(node24, [resolve(ROOT, 'test/runtimes/screenshot.mjs'), chromium, `${server.url}/examples/browser/index.html?autorun=1&report=page`, shot, '120000'], { timeoutMs: 150000 });
+      const page = await Promise.race([got, new Promise((ok) => setTimeout(ok, 5000, null))]);
+      await server.close();
+      results[coi ? 'browser' : 'browserNoIsolation'] = page;
+      const what = coi ? 'the browser example (COOP/COEP) streams the same completion in Chromium; screenshot test-artifacts/browser-example.png'
+        : 'the browser example without cross-origin isolation says so and still gives the same completion';
+      const ok = r.status === 0 && page && !page.error && page.text === refText && page.crossOriginIsolated === coi && (coi ? page.envMessage === '' : /not cross-origin isolated/.test(page.envMessage));
+      check(ok, what, `screenshot exit ${r.status} ${r.stderr.slice(-500)}; page ${JSON.stringify(page).slice(0, 400)}`);
+    }
+  }
+  return results;
+}

@@ -1,0 +1,205 @@
+// The runtime matrix: runs the conformance set (conformance/cases.mjs) in Node 20 (this process's
+// Node), Node 22 and 24, Deno, Bun, workerd (all from npm), headless Chromium and Firefox ESR (the
+// system's), each on both wasm builds, and checks that every hash equals conformance/expected.json.
+// Then the fallback checks (an engine without SIMD gets NO_SIMD; without relaxed SIMD the simd128
+// build with the same bits), the packaging check and the examples (test/runtimes/examples.mjs).
+//
+//   node test/runtimes/matrix.mjs [--update] [--only node20,deno,...] [--no-examples]
+//
+// Needs dist/ (npm run build). BITNET_REQUIRE_ALL_RUNTIMES=1 turns a skipped runtime into a failure.
+// Writes test-artifacts/runtime-matrix.json; its last line is "runtime matrix: N passed, N failed".
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startServer } from './server.mjs';
+import { BROWSERS, NPM_BINARIES, ROOT, binaryVersion, browserVersion, findBrowser, runBrowserPage, runCli, runWorkerd } from './runtimes.mjs';
+
+const argv = process.argv.slice(2);
+const UPDATE = argv.includes('--update');
+const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : null;
+const REQUIRE_ALL = process.env.BITNET_REQUIRE_ALL_RUNTIMES === '1';
+const EXPECTED = resolve(ROOT, 'conformance/expected.json');
+const ARTIFACTS = resolve(ROOT, 'test-artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const t0 = Date.now();
+let passed = 0, failed = 0;
+const failures = [];
+const check = (ok, what, detail = '') => {
+  if (ok) passed++;
+  else { failed++; failures.push(`${what}${detail ? `: ${detail}` : ''}`); }
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${!ok && detail ? ` -- ${detail}` : ''}`);
+  return ok;
+};
+const loud = (msg) => console.log(`\n!!!!!!!!!!\n!!! ${msg}\n!!!!!!!!!!\n`);
+
+for (const f of ['dist/index.js', 'dist/browser.js', 'dist/workerd.js', 'dist/bitnet-simd128.wasm', 'dist/bitnet-relaxed.wasm']) {
+  if (!existsSync(resolve(ROOT, f))) {
+    console.log(`FAIL ${f} is missing: run \`npm run build\` first`);
+    console.log('\nruntime matrix: 0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
+// ---- the runtimes -------------------------------------------------------------------------
+const server = await startServer({ root: ROOT, onResult: (id, body) => server.waiters.get(id)?.(body) });
+server.waiters = new Map();
+
+const want = (name) => !ONLY || ONLY.includes(name);
+const runtimes = []; // { name, version, run: () => report } | { name, skipped }
+if (want('node20')) runtimes.push({ name: `node${process.versions.node.split('.')[0]}`, version: process.versions.node, run: () => runCli('node', process.execPath) });
+for (const n of ['node22', 'node24', 'deno', 'bun', 'workerd']) {
+  if (!want(n)) continue;
+  const bin = NPM_BINARIES[n]();
+  if (!bin) { runtimes.push({ name: n, missing: `npm runtime ${n} is not installed: run \`npm ci\`` }); continue; }
+  if (n === 'workerd') {
+    const v = (await binaryVersion(bin)).replace(/^workerd\s*/, '');
+    runtimes.push({ name: n, version: v, run: () => runWorkerd(bin, v) });
+  } else {
+    const v = (await binaryVersion(bin)).replace(/^(v|deno\s+)/, '').replace(/\s.*$/, '');
+    runtimes.push({ name: n, version: v, bin, run: () => runCli(n === 'deno' ? 'deno' : 'node', bin) });
+  }
+}
+for (const b of ['chromium', 'firefox']) {
+  if (!want(b)) continue;
+  const bin = findBrowser(b);
+  if (!bin) { runtimes.push({ name: b, skipped: `${b} is not installed, so it is NOT tested. Install it with: ${BROWSERS[b].install}` }); continue; }
+  runtimes.push({ name: b, version: await browserVersion(bin), bin, run: () => runBrowserPage(b, bin, server, '/conformance/hosts/browser.html') });
+}
+
+const reports = [];
+for (const r of runtimes) {
+  if (r.missing) { check(false, `${r.name} available`, r.missing); continue; }
+  if (r.skipped) {
+    loud(r.skipped);
+    if (REQUIRE_ALL) check(false, `${r.name} available (BITNET_REQUIRE_ALL_RUNTIMES=1)`, r.skipped);
+    reports.push({ name: r.name, skipped: r.skipped });
+    continue;
+  }
+  const s = Date.now();
+  process.stdout.write(`running the conformance set in ${r.name} ${r.version} ... `);
+  const rep = await r.run();
+  rep.wallMs = Date.now() - s;
+  console.log(`${rep.wallMs} ms`);
+  reports.push({ name: r.name, version: r.version, report: rep });
+}
+
+// ---- compare ------------------------------------------------------------------------------
+let expected = existsSync(EXPECTED) ? JSON.parse(readFileSync(EXPECTED, 'utf8')) : null;
+const complete = reports.filter((r) => r.report?.builds?.simd128?.hashes);
+if (UPDATE || !expected) {
+  const ref = complete.find((r) => r.report.builds.relaxed?.hashes) ?? complete[0];
+  if (!ref) { console.log('FAIL no runtime produced hashes; cannot write conformance/expected.json'); process.exit(1); }
+  const h = ref.report.builds.simd128.hashes;
+  expected = { note: 'SHA-256 of each conformance output; every runtime and build must give these. Regenerate with `node test/runtimes/matrix.mjs --update` only when a numerics change is intended.', hashes: h };
+  writeFileSync(EXPECTED, JSON.stringify(expected, null, 2) + '\n');
+  console.log(`wrote ${EXPECTED} from ${ref.name} ${ref.version} simd128`);
+}
+const combined = (hashes) => createHash('sha256').update(Object.keys(hashes).sort().map((k) => `${k}=${hashes[k]}`).join('\n')).digest('hex');
+const expectedCombined = combined(expected.hashes);
+
+// Node 20 has no relaxed SIMD (it is documented as falling back); every other runtime here has it.
+const NO_RELAXED = new Set(['node20']);
+const rows = [];
+for (const r of reports) {
+  if (r.skipped) { rows.push([r.name, '-', 'both', 'SKIPPED (not installed)', 'skip']); continue; }
+  const rep = r.report;
+  if (rep.fatal || rep.initError) {
+    const msg = rep.fatal ?? `${rep.initError.code}: ${rep.initError.message}`;
+    check(false, `${r.name} ${r.version} ran the conformance set`, msg);
+    rows.push([r.name, r.version, 'both', 'ERROR', 'FAIL']);
+    continue;
+  }
+  for (const build of ['simd128', 'relaxed']) {
+    const b = rep.builds[build];
+    if (b?.unavailable) {
+      const ok = NO_RELAXED.has(r.name) && build === 'relaxed' && rep.selected === 'simd128' && rep.notes.length > 0;
+      check(ok, `${r.name} ${build}: ${ok ? 'unavailable as expected; init() fell back to simd128 with a note' : 'build unavailable'}`, ok ? '' : b.unavailable);
+      rows.push([r.name, r.version, build, `n/a -> simd128 (${b.unavailable.replace(/^.*?: /, '').slice(0, 60)}...)`, ok ? 'pass' : 'FAIL']);
+      continue;
+    }
+    if (!b?.hashes) {
+      check(false, `${r.name} ${r.version} ${build}`, b?.error ?? 'no result');
+      rows.push([r.name, r.version, build, 'ERROR', 'FAIL']);
+      continue;
+    }
+    const bad = Object.keys(expected.hashes).filter((k) => b.hashes[k] !== expected.hashes[k]);
+    const extra = Object.keys(b.hashes).filter((k) => !(k in expected.hashes));
+    const ok = bad.length === 0 && extra.length === 0 && b.errors.length === 0;
+    check(ok, `${r.name} ${r.version} ${build}: all ${Object.keys(expected.hashes).length} case hashes equal conformance/expected.json`,
+      [...bad.map((k) => `case "${k}" gave ${String(b.hashes[k]).slice(0, 16)} expected ${expected.hashes[k].slice(0, 16)}`), ...extra.map((k) => `unexpected case "${k}"`), ...b.errors].join('; '));
+    rows.push([r.name, r.version, build, combined(b.hashes).slice(0, 16), ok ? 'pass' : 'FAIL']);
+  }
+  const expectSel = NO_RELAXED.has(r.name) ? 'simd128' : 'relaxed';
+  check(rep.selected === expectSel, `${r.name}: init() selects ${expectSel}`, `selected ${rep.selected}; notes: ${rep.notes.join('; ')}`);
+}
+
+// ---- fallbacks ------------------------------------------------------------------------------
+const fallback = [];
+if (want('fallback')) {
+  const bun = NPM_BINARIES.bun();
+  if (bun) {
+    // A real engine without wasm SIMD: Bun with JavaScriptCore's SIMD switched off.
+    const noSimd = await runCli('bun', bun, { env: { BUN_JSC_useWasmSIMD: '0' } });
+    check(noSimd.initError?.code === 'NO_SIMD' && Object.keys(noSimd.builds ?? {}).length === 0,
+      'bun without wasm SIMD (BUN_JSC_useWasmSIMD=0): init() throws NO_SIMD and nothing runs', JSON.stringify(noSimd).slice(0, 500));
+    fallback.push({ case: 'bun, BUN_JSC_useWasmSIMD=0', result: noSimd.initError ? `${noSimd.initError.message}` : 'ran?!' });
+    const noRelaxed = await runCli('bun', bun, { env: { BUN_JSC_useWasmRelaxedSIMD: '0' } });
+    const s = noRelaxed.builds?.simd128;
+    check(noRelaxed.selected === 'simd128' && !!noRelaxed.builds?.relaxed?.unavailable && s && combined(s.hashes) === expectedCombined,
+      'bun without relaxed SIMD (BUN_JSC_useWasmRelaxedSIMD=0): simd128 selected, same hashes', JSON.stringify(noRelaxed).slice(0, 500));
+    fallback.push({ case: 'bun, BUN_JSC_useWasmRelaxedSIMD=0', result: `selected ${noRelaxed.selected}; ${noRelaxed.notes?.join('; ')}` });
+  }
+  const ff = findBrowser('firefox');
+  if (ff) {
+    const rep = await runBrowserPage('firefox', ff, server, '/conformance/hosts/browser.html', { prefs: { 'javascript.options.wasm_relaxed_simd': false } });
+    const s = rep.builds?.simd128;
+    check(rep.selected === 'simd128' && !!rep.builds?.relaxed?.unavailable && s && combined(s.hashes) === expectedCombined,
+      'firefox without relaxed SIMD (javascript.options.wasm_relaxed_simd=false): simd128 selected, same hashes', JSON.stringify(rep).slice(0, 500));
+    fallback.push({ case: 'firefox, wasm_relaxed_simd=false', result: `selected ${rep.selected}; ${rep.notes?.join('; ')}` });
+  }
+}
+await server.close();
+
+// ---- packaging and examples -----------------------------------------------------------------
+let exampleResults = null;
+if (!argv.includes('--no-examples') && want('examples')) {
+  const { runExampleChecks } = await import('./examples.mjs');
+  exampleResults = await runExampleChecks({ check, loud, REQUIRE_ALL });
+}
+
+// ---- report --------------------------------------------------------------------------------
+const table = [['runtime', 'version', 'build', 'hash (all cases)', 'result'], ...rows];
+const widths = table[0].map((_, i) => Math.max(...table.map((r) => String(r[i]).length)));
+const fmt = (r) => '| ' + r.map((c, i) => String(c).padEnd(widths[i])).join(' | ') + ' |';
+console.log(`\nRuntime matrix (expected hash of all cases: ${expectedCombined.slice(0, 16)}):`);
+console.log(fmt(table[0]));
+console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+for (const r of rows) console.log(fmt(r));
+
+console.log('\nDecode tok/s on conformance/tiny.gguf (16-token prompt, 256 greedy steps; one thread):');
+const speed = [['runtime', 'version', 'engine', 'simd128 tok/s', 'relaxed tok/s', 'conformance wall ms']];
+for (const r of reports) {
+  if (!r.report?.builds) continue;
+  const b = r.report.builds;
+  const tps = (x) => (x?.decodeTokPerSec ? Math.round(x.decodeTokPerSec).toString() : '-');
+  speed.push([r.name, r.version, r.report.engine ?? r.report.userAgent?.replace(/^.*\) /, '') ?? '', tps(b.simd128), tps(b.relaxed), String(r.report.wallMs)]);
+}
+const w2 = speed[0].map((_, i) => Math.max(...speed.map((r) => String(r[i]).length)));
+const fmt2 = (r) => '| ' + r.map((c, i) => String(c).padEnd(w2[i])).join(' | ') + ' |';
+console.log(fmt2(speed[0]));
+console.log('|' + w2.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+for (const r of speed.slice(1)) console.log(fmt2(r));
+if (fallback.length) {
+  console.log('\nFallbacks:');
+  for (const f of fallback) console.log(`  ${f.case}: ${f.result}`);
+}
+const wallMs = Date.now() - t0;
+writeFileSync(resolve(ARTIFACTS, 'runtime-matrix.json'), JSON.stringify({ expected: expected.hashes, rows, reports, fallback, examples: exampleResults, failures, wallMs }, null, 2));
+if (failures.length) {
+  console.log('\nFailures:');
+  for (const f of failures) console.log(`  - ${f}`);
+}
+console.log(`\nruntime matrix wall time: ${(wallMs / 1000).toFixed(1)} s (report: test-artifacts/runtime-matrix.json)`);
+console.log(`runtime matrix: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
