@@ -20,17 +20,8 @@ export async function relaxedOrNull(): Promise<{ rt: WasmRuntime; e: Raw } | nul
   }
 }
 
-/** Mulberry32: deterministic uniform [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32: deterministic uniform [0, 1) (shared with the GGUF tests). */
+export { prng } from '../gguf/helpers.js';
 
 /** Standard normal (Box-Muller) from a uniform source. */
 export function gauss(rnd: () => number): number {
