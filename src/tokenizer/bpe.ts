@@ -1,14 +1,5 @@
-import { Heap } from './heap';
+import { mergeSymbols } from './merge';
 import type { Vocab } from './vocab';
-
-interface Bigram {
-  left: number;
-  right: number;
-  rank: number;
-  size: number;
-}
-
-const bigramFirst = (a: Bigram, b: Bigram) => a.rank < b.rank || (a.rank === b.rank && a.left < b.left);
 
 /**
  * Byte-level BPE over one pre-token already mapped to the GPT-2 byte alphabet (one UTF-16 unit
@@ -29,33 +20,12 @@ export function bpeTokenizeWord(vocab: Vocab, word: string, out: number[]): void
       return;
     }
   }
+  // Symbol k starts at k (merges join neighbours), so its text is word.substr(k, len[k]).
   const len = new Int32Array(m).fill(1);
-  const prev = new Int32Array(m);
-  const next = new Int32Array(m);
-  for (let k = 0; k < m; k++) {
-    prev[k] = k - 1;
-    next[k] = k + 1 < m ? k + 1 : -1;
-  }
-  const queue = new Heap<Bigram>(bigramFirst);
-  const tryAdd = (left: number, right: number) => {
-    if (left < 0 || right < 0) return;
-    const rank = mergeRanks.get(`${word.substr(left, len[left])} ${word.substr(right, len[right])}`);
-    if (rank === undefined) return;
-    queue.push({ left, right, rank, size: len[left] + len[right] });
-  };
-  for (let k = 1; k < m; k++) tryAdd(k - 1, k);
-
-  for (let b = queue.pop(); b !== undefined; b = queue.pop()) {
-    const l = b.left;
-    const r = b.right;
-    if (len[l] === 0 || len[r] === 0 || len[l] + len[r] !== b.size) continue;
-    len[l] += len[r];
-    len[r] = 0;
-    next[l] = next[r];
-    if (next[r] >= 0) prev[next[r]] = l;
-    tryAdd(prev[l], l);
-    tryAdd(l, next[l]);
-  }
+  const next = mergeSymbols(m, len, (l, r) => {
+    const rank = mergeRanks.get(`${word.substr(l, len[l])} ${word.substr(r, len[r])}`);
+    return rank === undefined ? undefined : -rank; // lowest rank first
+  });
 
   for (let k = 0; k !== -1; k = next[k]) {
     const piece = word.substr(k, len[k]);

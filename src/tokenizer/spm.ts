@@ -1,18 +1,9 @@
 import { BitnetError } from '../errors';
-import { Heap } from './heap';
+import { mergeSymbols } from './merge';
 import type { Vocab } from './vocab';
 
 /** U+2581 LOWER ONE EIGHTH BLOCK: SentencePiece's visible space. */
 export const SPM_SPACE = '\u2581';
-
-interface Bigram {
-  left: number;
-  right: number;
-  score: number;
-  size: number;
-}
-
-const bigramFirst = (a: Bigram, b: Bigram) => a.score > b.score || (a.score === b.score && a.left < b.left);
 
 const utf8 = new TextEncoder();
 
@@ -37,37 +28,13 @@ export function spmTokenize(vocab: Vocab, text: string, out: number[]): void {
     i += c >= 0xd800 && c < 0xdc00 && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
   }
   const len = new Int32Array(m);
-  const prev = new Int32Array(m);
-  const next = new Int32Array(m);
-  for (let k = 0; k < m; k++) {
-    len[k] = (k + 1 < m ? start[k + 1] : n) - start[k];
-    prev[k] = k - 1;
-    next[k] = k + 1 < m ? k + 1 : -1;
-  }
+  for (let k = 0; k < m; k++) len[k] = (k + 1 < m ? start[k + 1] : n) - start[k];
 
   const { textToId, scores } = vocab;
-  const queue = new Heap<Bigram>(bigramFirst);
-  const tryAdd = (left: number, right: number) => {
-    if (left < 0 || right < 0) return;
-    const size = len[left] + len[right];
-    const id = textToId.get(text.substr(start[left], size));
-    if (id === undefined) return;
-    queue.push({ left, right, score: scores[id], size });
-  };
-
-  for (let k = 1; k < m; k++) tryAdd(k - 1, k);
-
-  for (let b = queue.pop(); b !== undefined; b = queue.pop()) {
-    const l = b.left;
-    const r = b.right;
-    if (len[l] === 0 || len[r] === 0 || len[l] + len[r] !== b.size) continue;
-    len[l] += len[r];
-    len[r] = 0;
-    next[l] = next[r];
-    if (next[r] >= 0) prev[next[r]] = l;
-    tryAdd(prev[l], l);
-    tryAdd(l, next[l]);
-  }
+  const next = mergeSymbols(m, len, (l, r) => {
+    const id = textToId.get(text.substr(start[l], len[l] + len[r]));
+    return id === undefined ? undefined : scores[id]; // highest score first
+  });
 
   for (let k = 0; k !== -1; k = next[k]) {
     const piece = text.substr(start[k], len[k]);
