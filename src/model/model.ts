@@ -4,6 +4,7 @@ import type { WasmRuntime } from '../../bindings/runtime.js';
 import { Template } from '@huggingface/jinja';
 import { BitnetError } from '../errors.js';
 import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
+import { estimateMemory, inspectHeader } from '../gguf/inspect.js';
 import { getRuntime, init } from '../init.js';
 import { Sampler, type SamplingOptions } from '../sampling.js';
 import { createDetokenizer, createTokenizer, type Tokenizer } from '../tokenizer/index.js';
@@ -135,6 +136,7 @@ export class Model {
     const batch = opts.batchSize ?? 32;
     if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new BitnetError('BAD_ARGUMENT', `batchSize must be an integer in 1..4096, got ${batch}`);
     const kernel = opts.kernel ?? MODEL_KERNEL[rt.build];
+    checkFits(header, config, rt, kernel, ctx);
     let weights: ModelWeights;
     try {
       weights = await loadWeights(input, header, config, rt, kernel, { onProgress: opts.onProgress, signal: opts.signal });
@@ -354,6 +356,31 @@ export class Model {
     this.freeBuffers();
     this.weights.dispose();
   }
+}
+
+const WASM32_BYTES = 2 ** 32;
+
+/** Refuses, before any tensor data is read, a model that cannot fit wasm32's 4 GiB, saying how much
+ *  it needs and what would fit (a shorter context, or nothing). */
+function checkFits(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName, ctx: number): void {
+  const layout = rt.exports.kernel_layout(KERNEL_ID[kernel]) === 2 ? 'tl3' : 'i2';
+  const i = inspectHeader(header, { contextLength: ctx });
+  const m = estimateMemory({
+    ternaryWeights: i.ternary.weights, layout, embeddingEntries: (i.embedding?.entries ?? 0) + (i.output?.entries ?? 0),
+    embeddingRows: config.nVocab * (i.output ? 2 : 1), embeddingMode: i.embeddingMode, normEntries: i.norms.entries,
+    otherBytes: 0, nLayer: config.nLayer, nCtx: ctx, nHeadKv: config.nHeadKv, headDim: config.headDim,
+  });
+  const inUse = rt.exports.memory.buffer.byteLength;
+  // Headroom for scratch, staging of the largest tensor and the allocator.
+  const budget = WASM32_BYTES - inUse - 64 * 2 ** 20;
+  if (m.total <= budget) return;
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  const perPos = m.kvCache / ctx;
+  const fixed = m.total - m.kvCache;
+  const fitCtx = Math.floor((budget - fixed) / perPos);
+  throw new BitnetError('OUT_OF_MEMORY', `the model needs ${gib(m.total)} of wasm memory (ternary ${gib(m.ternary)} in ${layout}, embedding ${gib(m.embedding)}, `
+    + `KV cache for ${ctx} positions ${gib(m.kvCache)}); wasm32 memory is 4 GiB and ${gib(budget)} is free here. `
+    + (fitCtx >= 1 ? `It fits with contextLength <= ${fitCtx}.` : `Its weights alone do not fit: this model is too large for bitnet-wasm (memory64 is not available).`));
 }
 
 export function loadModel(source: ModelSource, opts?: LoadModelOptions): Promise<Model> {

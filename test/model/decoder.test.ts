@@ -2,7 +2,7 @@
 // decode == full recompute, seeded sampling, stop strings, typed errors, abort.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { WasmRuntime } from '../../bindings/runtime.js';
-import { makeModel } from '../../src/gguf/make-model.js';
+import { makeModel, modelChunks, planModel } from '../../src/gguf/make-model.js';
 import { createRuntime, KERNEL_IDS, KERNEL_NAMES, type KernelName } from '../../src/index.js';
 import { loadModel, type Model } from '../../src/model/model.js';
 import { BitnetError } from '../../src/errors.js';
@@ -116,6 +116,31 @@ describe('decoder', () => {
     expect(() => m.applyChatTemplate([{ role: 'user' } as never])).toThrow(BitnetError);
     expect(() => m.applyChatTemplate(msgs, '{% for %}')).toThrow(BitnetError);
     m.dispose();
+  });
+
+  it('a model or context too large for 4 GiB of wasm memory is refused before any data is read, saying what fits', async () => {
+    // Only the header exists: the data is never read, so a 28-billion-weight model costs nothing here.
+    const plan = await planModel({ preset: '2b4t', config: { nLayer: 400 } });
+    const header = modelChunks(plan).next().value as Uint8Array;
+    let dataReads = 0;
+    const source = {
+      size: plan.fileSize,
+      async read(offset: number, length: number) {
+        const out = new Uint8Array(Math.max(0, Math.min(length, plan.fileSize - offset)));
+        if (offset < header.length) out.set(header.subarray(offset, Math.min(header.length, offset + length)));
+        else dataReads++; // (the header parser may read ahead past the header; that is not tensor data)
+        return out;
+      },
+    };
+    await expect(loadModel(source)).rejects.toThrow(/needs .* GiB .* too large for bitnet-wasm/);
+    expect(dataReads).toBe(0);
+    const err = await loadModel(bytes, { contextLength: 1 << 20 }).catch((e) => e);
+    expect(err).toBeInstanceOf(BitnetError);
+    expect(err.code).toBe('OUT_OF_MEMORY');
+    const fit = Number(/contextLength <= (\d+)/.exec(err.message)?.[1]);
+    expect(fit).toBeGreaterThan(1000);
+    const ok = await loadModel(bytes, { contextLength: Math.min(fit, 4096) });
+    ok.dispose();
   });
 
   it('dispose', async () => {
