@@ -136,7 +136,9 @@ export class Model {
     const batch = opts.batchSize ?? 32;
     if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new BitnetError('BAD_ARGUMENT', `batchSize must be an integer in 1..4096, got ${batch}`);
     const kernel = opts.kernel ?? MODEL_KERNEL[rt.build];
-    checkFits(header, config, rt, kernel, ctx);
+    // One growth of linear memory for everything the model will hold, plus loading's staging.
+    const staging = loadingStagingBytes(header);
+    rt.reserve(checkFits(header, config, rt, kernel, ctx) + staging, `model (${header.tensors.length} tensors)`);
     let weights: ModelWeights;
     try {
       weights = await loadWeights(input, header, config, rt, kernel, { onProgress: opts.onProgress, signal: opts.signal });
@@ -360,9 +362,19 @@ export class Model {
 
 const WASM32_BYTES = 2 ** 32;
 
+/** Wasm memory loading needs besides the model (free again afterwards): the largest ternary tensor
+ *  staged whole with its trits, and one embedding row batch (2 MiB of file rows, plus their f32
+ *  form for quantized types). */
+export function loadingStagingBytes(header: GGUFHeader): number {
+  const ternary = header.tensors.filter((t) => /^blk\./.test(t.name)).reduce((mx, t) => Math.max(mx, t.byteSize + t.nElements), 0);
+  const embd = header.tensors.find((t) => t.name === 'token_embd.weight');
+  const quantized = embd && embd.typeName !== 'F16' && embd.typeName !== 'F32';
+  return ternary + (2 << 20) * (quantized ? 5 : 1) + (embd ? Number(embd.shape[0]) * 4 : 0) + 65536;
+}
+
 /** Refuses, before any tensor data is read, a model that cannot fit wasm32's 4 GiB, saying how much
  *  it needs and what would fit (a shorter context, or nothing). */
-function checkFits(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName, ctx: number): void {
+function checkFits(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName, ctx: number): number {
   const layout = rt.exports.kernel_layout(KERNEL_ID[kernel]) === 2 ? 'tl3' : 'i2';
   const i = inspectHeader(header, { contextLength: ctx });
   const m = estimateMemory({
@@ -373,7 +385,7 @@ function checkFits(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, ker
   const inUse = rt.exports.memory.buffer.byteLength;
   // Headroom for scratch, staging of the largest tensor and the allocator.
   const budget = WASM32_BYTES - inUse - 64 * 2 ** 20;
-  if (m.total <= budget) return;
+  if (m.total <= budget) return m.total;
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
   const perPos = m.kvCache / ctx;
   const fixed = m.total - m.kvCache;

@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { makeModel, modelChunks, planModel } from '../../src/gguf/make-model.js';
 import { createRuntime, KERNEL_IDS, KERNEL_NAMES, type KernelName } from '../../src/index.js';
-import { loadModel, type Model } from '../../src/model/model.js';
+import { loadingStagingBytes, loadModel, type Model } from '../../src/model/model.js';
+import { parseGGUFHeader } from '../../src/gguf/index.js';
 import { BitnetError } from '../../src/errors.js';
 
 let bytes: Uint8Array;
@@ -141,6 +142,21 @@ describe('decoder', () => {
     expect(fit).toBeGreaterThan(1000);
     const ok = await loadModel(bytes, { contextLength: Math.min(fit, 4096) });
     ok.dispose();
+  });
+
+  it('resident memory: loading grows wasm memory by at most 1.15x what the model holds, plus the staging loading needs', async () => {
+    const rt = await createRuntime({ build: 'simd128' });
+    const file = await makeModel({ preset: 'tiny', config: { nEmbd: 512, nLayer: 8, nFf: 1536, nHead: 8, nHeadKv: 4 }, seed: 2 });
+    const before = rt.exports.memory.buffer.byteLength;
+    const m = await loadModel(file, { runtime: rt, contextLength: 1024 });
+    const grown = rt.exports.memory.buffer.byteLength - before;
+    const w = (m as unknown as { weights: { byteLength: number } }).weights.byteLength;
+    const c = m.config, kv = 2 * c.nLayer * 1024 * c.nHeadKv * c.headDim * 4;
+    console.log(`packed weights ${w} B, KV ${kv} B, model total ${m.byteLength} B, wasm memory grew ${grown} B (${(grown / (w + kv)).toFixed(3)}x)`);
+    // Staging (the largest ternary tensor and its trits, one embedding row batch) is free again
+    // after loading, but wasm memory never shrinks.
+    expect(grown).toBeLessThanOrEqual(1.15 * m.byteLength + loadingStagingBytes(await parseGGUFHeader(file)));
+    m.dispose();
   });
 
   it('dispose', async () => {
