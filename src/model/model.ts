@@ -138,7 +138,8 @@ export class Model {
     const kernel = opts.kernel ?? MODEL_KERNEL[rt.build];
     // One growth of linear memory for everything the model will hold, plus loading's staging.
     const staging = loadingStagingBytes(header);
-    rt.reserve(checkFits(header, config, rt, kernel, ctx) + staging, `model (${header.tensors.length} tensors)`);
+    // (+3%: room for the holes staging leaves between the packed tensors)
+    rt.reserve(Math.ceil(checkFits(header, config, rt, kernel, ctx) * 1.03) + staging, `model (${header.tensors.length} tensors)`);
     let weights: ModelWeights;
     try {
       weights = await loadWeights(input, header, config, rt, kernel, { onProgress: opts.onProgress, signal: opts.signal });
