@@ -43,13 +43,17 @@ export const D_SCRATCH = 22;     // forward_scratch_bytes(desc, n)
 export const D_LAYERS = 23;      // LAYER_WORDS words per layer follow
 export const DESC_WORDS = 24;
 
-// Layer words: norms (f32 vectors; 0 = absent) and 7 ternary matrices as (packed ptr, f32 scale).
+// Layer words: norms (f32 vectors; 0 = absent) and 7 matrices (q, k, v, o, gate, up, down) as
+// (ptr, f32 scale, format): MAT_TERNARY = packed for the model's kernel; MAT_F32 = dense f32 rows,
+// the exact fallback for ternary tensors whose blocks carry different scales.
 export const L_ATTN_NORM = 0;
 export const L_ATTN_SUB_NORM = 1;
 export const L_FFN_NORM = 2;
 export const L_FFN_SUB_NORM = 3;
-export const L_WQ = 4; // then scale at +1; WK 6, WV 8, WO 10, WGATE 12, WUP 14, WDOWN 16
-export const LAYER_WORDS = 18;
+export const L_MATS = 4;
+export const LAYER_WORDS = 25;
+export const MAT_TERNARY: i32 = 0;
+export const MAT_F32: i32 = 1;
 
 export const DENSE_F32: i32 = 0;
 export const DENSE_I8: i32 = 1;
@@ -71,9 +75,9 @@ import { rope_table_bytes } from "../nn/rope";
 // both to size the scratch and to run): x, h, q, k, v, a, g, u (n rows each), the head input,
 // the rope table, attention scratch, one int8 row, then the ternary matmul scratch.
 const S_X = 0, S_H = 1, S_HB = 2, S_Q = 3, S_K = 4, S_V = 5, S_A = 6, S_G = 7, S_U = 8, S_ROPE = 9,
-  S_ATT = 10, S_QROW = 11, S_MM = 12, S_END = 13;
+  S_ATT = 10, S_QROW = 11, S_DQ = 12, S_MM = 13, S_END = 14;
 // @ts-ignore: decorator
-@lazy const OFFSETS = memory.data(14 * 8, 16);
+@lazy const OFFSETS = memory.data(15 * 8, 16);
 
 // @ts-ignore: decorator
 @inline function put(i: i32, o: f64, size: usize): f64 { store<f64>(OFFSETS + (<usize>i << 3), o); return o + <f64>size; }
@@ -88,7 +92,8 @@ function layout(desc: usize, n: i32): void {
   o = put(S_A, o, f4(n * qd)); o = put(S_G, o, f4(n * ff)); o = put(S_U, o, f4(n * ff));
   o = put(S_ROPE, o, al16(<usize>rope_table_bytes(wi(desc, D_ROPE_DIM))));
   o = put(S_ATT, o, al16(<usize>attention_scratch_bytes(wi(desc, D_N_HEAD), wi(desc, D_N_HEAD_KV), hd, wi(desc, D_N_CTX))));
-  o = put(S_QROW, o, al16(<usize>e));
+  o = put(S_QROW, o, al16(<usize>max(max(e, ff), qd)));
+  o = put(S_DQ, o, f4(max(max(e, ff), qd)));
   o = put(S_MM, o, <usize>Math.max(Math.max(matmul_scratch_bytes(kernel, qd, e, n), matmul_scratch_bytes(kernel, e, qd, n)),
                                    Math.max(matmul_scratch_bytes(kernel, ff, e, n), matmul_scratch_bytes(kernel, e, ff, n))));
   store<f64>(OFFSETS + (<usize>S_END << 3), o);
@@ -104,8 +109,21 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
 }
 
 // @ts-ignore: decorator
-@inline function matmul(desc: usize, layer: usize, word: i32, rows: i32, cols: i32, x: usize, n: i32, out: usize, scratch: usize): i32 {
-  return ternary_matmul(wi(desc, D_KERNEL) | MATMUL_STREAMING, <usize>wi(layer, word), rows, cols, x, n, out, wf(layer, word + 1), scratch);
+@inline function matmul(desc: usize, layer: usize, mat: i32, rows: i32, cols: i32, x: usize, n: i32, out: usize, scratch: usize): i32 {
+  const word = L_MATS + 3 * mat, w = <usize>wi(layer, word);
+  if (wi(layer, word + 2) == MAT_F32) {
+    // Per-block scales: the f32 matrix holds t * d exactly; the activations go through the same
+    // int8 quantization as everywhere (BitNet's y = step * sum_b d_b sum_k t_k q_k, in f32).
+    const s = <usize>wi(desc, D_SCRATCH), qrow = s + off(S_QROW), dq = s + off(S_DQ);
+    for (let j = 0; j < n; j++) {
+      const step = quantize_row(x + ((<usize>j * <usize>cols) << 2), cols, qrow, cols);
+      if (step < 0) return -1;
+      for (let k = 0; k < cols; k++) store<f32>(dq + (<usize>k << 2), <f32>load<i8>(qrow + <usize>k) * step);
+      gemv_f32(w, rows, cols, dq, out + ((<usize>j * <usize>rows) << 2));
+    }
+    return 0;
+  }
+  return ternary_matmul(wi(desc, D_KERNEL) | MATMUL_STREAMING, w, rows, cols, x, n, out, wf(layer, word + 1), scratch);
 }
 
 /** Runs tokens[0..n) at positions pos0..pos0+n-1 and writes the last token's logits.
@@ -140,9 +158,9 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
     const kc = kc0 + <usize>l * layerCache, vc = vc0 + <usize>l * layerCache;
     // Attention.
     for (let j = 0; j < n; j++) rmsnorm(x + ((<usize>j * <usize>e) << 2), <usize>wi(L, L_ATTN_NORM), e, eps, h + ((<usize>j * <usize>e) << 2));
-    if (matmul(desc, L, L_WQ, qd, e, h, n, q, mm) < 0) return -1;
-    if (matmul(desc, L, L_WQ + 2, kd, e, h, n, k, mm) < 0) return -1;
-    if (matmul(desc, L, L_WQ + 4, kd, e, h, n, v, mm) < 0) return -1;
+    if (matmul(desc, L, 0, qd, e, h, n, q, mm) < 0) return -1;
+    if (matmul(desc, L, 1, kd, e, h, n, k, mm) < 0) return -1;
+    if (matmul(desc, L, 2, kd, e, h, n, v, mm) < 0) return -1;
     for (let j = 0; j < n; j++) {
       const pos = pos0 + j;
       rope_table(pos, rd, base, rope);
@@ -154,16 +172,16 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
     }
     const asub = <usize>wi(L, L_ATTN_SUB_NORM);
     if (asub) for (let j = 0; j < n; j++) rmsnorm(a + ((<usize>j * <usize>qd) << 2), asub, qd, eps, a + ((<usize>j * <usize>qd) << 2));
-    if (matmul(desc, L, L_WQ + 6, e, qd, a, n, h, mm) < 0) return -1;
+    if (matmul(desc, L, 3, e, qd, a, n, h, mm) < 0) return -1;
     add(x, h, n * e, x);
     // Feed-forward.
     for (let j = 0; j < n; j++) rmsnorm(x + ((<usize>j * <usize>e) << 2), <usize>wi(L, L_FFN_NORM), e, eps, h + ((<usize>j * <usize>e) << 2));
-    if (matmul(desc, L, L_WQ + 8, ff, e, h, n, g, mm) < 0) return -1;
-    if (matmul(desc, L, L_WQ + 10, ff, e, h, n, u, mm) < 0) return -1;
+    if (matmul(desc, L, 4, ff, e, h, n, g, mm) < 0) return -1;
+    if (matmul(desc, L, 5, ff, e, h, n, u, mm) < 0) return -1;
     if (act == 1) relu_sq_mul(g, u, n * ff, g); else silu_mul(g, u, n * ff, g);
     const fsub = <usize>wi(L, L_FFN_SUB_NORM);
     if (fsub) for (let j = 0; j < n; j++) rmsnorm(g + ((<usize>j * <usize>ff) << 2), fsub, ff, eps, g + ((<usize>j * <usize>ff) << 2));
-    if (matmul(desc, L, L_WQ + 12, e, ff, g, n, h, mm) < 0) return -1;
+    if (matmul(desc, L, 6, e, ff, g, n, h, mm) < 0) return -1;
     add(x, h, n * e, x);
   }
   // Output head on the last token.

@@ -2,6 +2,7 @@
 import { MODEL_KERNEL, type KernelName } from '../../bindings/exports.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { Template } from '@huggingface/jinja';
+import { TernaryMatrix } from '../ternary-matrix.js';
 import { BitnetError } from '../errors.js';
 import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
 import { estimateMemory, inspectHeader } from '../gguf/inspect.js';
@@ -63,7 +64,7 @@ export interface GenerateResult {
 const D = { N_EMBD: 0, N_LAYER: 1, N_HEAD: 2, N_HEAD_KV: 3, HEAD_DIM: 4, N_FF: 5, N_VOCAB: 6, N_CTX: 7, ROPE_DIM: 8, EPS: 9, ROPE_BASE: 10,
   ACT: 11, KERNEL: 12, EMBD: 13, EMBD_FMT: 14, EMBD_SCALES: 15, OUT_NORM: 16, HEAD: 17, HEAD_FMT: 18, HEAD_SCALES: 19,
   K_CACHE: 20, V_CACHE: 21, SCRATCH: 22, LAYERS: 23 } as const;
-const DESC_WORDS = 24, LAYER_WORDS = 18;
+const DESC_WORDS = 24, LAYER_WORDS = 25, MAT_TERNARY = 0, MAT_F32 = 1;
 const fmt = (f: 'f32' | 'i8') => (f === 'f32' ? 0 : 1); // DENSE_F32 / DENSE_I8
 const KERNEL_ID: Record<KernelName, number> = { scalar: 0, tl3: 1, 'tl3-relaxed': 2, 'i2-dot32': 3, 'i2-dot16': 4, 'i2-dot': 5 };
 
@@ -102,7 +103,11 @@ export class Model {
       weights.layers.forEach((L, l) => {
         const o = D.LAYERS + l * LAYER_WORDS;
         put(o, L.attnNorm); put(o + 1, L.attnSubNorm); put(o + 2, L.ffnNorm); put(o + 3, L.ffnSubNorm);
-        L.mats.forEach((m, j) => { put(o + 4 + 2 * j, m._wasmPtr); f()[d + o + 5 + 2 * j] = m.scale; });
+        L.mats.forEach((m, j) => {
+          const w = o + 4 + 3 * j;
+          if (m instanceof TernaryMatrix) { put(w, m._wasmPtr); f()[d + w + 1] = m.scale; put(w + 2, MAT_TERNARY); }
+          else { put(w, m._wasm.ptr); f()[d + w + 1] = 1; put(w + 2, MAT_F32); }
+        });
       });
       this.scratchPtr = rt.alloc(e.forward_scratch_bytes(this.desc, batchSize), 'forward scratch');
       i()[d + D.SCRATCH] = this.scratchPtr;

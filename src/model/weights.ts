@@ -16,7 +16,9 @@ export const EXACT_EMBEDDING_BYTES = 32 * 2 ** 20;
 
 export interface LayerWeights {
   attnNorm: number; attnSubNorm: number; ffnNorm: number; ffnSubNorm: number; // wasm pointers (0 = absent)
-  mats: TernaryMatrix[]; // in MATRICES order
+  /** In MATRICES order. A DenseMatrix (f32) holds a ternary tensor whose blocks carry different
+   *  scales: exact, but 16x the memory and f32 speed (converted BitNet files have one scale). */
+  mats: (TernaryMatrix | DenseMatrix)[];
 }
 
 export interface LoadProgress { loadedBytes: number; totalBytes: number }
@@ -41,7 +43,7 @@ export class ModelWeights {
   get byteLength(): number {
     let n = this.tokEmbd?.byteLength ?? 0;
     n += this.output?.byteLength ?? 0;
-    for (const l of this.layers) for (const m of l.mats) n += m.byteLength;
+    for (const l of this.layers) for (const m of l.mats) n += m?.byteLength ?? 0;
     n += (this.layers.length * 2 + 1) * this.config.nEmbd * 4 + this.layers.length * (this.config.nEmbd + this.config.nFf) * 4;
     return n;
   }
@@ -110,8 +112,9 @@ class RowStreamer {
   }
 }
 
-/** Decodes a ternary tensor's bytes (already in wasm memory at src) into a TernaryMatrix. */
-function ternaryFromWasm(rt: WasmRuntime, kernel: KernelName, t: GGUFTensorInfo, src: number): TernaryMatrix {
+/** Decodes a ternary tensor's bytes (already in wasm memory at src) into a TernaryMatrix, or into
+ *  an exact f32 DenseMatrix when its blocks carry different scales. */
+function ternaryFromWasm(rt: WasmRuntime, kernel: KernelName, t: GGUFTensorInfo, src: number): TernaryMatrix | DenseMatrix {
   const [cols, rows] = t.shape.map(Number);
   const n = rows * cols;
   const tp = rt.alloc(n, 'trits');
@@ -121,7 +124,8 @@ function ternaryFromWasm(rt: WasmRuntime, kernel: KernelName, t: GGUFTensorInfo,
       : t.typeName === 'TQ1_0' ? e.decode_tq1_0(src, n / 256, tp) : e.decode_i2_s(src, n, tp);
     if (scale === -2) throw new BitnetError('BAD_GGUF', `${t.name}: invalid 2-bit code 3 in ${t.typeName} data`, { offset: t.absoluteOffset });
     if (scale < 0) {
-      throw new BitnetError('UNSUPPORTED_TYPE', `${t.name}: its blocks carry different scales; bitnet-wasm needs one scale per ternary tensor (as converted BitNet files have)`, { offset: t.absoluteOffset });
+      const values = dequantize(t.type, rt.u8.slice(src, src + t.byteSize), n);
+      return DenseMatrix.fromFloat32(values, rows, cols, 'f32', rt);
     }
     return TernaryMatrix._fromWasmTrits(rt, kernel, tp, rows, cols, scale);
   } finally {
@@ -247,6 +251,7 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
   return w;
 }
 
-function rescale(m: TernaryMatrix, s: number): TernaryMatrix {
-  return m.withScale(Math.fround(m.scale * s));
+function rescale(m: TernaryMatrix | DenseMatrix, s: number): TernaryMatrix | DenseMatrix {
+  if (m instanceof TernaryMatrix) return m.withScale(Math.fround(m.scale * s));
+  throw new BitnetError('UNSUPPORTED_TYPE', 'a .scale tensor on a ternary tensor with per-block scales is not supported');
 }

@@ -147,3 +147,64 @@ describe('2B4T squared ReLU (bitnet.hidden_activation)', () => {
     }
   }, 120_000);
 });
+
+describe('ternary tensors whose blocks carry different scales', () => {
+  it('the f32 fallback computes the same model: scales off by one f16 step (0.1%) move the logits by ~0.1%', async () => {
+    // Tensors of the last layer, so that no later int8 quantization can round differently and
+    // amplify the perturbation: what remains is the 0.1% change itself.
+    const base = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 3 });
+    const mixed = base.slice();
+    const h = await parseGGUFHeader(mixed);
+    for (const name of ['blk.3.ffn_down.weight']) {
+      const t = h.tensors.find((x) => x.name === name)!;
+      const dv = new DataView(mixed.buffer, mixed.byteOffset + t.absoluteOffset, t.byteSize);
+      for (let b = 1; b < t.byteSize / 66; b += 2) dv.setUint16(b * 66 + 64, dv.getUint16(b * 66 + 64, true) + 1, true); // next f16 up
+    }
+    const a = await loadModel(base), b = await loadModel(mixed);
+    const kinds = (b as unknown as { weights: { layers: { mats: object[] }[] } }).weights.layers[3].mats.map((x) => x.constructor.name);
+    expect(kinds[6]).toBe('DenseMatrix');
+    const toks = a.tokenize(PROMPT);
+    const la = a.logits(toks), lb = b.logits(toks);
+    let maxDiff = 0, maxAbs = 0;
+    for (let i = 0; i < la.length; i++) { maxDiff = Math.max(maxDiff, Math.abs(la[i] - lb[i])); maxAbs = Math.max(maxAbs, Math.abs(la[i])); }
+    console.log(`one-f16-step mixed scales in the last layer: f32 fallback vs ternary path, max |dlogit| ${maxDiff.toExponential(2)} (max |logit| ${maxAbs.toFixed(2)})`);
+    expect(maxDiff).toBeLessThan(2e-3 * maxAbs);
+    expect(argmax(lb)).toBe(argmax(la));
+    a.dispose(); b.dispose();
+  });
+
+  it('load through the exact f32 fallback and agree with llama.cpp (which runs per-block scales natively)', async () => {
+    const bytes = await sharpen(await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 3 }), 2);
+    // Scale every other 256-weight block of two projections by 1.5: d lives in the last 2 bytes of each 66-byte block.
+    const h = await parseGGUFHeader(bytes);
+    for (const name of ['blk.0.attn_q.weight', 'blk.2.ffn_down.weight']) {
+      const t = h.tensors.find((x) => x.name === name)!;
+      const dv = new DataView(bytes.buffer, bytes.byteOffset + t.absoluteOffset, t.byteSize);
+      for (let b = 0; b < t.byteSize / 66; b += 2) dv.setUint16(b * 66 + 64, f32ToF16Bits(f16BitsToF32(dv.getUint16(b * 66 + 64, true)) * 1.5), true);
+    }
+    const path = join(dir, 'mixed.gguf');
+    writeFileSync(path, bytes);
+    const ours = await loadModel(bytes);
+    const mats = (ours as unknown as { weights: { layers: { mats: { constructor: { name: string } }[] }[] } }).weights.layers;
+    expect(mats[0].mats[0].constructor.name).toBe('DenseMatrix');
+    expect(mats[0].mats[1].constructor.name).toBe('TernaryMatrix');
+    const m = await llama.loadModel({ modelPath: path, gpuLayers: 0, useMmap: false });
+    const ctx = await m.createContext({ contextSize: 64, threads: 1, batchSize: 64 });
+    try {
+      const toks = ours.tokenize(PROMPT);
+      const seq = ctx.getSequence();
+      const out = await seq.controlledEvaluate(toks.map((t, i) => (i === toks.length - 1 ? [t, { generateNext: { probabilities: true } }] : t)) as Parameters<typeof seq.controlledEvaluate>[0]);
+      const d = new Float64Array(ours.config.nVocab);
+      for (const [t, p] of out[toks.length - 1]!.next!.probabilities!) d[t] = p;
+      const o = softmax(ours.logits(toks));
+      const tv = o.reduce((s, v, j) => s + Math.abs(v - d[j]), 0) / 2;
+      console.log(`mixed block scales: TV vs llama.cpp ${tv.toFixed(4)}; top ${argmax(o)} (llama.cpp p ${d[argmax(o)].toFixed(3)}) vs ${argmax(d)} (p ${d[argmax(d)].toFixed(3)})`);
+      expect(argmax(o)).toBe(argmax(d));
+      expect(tv).toBeLessThan(0.06);
+    } finally {
+      await ctx.dispose();
+      await m.dispose();
+      ours.dispose();
+    }
+  }, 120_000);
+});
