@@ -11,7 +11,7 @@ import { quantize_row } from "../quant/activations";
 import { gemv_f32, gemv_i8 } from "../quant/dense";
 import { MATMUL_STREAMING, ternary_matmul } from "../ternary/matmul";
 import { rmsnorm } from "../nn/rmsnorm";
-import { rope_apply, rope_table } from "../nn/rope";
+import { rope_apply, rope_apply_interleaved, rope_table } from "../nn/rope";
 import { attention } from "../nn/attention";
 import { add } from "../nn/elementwise";
 import { relu_sq_mul, silu_mul } from "../nn/activation";
@@ -40,8 +40,9 @@ export const D_HEAD_SCALES = 19;
 export const D_K_CACHE = 20;     // f32 [layer][pos][kv_head][head_dim]
 export const D_V_CACHE = 21;
 export const D_SCRATCH = 22;     // forward_scratch_bytes(desc, n)
-export const D_LAYERS = 23;      // LAYER_WORDS words per layer follow
-export const DESC_WORDS = 24;
+export const D_ROPE_TYPE = 23;   // 0 NEOX (halves: bitnet), 1 interleaved pairs (llama)
+export const D_LAYERS = 24;      // LAYER_WORDS words per layer follow
+export const DESC_WORDS = 25;
 
 // Layer words: norms (f32 vectors; 0 = absent) and 7 matrices (q, k, v, o, gate, up, down) as
 // (ptr, f32 scale, format): MAT_TERNARY = packed for the model's kernel; MAT_F32 = dense f32 rows,
@@ -132,6 +133,7 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
   const e = wi(desc, D_N_EMBD), nl = wi(desc, D_N_LAYER), nh = wi(desc, D_N_HEAD), nkv = wi(desc, D_N_HEAD_KV);
   const hd = wi(desc, D_HEAD_DIM), ff = wi(desc, D_N_FF), vocab = wi(desc, D_N_VOCAB), ctx = wi(desc, D_N_CTX);
   const rd = wi(desc, D_ROPE_DIM), eps = wf(desc, D_EPS), base = wf(desc, D_ROPE_BASE), act = wi(desc, D_ACT);
+  const ropeType = wi(desc, D_ROPE_TYPE);
   if (n < 1 || pos0 < 0 || pos0 + n > ctx) return -2;
   const qd = nh * hd, kd = nkv * hd;
   layout(desc, n);
@@ -164,8 +166,13 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
     for (let j = 0; j < n; j++) {
       const pos = pos0 + j;
       rope_table(pos, rd, base, rope);
-      rope_apply(q + ((<usize>j * <usize>qd) << 2), nh, hd, rd, rope);
-      rope_apply(k + ((<usize>j * <usize>kd) << 2), nkv, hd, rd, rope);
+      if (ropeType == 1) {
+        rope_apply_interleaved(q + ((<usize>j * <usize>qd) << 2), nh, hd, rd, rope);
+        rope_apply_interleaved(k + ((<usize>j * <usize>kd) << 2), nkv, hd, rd, rope);
+      } else {
+        rope_apply(q + ((<usize>j * <usize>qd) << 2), nh, hd, rd, rope);
+        rope_apply(k + ((<usize>j * <usize>kd) << 2), nkv, hd, rd, rope);
+      }
       memory.copy(kc + ((<usize>pos * <usize>kd) << 2), k + ((<usize>j * <usize>kd) << 2), <usize>kd << 2);
       memory.copy(vc + ((<usize>pos * <usize>kd) << 2), v + ((<usize>j * <usize>kd) << 2), <usize>kd << 2);
       attention(q + ((<usize>j * <usize>qd) << 2), kc, vc, nh, nkv, hd, pos + 1, a + ((<usize>j * <usize>qd) << 2), att);

@@ -56,6 +56,21 @@ export function rope_apply(vec: usize, nHeads: i32, headDim: i32, rotDim: i32, t
   }
 }
 
+/** The "normal" (GPT-J style) rotation of llama.cpp's `llama` graph: pairs are neighbours
+ *  (2i, 2i + 1), rotated by the same angles as rope_apply (table from rope_table). Scalar: it runs
+ *  once per head and position, and the same f64 arithmetic as rope_apply keeps it exact-to-rule. */
+export function rope_apply_interleaved(vec: usize, nHeads: i32, headDim: i32, rotDim: i32, table: usize): void {
+  const half = rotDim >> 1;
+  const hb = <usize>half << 2;
+  for (let h = 0; h < nHeads; h++) {
+    const x = vec + ((<usize>h * <usize>headDim) << 2);
+    for (let i = 0; i < half; i++) {
+      const o = <usize>i << 2, p = x + (<usize>i << 3);
+      rotate(p, p + 4, <f64>load<f32>(table + o), <f64>load<f32>(table + hb + o));
+    }
+  }
+}
+
 // @ts-ignore: decorator
 @inline function rotate(p0: usize, p1: usize, c: f64, s: f64): void {
   const a = <f64>load<f32>(p0), b = <f64>load<f32>(p1);

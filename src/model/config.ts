@@ -22,6 +22,9 @@ export interface ModelConfig {
   activation: Activation;
   /** Sub-norms before the output and down projections (BitNet); absent in plain llama. */
   subNorms: boolean;
+  /** Rotary pairs: 'neox' = the two halves of a head (llama.cpp's bitnet graphs), 'interleaved' =
+   *  neighbours (2i, 2i+1) (its llama graph). */
+  ropeType: 'neox' | 'interleaved';
 }
 
 const SUPPORTED = ['bitnet', 'bitnet-b1.58', 'bitnet-25', 'llama'];
@@ -84,5 +87,6 @@ export function configFromGGUF(h: GGUFHeader): ModelConfig {
     rmsEps: num(h, k('attention.layer_norm_rms_epsilon'), 1e-5),
     activation,
     subNorms: arch !== 'llama',
+    ropeType: arch === 'llama' ? 'interleaved' : 'neox',
   };
 }

@@ -63,8 +63,8 @@ export interface GenerateResult {
 // Descriptor words (assembly/model/forward.ts).
 const D = { N_EMBD: 0, N_LAYER: 1, N_HEAD: 2, N_HEAD_KV: 3, HEAD_DIM: 4, N_FF: 5, N_VOCAB: 6, N_CTX: 7, ROPE_DIM: 8, EPS: 9, ROPE_BASE: 10,
   ACT: 11, KERNEL: 12, EMBD: 13, EMBD_FMT: 14, EMBD_SCALES: 15, OUT_NORM: 16, HEAD: 17, HEAD_FMT: 18, HEAD_SCALES: 19,
-  K_CACHE: 20, V_CACHE: 21, SCRATCH: 22, LAYERS: 23 } as const;
-const DESC_WORDS = 24, LAYER_WORDS = 25, MAT_TERNARY = 0, MAT_F32 = 1;
+  K_CACHE: 20, V_CACHE: 21, SCRATCH: 22, ROPE_TYPE: 23, LAYERS: 24 } as const;
+const DESC_WORDS = 25, LAYER_WORDS = 25, MAT_TERNARY = 0, MAT_F32 = 1;
 const fmt = (f: 'f32' | 'i8') => (f === 'f32' ? 0 : 1); // DENSE_F32 / DENSE_I8
 const KERNEL_ID: Record<KernelName, number> = { scalar: 0, tl3: 1, 'tl3-relaxed': 2, 'i2-dot32': 3, 'i2-dot16': 4, 'i2-dot': 5 };
 
@@ -94,6 +94,7 @@ export class Model {
       put(D.HEAD_DIM, c.headDim); put(D.N_FF, c.nFf); put(D.N_VOCAB, c.nVocab); put(D.N_CTX, contextLength); put(D.ROPE_DIM, c.ropeDim);
       f()[d + D.EPS] = c.rmsEps; f()[d + D.ROPE_BASE] = c.ropeBase;
       put(D.ACT, c.activation === 'relu2' ? 1 : 0); put(D.KERNEL, KERNEL_ID[weights.kernel]);
+      put(D.ROPE_TYPE, c.ropeType === 'interleaved' ? 1 : 0);
       const emb = weights.tokEmbd._wasm;
       put(D.EMBD, emb.ptr); put(D.EMBD_FMT, fmt(weights.tokEmbd.format)); put(D.EMBD_SCALES, emb.scales);
       put(D.OUT_NORM, weights.outputNorm);

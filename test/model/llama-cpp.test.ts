@@ -36,6 +36,8 @@ const CASES = [
   { name: 'bitnet TQ1_0 bpe', opts: { preset: 'tiny' as const, ternaryType: 'TQ1_0' as const, tokenizer: 'bpe' as const, seed: 3 } },
   { name: 'bitnet TQ2_0 spm', opts: { preset: 'tiny' as const, ternaryType: 'TQ2_0' as const, tokenizer: 'spm' as const, seed: 4 } },
   { name: 'bitnet TQ1_0 spm', opts: { preset: 'tiny' as const, ternaryType: 'TQ1_0' as const, tokenizer: 'spm' as const, seed: 4 } },
+  // Llama3-8B-1.58 / Falcon3-1.58bit style: plain llama blocks (no sub-norms, interleaved rope) with ternary weights.
+  { name: 'llama TQ2_0 bpe', opts: { preset: 'tiny' as const, arch: 'llama' as const, ternaryType: 'TQ2_0' as const, tokenizer: 'bpe' as const, seed: 6 } },
 ];
 const PROMPT = 'The quick brown fox jumps over the lazy dog. Once upon a time';
 
