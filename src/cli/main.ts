@@ -1,12 +1,16 @@
 // bitnet-wasm command line: run, logits, perplexity, bench (and make-model, info).
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { BitnetError } from '../errors.js';
 import { init, kernelInfo } from '../init.js';
 import { loadModel, type Model } from '../model/model.js';
 
-/** The model shipped with the package (models/default.gguf next to dist/). */
-export const DEFAULT_MODEL = fileURLToPath(new URL('../models/default.gguf', import.meta.url));
+/** The model shipped with the package: models/default.gguf next to dist/ (or, running from the
+ *  source tree, next to src/). */
+export const DEFAULT_MODEL = ['../models/default.gguf', '../../models/default.gguf']
+  .map((p) => fileURLToPath(new URL(p, import.meta.url)))
+  .find((p) => existsSync(p)) ?? fileURLToPath(new URL('../models/default.gguf', import.meta.url));
 
 const USAGE = `usage: bitnet-wasm <command> [options]
   run [MODEL] -p TEXT [-n 64] [--temp 0.8] [--top-k 40] [--top-p 1] [--min-p 0] [--seed 0] [--ctx N] [--build simd128|relaxed]
