@@ -12,7 +12,7 @@ const args = process.argv.slice(2);
 const flag = (n) => args.includes(n);
 const portArg = args.indexOf('--port');
 const port = portArg >= 0 ? Number(args[portArg + 1]) : 8080;
-const model = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--port') ?? join(here, '../../conformance/tiny.gguf');
+const model = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--port') ?? join(here, '../../models/default.gguf');
 const dist = join(here, '../../dist');
 const TYPES = { '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.gguf': 'application/octet-stream', '.png': 'image/png' };
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, 'dist');
-const model = process.argv[2] ?? join(here, '../../conformance/tiny.gguf');
+const model = process.argv[2] ?? join(here, '../../models/default.gguf');
 mkdirSync(out, { recursive: true });
 await build({
   entryPoints: [join(here, 'worker.mjs')], outfile: join(out, 'worker.js'),

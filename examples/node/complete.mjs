@@ -3,7 +3,7 @@
 // (Inside this repository `bitnet-wasm` resolves to the package itself; elsewhere, npm i bitnet-wasm.)
 import { init, kernelInfo, loadModel } from 'bitnet-wasm';
 
-const [file = new URL('../../conformance/tiny.gguf', import.meta.url).pathname, prompt = 'Once upon a time'] = process.argv.slice(2);
+const [file = new URL('../../models/default.gguf', import.meta.url).pathname, prompt = 'Once upon a time'] = process.argv.slice(2);
 
 await init(); // relaxed SIMD where the engine runs it correctly, else simd128
 console.error(`bitnet-wasm build: ${kernelInfo().build} (Node ${process.version})`);

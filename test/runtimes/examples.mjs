@@ -14,7 +14,7 @@ import { freePort, startWorkerd } from './workerd.mjs';
 const ARTIFACTS = resolve(ROOT, 'test-artifacts');
 const BUNDLES = resolve(ROOT, 'build/example-bundles');
 // What `npm pack` must publish: the bundles, the types and both .wasm builds as separate files.
-const PACKED = ['README.md', 'dist/bitnet-relaxed.wasm', 'dist/bitnet-simd128.wasm', 'dist/browser.js', 'dist/index.d.ts', 'dist/index.js', 'dist/workerd.js', 'package.json'];
+const PACKED = ['README.md', 'dist/bitnet-relaxed.wasm', 'dist/bitnet-simd128.wasm', 'dist/browser.js', 'dist/cli.js', 'dist/index.d.ts', 'dist/index.js', 'dist/workerd.js', 'models/default.gguf', 'package.json'];
 
 export async function runExampleChecks({ check, loud, REQUIRE_ALL }) {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -25,9 +25,9 @@ export async function runExampleChecks({ check, loud, REQUIRE_ALL }) {
   const pack = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { timeoutMs: 120000 });
   let files = [];
   try { files = JSON.parse(pack.stdout)[0].files.map((f) => f.path).sort(); } catch { /* below */ }
-  const extraOk = (f) => /^dist\/cli\.js$/.test(f) || /^dist\/[a-z][\w-]*-[\w-]{8}\.js$/i.test(f); // the CLI bundle and its chunks, when built
+  const extraOk = (f) => /^dist\/[a-z][\w-]*-[\w-]{8}\.js$/i.test(f); // the CLI's chunks (hashed names)
   const missing = PACKED.filter((f) => !files.includes(f)), extra = files.filter((f) => !PACKED.includes(f) && !extraOk(f));
-  check(missing.length === 0 && extra.length === 0, 'npm pack publishes exactly the bundles, types and both .wasm files',
+  check(missing.length === 0 && extra.length === 0, 'npm pack publishes exactly the bundles, the CLI, types, both .wasm files and the default model',
     `missing ${missing.join(', ') || '-'}; extra ${extra.join(', ') || '-'}${files.length ? '' : `; npm pack said: ${pack.stderr.slice(-500)}`}`);
   results.packed = files;
   const exp = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')).exports['.'];
@@ -37,7 +37,7 @@ export async function runExampleChecks({ check, loud, REQUIRE_ALL }) {
   check(resolved.stdout.trim().endsWith('/dist/index.js'), 'Node resolves `bitnet-wasm` to dist/index.js', resolved.stdout + resolved.stderr);
 
   // -- Node example -----------------------------------------------------------------------------
-  const nodeEx = await run(process.execPath, ['examples/node/complete.mjs', 'conformance/tiny.gguf', 'Once upon a time'], { timeoutMs: 120000 });
+  const nodeEx = await run(process.execPath, ['examples/node/complete.mjs', 'models/default.gguf', 'Once upon a time'], { timeoutMs: 120000 });
   const refText = nodeEx.stdout.replace(/\n$/, '');
   check(nodeEx.status === 0 && refText.length > 0 && /tok\/s/.test(nodeEx.stderr), 'examples/node/complete.mjs streams a completion', nodeEx.stderr.slice(-800));
   results.node = { text: refText, stderr: nodeEx.stderr.trim() };
@@ -111,7 +111,7 @@ export async function runExampleChecks({ check, loud, REQUIRE_ALL }) {
   } else {
     for (const coi of [true, false]) {
       const waiters = new Map();
-      const server = await startServer({ root: ROOT, coi, files: { '/model.gguf': resolve(ROOT, 'conformance/tiny.gguf') }, onResult: (id, b) => waiters.get(id)?.(b) });
+      const server = await startServer({ root: ROOT, coi, files: { '/model.gguf': resolve(ROOT, 'models/default.gguf') }, onResult: (id, b) => waiters.get(id)?.(b) });
       const got = new Promise((ok) => waiters.set('page', ok));
       const shot = resolve(ARTIFACTS, coi ? 'browser-example.png' : 'browser-example-no-isolation.png');
       const r = await run(node24, [resolve(ROOT, 'test/runtimes/screenshot.mjs'), chromium, `${server.url}/examples/browser/index.html?autorun=1&report=page`, shot, '120000'], { timeoutMs: 150000 });
