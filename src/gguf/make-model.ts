@@ -81,8 +81,8 @@ function bad(message: string): never {
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness
 
-/** mulberry32. */
-function mulberry32(seed: number): () => number {
+/** mulberry32 (also the tests' seeded PRNG). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
