@@ -57,34 +57,6 @@ export class DenseMatrix {
     return new DenseMatrix(rt, format, rows, cols, ptr);
   }
 
-  /** Builds a matrix row chunk by row chunk (e.g. a 128k-row embedding decoded block by block), so
-   *  the f32 form of the whole matrix never exists at once. `rowsAt(r0, n)` returns n rows of f32. */
-  static fromFloat32Rows(rows: number, cols: number, format: DenseFormat, rowsAt: (r0: number, n: number) => Float32Array,
-                         runtime?: WasmRuntime, chunkRows = 1024): DenseMatrix {
-    checkDim('rows', rows); checkDim('cols', cols);
-    const rt = runtime ?? getRuntime();
-    if (format !== 'f32' && format !== 'i8') throw new BitnetError('BAD_ARGUMENT', `unknown dense format ${JSON.stringify(format)}`);
-    const so = scalesOffset(rows, cols);
-    const ptr = rt.alloc(format === 'f32' ? rows * cols * 4 : so + rows * 4, `${rows}x${cols} ${format} matrix`);
-    try {
-      const xo = (cols * 4 + 15) & ~15;
-      for (let r0 = 0; r0 < rows; r0 += chunkRows) {
-        const n = Math.min(chunkRows, rows - r0);
-        const w = rowsAt(r0, n);
-        if (w.length !== n * cols) throw new BitnetError('BAD_LENGTH', `rowsAt(${r0}, ${n}) returned ${w.length} values, expected ${n * cols}`);
-        if (format === 'f32') { rt.f32.set(w, (ptr >>> 2) + r0 * cols); continue; }
-        const base = rt.scratch(xo);
-        for (let r = 0; r < n; r++) {
-          rt.f32.set(w.subarray(r * cols, (r + 1) * cols), base >>> 2);
-          const step = rt.exports.quantize_row(base, cols, ptr + (r0 + r) * cols, cols);
-          if (step < 0) throw new BitnetError('NON_FINITE', `row ${r0 + r} holds a NaN or an infinity`);
-          rt.f32[((ptr + so) >>> 2) + r0 + r] = step;
-        }
-      }
-    } catch (e) { rt.free(ptr); throw e; }
-    return new DenseMatrix(rt, format, rows, cols, ptr);
-  }
-
   /** y = W x. f32: plain SIMD dot products. i8: x quantized to int8, exact int32 dots, then scaled. */
   gemv(x: Float32Array, out?: Float32Array): Float32Array {
     if (!this.ptr) throw new BitnetError('DISPOSED', 'this DenseMatrix was disposed');

@@ -81,8 +81,3 @@ export async function createRuntime(opts: { build?: BuildName; source?: WasmSour
   const sel = await selectBuild({ build: opts.build, sources: opts.build && opts.source ? { [opts.build]: opts.source } : undefined });
   return sel.runtime;
 }
-
-/** Test hook: forget the instance so init() can select again. */
-export function _resetForTests(): void {
-  runtime = null; pending = null; info = null;
-}

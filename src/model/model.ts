@@ -1,5 +1,5 @@
 // loadModel() and the Model: tokenizer + weights in wasm + KV cache + one forward() call per step.
-import { MODEL_KERNEL, type KernelName } from '../../bindings/exports.js';
+import { KERNEL_IDS, MODEL_KERNEL, type KernelName } from '../../bindings/exports.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { Template } from '@huggingface/jinja';
 import { TernaryMatrix } from '../ternary-matrix.js';
@@ -66,7 +66,6 @@ const D = { N_EMBD: 0, N_LAYER: 1, N_HEAD: 2, N_HEAD_KV: 3, HEAD_DIM: 4, N_FF: 5
   K_CACHE: 20, V_CACHE: 21, SCRATCH: 22, ROPE_TYPE: 23, LAYERS: 24 } as const;
 const DESC_WORDS = 25, LAYER_WORDS = 25, MAT_TERNARY = 0, MAT_F32 = 1;
 const fmt = (f: 'f32' | 'i8') => (f === 'f32' ? 0 : 1); // DENSE_F32 / DENSE_I8
-const KERNEL_ID: Record<KernelName, number> = { scalar: 0, tl3: 1, 'tl3-relaxed': 2, 'i2-dot32': 3, 'i2-dot16': 4, 'i2-dot': 5 };
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -93,7 +92,7 @@ export class Model {
       put(D.N_EMBD, c.nEmbd); put(D.N_LAYER, c.nLayer); put(D.N_HEAD, c.nHead); put(D.N_HEAD_KV, c.nHeadKv);
       put(D.HEAD_DIM, c.headDim); put(D.N_FF, c.nFf); put(D.N_VOCAB, c.nVocab); put(D.N_CTX, contextLength); put(D.ROPE_DIM, c.ropeDim);
       f()[d + D.EPS] = c.rmsEps; f()[d + D.ROPE_BASE] = c.ropeBase;
-      put(D.ACT, c.activation === 'relu2' ? 1 : 0); put(D.KERNEL, KERNEL_ID[weights.kernel]);
+      put(D.ACT, c.activation === 'relu2' ? 1 : 0); put(D.KERNEL, KERNEL_IDS[weights.kernel]);
       put(D.ROPE_TYPE, c.ropeType === 'interleaved' ? 1 : 0);
       const emb = weights.tokEmbd._wasm;
       put(D.EMBD, emb.ptr); put(D.EMBD_FMT, fmt(weights.tokEmbd.format)); put(D.EMBD_SCALES, emb.scales);
@@ -382,7 +381,7 @@ export function loadingStagingBytes(header: GGUFHeader): number {
 /** Refuses, before any tensor data is read, a model that cannot fit wasm32's 4 GiB, saying how much
  *  it needs and what would fit (a shorter context, or nothing). */
 function checkFits(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName, ctx: number): number {
-  const layout = rt.exports.kernel_layout(KERNEL_ID[kernel]) === 2 ? 'tl3' : 'i2';
+  const layout = rt.exports.kernel_layout(KERNEL_IDS[kernel]) === 2 ? 'tl3' : 'i2';
   const i = inspectHeader(header, { contextLength: ctx });
   const m = estimateMemory({
     ternaryWeights: i.ternary.weights, layout, embeddingEntries: (i.embedding?.entries ?? 0) + (i.output?.entries ?? 0),
