@@ -75,10 +75,63 @@ export function attention(q: usize, kCache: usize, vCache: usize, nHead: i32, nH
     for (let j = 0; j < group; j++) softmax(scratch + <usize>j * rowsBytes, nPos);
     // Weighted sum of V.
     const vb = vCache + <usize>g * row;
-    for (let j = 0; j < group; j++) {
+    let j0 = 0;
+    // Query heads in pairs share each V load (16 columns x 2 heads per pass over the positions).
+    // Each element still sums p = 0, 1, 2, ... in order, so the bits are the same as one by one.
+    for (; j0 + 2 <= group && headDim % 16 == 0; j0 += 2) {
+      const pa = scratch + <usize>j0 * rowsBytes, pb = pa + rowsBytes;
+      const oa = out + <usize>(h0 + j0) * row, ob = oa + row;
+      for (let d = 0; d < headDim; d += 16) {
+        const col = vb + (<usize>d << 2);
+        let v0 = v128.load(col), v1 = v128.load(col, 16), v2 = v128.load(col, 32), v3 = v128.load(col, 48);
+        let wa = f32x4.splat(load<f32>(pa)), wb = f32x4.splat(load<f32>(pb));
+        let a0 = f32x4.mul(wa, v0), a1 = f32x4.mul(wa, v1), a2 = f32x4.mul(wa, v2), a3 = f32x4.mul(wa, v3);
+        let b0 = f32x4.mul(wb, v0), b1 = f32x4.mul(wb, v1), b2 = f32x4.mul(wb, v2), b3 = f32x4.mul(wb, v3);
+        let vp = col;
+        for (let p = 1; p < nPos; p++) {
+          vp += posStride;
+          v0 = v128.load(vp); v1 = v128.load(vp, 16); v2 = v128.load(vp, 32); v3 = v128.load(vp, 48);
+          wa = f32x4.splat(load<f32>(pa + (<usize>p << 2))); wb = f32x4.splat(load<f32>(pb + (<usize>p << 2)));
+          a0 = f32x4.add(a0, f32x4.mul(wa, v0)); a1 = f32x4.add(a1, f32x4.mul(wa, v1));
+          a2 = f32x4.add(a2, f32x4.mul(wa, v2)); a3 = f32x4.add(a3, f32x4.mul(wa, v3));
+          b0 = f32x4.add(b0, f32x4.mul(wb, v0)); b1 = f32x4.add(b1, f32x4.mul(wb, v1));
+          b2 = f32x4.add(b2, f32x4.mul(wb, v2)); b3 = f32x4.add(b3, f32x4.mul(wb, v3));
+        }
+        const da = oa + (<usize>d << 2), db = ob + (<usize>d << 2);
+        v128.store(da, a0); v128.store(da, a1, 16); v128.store(da, a2, 32); v128.store(da, a3, 48);
+        v128.store(db, b0); v128.store(db, b1, 16); v128.store(db, b2, 32); v128.store(db, b3, 48);
+      }
+    }
+    for (let j = j0; j < group; j++) {
       const pr = scratch + <usize>j * rowsBytes;
       const o = out + <usize>(h0 + j) * row;
       let d = 0;
+      // 32 columns per pass over the positions (8 accumulators): half the strided passes of 16.
+      // Each element still sums p = 0, 1, 2, ... in order, so the bits are the same.
+      for (; d + 32 <= headDim; d += 32) {
+        const col = vb + (<usize>d << 2);
+        let w = f32x4.splat(load<f32>(pr));
+        let a0 = f32x4.mul(w, v128.load(col)), a1 = f32x4.mul(w, v128.load(col, 16));
+        let a2 = f32x4.mul(w, v128.load(col, 32)), a3 = f32x4.mul(w, v128.load(col, 48));
+        let a4 = f32x4.mul(w, v128.load(col, 64)), a5 = f32x4.mul(w, v128.load(col, 80));
+        let a6 = f32x4.mul(w, v128.load(col, 96)), a7 = f32x4.mul(w, v128.load(col, 112));
+        let vp = col;
+        for (let p = 1; p < nPos; p++) {
+          vp += posStride;
+          w = f32x4.splat(load<f32>(pr + (<usize>p << 2)));
+          a0 = f32x4.add(a0, f32x4.mul(w, v128.load(vp)));
+          a1 = f32x4.add(a1, f32x4.mul(w, v128.load(vp, 16)));
+          a2 = f32x4.add(a2, f32x4.mul(w, v128.load(vp, 32)));
+          a3 = f32x4.add(a3, f32x4.mul(w, v128.load(vp, 48)));
+          a4 = f32x4.add(a4, f32x4.mul(w, v128.load(vp, 64)));
+          a5 = f32x4.add(a5, f32x4.mul(w, v128.load(vp, 80)));
+          a6 = f32x4.add(a6, f32x4.mul(w, v128.load(vp, 96)));
+          a7 = f32x4.add(a7, f32x4.mul(w, v128.load(vp, 112)));
+        }
+        const od = o + (<usize>d << 2);
+        v128.store(od, a0); v128.store(od, a1, 16); v128.store(od, a2, 32); v128.store(od, a3, 48);
+        v128.store(od, a4, 64); v128.store(od, a5, 80); v128.store(od, a6, 96); v128.store(od, a7, 112);
+      }
       for (; d + 16 <= headDim; d += 16) {
         const col = vb + (<usize>d << 2);
         let w = f32x4.splat(load<f32>(pr));
