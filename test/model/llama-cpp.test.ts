@@ -30,6 +30,18 @@ function softmax(l: Float32Array): Float64Array {
   return p.map((v) => v / s);
 }
 const argmax = (a: ArrayLike<number>) => { let b = 0; for (let i = 1; i < a.length; i++) if (a[i] > a[b]) b = i; return b; };
+/** Total variation distance of two distributions. */
+const totalVariation = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]); return s / 2; };
+
+type Sequence = import('node-llama-cpp').LlamaContextSequence;
+/** llama.cpp's next-token distribution (dense, nVocab) after feeding `tokens` to `seq`. */
+async function llamaNextProbs(seq: Sequence, tokens: number[], nVocab: number): Promise<Float64Array> {
+  const items = tokens.map((t, i) => (i === tokens.length - 1 ? [t, { generateNext: { probabilities: true } }] : t));
+  const out = await seq.controlledEvaluate(items as Parameters<Sequence['controlledEvaluate']>[0]);
+  const dense = new Float64Array(nVocab);
+  for (const [tok, p] of out[tokens.length - 1]!.next!.probabilities!) dense[tok] = p;
+  return dense;
+}
 
 const CASES = [
   { name: 'bitnet TQ2_0 bpe', opts: { preset: 'tiny' as const, ternaryType: 'TQ2_0' as const, tokenizer: 'bpe' as const, seed: 3 } },
@@ -73,18 +85,10 @@ describe.each(CASES)('llama.cpp vs bitnet-wasm: $name', ({ name, opts }) => {
       const withBos = bos !== null && bos !== undefined ? [bos as number, ...theirs] : theirs;
       expect(mine).toEqual(withBos);
       const seq = ctx.getSequence();
-      // Greedy 32 tokens in llama.cpp from the distributions it reports.
-      const probsAt = async (tokens: number[]) => {
-        const items = tokens.map((t, i) => (i === tokens.length - 1 ? [t, { generateNext: { probabilities: true } }] : t));
-        const out = await seq.controlledEvaluate(items as Parameters<typeof seq.controlledEvaluate>[0]);
-        const probs = out[tokens.length - 1]!.next!.probabilities!;
-        const dense = new Float64Array(ours.config.nVocab);
-        for (const [tok, p] of probs) dense[tok] = p;
-        return dense;
-      };
+      const probsAt = (tokens: number[]) => llamaNextProbs(seq, tokens, ours.config.nVocab);
       const first = await probsAt(mine);
       const ourP = softmax(ours.logits(mine));
-      const tv = ourP.reduce((s, v, i) => s + Math.abs(v - first[i]), 0) / 2;
+      const tv = totalVariation(ourP, first);
       console.log(`${name}: total variation distance ${tv.toFixed(4)}, argmax ${argmax(ourP)} vs ${argmax(first)}`);
       expect(argmax(ourP)).toBe(argmax(first));
       expect(tv).toBeLessThan(0.06);
@@ -101,7 +105,7 @@ describe.each(CASES)('llama.cpp vs bitnet-wasm: $name', ({ name, opts }) => {
       let dist = first;
       for (let i = 0; i < 32; i++) {
         const ourP = softmax(ours.logits([...mine, ...r.tokens.slice(0, i)]));
-        tvSum += ourP.reduce((s, v, j) => s + Math.abs(v - dist[j]), 0) / 2;
+        tvSum += totalVariation(ourP, dist);
         const top = argmax(dist);
         if (top === r.tokens[i]) agree++;
         else { ties++; expect(dist[top] - dist[r.tokens[i]], `step ${i}: not a near-tie`).toBeLessThan(0.1); }
@@ -132,11 +136,7 @@ describe('2B4T squared ReLU (bitnet.hidden_activation)', () => {
         expect(ours.config.activation).toBe(name);
         const toks = ours.tokenize(PROMPT);
         const seq = ctx.getSequence();
-        const out = await seq.controlledEvaluate(toks.map((t, i) => (i === toks.length - 1 ? [t, { generateNext: { probabilities: true } }] : t)) as Parameters<typeof seq.controlledEvaluate>[0]);
-        const d = new Float64Array(ours.config.nVocab);
-        for (const [t, p] of out[toks.length - 1]!.next!.probabilities!) d[t] = p;
-        const o = softmax(ours.logits(toks));
-        tv[name] = o.reduce((s, v, j) => s + Math.abs(v - d[j]), 0) / 2;
+        tv[name] = totalVariation(softmax(ours.logits(toks)), await llamaNextProbs(seq, toks, ours.config.nVocab));
         seq.dispose();
         ours.dispose();
       }
@@ -194,12 +194,9 @@ describe('ternary tensors whose blocks carry different scales', () => {
     const ctx = await m.createContext({ contextSize: 64, threads: 1, batchSize: 64 });
     try {
       const toks = ours.tokenize(PROMPT);
-      const seq = ctx.getSequence();
-      const out = await seq.controlledEvaluate(toks.map((t, i) => (i === toks.length - 1 ? [t, { generateNext: { probabilities: true } }] : t)) as Parameters<typeof seq.controlledEvaluate>[0]);
-      const d = new Float64Array(ours.config.nVocab);
-      for (const [t, p] of out[toks.length - 1]!.next!.probabilities!) d[t] = p;
+      const d = await llamaNextProbs(ctx.getSequence(), toks, ours.config.nVocab);
       const o = softmax(ours.logits(toks));
-      const tv = o.reduce((s, v, j) => s + Math.abs(v - d[j]), 0) / 2;
+      const tv = totalVariation(o, d);
       console.log(`mixed block scales: TV vs llama.cpp ${tv.toFixed(4)}; top ${argmax(o)} (llama.cpp p ${d[argmax(o)].toFixed(3)}) vs ${argmax(d)} (p ${d[argmax(d)].toFixed(3)})`);
       expect(argmax(o)).toBe(argmax(d));
       expect(tv).toBeLessThan(0.06);
