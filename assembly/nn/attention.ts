@@ -106,7 +106,7 @@ export function attention(q: usize, kCache: usize, vCache: usize, nHead: i32, nH
       const pr = scratch + <usize>j * rowsBytes;
       const o = out + <usize>(h0 + j) * row;
       let d = 0;
-      // 32 columns per pass over the positions (8 accumulators): half the strided passes of 16.
+      // 32 columns per pass over the positions (8 accumulators), then 4 at a time.
       // Each element still sums p = 0, 1, 2, ... in order, so the bits are the same.
       for (; d + 32 <= headDim; d += 32) {
         const col = vb + (<usize>d << 2);
@@ -131,23 +131,6 @@ export function attention(q: usize, kCache: usize, vCache: usize, nHead: i32, nH
         const od = o + (<usize>d << 2);
         v128.store(od, a0); v128.store(od, a1, 16); v128.store(od, a2, 32); v128.store(od, a3, 48);
         v128.store(od, a4, 64); v128.store(od, a5, 80); v128.store(od, a6, 96); v128.store(od, a7, 112);
-      }
-      for (; d + 16 <= headDim; d += 16) {
-        const col = vb + (<usize>d << 2);
-        let w = f32x4.splat(load<f32>(pr));
-        let a0 = f32x4.mul(w, v128.load(col)), a1 = f32x4.mul(w, v128.load(col, 16));
-        let a2 = f32x4.mul(w, v128.load(col, 32)), a3 = f32x4.mul(w, v128.load(col, 48));
-        let vp = col;
-        for (let p = 1; p < nPos; p++) {
-          vp += posStride;
-          w = f32x4.splat(load<f32>(pr + (<usize>p << 2)));
-          a0 = f32x4.add(a0, f32x4.mul(w, v128.load(vp)));
-          a1 = f32x4.add(a1, f32x4.mul(w, v128.load(vp, 16)));
-          a2 = f32x4.add(a2, f32x4.mul(w, v128.load(vp, 32)));
-          a3 = f32x4.add(a3, f32x4.mul(w, v128.load(vp, 48)));
-        }
-        const od = o + (<usize>d << 2);
-        v128.store(od, a0); v128.store(od, a1, 16); v128.store(od, a2, 32); v128.store(od, a3, 48);
       }
       for (; d + 4 <= headDim; d += 4) {
         const col = vb + (<usize>d << 2);
