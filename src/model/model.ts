@@ -36,6 +36,35 @@ export interface LoadModelOptions {
   batchSize?: number;
   kernel?: KernelName;
   runtime?: WasmRuntime;
+  /** Called (once per load) with a warning the load does not fail on: today, a contextLength
+   *  beyond the context the model was trained for. Default: console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+export interface PerplexityOptions {
+  /** 'all' (default): every token is predicted from the ones before it in its window, windows of
+   *  `window` tokens each from an empty cache. 'llama': what llama.cpp's llama-perplexity computes:
+   *  windows of `window` tokens (the rest of the text is dropped), each from an empty cache with
+   *  its first token replaced by BOS (when the model adds BOS), and only the second half of each
+   *  window scored, so every scored token has at least window/2 tokens of context. */
+  mode?: 'all' | 'llama';
+  /** Tokens per window (llama-perplexity's -c). Default: the context length for 'all', 512 (at
+   *  most the context length) for 'llama'. */
+  window?: number;
+  /** Called after each scored token with (scored so far, tokens that will be scored). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface PerplexityResult {
+  perplexity: number;
+  /** Mean negative log-likelihood (natural log) of the scored tokens. */
+  meanNll: number;
+  /** Tokens scored. */
+  count: number;
+  /** llama-perplexity's "+/-": the perplexity times the standard error of the mean NLL. */
+  uncertainty: number;
+  /** Perplexity so far after each window (llama-perplexity's [1]x,[2]y,... line). */
+  windows: number[];
 }
 
 export interface GenerateOptions extends SamplingOptions {
@@ -57,7 +86,9 @@ export interface GenerateResult {
   text: string;
   tokens: number[];
   stats: { promptTokens: number; generatedTokens: number; prefillTokensPerSecond: number; decodeTokensPerSecond: number };
-  finishReason: 'stop' | 'length' | 'eos';
+  /** 'length': maxTokens were generated; 'context': the KV cache filled up first (the context
+   *  length was reached); 'eos': the model ended its text; 'stop': a stop string was produced. */
+  finishReason: 'stop' | 'length' | 'eos' | 'context';
 }
 
 // Descriptor words (assembly/model/forward.ts).
@@ -138,6 +169,11 @@ export class Model {
     }
     const ctx = opts.contextLength ?? Math.min(config.nCtxTrain, 4096);
     if (!Number.isInteger(ctx) || ctx < 1 || ctx > 1 << 20) throw new BitnetError('BAD_ARGUMENT', `contextLength must be an integer in 1..2^20, got ${ctx}`);
+    // As llama.cpp does: allowed (rope extrapolates), but the positions past training are untested.
+    if (ctx > config.nCtxTrain) {
+      (opts.onWarning ?? console.warn)(`contextLength ${ctx} exceeds the context this model was trained for (${config.nCtxTrain} tokens): `
+        + `output at positions past ${config.nCtxTrain} may degrade`);
+    }
     const batch = opts.batchSize ?? 32;
     if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new BitnetError('BAD_ARGUMENT', `batchSize must be an integer in 1..4096, got ${batch}`);
     const kernel = opts.kernel ?? MODEL_KERNEL[rt.build];
@@ -201,24 +237,46 @@ export class Model {
     return this.run(tokens, 0).slice();
   }
 
-  /** Mean negative log-likelihood of each token given the ones before it, in windows of the
-   *  context length (each window starts from an empty cache). log-softmax runs in wasm. */
-  perplexity(tokens: ArrayLike<number>, opts: { onProgress?: (done: number, total: number) => void } = {}): { perplexity: number; meanNll: number; count: number } {
+  /** Perplexity of a token sequence, as the mean negative log-likelihood of each scored token given
+   *  the ones before it in its window (see PerplexityOptions for the two ways of windowing).
+   *  log-softmax runs in wasm. */
+  perplexity(tokens: ArrayLike<number>, opts: PerplexityOptions = {}): PerplexityResult {
     this.live();
-    if (tokens.length < 2) throw new BitnetError('BAD_ARGUMENT', 'perplexity needs at least two tokens');
-    const logitsPtr = this.io + this.batchSize * 4;
-    let nll = 0, count = 0;
-    for (let s = 0; s + 1 < tokens.length; s += this.contextLength) {
-      const end = Math.min(tokens.length, s + this.contextLength);
-      for (let i = s; i + 1 < end; i++) {
-        const l = this.run([tokens[i]], i - s);
-        const lse = this.rt.exports.logsumexp(logitsPtr, this.config.nVocab);
-        nll += lse - l[tokens[i + 1]];
-        count++;
-        opts.onProgress?.(count, tokens.length - 1);
-      }
+    const mode = opts.mode ?? 'all';
+    if (mode !== 'all' && mode !== 'llama') throw new BitnetError('BAD_ARGUMENT', `perplexity mode must be 'all' or 'llama', got ${String(mode)}`);
+    const window = opts.window ?? (mode === 'llama' ? Math.min(512, this.contextLength) : this.contextLength);
+    if (!Number.isInteger(window) || window < 2) throw new BitnetError('BAD_ARGUMENT', `perplexity window must be an integer >= 2, got ${window}`);
+    if (window > this.contextLength) {
+      throw new BitnetError('CONTEXT_OVERFLOW', `a perplexity window of ${window} tokens does not fit the context of ${this.contextLength} (loadModel({ contextLength }) sets it)`);
     }
-    return { perplexity: Math.exp(nll / count), meanNll: nll / count, count };
+    const n = tokens.length;
+    // Per window: the positions whose logits are scored ([from, to) predicting token j + 1).
+    const llama = mode === 'llama';
+    const first = llama ? window >> 1 : 0;
+    const nWindows = llama ? Math.floor(n / window) : Math.ceil((n - 1) / window);
+    if (llama && nWindows === 0) throw new BitnetError('BAD_ARGUMENT', `perplexity needs at least ${window} tokens (one window) in llama mode, got ${n}`);
+    if (!llama && n < 2) throw new BitnetError('BAD_ARGUMENT', 'perplexity needs at least two tokens');
+    let total = 0;
+    for (let w = 0; w < nWindows; w++) total += Math.min(window, n - w * window) - 1 - first;
+    const bos = llama && this.tokenizer.addBos && this.tokenizer.bos >= 0 ? this.tokenizer.bos : -1;
+    const logitsPtr = this.io + this.batchSize * 4;
+    let nll = 0, nll2 = 0, count = 0;
+    const windows: number[] = [];
+    for (let w = 0; w < nWindows; w++) {
+      const chunk = Array.from({ length: Math.min(window, n - w * window) }, (_, j) => tokens[w * window + j]);
+      if (bos >= 0) chunk[0] = bos;
+      if (first > 0) this.run(chunk.slice(0, first), 0);
+      for (let j = first; j + 1 < chunk.length; j++) {
+        const l = this.run([chunk[j]], j);
+        const x = this.rt.exports.logsumexp(logitsPtr, this.config.nVocab) - l[chunk[j + 1]];
+        nll += x; nll2 += x * x; count++;
+        opts.onProgress?.(count, total);
+      }
+      windows.push(Math.exp(nll / count));
+    }
+    const mean = nll / count, variance = nll2 / count - mean * mean;
+    const perplexity = Math.exp(mean);
+    return { perplexity, meanNll: mean, count, uncertainty: count > 1 && variance > 0 ? perplexity * Math.sqrt(variance / (count - 1)) : 0, windows };
   }
 
   /** Prefill and decode speed like llama-bench: a prompt of `prompt` tokens, then `gen` single steps. */
@@ -257,7 +315,7 @@ export class Model {
     if (stats) { stats.promptTokens = ids.length; stats.prefillTokensPerSecond = ids.length / Math.max(1e-9, (t1 - t0) / 1000); }
     const history = ids.slice();
     let generated = 0;
-    let reason: GenerateResult['finishReason'] = 'length';
+    let reason: GenerateResult['finishReason'] | undefined;
     const t2 = now();
     while (generated < maxTokens && history.length < this.contextLength) {
       const next = sampler.sample(logits, history);
@@ -270,7 +328,8 @@ export class Model {
       if (generated >= maxTokens || history.length >= this.contextLength) break;
       logits = this.run([next], history.length - 1);
     }
-    return reason;
+    // Not at maxTokens and not at EOS: the KV cache is full.
+    return reason ?? (generated >= maxTokens ? 'length' : 'context');
   }
 
   /** Text pieces as they are generated (never half a UTF-8 character). */

@@ -1,6 +1,6 @@
 // Decoder properties that need no oracle: identical bits across kernels and builds, incremental
 // decode == full recompute, seeded sampling, stop strings, typed errors, abort.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { makeModel, modelChunks, planModel } from '../../src/gguf/make-model.js';
 import { createRuntime, KERNEL_IDS, KERNEL_NAMES, type KernelName } from '../../src/index.js';
@@ -97,6 +97,74 @@ describe('decoder', () => {
     expect(got.length).toBe(3);
     const after = await m.generate(PROMPT, { maxTokens: 4, temperature: 0 });
     expect(after.tokens.length).toBe(4);
+  });
+
+  it("finishReason: 'context' when the KV cache fills before maxTokens, 'length' when maxTokens is reached exactly then", async () => {
+    const n = m.tokenize(PROMPT).length;
+    const full = await m.generate(PROMPT, { maxTokens: 1000, temperature: 0 });
+    expect(full.finishReason).toBe('context');
+    expect(n + full.tokens.length).toBe(m.contextLength);
+    const exact = await m.generate(PROMPT, { maxTokens: m.contextLength - n, temperature: 0 });
+    expect(exact.finishReason).toBe('length');
+    expect(exact.tokens).toEqual(full.tokens);
+    const short = await m.generate(PROMPT, { maxTokens: 3, temperature: 0 });
+    expect(short.finishReason).toBe('length');
+  });
+
+  it('a contextLength beyond the trained context warns once (onWarning, else console.warn); within it, silence', async () => {
+    const warnings: string[] = [];
+    const over = await loadModel(bytes, { contextLength: 1024, onWarning: (w) => warnings.push(w) });
+    over.dispose();
+    expect(warnings).toEqual(['contextLength 1024 exceeds the context this model was trained for (512 tokens): output at positions past 512 may degrade']);
+    const within = await loadModel(bytes, { contextLength: 512, onWarning: (w) => warnings.push(w) });
+    within.dispose();
+    expect(warnings.length).toBe(1);
+    const spy = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      (await loadModel(bytes, { contextLength: 600 })).dispose();
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(String(spy.mock.calls[0][0])).toMatch(/contextLength 600 exceeds .* \(512 tokens\)/);
+    } finally { spy.mockRestore(); }
+  });
+
+  it("perplexity: 'llama' mode is llama-perplexity's definition, 'all' scores every token; both equal a recompute from logits()", () => {
+    const ids = m.tokenize('The quick brown fox jumps over the lazy dog, and then it runs far away into the dark woods. '.repeat(3));
+    const W = 16;
+    expect(ids.length).toBeGreaterThan(3 * W + 2);
+    const nll = (ctx: number[], next: number) => {
+      const l = m.logits(ctx);
+      let mx = -Infinity; for (const v of l) mx = Math.max(mx, v);
+      let s = 0; for (const v of l) s += Math.exp(v - mx);
+      return mx + Math.log(s) - l[next];
+    };
+    // llama-perplexity: floor(n / W) windows, BOS first, logits at positions W/2 .. W-2 scored.
+    let want = 0, count = 0;
+    const windows: number[] = [];
+    for (let w = 0; w + W <= ids.length; w += W) {
+      const chunk = ids.slice(w, w + W);
+      chunk[0] = m.tokenizer.bos;
+      for (let j = W / 2; j < W - 1; j++) { want += nll(chunk.slice(0, j + 1), chunk[j + 1]); count++; }
+      windows.push(Math.exp(want / count));
+    }
+    const got = m.perplexity(ids, { mode: 'llama', window: W });
+    expect(got.count).toBe(Math.floor(ids.length / W) * (W / 2 - 1));
+    expect(got.count).toBe(count);
+    expect(got.meanNll).toBeCloseTo(want / count, 5);
+    expect(got.windows.length).toBe(windows.length);
+    got.windows.forEach((p, i) => expect(p).toBeCloseTo(windows[i], 3));
+    expect(got.uncertainty).toBeGreaterThan(0);
+    // 'all': every token after the first of its window, windows of W from an empty cache, no BOS swap.
+    let all = 0, allCount = 0;
+    for (let w = 0; w + 1 < ids.length; w += W) {
+      const chunk = ids.slice(w, w + W);
+      for (let j = 0; j + 1 < chunk.length; j++) { all += nll(chunk.slice(0, j + 1), chunk[j + 1]); allCount++; }
+    }
+    const a = m.perplexity(ids, { window: W });
+    expect(a.count).toBe(allCount);
+    expect(a.meanNll).toBeCloseTo(all / allCount, 5);
+    expect(m.perplexity(ids).count).toBe(ids.length - Math.ceil((ids.length - 1) / m.contextLength));
+    expect(() => m.perplexity(ids.slice(0, W - 1), { mode: 'llama', window: W })).toThrow(/at least 16 tokens/);
+    expect(() => m.perplexity(ids, { mode: 'llama', window: 128 })).toThrow(/does not fit the context of 64/);
   });
 
   it('bad model files are typed errors', async () => {

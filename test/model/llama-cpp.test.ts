@@ -207,3 +207,58 @@ describe('ternary tensors whose blocks carry different scales', () => {
     }
   }, 120_000);
 });
+
+describe("perplexity: llama-perplexity's definition", () => {
+  const TEXT = 'It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of '
+    + 'foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light, it was '
+    + 'the season of Darkness, it was the spring of hope, it was the winter of despair, we had everything before us, '
+    + 'we had nothing before us, we were all going direct to Heaven, we were all going direct the other way. There '
+    + 'were a king with a large jaw and a queen with a plain face, on the throne of England.';
+
+  it("model.perplexity(ids, { mode: 'llama' }) equals the figure computed from llama.cpp's per-token probabilities (2 significant digits)", async () => {
+    const W = 64;
+    const bytes = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 7 });
+    const path = join(dir, 'ppl.gguf');
+    writeFileSync(path, bytes);
+    const ours = await loadModel(bytes, { contextLength: W });
+    const m = await llama.loadModel({ modelPath: path, gpuLayers: 0, useMmap: false });
+    const ctx = await m.createContext({ contextSize: W, threads: 1, batchSize: W });
+    try {
+      const ids = ours.tokenize(TEXT);
+      expect(ids.length).toBeGreaterThanOrEqual(3 * W);
+      // llama-perplexity (tools/perplexity/perplexity.cpp, perplexity()): chunk i is tokens
+      // [i*W, (i+1)*W) evaluated from a cleared cache with its first token replaced by BOS; the
+      // logits at positions W/2 .. W-2 are scored against the next token.
+      const seq = ctx.getSequence();
+      let nll = 0, count = 0;
+      const theirWindows: number[] = [];
+      for (let s = 0; s + W <= ids.length; s += W) {
+        const chunk = ids.slice(s, s + W);
+        chunk[0] = m.tokens.bos as number;
+        const items = chunk.map((t, j) => (j >= W / 2 && j < W - 1 ? [t, { generateNext: { probabilities: true } }] : t));
+        const out = await seq.controlledEvaluate(items as Parameters<Sequence['controlledEvaluate']>[0]);
+        for (let j = W / 2; j < W - 1; j++) {
+          const p = out[j]!.next!.probabilities!.get(chunk[j + 1] as never) ?? 0;
+          nll -= Math.log(p);
+          count++;
+        }
+        theirWindows.push(Math.exp(nll / count));
+        await seq.clearHistory();
+      }
+      const theirs = Math.exp(nll / count);
+      const r = ours.perplexity(ids, { mode: 'llama', window: W });
+      const all = ours.perplexity(ids, { mode: 'all', window: W });
+      console.log(`perplexity (${ids.length} tokens, -c ${W}, ${r.count} scored): bitnet-wasm ${r.perplexity.toFixed(4)} +/- ${r.uncertainty.toFixed(4)} `
+        + `[${r.windows.map((x) => x.toFixed(2)).join(', ')}]; llama.cpp ${theirs.toFixed(4)} [${theirWindows.map((x) => x.toFixed(2)).join(', ')}]; `
+        + `all-tokens figure ${all.perplexity.toFixed(4)} over ${all.count}`);
+      expect(r.count).toBe(count);
+      // Two significant digits: within half a unit of the second digit (1255.9 -> within 50).
+      expect(Math.abs(r.perplexity - theirs)).toBeLessThanOrEqual(0.5 * 10 ** (Math.floor(Math.log10(theirs)) - 1));
+      r.windows.forEach((x, i) => expect(Math.abs(x / theirWindows[i] - 1)).toBeLessThan(0.01));
+    } finally {
+      await ctx.dispose();
+      await m.dispose();
+      ours.dispose();
+    }
+  }, 120_000);
+});
