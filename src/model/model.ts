@@ -10,6 +10,8 @@ import { getRuntime, init } from '../init.js';
 import { Sampler, type SamplingOptions } from '../sampling.js';
 import { createDetokenizer, createTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { configFromGGUF, type ModelConfig } from './config.js';
+import { ChatSession, type ChatSessionOptions } from './chat-session.js';
+import { commonPrefix, Sequence } from './sequence.js';
 import { loadWeights, MATRICES, type LoadProgress, type ModelWeights } from './weights.js';
 
 /** A GGUF file: a path (Node, Deno, Bun), an http(s) or file URL, a Blob/File, a ReadableStream,
@@ -39,6 +41,10 @@ export interface LoadModelOptions {
   /** Called (once per load) with a warning the load does not fail on: today, a contextLength
    *  beyond the context the model was trained for. Default: console.warn. */
   onWarning?: (message: string) => void;
+  /** Bytes all KV caches together may hold: the main one plus those of createSequence() and
+   *  createChat() (default: no limit but wasm memory). Going over it is an OUT_OF_MEMORY error;
+   *  dispose() a sequence or session to free its cache. */
+  cacheBudget?: number;
 }
 
 export interface PerplexityOptions {
@@ -78,6 +84,10 @@ export interface GenerateOptions extends SamplingOptions {
   parseSpecial?: boolean;
   /** generate(): called with each text piece as it is produced. */
   onText?: (piece: string) => void;
+  /** When the context is full, drop the oldest half of the tokens after the first `keep` (default:
+   *  the BOS token if the sequence starts with it, else none) and go on; the dropped positions are
+   *  re-prefilled (see README). Off by default: generation then ends with finishReason 'context'. */
+  contextShift?: boolean | { keep?: number };
 }
 
 export interface ChatMessage { role: string; content: string }
@@ -85,7 +95,12 @@ export interface ChatMessage { role: string; content: string }
 export interface GenerateResult {
   text: string;
   tokens: number[];
-  stats: { promptTokens: number; generatedTokens: number; prefillTokensPerSecond: number; decodeTokensPerSecond: number };
+  stats: {
+    promptTokens: number;
+    /** Prompt tokens whose keys and values were already in the sequence's cache (not prefilled). */
+    cachedTokens: number;
+    generatedTokens: number; prefillTokensPerSecond: number; decodeTokensPerSecond: number;
+  };
   /** 'length': maxTokens were generated; 'context': the KV cache filled up first (the context
    *  length was reached); 'eos': the model ended its text; 'stop': a stop string was produced. */
   finishReason: 'stop' | 'length' | 'eos' | 'context';
@@ -103,20 +118,24 @@ const now = () => (typeof performance !== 'undefined' ? performance.now() : Date
 export class Model {
   readonly contextLength: number;
   private desc = 0;
-  private kv = 0;
   private scratchPtr = 0;
+  private scratchBytes = 0;
   private io = 0; // tokens (batch i32) then logits (n_vocab f32)
   private disposed = false;
+  private main!: Sequence;
+  private sequences = new Set<Sequence>();
+  private readonly cacheBudget: number;
 
   private constructor(readonly config: ModelConfig, readonly tokenizer: Tokenizer, readonly header: GGUFHeader,
-                      private weights: ModelWeights, readonly rt: WasmRuntime, contextLength: number, readonly batchSize: number) {
+                      private weights: ModelWeights, readonly rt: WasmRuntime, contextLength: number, readonly batchSize: number,
+                      cacheBudget: number) {
     this.contextLength = contextLength;
+    this.cacheBudget = cacheBudget;
     const c = config, e = rt.exports;
     const f = () => rt.f32, i = () => rt.i32;
     try {
       this.desc = rt.alloc((DESC_WORDS + c.nLayer * LAYER_WORDS) * 4, 'model descriptor');
-      const kvBytes = c.nLayer * contextLength * c.nHeadKv * c.headDim * 4;
-      this.kv = rt.alloc(2 * kvBytes, `KV cache (${contextLength} positions)`);
+      this.main = this.allocSequence(contextLength, 'KV cache');
       this.io = rt.alloc(batchSize * 4 + c.nVocab * 4 + 16, 'io');
       const d = this.desc >>> 2;
       const put = (k: number, v: number) => { i()[d + k] = v; };
@@ -130,7 +149,7 @@ export class Model {
       put(D.OUT_NORM, weights.outputNorm);
       const head = weights.output?._wasm;
       put(D.HEAD, head?.ptr ?? 0); put(D.HEAD_FMT, fmt(weights.output?.format ?? 'i8')); put(D.HEAD_SCALES, head?.scales ?? 0);
-      put(D.K_CACHE, this.kv); put(D.V_CACHE, this.kv + kvBytes);
+      put(D.K_CACHE, this.main.k); put(D.V_CACHE, this.main.v);
       weights.layers.forEach((L, l) => {
         const o = D.LAYERS + l * LAYER_WORDS;
         put(o, L.attnNorm); put(o + 1, L.attnSubNorm); put(o + 2, L.ffnNorm); put(o + 3, L.ffnSubNorm);
@@ -140,13 +159,60 @@ export class Model {
           else { put(w, m._wasm.ptr); f()[d + w + 1] = 1; put(w + 2, MAT_F32); }
         });
       });
-      this.scratchPtr = rt.alloc(e.forward_scratch_bytes(this.desc, batchSize), 'forward scratch');
+      // Sized for the model's contextLength: every sequence's is at most that.
+      this.scratchBytes = e.forward_scratch_bytes(this.desc, batchSize);
+      this.scratchPtr = rt.alloc(this.scratchBytes, 'forward scratch');
       i()[d + D.SCRATCH] = this.scratchPtr;
     } catch (err) {
       this.freeBuffers();
       throw err;
     }
   }
+
+  /** Bytes of KV cache per position (keys and values of every layer). */
+  private get cacheBytesPerPosition(): number {
+    const c = this.config;
+    return 2 * c.nLayer * c.nHeadKv * c.headDim * 4;
+  }
+
+  private allocSequence(ctx: number, what: string, budgeted = true): Sequence {
+    const bytes = ctx * this.cacheBytesPerPosition;
+    if (budgeted) {
+      let used = 0;
+      for (const s of this.sequences) used += s.byteLength;
+      if (used + bytes > this.cacheBudget) {
+        throw new BitnetError('OUT_OF_MEMORY', `${what} for ${ctx} positions needs ${bytes} bytes; the cache budget is ${this.cacheBudget} and `
+          + `${this.sequences.size} caches hold ${used} (dispose() a sequence or chat session to free its cache, or raise loadModel({ cacheBudget }))`);
+      }
+    }
+    const ptr = this.rt.alloc(bytes, `${what} (${ctx} positions)`);
+    const seq = new Sequence(this, ctx, bytes, ptr, ptr + bytes / 2, (s) => {
+      if (this.sequences.delete(s) || !budgeted) this.rt.free(s.k);
+    });
+    if (budgeted) this.sequences.add(seq);
+    return seq;
+  }
+
+  /** A new sequence: its own KV cache of contextLength positions (default and at most the
+   *  model's), counted against loadModel's cacheBudget until you dispose() it. */
+  createSequence(opts: { contextLength?: number } = {}): Sequence {
+    this.live();
+    const ctx = opts.contextLength ?? this.contextLength;
+    if (!Number.isInteger(ctx) || ctx < 1 || ctx > this.contextLength) {
+      throw new BitnetError('BAD_ARGUMENT', `a sequence's contextLength must be an integer in 1..${this.contextLength} (the model's), got ${ctx}`);
+    }
+    return this.allocSequence(ctx, 'sequence KV cache');
+  }
+
+  /** A chat session with its own sequence: it keeps the history and prefills only each new turn. */
+  createChat(opts: ChatSessionOptions = {}): ChatSession {
+    if (opts.system !== undefined && typeof opts.system !== 'string') throw new BitnetError('BAD_ARGUMENT', 'system must be a string');
+    this.applyChatTemplate([...(opts.messages ?? []), { role: 'user', content: '' }], opts.template); // fail early on a bad template
+    return new ChatSession(this.createSequence({ contextLength: opts.contextLength }), opts.template, opts);
+  }
+
+  /** The model's main sequence (the one model.generate, chat and logits use). */
+  get mainSequence(): Sequence { return this.main; }
 
   static async load(source: ModelSource, opts: LoadModelOptions = {}): Promise<Model> {
     if (!opts.runtime) await init();
@@ -176,6 +242,8 @@ export class Model {
     }
     const batch = opts.batchSize ?? 32;
     if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new BitnetError('BAD_ARGUMENT', `batchSize must be an integer in 1..4096, got ${batch}`);
+    const budget = opts.cacheBudget ?? Infinity;
+    if (typeof budget !== 'number' || !(budget >= 0)) throw new BitnetError('BAD_ARGUMENT', `cacheBudget must be a number of bytes >= 0, got ${budget}`);
     const kernel = opts.kernel ?? MODEL_KERNEL[rt.build];
     // One growth of linear memory for everything the model will hold, plus loading's staging.
     const staging = loadingStagingBytes(header);
@@ -188,7 +256,7 @@ export class Model {
       await input.close?.();
     }
     try {
-      return new Model(config, tokenizer, header, weights, rt, ctx, batch);
+      return new Model(config, tokenizer, header, weights, rt, ctx, batch, budget);
     } catch (err) {
       weights.dispose();
       throw err;
@@ -209,12 +277,19 @@ export class Model {
     return this.tokenizer.decode(Array.from(ids));
   }
 
-  /** Runs tokens at positions pos0.. and returns a view of the last token's logits (valid until the next call). */
-  private run(tokens: ArrayLike<number>, pos0: number): Float32Array {
+  /** Runs tokens at positions pos0.. of a sequence (which must hold at least pos0 tokens; it
+   *  forgets those after pos0) and returns a view of the last token's logits (valid until the next call). */
+  private run(seq: Sequence, tokens: ArrayLike<number>, pos0: number): Float32Array {
+    this.live();
+    seq.live();
     const rt = this.rt, e = rt.exports, c = this.config;
-    if (pos0 + tokens.length > this.contextLength) {
-      throw new BitnetError('CONTEXT_OVERFLOW', `${pos0 + tokens.length} tokens do not fit the context of ${this.contextLength} (loadModel({ contextLength }) sets it)`);
+    if (pos0 + tokens.length > seq.contextLength) {
+      throw new BitnetError('CONTEXT_OVERFLOW', `${pos0 + tokens.length} tokens do not fit the context of ${seq.contextLength} (loadModel({ contextLength }) sets it)`);
     }
+    if (pos0 > seq.cached.length) throw new Error(`internal: run at ${pos0} past the ${seq.cached.length} cached tokens`);
+    seq.cached.length = pos0;
+    const d = this.desc >>> 2;
+    rt.i32[d + D.N_CTX] = seq.contextLength; rt.i32[d + D.K_CACHE] = seq.k; rt.i32[d + D.V_CACHE] = seq.v;
     const logits = this.io + this.batchSize * 4;
     for (let s = 0; s < tokens.length; s += this.batchSize) {
       const n = Math.min(this.batchSize, tokens.length - s);
@@ -226,15 +301,36 @@ export class Model {
       }
       const status = e.forward(this.desc, this.io, n, pos0 + s, logits);
       if (status !== 0) throw new BitnetError('MODEL_ERROR', status === -1 ? 'the forward pass produced a NaN or an infinity' : `forward() failed with status ${status}`);
+      for (let j = 0; j < n; j++) seq.cached.push(tokens[s + j]);
     }
     return rt.f32.subarray(logits >>> 2, (logits >>> 2) + c.nVocab);
   }
 
-  /** Last-position logits of a token sequence (from an empty cache). */
-  logits(tokens: ArrayLike<number>): Float32Array {
+  /** Brings a sequence to hold exactly `ids`, reusing the longest cached prefix, and returns the
+   *  last token's logits and how many tokens came from the cache. The last token is always run
+   *  (its logits are not kept), so at most ids.length - 1 are reused. */
+  private prefill(seq: Sequence, ids: ArrayLike<number>): { logits: Float32Array; cached: number } {
+    const cached = Math.min(commonPrefix(seq.cached, ids), ids.length - 1);
+    return { logits: this.run(seq, Array.prototype.slice.call(ids, cached) as number[], cached), cached };
+  }
+
+  /** Runs a synchronous call on seq if no call is using it, else on a temporary cache of `positions`. */
+  private onFreeSequence<T>(seq: Sequence, positions: number, fn: (s: Sequence) => T): T {
+    this.live();
+    seq.live();
+    if (seq.queue.idle) return fn(seq);
+    const tmp = this.allocSequence(Math.min(positions, seq.contextLength), 'temporary KV cache', false);
+    try { return fn(tmp); } finally { tmp.dispose(); }
+  }
+
+  /** Last-position logits of a token sequence (reusing the main sequence's cached prefix). */
+  logits(tokens: ArrayLike<number>): Float32Array { return this._logits(this.main, tokens); }
+
+  /** @internal */
+  _logits(seq: Sequence, tokens: ArrayLike<number>): Float32Array {
     this.live();
     if (tokens.length === 0) throw new BitnetError('BAD_ARGUMENT', 'logits() needs at least one token');
-    return this.run(tokens, 0).slice();
+    return this.onFreeSequence(seq, tokens.length, (s) => this.prefill(s, tokens).logits.slice());
   }
 
   /** Perplexity of a token sequence, as the mean negative log-likelihood of each scored token given
@@ -262,21 +358,23 @@ export class Model {
     const logitsPtr = this.io + this.batchSize * 4;
     let nll = 0, nll2 = 0, count = 0;
     const windows: number[] = [];
-    for (let w = 0; w < nWindows; w++) {
-      const chunk = Array.from({ length: Math.min(window, n - w * window) }, (_, j) => tokens[w * window + j]);
-      if (bos >= 0) chunk[0] = bos;
-      if (first > 0) this.run(chunk.slice(0, first), 0);
-      for (let j = first; j + 1 < chunk.length; j++) {
-        const l = this.run([chunk[j]], j);
-        const x = this.rt.exports.logsumexp(logitsPtr, this.config.nVocab) - l[chunk[j + 1]];
-        nll += x; nll2 += x * x; count++;
-        opts.onProgress?.(count, total);
+    return this.onFreeSequence(this.main, window, (seq) => {
+      for (let w = 0; w < nWindows; w++) {
+        const chunk = Array.from({ length: Math.min(window, n - w * window) }, (_, j) => tokens[w * window + j]);
+        if (bos >= 0) chunk[0] = bos;
+        if (first > 0) this.run(seq, chunk.slice(0, first), 0);
+        for (let j = first; j + 1 < chunk.length; j++) {
+          const l = this.run(seq, [chunk[j]], j);
+          const x = this.rt.exports.logsumexp(logitsPtr, this.config.nVocab) - l[chunk[j + 1]];
+          nll += x; nll2 += x * x; count++;
+          opts.onProgress?.(count, total);
+        }
+        windows.push(Math.exp(nll / count));
       }
-      windows.push(Math.exp(nll / count));
-    }
-    const mean = nll / count, variance = nll2 / count - mean * mean;
-    const perplexity = Math.exp(mean);
-    return { perplexity, meanNll: mean, count, uncertainty: count > 1 && variance > 0 ? perplexity * Math.sqrt(variance / (count - 1)) : 0, windows };
+      const mean = nll / count, variance = nll2 / count - mean * mean;
+      const perplexity = Math.exp(mean);
+      return { perplexity, meanNll: mean, count, uncertainty: count > 1 && variance > 0 ? perplexity * Math.sqrt(variance / (count - 1)) : 0, windows };
+    });
   }
 
   /** Prefill and decode speed like llama-bench: a prompt of `prompt` tokens, then `gen` single steps. */
@@ -285,87 +383,110 @@ export class Model {
     const p = opts.prompt ?? 128, g = opts.gen ?? 64;
     if (p + g > this.contextLength) throw new BitnetError('CONTEXT_OVERFLOW', `prompt ${p} + gen ${g} exceeds the context of ${this.contextLength}`);
     const ids = Array.from({ length: p }, (_, i) => (i * 7919 + 13) % this.config.nVocab);
-    const t0 = now();
-    this.run(ids, 0);
-    const t1 = now();
-    let tok = ids[p - 1];
-    for (let i = 0; i < g; i++) {
-      const l = this.run([tok], p + i);
-      tok = this.rt.exports.argmax(this.io + this.batchSize * 4, l.length);
-    }
-    const t2 = now();
-    return { prefillTokensPerSecond: p / ((t1 - t0) / 1000), decodeTokensPerSecond: g / ((t2 - t1) / 1000) };
+    return this.onFreeSequence(this.main, p + g, (seq) => {
+      const t0 = now();
+      this.run(seq, ids, 0);
+      const t1 = now();
+      let tok = ids[p - 1];
+      for (let i = 0; i < g; i++) {
+        const l = this.run(seq, [tok], p + i);
+        tok = this.rt.exports.argmax(this.io + this.batchSize * 4, l.length);
+      }
+      const t2 = now();
+      return { prefillTokensPerSecond: p / ((t1 - t0) / 1000), decodeTokensPerSecond: g / ((t2 - t1) / 1000) };
+    });
   }
 
   /** Token ids as they are generated. */
-  async *generateTokens(prompt: string | number[], opts: GenerateOptions = {}, stats?: GenerateResult['stats']): AsyncGenerator<number, GenerateResult['finishReason']> {
+  generateTokens(prompt: string | number[], opts: GenerateOptions = {}, stats?: GenerateResult['stats']): AsyncGenerator<number, GenerateResult['finishReason']> {
+    return this._generateTokens(this.main, prompt, opts, stats);
+  }
+
+  /** @internal Waits its turn on the sequence (FIFO), holds it until the generator finishes, fails or is returned. */
+  async *_generateTokens(seq: Sequence, prompt: string | number[], opts: GenerateOptions = {}, stats?: GenerateResult['stats']): AsyncGenerator<number, GenerateResult['finishReason']> {
     this.live();
+    seq.live();
     const maxTokens = opts.maxTokens ?? 128;
     if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new BitnetError('BAD_ARGUMENT', `maxTokens must be a non-negative integer, got ${maxTokens}`);
     const ids = typeof prompt === 'string' ? this.tokenize(prompt, { addBos: opts.addBos, parseSpecial: opts.parseSpecial }) : [...prompt];
     if (ids.length === 0) throw new BitnetError('BAD_ARGUMENT', 'the prompt has no tokens (and the vocabulary adds no BOS)');
-    if (ids.length >= this.contextLength) {
-      throw new BitnetError('CONTEXT_OVERFLOW', `the prompt has ${ids.length} tokens; the context holds ${this.contextLength}`);
+    if (ids.length >= seq.contextLength) {
+      throw new BitnetError('CONTEXT_OVERFLOW', `the prompt has ${ids.length} tokens; the context holds ${seq.contextLength}`);
     }
+    const keep = contextKeep(opts.contextShift, ids, this.tokenizer.bos, seq.contextLength);
     const sampler = new Sampler(opts, this.rt);
-    opts.signal?.throwIfAborted();
-    const t0 = now();
-    let logits = this.run(ids, 0);
-    const t1 = now();
-    if (stats) { stats.promptTokens = ids.length; stats.prefillTokensPerSecond = ids.length / Math.max(1e-9, (t1 - t0) / 1000); }
-    const history = ids.slice();
-    let generated = 0;
-    let reason: GenerateResult['finishReason'] | undefined;
-    const t2 = now();
-    while (generated < maxTokens && history.length < this.contextLength) {
-      const next = sampler.sample(logits, history);
-      history.push(next);
-      generated++;
-      if (stats) { stats.generatedTokens = generated; stats.decodeTokensPerSecond = generated / Math.max(1e-9, (now() - t2) / 1000); }
-      if (this.tokenizer.isEog(next)) { reason = 'eos'; break; }
-      yield next;
-      if (opts.signal) { await new Promise((r) => setTimeout(r, 0)); opts.signal.throwIfAborted(); }
-      if (generated >= maxTokens || history.length >= this.contextLength) break;
-      logits = this.run([next], history.length - 1);
+    const release = await seq.queue.acquire(opts.signal);
+    try {
+      this.live();
+      seq.live();
+      const t0 = now();
+      let { logits, cached } = this.prefill(seq, ids);
+      const t1 = now();
+      if (stats) { stats.promptTokens = ids.length; stats.cachedTokens = cached; stats.prefillTokensPerSecond = (ids.length - cached) / Math.max(1e-9, (t1 - t0) / 1000); }
+      const history = ids.slice();
+      let generated = 0;
+      const t2 = now();
+      for (;;) {
+        // (the per-step point: logits in, one token out)
+        const next = sampler.sample(logits, history);
+        history.push(next);
+        generated++;
+        if (stats) { stats.generatedTokens = generated; stats.decodeTokensPerSecond = generated / Math.max(1e-9, (now() - t2) / 1000); }
+        if (this.tokenizer.isEog(next)) return 'eos';
+        yield next;
+        if (opts.signal) { await new Promise((r) => setTimeout(r, 0)); opts.signal.throwIfAborted(); }
+        if (generated >= maxTokens) return 'length';
+        // Prompt and generated tokens together fill at most contextLength (the last one is never run).
+        const pos = seq.cached.length;
+        if (pos + 1 < seq.contextLength) logits = this.run(seq, [next], pos);
+        else if (keep < 0) return 'context';
+        else {
+          // Context shift: keep the first `keep` tokens, drop half of the rest, re-prefill what follows.
+          const drop = Math.max(1, (pos - keep) >> 1);
+          logits = this.prefill(seq, [...seq.cached.slice(0, keep), ...seq.cached.slice(keep + drop), next]).logits;
+        }
+      }
+    } finally {
+      release();
     }
-    // Not at maxTokens and not at EOS: the KV cache is full.
-    return reason ?? (generated >= maxTokens ? 'length' : 'context');
   }
 
   /** Text pieces as they are generated (never half a UTF-8 character). */
-  async *stream(prompt: string | number[], opts: GenerateOptions = {}): AsyncGenerator<string, void> {
-    const r = this.generateText(prompt, opts);
-    for (;;) {
-      const { value, done } = await r.next();
-      if (done) return;
-      yield value;
-    }
+  stream(prompt: string | number[], opts: GenerateOptions = {}): AsyncGenerator<string, void> { return this._stream(this.main, prompt, opts); }
+
+  /** @internal */
+  async *_stream(seq: Sequence, prompt: string | number[], opts: GenerateOptions = {}): AsyncGenerator<string, void> {
+    yield* this.generateText(seq, prompt, opts);
   }
 
-  private async *generateText(prompt: string | number[], opts: GenerateOptions, out?: GenerateResult): AsyncGenerator<string, void> {
+  private async *generateText(seq: Sequence, prompt: string | number[], opts: GenerateOptions, out?: GenerateResult): AsyncGenerator<string, void> {
     const detok = createDetokenizer(this.tokenizer);
     const stops = opts.stop ?? [];
     const stats = out?.stats;
     let text = '';
     let emitted = 0; // characters of `text` already yielded
     const hold = stops.reduce((m, s) => Math.max(m, s.length - 1), 0);
-    const gen = this.generateTokens(prompt, opts, stats);
-    for (;;) {
-      const { value, done } = await gen.next();
-      if (done) { if (out) out.finishReason = value; break; }
-      out?.tokens.push(value);
-      text += detok.push(value);
-      const hit = stops.map((s) => text.indexOf(s, Math.max(0, emitted - s.length))).filter((i) => i >= 0);
-      if (hit.length) {
-        const cut = Math.min(...hit);
-        if (cut > emitted) yield text.slice(emitted, cut);
-        text = text.slice(0, cut);
-        if (out) { out.finishReason = 'stop'; out.text = text; }
-        await gen.return('stop');
-        return;
+    const gen = this._generateTokens(seq, prompt, opts, stats);
+    try {
+      for (;;) {
+        const { value, done } = await gen.next();
+        if (done) { if (out) out.finishReason = value; break; }
+        out?.tokens.push(value);
+        text += detok.push(value);
+        const hit = stops.map((s) => text.indexOf(s, Math.max(0, emitted - s.length))).filter((i) => i >= 0);
+        if (hit.length) {
+          const cut = Math.min(...hit);
+          if (cut > emitted) yield text.slice(emitted, cut);
+          text = text.slice(0, cut);
+          if (out) { out.finishReason = 'stop'; out.text = text; }
+          return;
+        }
+        const safe = text.length - hold;
+        if (safe > emitted) { yield text.slice(emitted, safe); emitted = safe; }
       }
-      const safe = text.length - hold;
-      if (safe > emitted) { yield text.slice(emitted, safe); emitted = safe; }
+    } finally {
+      // Ends the token generator (and frees the sequence) when the consumer stops early too.
+      await gen.return('stop');
     }
     text += detok.flush();
     if (text.length > emitted) yield text.slice(emitted);
@@ -375,7 +496,12 @@ export class Model {
   /** Renders messages with the file's chat template (tokenizer.chat_template, Jinja) and generates
    *  the assistant's reply. Special tokens in the rendered text are recognized. */
   async chat(messages: ChatMessage[], opts: GenerateOptions & { template?: string } = {}): Promise<GenerateResult> {
-    return this.generate(this.applyChatTemplate(messages, opts.template), { parseSpecial: true, addBos: false, ...opts });
+    return this._chat(this.main, messages, opts);
+  }
+
+  /** @internal */
+  _chat(seq: Sequence, messages: ChatMessage[], opts: GenerateOptions & { template?: string } = {}): Promise<GenerateResult> {
+    return this._generate(seq, this.applyChatTemplate(messages, opts.template), { parseSpecial: true, addBos: false, ...opts });
   }
 
   /** The prompt text chat() generates from (with the generation prompt appended). */
@@ -395,26 +521,30 @@ export class Model {
     }
   }
 
-  async generate(prompt: string | number[], opts: GenerateOptions = {}): Promise<GenerateResult> {
+  generate(prompt: string | number[], opts: GenerateOptions = {}): Promise<GenerateResult> { return this._generate(this.main, prompt, opts); }
+
+  /** @internal */
+  async _generate(seq: Sequence, prompt: string | number[], opts: GenerateOptions = {}): Promise<GenerateResult> {
     const out: GenerateResult = { text: '', tokens: [], finishReason: 'length',
-      stats: { promptTokens: 0, generatedTokens: 0, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0 } };
-    for await (const piece of this.generateText(prompt, opts, out)) opts.onText?.(piece);
+      stats: { promptTokens: 0, cachedTokens: 0, generatedTokens: 0, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0 } };
+    for await (const piece of this.generateText(seq, prompt, opts, out)) opts.onText?.(piece);
     return out;
   }
 
   private freeBuffers(): void {
-    for (const p of [this.desc, this.kv, this.io, this.scratchPtr]) if (p) this.rt.free(p);
-    this.desc = this.kv = this.io = this.scratchPtr = 0;
+    for (const s of [...this.sequences]) s.dispose();
+    for (const p of [this.desc, this.io, this.scratchPtr]) if (p) this.rt.free(p);
+    this.desc = this.io = this.scratchPtr = 0;
   }
 
   /** The ternary kernel the model's matrices run on. */
   get kernel(): KernelName { return this.weights.kernel; }
 
-  /** Bytes of wasm memory this model holds (weights, KV cache, scratch). */
+  /** Bytes of wasm memory this model holds (weights, KV caches of all sequences, scratch). */
   get byteLength(): number {
-    const c = this.config;
-    return this.weights.byteLength + 2 * c.nLayer * this.contextLength * c.nHeadKv * c.headDim * 4
-      + this.rt.exports.forward_scratch_bytes(this.desc, this.batchSize);
+    let caches = 0;
+    for (const s of this.sequences) caches += s.byteLength;
+    return this.weights.byteLength + caches + this.scratchBytes;
   }
 
   dispose(): void {
@@ -423,6 +553,16 @@ export class Model {
     this.freeBuffers();
     this.weights.dispose();
   }
+}
+
+/** The kept prefix of a context shift, or -1 when contextShift is off. */
+function contextKeep(opt: GenerateOptions['contextShift'], ids: number[], bos: number, ctx: number): number {
+  if (!opt) return -1;
+  const keep = (typeof opt === 'object' ? opt.keep : undefined) ?? (ids[0] === bos ? 1 : 0);
+  if (!Number.isInteger(keep) || keep < 0 || keep > ctx - 2) {
+    throw new BitnetError('BAD_ARGUMENT', `contextShift.keep must be an integer in 0..${ctx - 2} (the context holds ${ctx}), got ${keep}`);
+  }
+  return keep;
 }
 
 const WASM32_BYTES = 2 ** 32;

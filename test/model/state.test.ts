@@ -1,0 +1,216 @@
+// State across calls: concurrent calls never interfere (FIFO per sequence), KV reuse of the
+// longest cached prefix, chat sessions, several sequences within a cache budget, context shift.
+// Every property is checked against a fresh model (empty cache) as the reference, bit for bit.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { makeModel } from '../../src/gguf/make-model.js';
+import { loadModel, type GenerateOptions, type Model } from '../../src/model/model.js';
+import { BitnetError } from '../../src/errors.js';
+import { mulberry32 } from '../../src/gguf/make-model.js';
+
+let bytes: Uint8Array;
+beforeAll(async () => { bytes = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 11 }); }, 60_000);
+
+const bitsOf = (f: Float32Array) => Array.from(new Uint32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)));
+const fresh = (ctx = 256) => loadModel(bytes, { contextLength: ctx, batchSize: 5 });
+/** The reference: a model whose cache is emptied before every call (no reuse). */
+async function reference(ctx = 256): Promise<Model> {
+  const m = await fresh(ctx);
+  const clear = () => m.mainSequence.clear();
+  const wrap = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): R => { clear(); return f.apply(m, a); };
+  m.generate = wrap(m.generate); m.chat = wrap(m.chat); m.logits = wrap(m.logits); m.stream = wrap(m.stream);
+  return m;
+}
+const PROMPTS = ['Once upon a time', 'The jury said', 'In a land far away, the', 'Hello there', 'Once upon a mountain'];
+
+type Call = { kind: 'generate' | 'stream' | 'chat' | 'logits'; prompt: string; opts: GenerateOptions; abortAfter?: number };
+type Outcome = { tokens?: number[]; text?: string; logits?: number[]; aborted?: boolean };
+
+/** Runs one call; `abortAfter` aborts a stream after that many pieces (0: before it starts). */
+async function perform(m: Model, c: Call): Promise<Outcome> {
+  const ac = new AbortController();
+  const opts = { ...c.opts, signal: ac.signal };
+  if (c.abortAfter === 0) ac.abort();
+  try {
+    if (c.kind === 'logits') { await Promise.resolve(); return { logits: bitsOf(m.logits(m.tokenize(c.prompt))) }; }
+    if (c.kind === 'chat') { const r = await m.chat([{ role: 'user', content: c.prompt }], opts); return { tokens: r.tokens, text: r.text }; }
+    if (c.kind === 'generate') { const r = await m.generate(c.prompt, opts); return { tokens: r.tokens, text: r.text }; }
+    let text = '', n = 0;
+    for await (const piece of m.stream(c.prompt, opts)) { text += piece; if (++n === c.abortAfter) ac.abort(); }
+    return { text };
+  } catch (e) {
+    if (ac.signal.aborted) return { aborted: true };
+    throw e;
+  }
+}
+
+describe('concurrent calls on one model', () => {
+  it('2..8 concurrent mixed calls (generate, stream, chat, logits, aborts) each equal their solo output bit for bit', async () => {
+    const m = await fresh();
+    const solo = await reference();
+    const rand = mulberry32(7);
+    const kinds = ['generate', 'stream', 'chat', 'logits'] as const;
+    for (let n = 2; n <= 8; n++) {
+      const calls: Call[] = Array.from({ length: n }, (_, i) => ({
+        kind: kinds[(i + n) % 4], prompt: PROMPTS[Math.floor(rand() * PROMPTS.length)],
+        opts: { maxTokens: 4 + Math.floor(rand() * 8), temperature: rand() < 0.5 ? 0 : 0.8, seed: i, topK: 20 },
+        abortAfter: rand() < 0.25 ? Math.floor(rand() * 3) : undefined,
+      }));
+      // aborts only make sense for the streaming and queued calls
+      for (const c of calls) if (c.kind === 'logits') c.abortAfter = undefined;
+      const together = await Promise.all(calls.map((c) => perform(m, c)));
+      for (const [i, c] of calls.entries()) {
+        const alone = await perform(solo, { ...c, abortAfter: undefined });
+        const got = together[i];
+        if (got.aborted) { expect(c.abortAfter, `call ${i} of ${n}`).toBeDefined(); continue; }
+        if (c.abortAfter !== undefined && c.kind === 'stream') {
+          // aborted after k pieces: what came is a prefix of the solo text
+          expect(alone.text!.startsWith(got.text!), `call ${i} of ${n}`).toBe(true);
+          continue;
+        }
+        expect(got, `call ${i} of ${n} (${c.kind})`).toEqual(alone);
+      }
+    }
+    m.dispose(); solo.dispose();
+  });
+
+  it('a queued call aborted while it waits leaves the queue at once; the running call is undisturbed', async () => {
+    const m = await fresh();
+    const gen = m.stream(PROMPTS[0], { maxTokens: 6 });
+    const first = await gen.next(); // the stream now holds the main sequence
+    expect(first.done).toBe(false);
+    const ac = new AbortController();
+    const waiting = m.generate(PROMPTS[1], { maxTokens: 3, signal: ac.signal });
+    const later = m.generate(PROMPTS[2], { maxTokens: 3 });
+    ac.abort();
+    await expect(waiting).rejects.toThrow();
+    let text = first.value as string;
+    for await (const p of gen) text += p;
+    const solo = await reference();
+    expect(text).toBe((await solo.generate(PROMPTS[0], { maxTokens: 6 })).text);
+    expect((await later).tokens).toEqual((await solo.generate(PROMPTS[2], { maxTokens: 3 })).tokens);
+    // a synchronous call while a stream holds the sequence runs on a temporary cache
+    const g2 = m.stream(PROMPTS[3], { maxTokens: 5 });
+    let t2 = (await g2.next()).value as string;
+    expect(bitsOf(m.logits(m.tokenize(PROMPTS[4])))).toEqual(bitsOf(solo.logits(solo.tokenize(PROMPTS[4]))));
+    for await (const p of g2) t2 += p;
+    expect(t2).toBe((await solo.generate(PROMPTS[3], { maxTokens: 5 })).text);
+    m.dispose(); solo.dispose();
+  });
+
+  it('breaking out of a stream frees the sequence for the next call', async () => {
+    const m = await fresh();
+    for await (const _ of m.stream(PROMPTS[0], { maxTokens: 20 })) break;
+    const r = await Promise.race([m.generate(PROMPTS[1], { maxTokens: 2 }), new Promise((r) => setTimeout(() => r('stuck'), 20_000))]);
+    expect(r).not.toBe('stuck');
+    m.dispose();
+  });
+});
+
+describe('KV reuse', () => {
+  it('a repeated or extended prompt prefills only the new tokens and gives the same bits as an empty cache', async () => {
+    const m = await fresh(), solo = await reference();
+    const a = await m.generate(PROMPTS[0], { maxTokens: 8 });
+    expect(a.stats.cachedTokens).toBe(0);
+    const b = await m.generate(PROMPTS[0], { maxTokens: 8 });
+    const n = m.tokenize(PROMPTS[0]).length;
+    expect(b.stats.cachedTokens).toBe(n - 1); // the last prompt token is re-run for its logits
+    expect(b.tokens).toEqual(a.tokens);
+    // prompt + the reply: everything but the last generated token is cached
+    const ext = [...m.tokenize(PROMPTS[0]), ...a.tokens, ...m.tokenize(' and then', { addBos: false })];
+    const c = await m.generate(ext, { maxTokens: 8, temperature: 0.7, seed: 3 });
+    expect(c.stats.cachedTokens).toBe(n + a.tokens.length - 1);
+    expect(c.tokens).toEqual((await solo.generate(ext, { maxTokens: 8, temperature: 0.7, seed: 3 })).tokens);
+    // logits() reuses too, with the same bits
+    expect(bitsOf(m.logits(ext.slice(0, n + 3)))).toEqual(bitsOf(solo.logits(ext.slice(0, n + 3))));
+    m.dispose(); solo.dispose();
+  });
+
+  it('a chat session\'s turn 2 equals a fresh model fed the whole conversation, prefilling only the new turn', async () => {
+    const m = await fresh(512);
+    const s = m.createChat({ system: 'Be brief.' });
+    const opts = { maxTokens: 12, temperature: 0.8, seed: 4 };
+    const r1 = await s.send('Hello there, how are you?', opts);
+    const turn1 = m.tokenize(m.applyChatTemplate([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello there, how are you?' }]), { addBos: false, parseSpecial: true });
+    expect(r1.stats.cachedTokens).toBe(0);
+    const r2 = await s.send('Tell me about the jury.', opts);
+    expect(s.messages.map((x) => x.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
+    const solo = await reference(512);
+    const ref = await solo.chat(s.messages.slice(0, 4), opts);
+    expect(r2.tokens).toEqual(ref.tokens);
+    expect(r2.text).toBe(ref.text);
+    expect(r2.stats.promptTokens).toBe(ref.stats.promptTokens);
+    // the whole first turn's prompt came from the cache; only the reply text and the new turn were prefilled
+    expect(r2.stats.cachedTokens).toBeGreaterThanOrEqual(turn1.length);
+    const newTurn = m.tokenize(m.applyChatTemplate(s.messages.slice(0, 4)), { addBos: false, parseSpecial: true }).length - turn1.length;
+    expect(r2.stats.promptTokens - r2.stats.cachedTokens).toBeLessThanOrEqual(newTurn);
+    expect(ref.stats.cachedTokens).toBe(0);
+    m.dispose(); solo.dispose();
+  });
+
+  it('sequences: independent caches side by side, a cache budget, explicit eviction', async () => {
+    const probe = await fresh(128);
+    const per = probe.mainSequence.byteLength;
+    probe.dispose();
+    const m = await loadModel(bytes, { contextLength: 128, cacheBudget: 2.5 * per });
+    const a = m.createSequence(), b = m.createSequence({ contextLength: 64 });
+    expect(b.byteLength).toBe(per / 2);
+    expect(() => m.createSequence()).toThrow(/cache budget/);
+    const solo = await reference();
+    // interleaved streams on two sequences: each as alone
+    const ga = a.stream(PROMPTS[0], { maxTokens: 10 }), gb = b.stream(PROMPTS[1], { maxTokens: 10 });
+    let ta = '', tb = '';
+    for (;;) {
+      const [x, y] = [await ga.next(), await gb.next()];
+      if (!x.done) ta += x.value; if (!y.done) tb += y.value;
+      if (x.done && y.done) break;
+    }
+    expect(ta).toBe((await solo.generate(PROMPTS[0], { maxTokens: 10 })).text);
+    expect(tb).toBe((await solo.generate(PROMPTS[1], { maxTokens: 10 })).text);
+    expect(a.tokens.length).toBeGreaterThan(0);
+    a.dispose();
+    expect(() => a.logits([1])).toThrow(BitnetError);
+    const c = m.createSequence(); // fits again
+    expect(() => m.createSequence({ contextLength: 1000 })).toThrow(BitnetError);
+    c.dispose(); b.dispose();
+    m.dispose(); solo.dispose();
+  });
+});
+
+describe('context full', () => {
+  const argmax = (l: Float32Array) => { let b = 0; for (let j = 1; j < l.length; j++) if (l[j] > l[b]) b = j; return b; };
+
+  it('without contextShift: finishReason "context" once every position is used', async () => {
+    const m = await fresh(24);
+    const n = m.tokenize(PROMPTS[2]).length;
+    const r = await m.generate(PROMPTS[2], { maxTokens: 100 });
+    expect(r.finishReason).toBe('context');
+    // prompt and generated tokens fill the context (the last one is sampled, never run)
+    expect(r.tokens.length).toBe(24 - n);
+    m.dispose();
+  });
+
+  it('contextShift keeps the first `keep` tokens, drops half of the rest and goes on: the documented tokens', async () => {
+    const ctx = 24;
+    const m = await fresh(ctx), solo = await reference(ctx);
+    for (const keep of [undefined, 4]) {
+      const prompt = m.tokenize(PROMPTS[2]);
+      const r = await m.generate(prompt, { maxTokens: 60, contextShift: keep === undefined ? true : { keep } });
+      expect(r.tokens.length).toBe(60);
+      // The rule, replayed on a fresh model: the cache C holds tokens; when C and the next token
+      // would fill the context, C = C[0..k) ++ C[k + max(1, (|C| - k) >> 1)..) first. k defaults to
+      // 1 (the BOS).
+      const k = keep ?? (prompt[0] === m.tokenizer.bos ? 1 : 0);
+      let C = prompt.slice();
+      const want: number[] = [];
+      while (want.length < 60) {
+        const next = argmax(solo.logits(C));
+        want.push(next);
+        if (C.length + 1 === ctx) C = [...C.slice(0, k), ...C.slice(k + Math.max(1, (C.length - k) >> 1))];
+        C.push(next);
+      }
+      expect(r.tokens).toEqual(want);
+    }
+    await expect(m.generate(PROMPTS[2], { contextShift: { keep: 23 } })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    m.dispose(); solo.dispose();
+  });
+});
