@@ -9,3 +9,4 @@ export { configFromGGUF, type ModelConfig, type Activation } from './model/confi
 export { Sampler, Rng, type SamplingOptions } from './sampling.js';
 export { createTokenizer, createDetokenizer, type Tokenizer, type Detokenizer } from './tokenizer/index.js';
 export { parseGGUFHeader, readTensorData, writeGGUF, writeGGUFChunks, GGMLType, dequantize, quantize, type GGUFHeader, type GGUFTensorInfo, type GGUFValue } from './gguf/index.js';
+export { createHandler, toNodeListener, ApiError, FALLBACK_CHAT_TEMPLATE, type FetchHandler, type ServerOptions, type NodeRequest, type NodeResponse } from './server/index.js';

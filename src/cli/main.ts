@@ -19,6 +19,7 @@ const USAGE = `usage: bitnet-wasm <command> [options]
   bench [MODEL] [-p 128] [-n 64]
   make-model --preset tiny|large|2b4t -o FILE [...]   (bitnet-wasm make-model --help)
   info FILE [--json]
+  serve [MODEL] [--host 127.0.0.1] [--port 8080]   OpenAI-compatible HTTP API (bitnet-wasm serve --help)
 MODEL defaults to the embedded model (${DEFAULT_MODEL}).`;
 
 interface Args { pos: string[]; opt: Map<string, string>; flags: Set<string> }
@@ -57,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { console.log(USAGE); return cmd ? 0 : 2; }
   if (cmd === 'make-model') return (await import('./make-model.js')).makeModelCommand(rest);
   if (cmd === 'info') return (await import('./info.js')).infoCommand(rest);
+  if (cmd === 'serve') return (await import('./serve.js')).serveCommand(rest, DEFAULT_MODEL);
   const a = parse(rest);
   if (cmd === 'run') {
     const prompt = a.opt.get('-p');
