@@ -1,49 +1,39 @@
-// A bounded FIFO of requests for one model: one generation runs at a time (a Model has one KV
-// cache, and interleaved generate() calls would corrupt each other), at most `maxWaiting` wait
-// behind it, and the next one is refused at once (HTTP 429) instead of piling up.
+// The server's bound on waiting requests: the model's FIFO (CallQueue) lets one generation run at
+// a time; this counts who is running or waiting and refuses the next one at once (HTTP 429)
+// when `maxWaiting` already wait, instead of letting them pile up.
+import { CallQueue } from '../model/queue.js';
 import { ApiError } from './errors.js';
 
 export class RequestQueue {
-  private running = false;
-  private waiting: { start: () => void; fail: (e: unknown) => void }[] = [];
+  private fifo = new CallQueue();
+  private admitted = 0; // running + waiting
 
   constructor(readonly maxWaiting: number) {}
 
-  get size(): { running: number; waiting: number } { return { running: this.running ? 1 : 0, waiting: this.waiting.length }; }
-
-  /** Waits for this request's turn and returns its release function (call it exactly once).
-   *  Rejects with a 429 ApiError when the queue is full, and with the signal's reason when the
-   *  client goes away while waiting (its place is given up). */
-  acquire(signal?: AbortSignal): Promise<() => void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (!this.running) { this.running = true; return Promise.resolve(this.releaser()); }
-    if (this.waiting.length >= this.maxWaiting) {
-      return Promise.reject(new ApiError(429, `the server is busy: ${this.waiting.length} requests are already waiting for the model (the limit); retry later`,
-        'rate_limit_error', null, 'rate_limit_exceeded', { 'retry-after': '1' }));
-    }
-    return new Promise((ok, fail) => {
-      const entry = {
-        start: () => { signal?.removeEventListener('abort', onAbort); ok(this.releaser()); },
-        fail,
-      };
-      const onAbort = () => {
-        const i = this.waiting.indexOf(entry);
-        if (i >= 0) this.waiting.splice(i, 1);
-        fail(signal!.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(entry);
-    });
+  get size(): { running: number; waiting: number } {
+    const running = this.fifo.idle ? 0 : 1;
+    return { running, waiting: this.admitted - running };
   }
 
-  private releaser(): () => void {
+  /** Waits for this request's turn and returns its release function (idempotent). Rejects with a
+   *  429 ApiError when the queue is full, and with the signal's reason when the client goes away
+   *  while waiting (its place is given up). */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
+    const { waiting } = this.size;
+    if (!this.fifo.idle && waiting >= this.maxWaiting) {
+      throw new ApiError(429, `the server is busy: ${waiting} requests are already waiting for the model (the limit); retry later`,
+        'rate_limit_error', null, 'rate_limit_exceeded', { 'retry-after': '1' });
+    }
+    this.admitted++;
+    let release: () => void;
+    try {
+      release = await this.fifo.acquire(signal);
+    } catch (e) {
+      this.admitted--;
+      throw e;
+    }
     let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      const next = this.waiting.shift();
-      if (next) next.start(); // the slot passes straight on: `running` stays true
-      else this.running = false;
-    };
+    return () => { if (!done) { done = true; this.admitted--; release(); } };
   }
 }
