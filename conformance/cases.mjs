@@ -125,6 +125,13 @@ export async function runConformance(lib, { build, modelBytes, log = () => {} })
   }
   out.hashes['prompt tokens'] = await sha256(Int32Array.from(ids));
   agree('logits', logits);
+  // The f16 KV cache (loadModel({ cacheType: 'f16' })): its own bits, the same everywhere.
+  const m16 = await lib.loadModel(modelBytes, { runtime: rt, cacheType: 'f16' });
+  try {
+    out.hashes['logits, f16 KV cache'] = await sha256(m16.logits(ids));
+  } finally {
+    m16.dispose();
+  }
   log(`${build}: logits done`);
 
   const model = await lib.loadModel(modelBytes, { runtime: rt });

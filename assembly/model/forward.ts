@@ -13,6 +13,7 @@ import { MATMUL_STREAMING, ternary_matmul } from "../ternary/matmul";
 import { rmsnorm } from "../nn/rmsnorm";
 import { rope_apply, rope_apply_interleaved, rope_table } from "../nn/rope";
 import { attention } from "../nn/attention";
+import { attention_f16, kv_store_f16 } from "../nn/kv_f16";
 import { add } from "../nn/elementwise";
 import { relu_sq_mul, silu_mul } from "../nn/activation";
 
@@ -37,12 +38,13 @@ export const D_OUT_NORM = 16;
 export const D_HEAD = 17;        // output head rows [n_vocab][n_embd]; 0 = tied to the embedding
 export const D_HEAD_FMT = 18;
 export const D_HEAD_SCALES = 19;
-export const D_K_CACHE = 20;     // f32 [layer][pos][kv_head][head_dim]
+export const D_K_CACHE = 20;     // f32 or f16 (D_KV_F16) [layer][pos][kv_head][head_dim]
 export const D_V_CACHE = 21;
 export const D_SCRATCH = 22;     // forward_scratch_bytes(desc, n)
 export const D_ROPE_TYPE = 23;   // 0 NEOX (halves: bitnet), 1 interleaved pairs (llama)
-export const D_LAYERS = 24;      // LAYER_WORDS words per layer follow
-export const DESC_WORDS = 25;
+export const D_KV_F16 = 24;      // 0: f32 KV cache; 1: f16 (nn/kv_f16.ts; attention bits as on the decoded f32 cache)
+export const D_LAYERS = 25;      // LAYER_WORDS words per layer follow
+export const DESC_WORDS = 26;
 
 // Layer words: norms (f32 vectors; 0 = absent) and 7 matrices (q, k, v, o, gate, up, down) as
 // (ptr, f32 scale, format): MAT_TERNARY = packed for the model's kernel; MAT_F32 = dense f32 rows,
@@ -154,7 +156,9 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
     }
   }
   const kc0 = <usize>wi(desc, D_K_CACHE), vc0 = <usize>wi(desc, D_V_CACHE);
-  const layerCache = <usize>ctx * <usize>kd << 2;
+  const f16 = wi(desc, D_KV_F16) == 1;
+  const cshift: usize = f16 ? 1 : 2; // log2 bytes per cached value
+  const layerCache = <usize>ctx * <usize>kd << cshift;
   for (let l = 0; l < nl; l++) {
     const L = desc + ((<usize>D_LAYERS + <usize>l * LAYER_WORDS) << 2);
     const kc = kc0 + <usize>l * layerCache, vc = vc0 + <usize>l * layerCache;
@@ -173,9 +177,17 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
         rope_apply(q + ((<usize>j * <usize>qd) << 2), nh, hd, rd, rope);
         rope_apply(k + ((<usize>j * <usize>kd) << 2), nkv, hd, rd, rope);
       }
-      memory.copy(kc + ((<usize>pos * <usize>kd) << 2), k + ((<usize>j * <usize>kd) << 2), <usize>kd << 2);
-      memory.copy(vc + ((<usize>pos * <usize>kd) << 2), v + ((<usize>j * <usize>kd) << 2), <usize>kd << 2);
-      attention(q + ((<usize>j * <usize>qd) << 2), kc, vc, nh, nkv, hd, pos + 1, a + ((<usize>j * <usize>qd) << 2), att);
+      const kj = k + ((<usize>j * <usize>kd) << 2), vj = v + ((<usize>j * <usize>kd) << 2);
+      const qj = q + ((<usize>j * <usize>qd) << 2), aj = a + ((<usize>j * <usize>qd) << 2);
+      if (f16) {
+        kv_store_f16(kj, kd, kc + ((<usize>pos * <usize>kd) << 1));
+        kv_store_f16(vj, kd, vc + ((<usize>pos * <usize>kd) << 1));
+        attention_f16(qj, kc, vc, nh, nkv, hd, pos + 1, aj, att);
+      } else {
+        memory.copy(kc + ((<usize>pos * <usize>kd) << 2), kj, <usize>kd << 2);
+        memory.copy(vc + ((<usize>pos * <usize>kd) << 2), vj, <usize>kd << 2);
+        attention(qj, kc, vc, nh, nkv, hd, pos + 1, aj, att);
+      }
     }
     const asub = <usize>wi(L, L_ATTN_SUB_NORM);
     if (asub) for (let j = 0; j < n; j++) rmsnorm(a + ((<usize>j * <usize>qd) << 2), asub, qd, eps, a + ((<usize>j * <usize>qd) << 2));

@@ -108,12 +108,14 @@ export function estimateMemory(args: {
   nCtx: number;
   nHeadKv: number;
   headDim: number;
+  /** Bytes per cached key or value: 4 (f32, default) or 2 (loadModel({ cacheType: 'f16' })). */
+  kvValueBytes?: number;
 }): MemoryBreakdown {
   const bitsPerWeight = args.layout === 'i2' ? 2 : 5 / 3;
   const ternary = Math.ceil((args.ternaryWeights * bitsPerWeight) / 8);
   const embedding = args.embeddingMode === 'f32' ? args.embeddingEntries * 4 : args.embeddingEntries + args.embeddingRows * 4;
   const norms = args.normEntries * 4;
-  const kvCache = 2 * args.nLayer * args.nCtx * args.nHeadKv * args.headDim * 4;
+  const kvCache = 2 * args.nLayer * args.nCtx * args.nHeadKv * args.headDim * (args.kvValueBytes ?? 4);
   const total = ternary + embedding + norms + args.otherBytes + kvCache;
   return { layout: args.layout, bitsPerWeight, ternary, embedding, norms, other: args.otherBytes, kvCache, total };
 }

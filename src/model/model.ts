@@ -45,6 +45,10 @@ export interface LoadModelOptions {
    *  createChat() (default: no limit but wasm memory). Going over it is an OUT_OF_MEMORY error;
    *  dispose() a sequence or session to free its cache. */
   cacheBudget?: number;
+  /** KV cache values: 'f32' (default) or 'f16' (half the memory; keys and values rounded to f16 to
+   *  nearest even as they are stored, attention then exactly as on those values decoded to f32, so
+   *  the output is the same in every runtime but not the same as with 'f32'). */
+  cacheType?: 'f32' | 'f16';
 }
 
 export interface PerplexityOptions {
@@ -109,9 +113,12 @@ export interface GenerateResult {
 // Descriptor words (assembly/model/forward.ts).
 const D = { N_EMBD: 0, N_LAYER: 1, N_HEAD: 2, N_HEAD_KV: 3, HEAD_DIM: 4, N_FF: 5, N_VOCAB: 6, N_CTX: 7, ROPE_DIM: 8, EPS: 9, ROPE_BASE: 10,
   ACT: 11, KERNEL: 12, EMBD: 13, EMBD_FMT: 14, EMBD_SCALES: 15, OUT_NORM: 16, HEAD: 17, HEAD_FMT: 18, HEAD_SCALES: 19,
-  K_CACHE: 20, V_CACHE: 21, SCRATCH: 22, ROPE_TYPE: 23, LAYERS: 24 } as const;
-const DESC_WORDS = 25, LAYER_WORDS = 25, MAT_TERNARY = 0, MAT_F32 = 1;
+  K_CACHE: 20, V_CACHE: 21, SCRATCH: 22, ROPE_TYPE: 23, KV_F16: 24, LAYERS: 25 } as const;
+const DESC_WORDS = 26, LAYER_WORDS = 25, MAT_TERNARY = 0, MAT_F32 = 1;
 const fmt = (f: 'f32' | 'i8') => (f === 'f32' ? 0 : 1); // DENSE_F32 / DENSE_I8
+
+/** Bytes per cached key or value. */
+const CACHE_VALUE_BYTES = { f32: 4, f16: 2 } as const;
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -128,7 +135,7 @@ export class Model {
 
   private constructor(readonly config: ModelConfig, readonly tokenizer: Tokenizer, readonly header: GGUFHeader,
                       private weights: ModelWeights, readonly rt: WasmRuntime, contextLength: number, readonly batchSize: number,
-                      cacheBudget: number) {
+                      cacheBudget: number, readonly cacheType: 'f32' | 'f16') {
     this.contextLength = contextLength;
     this.cacheBudget = cacheBudget;
     const c = config, e = rt.exports;
@@ -144,6 +151,7 @@ export class Model {
       f()[d + D.EPS] = c.rmsEps; f()[d + D.ROPE_BASE] = c.ropeBase;
       put(D.ACT, c.activation === 'relu2' ? 1 : 0); put(D.KERNEL, KERNEL_IDS[weights.kernel]);
       put(D.ROPE_TYPE, c.ropeType === 'interleaved' ? 1 : 0);
+      put(D.KV_F16, cacheType === 'f16' ? 1 : 0);
       const emb = weights.tokEmbd._wasm;
       put(D.EMBD, emb.ptr); put(D.EMBD_FMT, fmt(weights.tokEmbd.format)); put(D.EMBD_SCALES, emb.scales);
       put(D.OUT_NORM, weights.outputNorm);
@@ -172,7 +180,7 @@ export class Model {
   /** Bytes of KV cache per position (keys and values of every layer). */
   private get cacheBytesPerPosition(): number {
     const c = this.config;
-    return 2 * c.nLayer * c.nHeadKv * c.headDim * 4;
+    return 2 * c.nLayer * c.nHeadKv * c.headDim * CACHE_VALUE_BYTES[this.cacheType];
   }
 
   private allocSequence(ctx: number, what: string, budgeted = true): Sequence {
@@ -244,11 +252,13 @@ export class Model {
     if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new BitnetError('BAD_ARGUMENT', `batchSize must be an integer in 1..4096, got ${batch}`);
     const budget = opts.cacheBudget ?? Infinity;
     if (typeof budget !== 'number' || !(budget >= 0)) throw new BitnetError('BAD_ARGUMENT', `cacheBudget must be a number of bytes >= 0, got ${budget}`);
+    const cacheType = opts.cacheType ?? 'f32';
+    if (!(cacheType in CACHE_VALUE_BYTES)) throw new BitnetError('BAD_ARGUMENT', `cacheType must be 'f32' or 'f16', got ${String(cacheType)}`);
     const kernel = opts.kernel ?? MODEL_KERNEL[rt.build];
     // One growth of linear memory for everything the model will hold, plus loading's staging.
     const staging = loadingStagingBytes(header);
     // (+3%: room for the holes staging leaves between the packed tensors)
-    rt.reserve(Math.ceil(checkFits(header, config, rt, kernel, ctx) * 1.03) + staging, `model (${header.tensors.length} tensors)`);
+    rt.reserve(Math.ceil(checkFits(header, config, rt, kernel, ctx, CACHE_VALUE_BYTES[cacheType]) * 1.03) + staging, `model (${header.tensors.length} tensors)`);
     let weights: ModelWeights;
     try {
       weights = await loadWeights(input, header, config, rt, kernel, { onProgress: opts.onProgress, signal: opts.signal });
@@ -256,7 +266,7 @@ export class Model {
       await input.close?.();
     }
     try {
-      return new Model(config, tokenizer, header, weights, rt, ctx, batch, budget);
+      return new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType);
     } catch (err) {
       weights.dispose();
       throw err;
@@ -579,13 +589,13 @@ export function loadingStagingBytes(header: GGUFHeader): number {
 
 /** Refuses, before any tensor data is read, a model that cannot fit wasm32's 4 GiB, saying how much
  *  it needs and what would fit (a shorter context, or nothing). */
-function checkFits(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName, ctx: number): number {
+function checkFits(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName, ctx: number, kvValueBytes: number): number {
   const layout = rt.exports.kernel_layout(KERNEL_IDS[kernel]) === 2 ? 'tl3' : 'i2';
   const i = inspectHeader(header, { contextLength: ctx });
   const m = estimateMemory({
     ternaryWeights: i.ternary.weights, layout, embeddingEntries: (i.embedding?.entries ?? 0) + (i.output?.entries ?? 0),
     embeddingRows: config.nVocab * (i.output ? 2 : 1), embeddingMode: i.embeddingMode, normEntries: i.norms.entries,
-    otherBytes: 0, nLayer: config.nLayer, nCtx: ctx, nHeadKv: config.nHeadKv, headDim: config.headDim,
+    otherBytes: 0, nLayer: config.nLayer, nCtx: ctx, nHeadKv: config.nHeadKv, headDim: config.headDim, kvValueBytes,
   });
   const inUse = rt.exports.memory.buffer.byteLength;
   // Headroom for scratch, staging of the largest tensor and the allocator.

@@ -214,3 +214,44 @@ describe('context full', () => {
     m.dispose(); solo.dispose();
   });
 });
+
+describe('f16 KV cache', () => {
+  it('half the cache bytes; the same bits with every kernel and build; close to the f32 cache; reuse and sessions work on it', async () => {
+    const { createRuntime, KERNEL_IDS, KERNEL_NAMES } = await import('../../src/index.js');
+    const f32 = await fresh(128);
+    const ids = f32.tokenize(PROMPTS[2] + ' ' + PROMPTS[0] + ' ' + PROMPTS[1]);
+    const ref = f32.logits(ids);
+    let bits: number[] | null = null;
+    for (const build of ['simd128', 'relaxed'] as const) {
+      const rt = await createRuntime({ build }).catch(() => null); // relaxed: checked in the Node 24 pass
+      if (!rt) continue;
+      for (const kernel of KERNEL_NAMES.filter((k) => rt.exports.kernel_available(KERNEL_IDS[k]) === 1)) {
+        const m = await loadModel(bytes, { runtime: rt, kernel, contextLength: 128, batchSize: 3, cacheType: 'f16' });
+        expect(m.mainSequence.byteLength).toBe(f32.mainSequence.byteLength / 2);
+        const got = bitsOf(m.logits(ids));
+        if (!bits) bits = got; else expect(got, `${build}/${kernel}`).toEqual(bits);
+        m.dispose();
+      }
+    }
+    const m = await loadModel(bytes, { contextLength: 128, batchSize: 5, cacheType: 'f16' });
+    const l = m.logits(ids);
+    expect(bitsOf(l)).toEqual(bits);
+    // f16 rounding shows, but the next-token distribution stays close (total variation)
+    expect(bitsOf(l)).not.toEqual(bitsOf(ref));
+    const softmax = (x: Float32Array) => { const mx = Math.max(...x); const e = Array.from(x, (v) => Math.exp(v - mx)); const s = e.reduce((a, b) => a + b); return e.map((v) => v / s); };
+    const p = softmax(l), q = softmax(ref);
+    const tv = p.reduce((acc, v, i) => acc + Math.abs(v - q[i]), 0) / 2;
+    console.log(`f16 vs f32 cache: total variation ${tv.toFixed(4)} of the next-token distribution`);
+    expect(tv).toBeLessThan(0.05);
+    // reuse on an f16 cache gives the bits of an empty one
+    const a = await m.generate(ids, { maxTokens: 6 });
+    m.mainSequence.clear();
+    const b = await m.generate(ids, { maxTokens: 6 });
+    const c = await m.generate(ids, { maxTokens: 6 });
+    expect(c.stats.cachedTokens).toBe(ids.length - 1);
+    expect(b.tokens).toEqual(a.tokens);
+    expect(c.tokens).toEqual(a.tokens);
+    await expect(loadModel(bytes, { cacheType: 'f8' as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    m.dispose(); f32.dispose();
+  });
+});
