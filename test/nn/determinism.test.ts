@@ -1,7 +1,7 @@
 // Same inputs, same bits: every math/nn kernel on the simd128 and the relaxed build, and a
 // golden digest of all outputs so that other engines (Node 20 / 24, Deno, Bun, browsers) can be
 // checked against the same bits. The relaxed build needs relaxed SIMD (Node 24:
-// node_modules/node24/bin/node node_modules/vitest/vitest.mjs run test/nn); on Node 20 that
+// test/node_modules/node24/bin/node node_modules/vitest/vitest.mjs run test/nn); on Node 20 that
 // comparison is skipped and the digest is still checked for simd128.
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startServer } from './server.mjs';
+import { ensureTestDeps } from '../deps.mjs';
 import { BROWSERS, NPM_BINARIES, ROOT, binaryVersion, browserVersion, findBrowser, runBrowserPage, runCli, runWorkerd } from './runtimes.mjs';
 
 const argv = process.argv.slice(2);
@@ -22,6 +23,7 @@ const EXPECTED = resolve(ROOT, 'conformance/expected.json');
 const ARTIFACTS = resolve(ROOT, 'test-artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 
+ensureTestDeps(); // the npm runtimes live in test/package.json
 const t0 = Date.now();
 let passed = 0, failed = 0;
 const failures = [];
@@ -51,7 +53,7 @@ if (want('node20')) runtimes.push({ name: `node${process.versions.node.split('.'
 for (const n of ['node22', 'node24', 'deno', 'bun', 'workerd']) {
   if (!want(n)) continue;
   const bin = NPM_BINARIES[n]();
-  if (!bin) { runtimes.push({ name: n, missing: `npm runtime ${n} is not installed: run \`npm ci\`` }); continue; }
+  if (!bin) { runtimes.push({ name: n, missing: `npm runtime ${n} is not installed: run \`node test/deps.mjs\`` }); continue; }
   if (n === 'workerd') {
     const v = (await binaryVersion(bin)).replace(/^workerd\s*/, '');
     runtimes.push({ name: n, version: v, run: () => runWorkerd(bin, v) });

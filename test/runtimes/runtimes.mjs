@@ -1,5 +1,5 @@
 // Where each runtime of the matrix comes from and how one conformance run is started in it.
-// npm runtimes are called by path (their packages' install scripts are not needed: the prebuilt
+// npm runtimes (test/package.json, installed by test/deps.mjs) are called by path (their packages' install scripts are not needed: the prebuilt
 // binary is in a platform sub-package, or moved next to the wrapper when the script did run).
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { BROWSERS, findBrowser, launch, version as browserVersion } from './brow
 import { freePort, startWorkerd, writeConfig } from './workerd.mjs';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
-const nm = (p) => resolve(ROOT, 'node_modules', p);
+const nm = (p) => resolve(ROOT, 'test/node_modules', p); // test/package.json (test/deps.mjs)
 
 function firstExecutable(paths) {
   for (const p of paths) {
