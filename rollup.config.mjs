@@ -1,5 +1,7 @@
-// dist/: one ESM bundle + its .d.ts + both .wasm builds next to it.
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+// dist/: one ESM bundle (+ a CommonJS one for `require`) + its .d.ts (+ .d.cts) + both .wasm builds
+// next to it; the browser and workerd entries. No source maps: the package ships dist/ only, so
+// maps would point at sources that are not there.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
@@ -27,11 +29,14 @@ const wasmNextToBundle = {
 const webBuild = {
   name: 'web-build',
   resolveId(id) {
+    const inline = /bitnet-(simd128|relaxed)\.wasm\?base64$/.exec(id);
+    if (inline) return `\0wasm-base64:${inline[1]}`;
     if (id === 'node:fs/promises') return '\0node-fs-unavailable';
     if (id === '@huggingface/jinja') return fileURLToPath(import.meta.resolve('@huggingface/jinja'));
     return null;
   },
   load(id) {
+    if (id.startsWith('\0wasm-base64:')) return `export default ${JSON.stringify(readFileSync(`build/bitnet-${id.slice('\0wasm-base64:'.length)}.wasm`).toString('base64'))};`;
     if (id !== '\0node-fs-unavailable') return null;
     return `const no = () => { const e = new Error('file paths need Node, Deno or Bun; in this runtime pass bytes, a URL, a Blob or a ReadableStream'); e.code = 'BAD_ARGUMENT'; throw e; };
 export const open = no, readFile = no, stat = no;
@@ -40,7 +45,7 @@ export default { open, readFile, stat };`;
 };
 const webEntry = (name) => ({
   input: `bindings/${name}.ts`,
-  output: { file: `dist/${name}.js`, format: 'es', sourcemap: true, inlineDynamicImports: true },
+  output: { file: `dist/${name}.js`, format: 'es', inlineDynamicImports: true },
   external: (id) => id.endsWith('.wasm'),
   plugins: [webBuild, wasmNextToBundle, typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: 'dist', include: ['src/**/*.ts', 'bindings/**/*.ts'] })],
 });
@@ -48,14 +53,22 @@ const webEntry = (name) => ({
 export default [
   {
     input: { index: 'src/index.ts', cli: 'src/cli/bin.ts' },
-    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     external: [/^node:/, '@huggingface/jinja', 'node-llama-cpp', 'llama-tokenizer-js', 'llama3-tokenizer-js'],
+    plugins: [wasmNextToBundle, typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: 'dist', include: ['src/**/*.ts', 'bindings/**/*.ts'] })],
+  },
+  // dist/index.cjs: `require('bitnet-wasm')` (exports condition "require"); one file, the same code.
+  {
+    input: 'src/index.ts',
+    output: { file: 'dist/index.cjs', format: 'cjs', inlineDynamicImports: true },
+    external: [/^node:/, '@huggingface/jinja'],
     plugins: [wasmNextToBundle, typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: 'dist', include: ['src/**/*.ts', 'bindings/**/*.ts'] })],
   },
   {
     input: 'src/index.ts',
     output: { file: 'dist/index.d.ts', format: 'es' },
-    plugins: [dts()],
+    // The same declarations serve `require` (a .d.cts next to index.cjs, as TypeScript's node16/nodenext expects).
+    plugins: [dts(), { name: 'd-cts', writeBundle() { copyFileSync('dist/index.d.ts', 'dist/index.d.cts'); } }],
   },
   webEntry('browser'),
   webEntry('workerd'),

@@ -1,5 +1,13 @@
 // Entry for browsers and bundlers targeting them (package export condition "browser"): the same
 // API; the build (rollup.config.mjs) bundles its one dependency and replaces the Node-only file
-// access by a clear error. The wasm is fetched next to this file with compileStreaming (falling
-// back to arrayBuffer + compile when the server does not send application/wasm).
+// access by a clear error. Both wasm builds (28 KB and 35 KB) are inlined as base64, so every
+// bundler (vite dev and build, webpack, esbuild, rollup) works with no asset configuration and no
+// .wasm file to copy. `init({ url })` still fetches a .wasm instead when one is given.
+import simd128 from './bitnet-simd128.wasm?base64';
+import relaxed from './bitnet-relaxed.wasm?base64';
+import { setDefaultWasmSources } from './loader.js';
+
+const decode = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+setDefaultWasmSources({ simd128: { bytes: decode(simd128) }, relaxed: { bytes: decode(relaxed) } });
+
 export * from '../src/index.js';

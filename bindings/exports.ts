@@ -1,6 +1,8 @@
+import type { WasmMemory } from './wasm-types.js';
+
 /** The raw exports of bitnet-*.wasm (assembly/index.ts). Pointers are byte offsets into `memory`. */
 export interface WasmExports {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   has_relaxed(): number;
   selftest_relaxed_dot(): number;
   alloc(size: number): number;

@@ -3,10 +3,11 @@
 // browsers fetch, Node reads files.
 import { BitnetError } from '../src/errors.js';
 import { type BuildName, wasmFileUrl } from './wasm-location.js';
+import type { CompiledWasmModule, WasmBytes } from './wasm-types.js';
 
 export interface WasmSource {
-  module?: WebAssembly.Module;
-  bytes?: BufferSource;
+  module?: CompiledWasmModule;
+  bytes?: WasmBytes;
   url?: string | URL;
 }
 
@@ -63,8 +64,8 @@ async function compileUrl(url: URL): Promise<WebAssembly.Module> {
 export async function compileBuild(build: BuildName, source?: WasmSource): Promise<WebAssembly.Module> {
   try {
     const src = source ?? defaultSources[build];
-    if (src?.module) return src.module;
-    if (src?.bytes) return await WebAssembly.compile(src.bytes);
+    if (src?.module) return src.module as WebAssembly.Module;
+    if (src?.bytes) return await WebAssembly.compile(src.bytes as BufferSource);
     let url: URL;
     if (src?.url) {
       const base = typeof import.meta.url === 'string' ? import.meta.url : typeof location !== 'undefined' ? location.href : undefined;

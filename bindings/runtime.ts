@@ -3,6 +3,7 @@
 import { BitnetError } from '../src/errors.js';
 import type { WasmExports } from './exports.js';
 import type { BuildName } from './wasm-location.js';
+import type { CompiledWasmModule } from './wasm-types.js';
 
 const WASM32_LIMIT = 2 ** 32;
 
@@ -22,7 +23,7 @@ export class WasmRuntime {
     this.build = build;
   }
 
-  static async instantiate(module: WebAssembly.Module, build: BuildName): Promise<WasmRuntime> {
+  static async instantiate(module: CompiledWasmModule, build: BuildName): Promise<WasmRuntime> {
     let self: WasmRuntime | undefined;
     const imports = {
       env: {
@@ -32,7 +33,7 @@ export class WasmRuntime {
         },
       },
     };
-    const instance = await WebAssembly.instantiate(module, imports);
+    const instance = await WebAssembly.instantiate(module as WebAssembly.Module, imports);
     self = new WasmRuntime(instance, build);
     return self;
   }

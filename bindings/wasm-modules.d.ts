@@ -4,3 +4,9 @@ declare module '*.wasm' {
   const module: WebAssembly.Module;
   export default module;
 }
+
+// `import b64 from './x.wasm?base64'`: the file's bytes as base64 (rollup.config.mjs, browser entry).
+declare module '*.wasm?base64' {
+  const base64: string;
+  export default base64;
+}

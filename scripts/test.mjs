@@ -1,6 +1,6 @@
 // `npm test`: builds the wasm, runs the whole vitest suite on this Node (the machine's; Node 20
 // selects the simd128 build), then runs the kernel-level files again under Node 24 from npm so the
-// relaxed-SIMD build is checked for real, then the runtime matrix. Ends with one line "N passed, N failed".
+// relaxed-SIMD build is checked for real, then the runtime matrix and the consumer test. Ends with one line "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { ensureTestDeps } from '../test/deps.mjs';
@@ -57,6 +57,18 @@ if (run(process.execPath, ['node_modules/rollup/dist/bin/rollup', '-c', '--silen
   const counts = /runtime matrix: (\d+) passed, (\d+) failed/.exec(m.stdout ?? '');
   if (counts) { passed += Number(counts[1]); failed += Number(counts[2]); } else failed += 1;
   if (m.status !== 0) exit = 1;
+}
+
+// ---- the consumer test (test/consumer/run.mjs, issue 10) ----------------------------------------
+// `npm pack` + install into a fresh project, then ESM, CJS, npx, tsc, and the bundlers (vite dev and
+// build, webpack, esbuild, rollup in Chromium; wrangler in workerd). Needs dist/ (built above).
+console.log('\n=== consumer test (the packed tarball installed into a fresh project) ===');
+{
+  const c = spawnSync(process.execPath, ['test/consumer/run.mjs'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: process.env });
+  process.stdout.write(c.stdout ?? '');
+  const counts = /consumer test: (\d+) passed, (\d+) failed/.exec(c.stdout ?? '');
+  if (counts) { passed += Number(counts[1]); failed += Number(counts[2]); } else failed += 1;
+  if (c.status !== 0) exit = 1;
 }
 
 if (failed > 0) exit = 1;

@@ -1,9 +1,10 @@
 export { BitnetError, type BitnetErrorCode } from './errors.js';
-export { init, kernelInfo, createRuntime, type InitOptions, type KernelInfo, type BuildName, type KernelName, type WasmSource } from './init.js';
+export { init, kernelInfo, createRuntime, type InitOptions, type KernelInfo, type BuildName, type KernelName, type WasmSource, type CompiledWasmModule, type WasmBytes } from './init.js';
 export { TernaryMatrix, type MatrixOptions } from './ternary-matrix.js';
 export { quantizeActivations, type QuantizedActivations } from './activations.js';
 export { DenseMatrix, type DenseFormat } from './dense-matrix.js';
 export { KERNEL_IDS, KERNEL_NAMES } from '../bindings/exports.js';
+export { defaultModelUrl } from './default-model.js';
 export { loadModel, Model, type ModelSource, type LoadModelOptions, type GenerateOptions, type GenerateResult, type ChatMessage } from './model/model.js';
 export { configFromGGUF, type ModelConfig, type Activation } from './model/config.js';
 export { Sampler, Rng, type SamplingOptions } from './sampling.js';

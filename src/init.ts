@@ -4,16 +4,17 @@ import type { WasmSource } from '../bindings/loader.js';
 import type { WasmRuntime } from '../bindings/runtime.js';
 import { selectBuild } from '../bindings/select.js';
 import type { BuildName } from '../bindings/wasm-location.js';
+import type { CompiledWasmModule, WasmBytes } from '../bindings/wasm-types.js';
 import { BitnetError } from './errors.js';
 
-export type { BuildName, KernelName, WasmSource };
+export type { BuildName, CompiledWasmModule, KernelName, WasmBytes, WasmSource };
 
 export interface InitOptions {
   /** Force a build; default: 'relaxed' when the engine runs it correctly, else 'simd128'. */
   build?: BuildName;
   /** Hand over the wasm yourself (e.g. workerd's `import mod from "./bitnet-relaxed.wasm"`). Applies to the build chosen by `build`, or to both keys of `sources`. */
-  module?: WebAssembly.Module;
-  bytes?: BufferSource;
+  module?: CompiledWasmModule;
+  bytes?: WasmBytes;
   url?: string | URL;
   sources?: Partial<Record<BuildName, WasmSource>>;
 }

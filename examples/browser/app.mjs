@@ -21,8 +21,8 @@ async function main() {
     const info = kernelInfo();
     result.build = info.build;
     $('status').textContent = `build ${info.build}${info.notes.length ? ` (${info.notes[0]})` : ''}; loading the model…`;
-    // An absolute URL (a bare string would be taken as a file path, which only Node/Deno/Bun have).
-    const model = await loadModel(new URL(params.get('model') ?? '/model.gguf', location.href), {
+    // In a page a string is a URL relative to the page (file paths are for Node, Deno and Bun).
+    const model = await loadModel(params.get('model') ?? '/model.gguf', {
       onProgress: ({ loadedBytes, totalBytes }) => { $('progress').value = totalBytes ? loadedBytes / totalBytes : 0; },
     });
     $('progress').value = 1;

@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, 'dist');
-const model = process.argv[2] ?? join(here, '../../models/default.gguf');
 mkdirSync(out, { recursive: true });
 await build({
   entryPoints: [join(here, 'worker.mjs')], outfile: join(out, 'worker.js'),
@@ -22,5 +21,7 @@ await build({
 const require = createRequire(join(here, 'worker.mjs'));
 const pkgDist = dirname(require.resolve('bitnet-wasm/wasm/bitnet-simd128.wasm'));
 for (const b of ['simd128', 'relaxed']) copyFileSync(join(pkgDist, `bitnet-${b}.wasm`), join(out, `bitnet-${b}.wasm`));
+// The model: the one given, else the package's shipped model (its "./models/default.gguf" export).
+const model = process.argv[2] ?? require.resolve('bitnet-wasm/models/default.gguf');
 copyFileSync(model, join(out, 'model.gguf'));
 console.log(`built ${join(out, 'worker.js')}`);

@@ -1,9 +1,10 @@
 // Node example: load a GGUF file and stream a completion to stdout.
-//   node examples/node/complete.mjs [model.gguf] [prompt]
+//   node examples/node/complete.mjs [model.gguf] [prompt]   (default: the package's shipped model)
 // (Inside this repository `bitnet-wasm` resolves to the package itself; elsewhere, npm i bitnet-wasm.)
-import { init, kernelInfo, loadModel } from 'bitnet-wasm';
+import { defaultModelUrl, init, kernelInfo, loadModel } from 'bitnet-wasm';
 
-const [file = new URL('../../models/default.gguf', import.meta.url).pathname, prompt = 'Once upon a time'] = process.argv.slice(2);
+// defaultModelUrl(): the model shipped in the package (a file: URL here).
+const [file = defaultModelUrl(), prompt = 'Once upon a time'] = process.argv.slice(2);
 
 await init(); // relaxed SIMD where the engine runs it correctly, else simd128
 console.error(`bitnet-wasm build: ${kernelInfo().build} (Node ${process.version})`);

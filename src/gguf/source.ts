@@ -186,6 +186,10 @@ export function fromUrl(url: string | URL, options: UrlSourceOptions = {}): Byte
       const res = await doFetch(url, {
         headers: { ...options.headers, Range: `bytes=${offset}-${end - 1}` },
         signal: options.signal,
+      }).catch((e: Error) => {
+        // A network failure is a TypeError from fetch(); an abort stays the caller's AbortError.
+        if (e?.name === 'AbortError' || e instanceof BitnetError) throw e;
+        throw new BitnetError('BAD_ARGUMENT', `fetch ${String(url)} failed: ${e?.message ?? String(e)}`, { cause: e });
       });
       if (res.status === 206) {
         mode = 'range';

@@ -18,13 +18,26 @@ import { loadWeights, MATRICES, type LoadProgress, type ModelWeights } from './w
  *  bytes, or a ByteSource. */
 export type ModelSource = GGUFInput | string | URL | ReadableStream<Uint8Array>;
 
+/** In a page or a web worker, where strings are URLs relative to the document (as fetch() takes
+ *  them): its base URL. Undefined where strings are file paths (Node, Deno, Bun) or there is no base. */
+function pageBase(): string | undefined {
+  const g = globalThis as { document?: { baseURI?: string }; location?: { href?: string }; process?: { versions?: { node?: string } }; Deno?: unknown; Bun?: unknown };
+  if (g.process?.versions?.node || g.Deno || g.Bun) return undefined;
+  return g.document?.baseURI ?? g.location?.href;
+}
+
 async function openSource(source: ModelSource, signal?: AbortSignal): Promise<ByteSource> {
   if (typeof source === 'string' && /^(https?|blob|data):/i.test(source)) return fromUrl(source, { signal });
-  if (typeof source === 'string') return fromFile(source);
-  if (source instanceof URL) {
-    if (source.protocol === 'file:') return fromFile(decodeURIComponent(source.pathname));
-    return fromUrl(source.href, { signal });
+  const base = typeof source === 'string' ? pageBase() : undefined;
+  if (typeof source === 'string' && base) return fromUrl(new URL(source, base).href, { signal });
+  try {
+    if (typeof source === 'string') return await fromFile(source);
+    if (source instanceof URL && source.protocol === 'file:') return await fromFile(decodeURIComponent(source.pathname));
+  } catch (e) {
+    if (e instanceof BitnetError) throw e;
+    throw new BitnetError('BAD_ARGUMENT', `cannot open the model file ${String(source)}: ${(e as Error).message}`, { cause: e });
   }
+  if (source instanceof URL) return fromUrl(source.href, { signal });
   if (typeof ReadableStream !== 'undefined' && source instanceof ReadableStream) return fromStream(source);
   return toByteSource(source as GGUFInput);
 }
