@@ -1,7 +1,6 @@
 // loadModel() and the Model: tokenizer + weights in wasm + KV cache + one forward() call per step.
 import { KERNEL_IDS, MODEL_KERNEL, type KernelName } from '../../bindings/exports.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
-import { Template } from '@huggingface/jinja';
 import { TernaryMatrix } from '../ternary-matrix.js';
 import { BitnetError } from '../errors.js';
 import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
@@ -9,6 +8,7 @@ import { estimateMemory, inspectHeader } from '../gguf/inspect.js';
 import { getRuntime, init } from '../init.js';
 import { Sampler, type SamplingOptions } from '../sampling.js';
 import { createDetokenizer, createTokenizer, type Tokenizer } from '../tokenizer/index.js';
+import { renderChatTemplate } from './chat-template.js';
 import { configFromGGUF, type ModelConfig } from './config.js';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { commonPrefix, Sequence } from './sequence.js';
@@ -537,11 +537,7 @@ export class Model {
     }
     const tk = this.tokenizer;
     const text = (id: number) => (id >= 0 ? tk.tokenText(id) : '');
-    try {
-      return new Template(src).render({ messages, add_generation_prompt: true, bos_token: text(tk.bos), eos_token: text(tk.eos) });
-    } catch (e) {
-      throw new BitnetError('BAD_ARGUMENT', `chat template failed: ${(e as Error).message}`, { cause: e });
-    }
+    return renderChatTemplate(src, { messages, add_generation_prompt: true, bos_token: text(tk.bos), eos_token: text(tk.eos) });
   }
 
   generate(prompt: string | number[], opts: GenerateOptions = {}): Promise<GenerateResult> { return this._generate(this.main, prompt, opts); }
