@@ -132,7 +132,7 @@ export function resolveConfig(preset: PresetName | ModelConfig = 'tiny', arch?: 
 }
 
 function presetOrThrow(name: string): ModelConfig {
-  const p = (PRESETS as Record<string, ModelConfig>)[name];
+  const p = Object.hasOwn(PRESETS, name) ? (PRESETS as Record<string, ModelConfig>)[name] : undefined;
   if (!p) throw new TypeError(`unknown preset ${JSON.stringify(name)} (${PRESET_NAMES.join(', ')})`);
   return p;
 }

@@ -248,7 +248,8 @@ export class Model {
       await input.close?.();
       throw err;
     }
-    const metadata: Record<string, unknown> = {};
+    // No prototype: keys from the file ('__proto__', 'constructor', ...) are plain keys.
+    const metadata: Record<string, unknown> = Object.create(null);
     for (const [k, v] of header.metadata) metadata[k] = v.value;
     const tokenizer = createTokenizer(metadata);
     if (tokenizer.vocabSize !== config.nVocab) {

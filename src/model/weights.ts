@@ -8,9 +8,10 @@ import { BitnetError } from '../errors.js';
 import { dequantize, elementCount, ggmlTypeInfo, readTensorData, tensorByteSize, type GGUFHeader, type GGUFInput, type GGUFTensorInfo } from '../gguf/index.js';
 import { TernaryMatrix } from '../ternary-matrix.js';
 import type { ModelConfig } from './config.js';
+import { checkTensors, MATRICES, TERNARY_TYPES } from './tensors.js';
 
-export const MATRICES = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'] as const;
-const TERNARY_TYPES = new Set(['TQ1_0', 'TQ2_0', 'I2_S']);
+export { MATRICES };
+
 /** Embeddings / heads up to this size are kept as exact f32; larger ones as int8 rows. */
 export const EXACT_EMBEDDING_BYTES = 32 * 2 ** 20;
 
@@ -141,37 +142,8 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
     if (!t) throw new BitnetError('BAD_GGUF', `tensor ${name} is missing`);
     return t;
   };
-  const { nEmbd: e, nFf: ff, nHead, nHeadKv, headDim, nVocab, nLayer } = config;
-  const shapes: Record<string, [number, number]> = {
-    attn_q: [e, nHead * headDim], attn_k: [e, nHeadKv * headDim], attn_v: [e, nHeadKv * headDim],
-    attn_output: [nHead * headDim, e], ffn_gate: [e, ff], ffn_up: [e, ff], ffn_down: [ff, e],
-  };
-  const check = (t: GGUFTensorInfo, shape: number[]) => {
-    const s = t.shape.map(Number);
-    while (s.length > shape.length && s[s.length - 1] === 1) s.pop();
-    if (s.length !== shape.length || s.some((v, i) => v !== shape[i])) {
-      throw new BitnetError('BAD_GGUF', `tensor ${t.name} has shape [${s}], expected [${shape}]`, { offset: t.infoOffset });
-    }
-  };
-  // Check every tensor before reading any data.
-  check(need('token_embd.weight'), [e, nVocab]);
-  check(need('output_norm.weight'), [e]);
-  if (byName.has('output.weight')) check(byName.get('output.weight')!, [e, nVocab]);
-  for (let l = 0; l < nLayer; l++) {
-    check(need(`blk.${l}.attn_norm.weight`), [e]);
-    check(need(`blk.${l}.ffn_norm.weight`), [e]);
-    if (config.subNorms) {
-      check(need(`blk.${l}.attn_sub_norm.weight`), [nHead * headDim]);
-      check(need(`blk.${l}.ffn_sub_norm.weight`), [ff]);
-    }
-    for (const m of MATRICES) {
-      const t = need(`blk.${l}.${m}.weight`);
-      check(t, shapes[m]);
-      if (!TERNARY_TYPES.has(t.typeName)) {
-        throw new BitnetError('UNSUPPORTED_TYPE', `${t.name} is ${t.typeName}; bitnet-wasm runs ternary weights (TQ1_0, TQ2_0, I2_S)`, { offset: t.infoOffset });
-      }
-    }
-  }
+  const { nEmbd: e, nVocab, nLayer } = config;
+  checkTensors(header, config);
 
   const w = new ModelWeights(rt, config, kernel);
   try {
