@@ -1,7 +1,7 @@
 // The module's exports: raw pointers and sizes in, status codes out. bindings/ wraps them.
 export { alloc, free, memory_bytes } from "./memory";
 export { quantize_row, sum_i8 } from "./quant/activations";
-export { gemv_f32, gemv_i8, dense_rows_from_f32, dense_rows_from_f16, f16_row_to_f32 } from "./quant/dense";
+export { gemv_f32, gemv_i8, dense_rows_from_f32, dense_rows_from_f16, f16_row_to_f32, first_nonfinite_f32 } from "./quant/dense";
 export { absmean_quantize } from "./ternary/absmean";
 export { find_non_ternary, pack, packed_bytes, padded_cols, padded_rows } from "./ternary/layouts";
 export { kernel_available, kernel_layout, matmul_scratch_bytes, ternary_matmul } from "./ternary/matmul";

@@ -8,7 +8,7 @@
 //   h = rmsnorm(x) * ffn_norm;  g = act(Wgate h) * (Wup h);  g = rmsnorm(g) * ffn_sub_norm;  x += Wdown g
 // then logits = head . (rmsnorm(x) * output_norm), for the last token of the batch only.
 import { quantize_row } from "../quant/activations";
-import { gemv_f32, gemv_i8 } from "../quant/dense";
+import { first_nonfinite_f32, gemv_f32, gemv_i8 } from "../quant/dense";
 import { MATMUL_STREAMING, ternary_matmul } from "../ternary/matmul";
 import { rmsnorm } from "../nn/rmsnorm";
 import { rope_apply, rope_apply_interleaved, rope_table } from "../nn/rope";
@@ -218,5 +218,7 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
       store<f32>(o, <f32>load<i32>(o) * (step * load<f32>(hscales + (<usize>r << 2))));
     }
   }
+  // A non-finite logit (finite weights can still overflow) is an error, never a silent sample.
+  if (first_nonfinite_f32(logits, vocab) >= 0) return -1;
   return 0;
 }

@@ -95,3 +95,16 @@ export function f16_row_to_f32(src: usize, n: i32, out: usize): void {
   }
   for (; c < n; c++) store<f32>(out + (<usize>c << 2), f16_to_f32(<u32>load<u16>(src + (<usize>c << 1))));
 }
+
+/** Index of the first NaN or infinity among n f32 values, or -1: the loader's check that every
+ *  float reaching the forward pass is finite (exponent bits all ones = not finite). */
+export function first_nonfinite_f32(src: usize, n: i32): i32 {
+  const exp = i32x4.splat(0x7f800000);
+  let c = 0;
+  for (; c + 4 <= n; c += 4) {
+    const v = v128.and(v128.load(src + (<usize>c << 2)), exp);
+    if (v128.any_true(i32x4.eq(v, exp))) break;
+  }
+  for (; c < n; c++) if ((load<u32>(src + (<usize>c << 2)) & 0x7f800000) == 0x7f800000) return c;
+  return -1;
+}

@@ -95,7 +95,15 @@ class RowStreamer {
       rt.f32.set(vals, this.f32 >>> 2);
       status = e.dense_rows_from_f32(this.f32, k, this.cols, fmt, ptr, scales, this.r0);
     }
-    if (status !== 0) throw new BitnetError('BAD_GGUF', `${this.t.name}: row ${this.r0 - 1 - status} holds a NaN or an infinity`, { offset: this.t.absoluteOffset });
+    if (status !== 0) {
+      const r = -1 - status; // the row quantize_row refused: find its first bad element
+      const row = dequantize(this.t.type, rt.u8.subarray(this.staging + r * this.rowBytes, this.staging + (r + 1) * this.rowBytes), this.cols);
+      throw nonFinite(this.t, (this.r0 + r) * this.cols + Math.max(0, firstNonFinite(row)));
+    }
+    if (fmt === 0) { // exact rows are copied as they are: check them here
+      const bad = e.first_nonfinite_f32(ptr + this.r0 * this.cols * 4, k * this.cols);
+      if (bad >= 0) throw nonFinite(this.t, this.r0 * this.cols + bad);
+    }
     const used = k * this.rowBytes;
     if (this.fill > used) rt.u8.copyWithin(this.staging, this.staging + used, this.staging + this.fill);
     this.fill -= used;
@@ -113,6 +121,23 @@ class RowStreamer {
   }
 }
 
+function firstNonFinite(v: Float32Array): number {
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return i;
+  return -1;
+}
+
+function nonFinite(t: GGUFTensorInfo, index: number): BitnetError {
+  return new BitnetError('BAD_GGUF', `tensor ${t.name}: element ${index} is not finite (NaN or infinity) (at byte ${t.absoluteOffset})`, { offset: t.absoluteOffset });
+}
+
+/** Every float that reaches the forward pass must be finite: NaN or infinity in a weight gives
+ *  garbage or token 0 forever, with no error, once it is inside. */
+function finite(t: GGUFTensorInfo, v: Float32Array): Float32Array {
+  const bad = firstNonFinite(v);
+  if (bad >= 0) throw nonFinite(t, bad);
+  return v;
+}
+
 /** Decodes a ternary tensor's bytes (already in wasm memory at src) into a TernaryMatrix, or into
  *  an exact f32 DenseMatrix when its blocks carry different scales. */
 function ternaryFromWasm(rt: WasmRuntime, kernel: KernelName, t: GGUFTensorInfo, src: number): TernaryMatrix | DenseMatrix {
@@ -124,8 +149,9 @@ function ternaryFromWasm(rt: WasmRuntime, kernel: KernelName, t: GGUFTensorInfo,
     const scale = t.typeName === 'TQ2_0' ? e.decode_tq2_0(src, n / 256, tp)
       : t.typeName === 'TQ1_0' ? e.decode_tq1_0(src, n / 256, tp) : e.decode_i2_s(src, n, tp);
     if (scale === -2) throw new BitnetError('BAD_GGUF', `${t.name}: invalid 2-bit code 3 in ${t.typeName} data`, { offset: t.absoluteOffset });
-    if (scale < 0) {
-      const values = dequantize(t.type, rt.u8.slice(src, src + t.byteSize), n);
+    if (scale < 0 || !Number.isFinite(scale)) {
+      // Blocks with different (or non-finite) scales: the exact f32 fallback, checked element-wise.
+      const values = finite(t, dequantize(t.type, rt.u8.slice(src, src + t.byteSize), n));
       return DenseMatrix.fromFloat32(values, rows, cols, 'f32', rt);
     }
     return TernaryMatrix._fromWasmTrits(rt, kernel, tp, rows, cols, scale);
@@ -158,14 +184,15 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
     const done = (t: GGUFTensorInfo, bytes: Uint8Array) => {
       const m = /^blk\.(\d+)\.(\w+)\.(weight|scale)$/.exec(t.name);
       const n = elementCount(t.shape.map(Number));
-      if (m && m[3] === 'scale') { scales.set(`blk.${m[1]}.${m[2]}`, dequantize(t.type, bytes, 1)[0]); return; }
-      if (t.name === 'output_norm.weight') { w.outputNorm = w.vector(dequantize(t.type, bytes, n)); return; }
+      const values = finite(t, dequantize(t.type, bytes, n));
+      if (m && m[3] === 'scale') { scales.set(`blk.${m[1]}.${m[2]}`, values[0]); return; }
+      if (t.name === 'output_norm.weight') { w.outputNorm = w.vector(values); return; }
       const l = Number(m![1]), kind = m![2];
       const L = w.layers[l];
-      if (kind === 'attn_norm') L.attnNorm = w.vector(dequantize(t.type, bytes, n));
-      else if (kind === 'attn_sub_norm') L.attnSubNorm = w.vector(dequantize(t.type, bytes, n));
-      else if (kind === 'ffn_norm') L.ffnNorm = w.vector(dequantize(t.type, bytes, n));
-      else if (kind === 'ffn_sub_norm') L.ffnSubNorm = w.vector(dequantize(t.type, bytes, n));
+      if (kind === 'attn_norm') L.attnNorm = w.vector(values);
+      else if (kind === 'attn_sub_norm') L.attnSubNorm = w.vector(values);
+      else if (kind === 'ffn_norm') L.ffnNorm = w.vector(values);
+      else if (kind === 'ffn_sub_norm') L.ffnSubNorm = w.vector(values);
       else throw new BitnetError('UNSUPPORTED_TYPE', `${t.name} is ${t.typeName}; bitnet-wasm runs ternary weights (TQ1_0, TQ2_0, I2_S)`, { offset: t.infoOffset });
     };
     // Ternary tensors stream straight into a wasm staging buffer and are decoded + repacked there;
@@ -224,6 +251,10 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
 }
 
 function rescale(m: TernaryMatrix | DenseMatrix, s: number): TernaryMatrix | DenseMatrix {
-  if (m instanceof TernaryMatrix) return m.withScale(Math.fround(m.scale * s));
+  if (m instanceof TernaryMatrix) {
+    const scale = Math.fround(m.scale * s);
+    if (!Number.isFinite(scale)) throw new BitnetError('BAD_GGUF', `a .scale of ${s} times the weight scale ${m.scale} is not finite`);
+    return m.withScale(scale);
+  }
   throw new BitnetError('UNSUPPORTED_TYPE', 'a .scale tensor on a ternary tensor with per-block scales is not supported');
 }
