@@ -22,6 +22,12 @@ export const GGUF_LIMITS = {
   maxArrayDepth: 8,
   maxTensorNameBytes: 1024,
   maxDims: 4,
+  /** Memory the parsed metadata and tensor infos may take: proportional to the file size (8 bytes
+   *  per file byte, plus 16 MiB), and 1 GiB at most. Many empty nested arrays used to amplify a
+   *  12 MB file to 687 MB. Charged as parsed, with estimates of V8's object sizes. */
+  metadataBytesPerFileByte: 8,
+  metadataBaseBytes: 16 * 2 ** 20,
+  maxMetadataBytes: 2 ** 30,
   /** Elements per tensor must stay below this (2^40): larger shapes are corrupt counts. */
   maxElements: 2 ** 40,
 } as const;
@@ -55,6 +61,8 @@ export interface GGUFHeader {
   headerBytes: number;
   /** File size when the source knows it. */
   fileSize?: number;
+  /** Where each metadata key's record starts in the file (for errors about its value). */
+  metadataOffsets?: Map<string, number>;
 }
 
 export interface ParseOptions {
@@ -90,6 +98,19 @@ class Cursor {
 
   get remaining(): number {
     return this.size === undefined ? Infinity : this.size - this.pos;
+  }
+
+  /** Estimated bytes of JS memory the parsed values hold so far. */
+  private held = 0;
+
+  /** Counts `bytes` of parsed values against the metadata budget; BAD_GGUF at `at` past it. */
+  charge(bytes: number, what: string, at: number): void {
+    this.held += bytes;
+    const L = GGUF_LIMITS;
+    const budget = Math.min(L.maxMetadataBytes, L.metadataBaseBytes + L.metadataBytesPerFileByte * (this.size ?? Infinity));
+    if (this.held > budget) {
+      fail('BAD_GGUF', `${what}: the metadata would take more than ${Math.round(budget / 2 ** 20)} MiB of memory (its budget for a file of this size)`, at);
+    }
   }
 
   has(n: number): boolean {
@@ -165,6 +186,7 @@ async function readString(c: Cursor, what: string, maxBytes: number = GGUF_LIMIT
   if (!c.has(8)) await c.fill(8, `${what} length`);
   const len = countFrom(c.u64(), maxBytes, `${what} length`, at);
   if (len > c.remaining) fail('TRUNCATED', `${what}: length ${len} exceeds the ${c.remaining} remaining bytes`, at);
+  c.charge(VALUE_BYTES + 2 * len, what, at);
   if (!c.has(len)) await c.fill(len, what);
   const raw = c.bytes(len);
   try {
@@ -216,6 +238,10 @@ function readNumber(c: Cursor, t: GGUFValueType): number {
   }
 }
 
+/** Estimated V8 bytes of one parsed value (object, array or string header); measured ~200 for an
+ *  empty nested array with its wrapper object. */
+const VALUE_BYTES = 200;
+
 const TYPED: Record<string, new (n: number) => ArrayLike<number | bigint> & { [i: number]: number | bigint }> = {
   u8: Uint8Array, i8: Int8Array, u16: Uint16Array, i16: Int16Array, u32: Uint32Array, i32: Int32Array,
   f32: Float32Array, f64: Float64Array, u64: BigUint64Array, i64: BigInt64Array,
@@ -229,6 +255,8 @@ async function readArray(c: Cursor, what: string, depth: number): Promise<GGUFAr
   const count = countFrom(c.u64(), GGUF_LIMITS.maxArrayItems, `${what} array count`, at + 4);
   const itemBytes = minItemBytes(itemType);
   checkFits(c, count, itemBytes, `${what} array`, at + 4);
+  // The array object itself; strings and nested arrays charge their own, fixed-size items here.
+  c.charge(VALUE_BYTES + (itemType === 'string' || itemType === 'array' ? 8 : itemType === 'bool' ? 8 : itemBytes) * count, `${what} array`, at);
 
   if (itemType === 'string') {
     const out: string[] = [];
@@ -283,10 +311,12 @@ export async function parseGGUFHeader(input: GGUFInput, options: ParseOptions = 
   checkFits(c, tensorCount, 24, 'tensor infos', 8);
 
   const metadata = new Map<string, GGUFValue>();
+  const metadataOffsets = new Map<string, number>();
   for (let i = 0; i < kvCount; i++) {
     const keyAt = c.pos;
     const key = await readString(c, `metadata key #${i}`);
     if (metadata.has(key)) fail('BAD_GGUF', `duplicate metadata key "${key}"`, keyAt);
+    metadataOffsets.set(key, keyAt);
     const typeAt = c.pos;
     await c.fill(4, `type of "${key}"`);
     const t = valueType(c.u32(), typeAt);
@@ -307,6 +337,7 @@ export async function parseGGUFHeader(input: GGUFInput, options: ParseOptions = 
   for (let i = 0; i < tensorCount; i++) {
     const infoOffset = c.pos;
     const name = await readString(c, `tensor #${i} name`, GGUF_LIMITS.maxTensorNameBytes);
+    c.charge(VALUE_BYTES + 8 * GGUF_LIMITS.maxDims, `tensor #${i} info`, infoOffset);
     if (names.has(name)) fail('BAD_GGUF', `duplicate tensor name "${name}"`, infoOffset);
     names.add(name);
     const dimsAt = c.pos;
@@ -361,7 +392,7 @@ export async function parseGGUFHeader(input: GGUFInput, options: ParseOptions = 
     if (end > size) fail('TRUNCATED', `tensor "${last.name}" ends at byte ${end}, past the end of the file (${size} bytes)`, size);
   }
 
-  return { version, metadata, tensors, alignment, dataOffset, headerBytes, fileSize: size };
+  return { version, metadata, tensors, alignment, dataOffset, headerBytes, fileSize: size, metadataOffsets };
 }
 
 // ---------------------------------------------------------------------------------------------

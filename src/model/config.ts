@@ -52,22 +52,22 @@ export function configFromGGUF(h: GGUFHeader): ModelConfig {
     throw new BitnetError('BAD_GGUF', `architecture '${arch}' is not supported (supported: ${SUPPORTED.join(', ')})`);
   }
   const k = (s: string) => `${arch}.${s}`;
-  const nEmbd = positiveInt('embedding_length', num(h, k('embedding_length')));
-  const nHead = positiveInt('head_count', num(h, k('attention.head_count')));
-  const nHeadKv = positiveInt('head_count_kv', num(h, k('attention.head_count_kv'), nHead));
-  if (nHead % nHeadKv !== 0) throw new BitnetError('BAD_GGUF', `head_count ${nHead} is not a multiple of head_count_kv ${nHeadKv}`);
-  if (nEmbd % nHead !== 0) throw new BitnetError('BAD_GGUF', `embedding_length ${nEmbd} is not a multiple of head_count ${nHead}`);
+  const nEmbd = positiveInt(k('embedding_length'), num(h, k('embedding_length')));
+  const nHead = positiveInt(k('attention.head_count'), num(h, k('attention.head_count')));
+  const nHeadKv = positiveInt(k('attention.head_count_kv'), num(h, k('attention.head_count_kv'), nHead));
+  if (nHead % nHeadKv !== 0) throw new BitnetError('BAD_GGUF', `${k('attention.head_count')} ${nHead} is not a multiple of head_count_kv ${nHeadKv}`);
+  if (nEmbd % nHead !== 0) throw new BitnetError('BAD_GGUF', `${k('embedding_length')} ${nEmbd} is not a multiple of head_count ${nHead}`);
   const headDim = nEmbd / nHead;
-  const ropeDim = positiveInt('rope.dimension_count', num(h, k('rope.dimension_count'), headDim));
-  if (ropeDim > headDim || ropeDim % 2) throw new BitnetError('BAD_GGUF', `rope.dimension_count ${ropeDim} must be even and <= head_dim ${headDim}`);
+  const ropeDim = positiveInt(k('rope.dimension_count'), num(h, k('rope.dimension_count'), headDim));
+  if (ropeDim > headDim || ropeDim % 2) throw new BitnetError('BAD_GGUF', `${k('rope.dimension_count')} ${ropeDim} must be even and <= head_dim ${headDim}`);
   const tokens = metadataValue(h, 'tokenizer.ggml.tokens') as unknown as { length: number } | undefined;
-  const nVocab = positiveInt('vocab_size', num(h, k('vocab_size'), tokens?.length ?? 0));
+  const nVocab = positiveInt(k('vocab_size'), num(h, k('vocab_size'), tokens?.length ?? 0));
   const act = metadataValue(h, k('hidden_activation')) ?? metadataValue(h, k('activation'));
   let activation: Activation;
   if (typeof act === 'string') {
     if (/relu/i.test(act)) activation = 'relu2';
     else if (/silu|swish/i.test(act)) activation = 'silu';
-    else throw new BitnetError('BAD_GGUF', `unknown hidden activation '${act}'`);
+    else throw new BitnetError('BAD_GGUF', `unknown hidden activation '${act}' (${k('hidden_activation')})`);
   } else {
     // 2B4T (bitnet.cpp's spellings) uses squared ReLU; 1bitLLM models and llama use SiLU.
     activation = arch === 'bitnet-b1.58' || arch === 'bitnet-25' ? 'relu2' : 'silu';
@@ -75,13 +75,13 @@ export function configFromGGUF(h: GGUFHeader): ModelConfig {
   return {
     architecture: arch,
     nEmbd,
-    nLayer: positiveInt('block_count', num(h, k('block_count')), 4096),
+    nLayer: positiveInt(k('block_count'), num(h, k('block_count')), 4096),
     nHead,
     nHeadKv,
     headDim,
-    nFf: positiveInt('feed_forward_length', num(h, k('feed_forward_length'))),
+    nFf: positiveInt(k('feed_forward_length'), num(h, k('feed_forward_length'))),
     nVocab,
-    nCtxTrain: positiveInt('context_length', num(h, k('context_length'), 2048)),
+    nCtxTrain: positiveInt(k('context_length'), num(h, k('context_length'), 2048)),
     ropeDim,
     ropeBase: num(h, k('rope.freq_base'), 10000),
     rmsEps: num(h, k('attention.layer_norm_rms_epsilon'), 1e-5),
@@ -89,4 +89,26 @@ export function configFromGGUF(h: GGUFHeader): ModelConfig {
     subNorms: arch !== 'llama',
     ropeType: arch === 'llama' ? 'interleaved' : 'neox',
   };
+}
+
+/** Runs a step that reads the file's metadata (config, tokenizer, tensor checks) so that every
+ *  BitnetError it throws is BAD_GGUF with a byte offset: the record of the metadata key its message
+ *  names (the longest match, also as `<arch>.<name>`), else the start of the metadata. */
+export function withFileOffsets<T>(h: GGUFHeader, step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    if (!(e instanceof BitnetError) || e.offset !== undefined) throw e;
+    const offsets = h.metadataOffsets ?? new Map<string, number>();
+    const arch = metadataValue(h, 'general.architecture');
+    let offset = 24, best = 0; // 24: the first metadata record (after magic, version and counts)
+    for (const word of e.message.match(/[\w.-]+/g) ?? []) {
+      for (const key of [word, `${String(arch)}.${word}`]) {
+        const at = offsets.get(key);
+        if (at !== undefined && key.length > best) { offset = at; best = key.length; }
+      }
+    }
+    const message = e.message.replace(/^[A-Z_]+: /, '');
+    throw new BitnetError(e.code === 'BAD_ARGUMENT' ? 'BAD_GGUF' : e.code, `${message} (at byte ${offset})`, { offset, cause: e });
+  }
 }

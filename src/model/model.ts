@@ -9,7 +9,8 @@ import { getRuntime, init } from '../init.js';
 import { Sampler, type SamplingOptions } from '../sampling.js';
 import { createDetokenizer, createTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { renderChatTemplate } from './chat-template.js';
-import { configFromGGUF, type ModelConfig } from './config.js';
+import { configFromGGUF, withFileOffsets, type ModelConfig } from './config.js';
+import { checkTensors } from './tensors.js';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { commonPrefix, Sequence } from './sequence.js';
 import { loadWeights, MATRICES, type LoadProgress, type ModelWeights } from './weights.js';
@@ -238,43 +239,46 @@ export class Model {
   static async load(source: ModelSource, opts: LoadModelOptions = {}): Promise<Model> {
     if (!opts.runtime) await init();
     const rt = opts.runtime ?? getRuntime();
-    const input = await openSource(source, opts.signal);
-    let header: GGUFHeader;
-    let config: ModelConfig;
-    try {
-      header = await parseGGUFHeader(input);
-      config = configFromGGUF(header);
-    } catch (err) {
-      await input.close?.();
-      throw err;
+    const kernel = opts.kernel ?? MODEL_KERNEL[rt.build];
+    if (!Object.hasOwn(KERNEL_IDS, kernel) || rt.exports.kernel_available(KERNEL_IDS[kernel]) !== 1) {
+      throw new BitnetError('BAD_ARGUMENT', `kernel ${JSON.stringify(kernel)} is not one of this build's kernels (${rt.build})`);
     }
-    // No prototype: keys from the file ('__proto__', 'constructor', ...) are plain keys.
-    const metadata: Record<string, unknown> = Object.create(null);
-    for (const [k, v] of header.metadata) metadata[k] = v.value;
-    const tokenizer = createTokenizer(metadata);
-    if (tokenizer.vocabSize !== config.nVocab) {
-      throw new BitnetError('BAD_GGUF', `the tokenizer has ${tokenizer.vocabSize} tokens but the model ${config.nVocab}`);
-    }
-    const ctx = opts.contextLength ?? Math.min(config.nCtxTrain, 4096);
-    if (!Number.isInteger(ctx) || ctx < 1 || ctx > 1 << 20) throw new BitnetError('BAD_ARGUMENT', `contextLength must be an integer in 1..2^20, got ${ctx}`);
-    // As llama.cpp does: allowed (rope extrapolates), but the positions past training are untested.
-    if (ctx > config.nCtxTrain) {
-      (opts.onWarning ?? console.warn)(`contextLength ${ctx} exceeds the context this model was trained for (${config.nCtxTrain} tokens): `
-        + `output at positions past ${config.nCtxTrain} may degrade`);
-    }
-    const batch = opts.batchSize ?? 32;
-    if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new BitnetError('BAD_ARGUMENT', `batchSize must be an integer in 1..4096, got ${batch}`);
     const budget = opts.cacheBudget ?? Infinity;
     if (typeof budget !== 'number' || !(budget >= 0)) throw new BitnetError('BAD_ARGUMENT', `cacheBudget must be a number of bytes >= 0, got ${budget}`);
     const cacheType = opts.cacheType ?? 'f32';
-    if (!(cacheType in CACHE_VALUE_BYTES)) throw new BitnetError('BAD_ARGUMENT', `cacheType must be 'f32' or 'f16', got ${String(cacheType)}`);
-    const kernel = opts.kernel ?? MODEL_KERNEL[rt.build];
-    // One growth of linear memory for everything the model will hold, plus loading's staging.
-    const staging = loadingStagingBytes(header);
-    // (+3%: room for the holes staging leaves between the packed tensors)
-    rt.reserve(Math.ceil(checkFits(header, config, rt, kernel, ctx, CACHE_VALUE_BYTES[cacheType]) * 1.03) + staging, `model (${header.tensors.length} tensors)`);
-    let weights: ModelWeights;
+    if (!Object.hasOwn(CACHE_VALUE_BYTES, cacheType)) throw new BitnetError('BAD_ARGUMENT', `cacheType must be 'f32' or 'f16', got ${String(cacheType)}`);
+    const input = await openSource(source, opts.signal);
+    // The file is closed on every path: success, a bad file, bad options, out of memory.
+    let header: GGUFHeader, config: ModelConfig, tokenizer: Tokenizer, weights: ModelWeights, ctx: number, batch: number;
     try {
+      header = await parseGGUFHeader(input);
+      const h = header;
+      config = withFileOffsets(h, () => configFromGGUF(h));
+      const c = config;
+      // No prototype: keys from the file ('__proto__', 'constructor', ...) are plain keys.
+      const metadata: Record<string, unknown> = Object.create(null);
+      for (const [k, v] of h.metadata) metadata[k] = v.value;
+      tokenizer = withFileOffsets(h, () => {
+        const t = createTokenizer(metadata);
+        if (t.vocabSize !== c.nVocab) {
+          throw new BitnetError('BAD_GGUF', `the tokenizer has ${t.vocabSize} tokens (tokenizer.ggml.tokens) but the model ${c.nVocab}`);
+        }
+        checkTensors(h, c);
+        return t;
+      });
+      ctx = opts.contextLength ?? Math.min(config.nCtxTrain, 4096);
+      if (!Number.isInteger(ctx) || ctx < 1 || ctx > 1 << 20) throw new BitnetError('BAD_ARGUMENT', `contextLength must be an integer in 1..2^20, got ${ctx}`);
+      // As llama.cpp does: allowed (rope extrapolates), but the positions past training are untested.
+      if (ctx > config.nCtxTrain) {
+        (opts.onWarning ?? console.warn)(`contextLength ${ctx} exceeds the context this model was trained for (${config.nCtxTrain} tokens): `
+          + `output at positions past ${config.nCtxTrain} may degrade`);
+      }
+      batch = opts.batchSize ?? 32;
+      if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new BitnetError('BAD_ARGUMENT', `batchSize must be an integer in 1..4096, got ${batch}`);
+      // One growth of linear memory for everything the model will hold, plus loading's staging.
+      const staging = loadingStagingBytes(header);
+      // (+3%: room for the holes staging leaves between the packed tensors)
+      rt.reserve(Math.ceil(checkFits(header, config, rt, kernel, ctx, CACHE_VALUE_BYTES[cacheType]) * 1.03) + staging, `model (${header.tensors.length} tensors)`);
       weights = await loadWeights(input, header, config, rt, kernel, { onProgress: opts.onProgress, signal: opts.signal });
     } finally {
       await input.close?.();

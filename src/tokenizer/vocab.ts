@@ -188,7 +188,7 @@ export function loadVocab(metadata: Record<string, unknown>): Vocab {
     if (pre === '') preKind = 'default';
     else {
       const k = Object.hasOwn(PRE_NAMES, pre) ? PRE_NAMES[pre] : undefined; // never Object.prototype's
-      if (k === undefined) bad(`unsupported pre-tokenizer '${pre}' (supported: ${Object.keys(PRE_NAMES).join(', ')})`);
+      if (k === undefined) bad(`unsupported pre-tokenizer '${pre}' in ${KEY}pre (supported: ${Object.keys(PRE_NAMES).join(', ')})`);
       preKind = k;
     }
     ignoreMerges = preKind === 'llama3';
