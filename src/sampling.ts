@@ -26,14 +26,21 @@ export interface SamplingOptions {
 export class Rng {
   private s = new Uint32Array(4);
   constructor(seed: number) {
-    let z = (seed >>> 0) ^ 0x9e3779b9;
-    for (let i = 0; i < 4; i++) {
-      z = (z + 0x9e3779b9) >>> 0;
+    const mix = (z: number) => {
       let t = z;
       t = Math.imul(t ^ (t >>> 16), 0x85ebca6b) >>> 0;
       t = Math.imul(t ^ (t >>> 13), 0xc2b2ae35) >>> 0;
-      this.s[i] = (t ^ (t >>> 16)) >>> 0;
+      return (t ^ (t >>> 16)) >>> 0;
+    };
+    let z = (seed >>> 0) ^ 0x9e3779b9;
+    for (let i = 0; i < 4; i++) {
+      z = (z + 0x9e3779b9) >>> 0;
+      this.s[i] = mix(z);
     }
+    // Seeds beyond 32 bits (up to +-2^53) differ from their low 32 bits (seeds below 2^32 keep
+    // the state they always had).
+    const hi = Math.floor(seed / 2 ** 32) >>> 0;
+    if (hi !== 0) for (let i = 0; i < 4; i++) this.s[i] ^= mix((hi + Math.imul(i + 1, 0x632be5ab)) >>> 0);
     if (!(this.s[0] | this.s[1] | this.s[2] | this.s[3])) this.s[0] = 1;
   }
   nextU32(): number {
@@ -69,7 +76,9 @@ export class Sampler {
     this.presencePenalty = check('presencePenalty', opts.presencePenalty, -100, 100, 0);
     this.frequencyPenalty = check('frequencyPenalty', opts.frequencyPenalty, -100, 100, 0);
     this.penaltyLastN = check('penaltyLastN', opts.penaltyLastN, 0, 2 ** 31, 64);
-    this.rng = new Rng(check('seed', opts.seed, -(2 ** 53), 2 ** 53, 0));
+    const seed = check('seed', opts.seed, -(2 ** 53), 2 ** 53, 0);
+    if (!Number.isInteger(seed)) throw new BitnetError('BAD_ARGUMENT', `seed must be an integer in [-2^53, 2^53], got ${seed}`);
+    this.rng = new Rng(seed);
   }
 
   /** Picks the next token from logits (not modified) given the tokens so far. */

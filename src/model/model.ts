@@ -11,6 +11,7 @@ import { createDetokenizer, createTokenizer, type Tokenizer } from '../tokenizer
 import { renderChatTemplate } from './chat-template.js';
 import { configFromGGUF, withFileOffsets, type ModelConfig } from './config.js';
 import { checkTensors } from './tensors.js';
+import { checkGenerateOptions, checkLoadOptions, checkOptions, checkPrompt, checkString, checkTokens } from './options.js';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { commonPrefix, Sequence } from './sequence.js';
 import { loadWeights, MATRICES, type LoadProgress, type ModelWeights } from './weights.js';
@@ -219,6 +220,7 @@ export class Model {
    *  model's), counted against loadModel's cacheBudget until you dispose() it. */
   createSequence(opts: { contextLength?: number } = {}): Sequence {
     this.live();
+    opts = checkOptions('opts', opts);
     const ctx = opts.contextLength ?? this.contextLength;
     if (!Number.isInteger(ctx) || ctx < 1 || ctx > this.contextLength) {
       throw new BitnetError('BAD_ARGUMENT', `a sequence's contextLength must be an integer in 1..${this.contextLength} (the model's), got ${ctx}`);
@@ -228,6 +230,7 @@ export class Model {
 
   /** A chat session with its own sequence: it keeps the history and prefills only each new turn. */
   createChat(opts: ChatSessionOptions = {}): ChatSession {
+    opts = checkOptions('opts', opts);
     if (opts.system !== undefined && typeof opts.system !== 'string') throw new BitnetError('BAD_ARGUMENT', 'system must be a string');
     this.applyChatTemplate([...(opts.messages ?? []), { role: 'user', content: '' }], opts.template); // fail early on a bad template
     return new ChatSession(this.createSequence({ contextLength: opts.contextLength }), opts.template, opts);
@@ -237,6 +240,7 @@ export class Model {
   get mainSequence(): Sequence { return this.main; }
 
   static async load(source: ModelSource, opts: LoadModelOptions = {}): Promise<Model> {
+    opts = checkLoadOptions(opts);
     if (!opts.runtime) await init();
     const rt = opts.runtime ?? getRuntime();
     const kernel = opts.kernel ?? MODEL_KERNEL[rt.build];
@@ -297,11 +301,14 @@ export class Model {
 
   tokenize(text: string, opts: { addBos?: boolean; parseSpecial?: boolean } = {}): number[] {
     this.live();
+    checkString('text', text);
+    opts = checkOptions('opts', opts);
     return Array.from(this.tokenizer.encode(text, opts));
   }
 
   detokenize(ids: ArrayLike<number>): string {
     this.live();
+    checkTokens('ids', ids);
     return this.tokenizer.decode(Array.from(ids));
   }
 
@@ -357,6 +364,7 @@ export class Model {
   /** @internal */
   _logits(seq: Sequence, tokens: ArrayLike<number>): Float32Array {
     this.live();
+    checkTokens('tokens', tokens);
     if (tokens.length === 0) throw new BitnetError('BAD_ARGUMENT', 'logits() needs at least one token');
     return this.onFreeSequence(seq, tokens.length, (s) => this.prefill(s, tokens).logits.slice());
   }
@@ -366,6 +374,8 @@ export class Model {
    *  log-softmax runs in wasm. */
   perplexity(tokens: ArrayLike<number>, opts: PerplexityOptions = {}): PerplexityResult {
     this.live();
+    checkTokens('tokens', tokens);
+    opts = checkOptions('opts', opts);
     const mode = opts.mode ?? 'all';
     if (mode !== 'all' && mode !== 'llama') throw new BitnetError('BAD_ARGUMENT', `perplexity mode must be 'all' or 'llama', got ${String(mode)}`);
     const window = opts.window ?? (mode === 'llama' ? Math.min(512, this.contextLength) : this.contextLength);
@@ -408,7 +418,9 @@ export class Model {
   /** Prefill and decode speed like llama-bench: a prompt of `prompt` tokens, then `gen` single steps. */
   bench(opts: { prompt?: number; gen?: number } = {}): { prefillTokensPerSecond: number; decodeTokensPerSecond: number } {
     this.live();
+    opts = checkOptions('opts', opts);
     const p = opts.prompt ?? 128, g = opts.gen ?? 64;
+    if (!Number.isInteger(p) || p < 1 || !Number.isInteger(g) || g < 0) throw new BitnetError('BAD_ARGUMENT', `bench needs an integer prompt >= 1 and gen >= 0, got ${p} and ${g}`);
     if (p + g > this.contextLength) throw new BitnetError('CONTEXT_OVERFLOW', `prompt ${p} + gen ${g} exceeds the context of ${this.contextLength}`);
     const ids = Array.from({ length: p }, (_, i) => (i * 7919 + 13) % this.config.nVocab);
     return this.onFreeSequence(this.main, p + g, (seq) => {
@@ -434,12 +446,16 @@ export class Model {
   async *_generateTokens(seq: Sequence, prompt: string | number[], opts: GenerateOptions = {}, stats?: GenerateResult['stats']): AsyncGenerator<number, GenerateResult['finishReason']> {
     this.live();
     seq.live();
+    prompt = checkPrompt(prompt);
+    opts = checkGenerateOptions(opts);
     const maxTokens = opts.maxTokens ?? 128;
     if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new BitnetError('BAD_ARGUMENT', `maxTokens must be a non-negative integer, got ${maxTokens}`);
     const ids = typeof prompt === 'string' ? this.tokenize(prompt, { addBos: opts.addBos, parseSpecial: opts.parseSpecial }) : [...prompt];
     if (ids.length === 0) throw new BitnetError('BAD_ARGUMENT', 'the prompt has no tokens (and the vocabulary adds no BOS)');
-    if (ids.length >= seq.contextLength) {
-      throw new BitnetError('CONTEXT_OVERFLOW', `the prompt has ${ids.length} tokens; the context holds ${seq.contextLength}`);
+    // A prompt needs a free position for the next token, unless nothing is generated (as logits()).
+    if (ids.length > seq.contextLength || (ids.length === seq.contextLength && maxTokens > 0)) {
+      throw new BitnetError('CONTEXT_OVERFLOW', `the prompt has ${ids.length} tokens; the context holds ${seq.contextLength}`
+        + (ids.length === seq.contextLength ? ' (with maxTokens > 0 the next token needs a position too)' : ''));
     }
     const keep = contextKeep(opts.contextShift, ids, this.tokenizer.bos, seq.contextLength);
     const sampler = new Sampler(opts, this.rt);
@@ -451,6 +467,7 @@ export class Model {
       let { logits, cached } = this.prefill(seq, ids);
       const t1 = now();
       if (stats) { stats.promptTokens = ids.length; stats.cachedTokens = cached; stats.prefillTokensPerSecond = (ids.length - cached) / Math.max(1e-9, (t1 - t0) / 1000); }
+      if (maxTokens === 0) return 'length'; // prefill only (the cache then holds the prompt)
       const history = ids.slice();
       let generated = 0;
       const t2 = now();
@@ -488,6 +505,8 @@ export class Model {
   }
 
   private async *generateText(seq: Sequence, prompt: string | number[], opts: GenerateOptions, out?: GenerateResult): AsyncGenerator<string, void> {
+    prompt = checkPrompt(prompt);
+    opts = checkGenerateOptions(opts);
     const detok = createDetokenizer(this.tokenizer);
     const stops = opts.stop ?? [];
     const stats = out?.stats;
@@ -529,12 +548,14 @@ export class Model {
 
   /** @internal */
   _chat(seq: Sequence, messages: ChatMessage[], opts: GenerateOptions & { template?: string } = {}): Promise<GenerateResult> {
+    opts = checkGenerateOptions(opts);
     return this._generate(seq, this.applyChatTemplate(messages, opts.template), { parseSpecial: true, addBos: false, ...opts });
   }
 
   /** The prompt text chat() generates from (with the generation prompt appended). */
   applyChatTemplate(messages: ChatMessage[], template?: string): string {
     this.live();
+    if (template !== undefined) checkString('template', template);
     const src = template ?? this.header.metadata.get('tokenizer.chat_template')?.value;
     if (typeof src !== 'string') throw new BitnetError('BAD_ARGUMENT', 'this model has no tokenizer.chat_template; pass { template }');
     if (!Array.isArray(messages) || messages.some((m) => typeof m?.role !== 'string' || typeof m?.content !== 'string')) {
@@ -549,6 +570,7 @@ export class Model {
 
   /** @internal */
   async _generate(seq: Sequence, prompt: string | number[], opts: GenerateOptions = {}): Promise<GenerateResult> {
+    opts = checkGenerateOptions(opts);
     const out: GenerateResult = { text: '', tokens: [], finishReason: 'length',
       stats: { promptTokens: 0, cachedTokens: 0, generatedTokens: 0, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0 } };
     for await (const piece of this.generateText(seq, prompt, opts, out)) opts.onText?.(piece);
