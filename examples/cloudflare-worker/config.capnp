@@ -1,6 +1,6 @@
 # workerd config that runs the example locally on 127.0.0.1:8787 (after `node build.mjs`):
 #   npx workerd serve examples/cloudflare-worker/config.capnp
-#   curl -N 'http://127.0.0.1:8787/?prompt=Once+upon+a+time'
+#   curl -N http://127.0.0.1:8787/v1/completions -d '{"prompt": "Once upon a time", "stream": true}'
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (

@@ -8,7 +8,13 @@ import { ApiError, CLIENT_CLOSED, errorResponse, toApiError } from './errors.js'
 import { parseCompletionRequest, type CompletionRequest, type Endpoint } from './params.js';
 import { RequestQueue } from './queue.js';
 
-export type FetchHandler = (request: Request) => Promise<Response>;
+/** Workers' third fetch argument: waitUntil keeps the isolate's work for a request alive after
+ *  its client has gone (workerd otherwise drops the timers of a cancelled request, and the
+ *  generation could never notice its abort and hand the model on). */
+export interface WaitUntilContext { waitUntil(p: Promise<unknown>): void }
+
+/** `(request) => Promise<Response>`; Workers also pass `(request, env, ctx)`. */
+export type FetchHandler = (request: Request, env?: unknown, ctx?: WaitUntilContext) => Promise<Response>;
 
 export interface ServerOptions {
   /** The model, a promise of it, or a function that loads it on the first request (Workers). */
@@ -70,10 +76,14 @@ async function readJson(req: Request, max: number): Promise<unknown> {
 
 export function createHandler(opts: ServerOptions): FetchHandler {
   const queue = new RequestQueue(opts.maxQueue ?? 16);
+  // Generations so far, for /health: cancelled = the client left; textPieces = streamed-size pieces of text produced.
+  const served = { completed: 0, cancelled: 0, failed: 0, textPieces: 0 };
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
   const defaultMaxTokens = opts.defaultMaxTokens ?? 512;
   const cors: Record<string, string> = opts.cors ? { 'access-control-allow-origin': opts.cors } : {};
-  const created = Math.floor(Date.now() / 1000);
+  // When the model was first served (not at module scope: a Worker's clock reads 0 there).
+  let created = 0;
+  const createdAt = () => (created ||= Math.floor(Date.now() / 1000));
 
   // The model, loaded once (a failed load is retried by the next request).
   const given = opts.model as Model | PromiseLike<Model> | (() => unknown);
@@ -110,7 +120,7 @@ export function createHandler(opts: ServerOptions): FetchHandler {
     return { ids, text };
   }
 
-  async function completion(endpoint: Endpoint, req: Request): Promise<Response> {
+  async function completion(endpoint: Endpoint, req: Request, keepAlive: (p: Promise<unknown>) => void): Promise<Response> {
     const body = await readJson(req, maxBody);
     const m = await getModel();
     const r = parseCompletionRequest(endpoint, body, { nVocab: m.config.nVocab });
@@ -118,28 +128,41 @@ export function createHandler(opts: ServerOptions): FetchHandler {
     // Aborted by the client leaving: the request's signal (Node adapter, Deno, Bun) or the
     // response stream's cancel (workerd, browsers).
     const ac = new AbortController();
-    const onAbort = () => ac.abort(req.signal.reason);
-    if (req.signal.aborted) onAbort(); else req.signal.addEventListener('abort', onAbort, { once: true });
+    const clientSignal = req.signal as AbortSignal | undefined; // (some runtimes have none)
+    const onAbort = () => ac.abort(clientSignal?.reason);
+    if (clientSignal?.aborted) onAbort(); else clientSignal?.addEventListener('abort', onAbort, { once: true });
     let release: () => void;
     try {
       release = await queue.acquire(ac.signal);
     } catch (e) {
-      req.signal.removeEventListener('abort', onAbort);
+      clientSignal?.removeEventListener('abort', onAbort);
       throw e;
     }
-    const generate = (onText?: (piece: string) => void) => m.generate(ids, {
-      temperature: 1, seed: crypto.getRandomValues(new Uint32Array(1))[0], ...r.options,
-      maxTokens: r.maxTokens ?? defaultMaxTokens, signal: ac.signal, onText,
-    });
-    const done = () => { release(); req.signal.removeEventListener('abort', onAbort); };
+    const generate = async (onText?: (piece: string) => void) => {
+      try {
+        const g = await m.generate(ids, {
+          temperature: 1, seed: crypto.getRandomValues(new Uint32Array(1))[0], ...r.options,
+          maxTokens: r.maxTokens ?? defaultMaxTokens, signal: ac.signal, onText: (s) => { served.textPieces++; onText?.(s); },
+        });
+        served.completed++;
+        return g;
+      } catch (e) {
+        if (ac.signal.aborted) served.cancelled++; else served.failed++;
+        throw e;
+      }
+    };
+    const done = () => { release(); clientSignal?.removeEventListener('abort', onAbort); };
     const id = `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomHex(12)}`;
-    const head = { id, object: endpoint === 'chat' ? 'chat.completion' : 'text_completion', created: Math.floor(Date.now() / 1000), model: modelId(m), system_fingerprint: `bitnet-wasm-${m.kernel}` };
+    // One fingerprint: every kernel, build and runtime gives the same bits for the same seed.
+    const head = { id, object: endpoint === 'chat' ? 'chat.completion' : 'text_completion', created: Math.floor(Date.now() / 1000), model: modelId(m), system_fingerprint: 'bitnet-wasm' };
     const echo = r.echo ? (text ?? m.detokenize(ids)) : '';
     const usage = (g: GenerateResult) => ({ prompt_tokens: ids.length, completion_tokens: g.stats.generatedTokens, total_tokens: ids.length + g.stats.generatedTokens });
 
     if (!r.stream) {
       try {
-        const g = await generate();
+        const job = generate();
+        keepAlive(job);
+        const g = await job;
         const finish_reason = FINISH[g.finishReason] ?? 'length';
         const choice = endpoint === 'chat'
           ? { index: 0, message: { role: 'assistant', content: g.text, refusal: null }, logprobs: null, finish_reason }
@@ -160,7 +183,7 @@ export function createHandler(opts: ServerOptions): FetchHandler {
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         const send = (data: unknown) => { if (!closed) controller.enqueue(enc.encode(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`)); };
-        (async () => {
+        keepAlive((async () => {
           try {
             if (endpoint === 'chat') send(withUsage({ ...chunkHead, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] }));
             else if (echo) send(withUsage(piece(echo)));
@@ -175,7 +198,7 @@ export function createHandler(opts: ServerOptions): FetchHandler {
             done();
             if (!closed) { closed = true; controller.close(); }
           }
-        })();
+        })());
       },
       cancel(reason) { closed = true; ac.abort(reason); },
     });
@@ -184,14 +207,14 @@ export function createHandler(opts: ServerOptions): FetchHandler {
 
   async function models(): Promise<Response> {
     const m = await getModel();
-    return json(200, { object: 'list', data: [{ id: modelId(m), object: 'model', created, owned_by: 'bitnet-wasm' }] });
+    return json(200, { object: 'list', data: [{ id: modelId(m), object: 'model', created: createdAt(), owned_by: 'bitnet-wasm' }] });
   }
 
   async function oneModel(req: Request): Promise<Response> {
     const m = await getModel();
     const want = decodeURIComponent(new URL(req.url).pathname.slice('/v1/models/'.length));
     if (want !== modelId(m)) throw new ApiError(404, `The model '${want}' does not exist; this server has '${modelId(m)}'.`, 'invalid_request_error', 'model', 'model_not_found');
-    return json(200, { id: want, object: 'model', created, owned_by: 'bitnet-wasm' });
+    return json(200, { id: want, object: 'model', created: createdAt(), owned_by: 'bitnet-wasm' });
   }
 
   async function health(): Promise<Response> {
@@ -200,19 +223,21 @@ export function createHandler(opts: ServerOptions): FetchHandler {
       getModel().catch(() => undefined); // start loading (lazy models)
       return json(503, { status: 'loading', queue: q });
     }
-    return json(200, { status: 'ok', model: modelId(model), contextLength: model.contextLength, queue: q });
+    return json(200, { status: 'ok', model: modelId(model), contextLength: model.contextLength, queue: q, served });
   }
 
   // path -> method -> route; /v1/models/{id} by prefix.
-  const ROUTES: Record<string, Record<string, (req: Request) => Promise<Response>>> = {
-    '/v1/chat/completions': { POST: (req) => completion('chat', req) },
-    '/v1/completions': { POST: (req) => completion('text', req) },
+  type Route = (req: Request, keepAlive: (p: Promise<unknown>) => void) => Promise<Response>;
+  const ROUTES: Record<string, Record<string, Route>> = {
+    '/v1/chat/completions': { POST: (req, keepAlive) => completion('chat', req, keepAlive) },
+    '/v1/completions': { POST: (req, keepAlive) => completion('text', req, keepAlive) },
     '/v1/models': { GET: models },
     '/v1/models/*': { GET: oneModel },
     '/health': { GET: health },
   };
 
-  return async function handle(req: Request): Promise<Response> {
+  return async function handle(req: Request, _env?: unknown, ctx?: WaitUntilContext): Promise<Response> {
+    const keepAlive = (p: Promise<unknown>) => { if (typeof ctx?.waitUntil === 'function') ctx.waitUntil(p.catch(() => undefined)); };
     try {
       const path = new URL(req.url).pathname;
       const key = path.startsWith('/v1/models/') ? '/v1/models/*' : path;
@@ -223,7 +248,7 @@ export function createHandler(opts: ServerOptions): FetchHandler {
       }
       const route = methods[req.method];
       if (!route) throw new ApiError(405, `${path} does not take ${req.method}; use ${Object.keys(methods).join(' or ')}.`, 'invalid_request_error', null, 'method_not_allowed', { allow: Object.keys(methods).join(', ') });
-      return await route(req);
+      return await route(req, keepAlive);
     } catch (e) {
       const err = toApiError(e);
       if (err.status === CLIENT_CLOSED) return new Response(null, { status: CLIENT_CLOSED, headers: cors });

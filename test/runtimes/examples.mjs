@@ -86,15 +86,20 @@ export async function runExampleChecks({ check, loud, REQUIRE_ALL }) {
     let w;
     try {
       w = await startWorkerd({ workerd, configPath: resolve(ROOT, 'examples/cloudflare-worker/config.capnp'), port, args: ['--socket-addr', `http=127.0.0.1:${port}`] });
-      const res = await fetch(`${w.url}/?prompt=${encodeURIComponent('Once upon a time')}`, { signal: AbortSignal.timeout(120000) });
+      // The node example's prompt and sampling (examples/node/complete.mjs), streamed as server-sent events.
+      const res = await fetch(`${w.url}/v1/completions`, { method: 'POST', signal: AbortSignal.timeout(120000),
+        body: JSON.stringify({ prompt: 'Once upon a time', max_tokens: 64, temperature: 0.9, top_k: 40, top_p: 0.95, seed: 1234, stream: true }) });
       const reader = res.body.getReader();
       const dec = new TextDecoder();
-      let chunks = 0, text = '';
-      for (;;) { const { done, value } = await reader.read(); if (done) break; chunks++; text += dec.decode(value, { stream: true }); }
-      const body = text.replace(/\n\[\d+ tokens, \w+\]\n$/, '');
+      let chunks = 0, raw = '';
+      for (;;) { const { done, value } = await reader.read(); if (done) break; chunks++; raw += dec.decode(value, { stream: true }); }
+      const data = raw.split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+      const done = data.pop();
+      let text = null;
+      try { text = data.map((d) => JSON.parse(d).choices[0].text).join(''); } catch { /* below */ }
       results.worker = { status: res.status, chunks, text };
-      check(res.status === 200 && chunks > 1 && body === refText, 'the Cloudflare Worker example streams the same completion under workerd',
-        `HTTP ${res.status}, ${chunks} chunks, text ${JSON.stringify(text.slice(0, 120))} vs node ${JSON.stringify(refText.slice(0, 120))}`);
+      check(res.status === 200 && chunks > 1 && done === '[DONE]' && text === refText, 'the Cloudflare Worker example (the OpenAI-compatible handler) streams the same completion under workerd',
+        `HTTP ${res.status}, ${chunks} chunks, last ${JSON.stringify(done)}, text ${JSON.stringify(text?.slice(0, 120))} vs node ${JSON.stringify(refText.slice(0, 120))}; ${raw.slice(0, 300)}`);
     } catch (e) {
       check(false, 'the Cloudflare Worker example runs under workerd', `${e.message}\n${w?.output().slice(-1500) ?? ''}`);
     } finally {

@@ -146,24 +146,24 @@ describe('OpenAI-compatible handler', () => {
   });
 
   it('a streaming client that cancels stops its generation and frees the model', async () => {
-    let pieces = 0;
-    // The model, with generate() counting the pieces it produces.
-    const counting = new Proxy(model, { get(t, k) {
-      if (k === 'generate') return (p: number[], o: Parameters<Model['generate']>[1]) => t.generate(p, { ...o, onText: (s) => { pieces++; o?.onText?.(s); } });
-      const v = Reflect.get(t, k, t);
-      return typeof v === 'function' ? v.bind(t) : v;
-    } });
-    const h = createHandler({ model: counting, modelId: 'default' });
-    const res = await h(new Request(`${BASE}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'The jury said', max_tokens: 200, temperature: 0, stream: true }) }));
+    const h = createHandler({ model, modelId: 'default' });
+    const served = async () => (await (await h(new Request(`${BASE}/health`))).json()).served;
+    const body = (n: number, stream: boolean) => JSON.stringify({ prompt: 'The jury said', max_tokens: n, temperature: 0, stream });
+    // Uncancelled, this request streams 200 pieces (greedy text without EOS here).
+    expect((await (await h(new Request(`${BASE}/v1/completions`, { method: 'POST', body: body(200, false) }))).json()).usage.completion_tokens).toBe(200);
+    const before = await served();
+    const res = await h(new Request(`${BASE}/v1/completions`, { method: 'POST', body: body(200, true) }));
     const reader = res.body!.getReader();
     for (let i = 0; i < 3; i++) await reader.read();
     await reader.cancel();
-    const after = pieces;
-    await new Promise((r) => setTimeout(r, 50));
-    expect(pieces - after).toBeLessThanOrEqual(1); // at most the token being computed when it left
-    expect(after).toBeLessThan(50);
-    const next = await h(new Request(`${BASE}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'The jury said', max_tokens: 5, temperature: 0 }) }));
+    await new Promise((r) => setTimeout(r, 20));
+    const after = await served();
+    expect(after.cancelled - before.cancelled).toBe(1);
+    expect(after.completed).toBe(before.completed);
+    expect(after.textPieces - before.textPieces).toBeLessThan(20); // of 200
+    const next = await h(new Request(`${BASE}/v1/completions`, { method: 'POST', body: body(5, false) }));
     expect(next.status).toBe(200);
+    expect((await served()).completed).toBe(before.completed + 1);
   });
 
   it('a non-streaming client that aborts frees the model (its answer is never sent)', async () => {
@@ -188,7 +188,8 @@ describe('OpenAI-compatible handler', () => {
     const list = await (await handler(new Request(`${BASE}/v1/models`))).json();
     expect(list).toEqual({ object: 'list', data: [{ id: 'default', object: 'model', created: expect.any(Number), owned_by: 'bitnet-wasm' }] });
     expect((await (await handler(new Request(`${BASE}/v1/models/default`))).json()).id).toBe('default');
-    expect(await health()).toEqual({ status: 'ok', model: 'default', contextLength: model.contextLength, queue: { running: 0, waiting: 0, limit: 2 } });
+    expect(await health()).toEqual({ status: 'ok', model: 'default', contextLength: model.contextLength, queue: { running: 0, waiting: 0, limit: 2 },
+      served: { completed: expect.any(Number), cancelled: expect.any(Number), failed: 0, textPieces: expect.any(Number) } });
   });
 
   it('a lazily loaded model: /health says loading (503) until it is there; a failed load is a 503 error, retried next time', async () => {
