@@ -68,8 +68,8 @@ console.log(`     ${install.stdout.trim().split('\n').pop()}`);
 // ---- Node: ESM, CommonJS, npx ---------------------------------------------------------------------
 const esm = await run(process.execPath, ['esm.mjs'], { cwd: app, timeoutMs: 120000 });
 const ref = lastJson(esm.stdout);
-check(esm.status === 0 && ref?.text?.length > 0 && ref.model.endsWith('/node_modules/bitnet-wasm/models/default.gguf'),
-  `Node ESM: import 'bitnet-wasm', import.meta.resolve('bitnet-wasm/models/default.gguf') = defaultModelUrl(), generate: ${JSON.stringify(ref?.text)}`, step('esm.mjs', esm));
+check(esm.status === 0 && ref?.text?.length > 0 && ref.chat?.length > 0 && ref.model.endsWith('/node_modules/bitnet-wasm/models/default.gguf'),
+  `Node ESM: import 'bitnet-wasm', import.meta.resolve('bitnet-wasm/models/default.gguf') = defaultModelUrl(), generate: ${JSON.stringify(ref?.text)}, chat: ${JSON.stringify(ref?.chat)}`, step('esm.mjs', esm));
 const REF = ref?.text;
 const cjs = await run(process.execPath, ['cjs.cjs'], { cwd: app, timeoutMs: 120000 });
 const c = lastJson(cjs.stdout);

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeGGUF, type GGUFWriteTensor } from '../../src/gguf/writer';
 import type { GGUFValue } from '../../src/gguf/metadata';
+import { CHAT_TEMPLATE } from './template';
 
 const [runDir, outPath, name] = process.argv.slice(2);
 if (!runDir || !outPath) throw new Error('usage: export.ts RUN_DIR OUT.gguf [NAME]');
@@ -56,6 +57,8 @@ const tokens = tok['tokenizer.ggml.tokens'] as string[];
 if (tokens.length !== c.n_vocab) throw new Error(`tokenizer has ${tokens.length} tokens, model ${c.n_vocab}`);
 const eot = tokens.indexOf('<|eot_id|>');
 if (eot >= 0) metadata['tokenizer.ggml.eot_token_id'] = u32(eot);
+
+metadata['tokenizer.chat_template'] = str(CHAT_TEMPLATE); // plain-text turns (template.ts)
 
 const tensors: GGUFWriteTensor[] = index.tensors.map((t) => {
   const bytes = blob.subarray(t.offset, t.offset + t.bytes);
