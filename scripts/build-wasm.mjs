@@ -1,5 +1,6 @@
-// Compiles assembly/ into the two builds: simd128 and simd128 + relaxed SIMD.
-import { execFileSync } from 'node:child_process';
+// Compiles assembly/ into the two builds: simd128 and simd128 + relaxed SIMD. The two compilations
+// run side by side (asc is single-threaded; this halves the wall time of a fresh `npm start`).
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -9,6 +10,9 @@ mkdirSync('build', { recursive: true });
 const common = ["assembly/index.ts", "assembly/env.ts", '-O3', '--noAssert', '--runtime', 'minimal', '--converge',
   '--enable', 'simd', '--disable', 'reference-types', '--disable', 'gc', '--disable', 'multi-value',
   '--use', 'abort=assembly/env/abort'];
-for (const [name, extra] of [['simd128', []], ['relaxed', ['--enable', 'relaxed-simd']]]) {
-  execFileSync(process.execPath, [asc, ...common, ...extra, '-o', `build/bitnet-${name}.wasm`, '-t', `build/bitnet-${name}.wat`], { stdio: 'inherit' });
-}
+const builds = [['simd128', []], ['relaxed', ['--enable', 'relaxed-simd']]].map(([name, extra]) => new Promise((ok) => {
+  const child = spawn(process.execPath, [asc, ...common, ...extra, '-o', `build/bitnet-${name}.wasm`, '-t', `build/bitnet-${name}.wat`], { stdio: 'inherit' });
+  child.on('exit', (code, sig) => ok(code === 0 ? null : `${name} build failed (${code ?? sig})`));
+}));
+const errors = (await Promise.all(builds)).filter(Boolean);
+if (errors.length) { console.error(errors.join('\n')); process.exit(1); }
