@@ -48,6 +48,26 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
   return acc;
 }
 
+/** dot_f32(qa, k, n) * scale and dot_f32(qb, k, n) * scale, stored to oa and ob, sharing each k
+ *  load (n % 16 == 0; the same per-head order as dot_f32, so the same bits). */
+// @ts-ignore: decorator
+@inline function dot2_f32(qa: usize, qb: usize, k: usize, n: i32, oa: usize, ob: usize, scale: f32): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+  for (let i = 0; i < n; i += 16) {
+    const o = <usize>i << 2;
+    const k0 = v128.load(k + o), k1 = v128.load(k + o, 16), k2 = v128.load(k + o, 32), k3 = v128.load(k + o, 48);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(qa + o), k0)); b0 = f32x4.add(b0, f32x4.mul(v128.load(qb + o), k0));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(qa + o, 16), k1)); b1 = f32x4.add(b1, f32x4.mul(v128.load(qb + o, 16), k1));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(qa + o, 32), k2)); b2 = f32x4.add(b2, f32x4.mul(v128.load(qb + o, 32), k2));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load(qa + o, 48), k3)); b3 = f32x4.add(b3, f32x4.mul(v128.load(qb + o, 48), k3));
+  }
+  const sa = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+  const sb = f32x4.add(f32x4.add(b0, b1), f32x4.add(b2, b3));
+  store<f32>(oa, ((f32x4.extract_lane(sa, 0) + f32x4.extract_lane(sa, 1)) + (f32x4.extract_lane(sa, 2) + f32x4.extract_lane(sa, 3))) * scale);
+  store<f32>(ob, ((f32x4.extract_lane(sb, 0) + f32x4.extract_lane(sb, 1)) + (f32x4.extract_lane(sb, 2) + f32x4.extract_lane(sb, 3))) * scale);
+}
+
 /** f32(1 / sqrt(headDim)), correctly rounded. */
 // @ts-ignore: decorator
 @inline export function attn_scale(headDim: i32): f32 { return <f32>(1.0 / sqrt<f64>(<f64>headDim)); }
@@ -66,10 +86,14 @@ export function attention(q: usize, kCache: usize, vCache: usize, nHead: i32, nH
     // Scores: each k row is read once for the whole group.
     let kp = kCache + <usize>g * row;
     for (let p = 0; p < nPos; p++) {
-      for (let j = 0; j < group; j++) {
-        const s = dot_f32(q + <usize>(h0 + j) * row, kp, headDim) * scale;
-        store<f32>(scratch + <usize>j * rowsBytes + (<usize>p << 2), s);
+      const sp = scratch + (<usize>p << 2);
+      let j = 0;
+      // Two query heads per k load when headDim % 16 == 0 (dot2: each the bits of dot_f32).
+      for (; j + 2 <= group && (headDim & 15) == 0; j += 2) {
+        const qa = q + <usize>(h0 + j) * row;
+        dot2_f32(qa, qa + row, kp, headDim, sp + <usize>j * rowsBytes, sp + <usize>(j + 1) * rowsBytes, scale);
       }
+      for (; j < group; j++) store<f32>(sp + <usize>j * rowsBytes, dot_f32(q + <usize>(h0 + j) * row, kp, headDim) * scale);
       kp += posStride;
     }
     for (let j = 0; j < group; j++) softmax(scratch + <usize>j * rowsBytes, nPos);
