@@ -17,8 +17,9 @@ const dist = join(here, '../../dist');
 const TYPES = { '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.gguf': 'application/octet-stream', '.png': 'image/png' };
 
 createServer((req, res) => {
-  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
   const headers = flag('--no-isolation') ? {} : { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+  let path;
+  try { path = decodeURIComponent(new URL(req.url, 'http://x').pathname); } catch { res.writeHead(400, headers).end('bad URL'); return; } // e.g. GET /%
   if (req.method === 'POST') { req.resume(); req.on('end', () => res.writeHead(204, headers).end()); return; } // results of ?report=
   let file;
   if (path === '/model.gguf') file = model;
@@ -26,7 +27,7 @@ createServer((req, res) => {
   else file = normalize(join(here, path === '/' ? 'index.html' : path));
   if (!(file === model || file.startsWith(dist + sep) || file.startsWith(here + sep))) { res.writeHead(403, headers).end(); return; }
   let size;
-  try { size = statSync(file).size; } catch { res.writeHead(404, headers).end('not found'); return; }
+  try { const st = statSync(file); if (!st.isFile()) throw new Error('not a file'); size = st.size; } catch { res.writeHead(404, headers).end('not found'); return; }
   res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size });
-  createReadStream(file).pipe(res);
+  createReadStream(file).on('error', () => res.destroy()).pipe(res);
 }).listen(port, '127.0.0.1', function () { console.log(`http://127.0.0.1:${this.address().port}/`); });
