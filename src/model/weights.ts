@@ -112,7 +112,7 @@ class RowStreamer {
   finish(): DenseMatrix {
     this.flush();
     this.free();
-    if (this.r0 !== this.rows) throw new BitnetError('TRUNCATED', `${this.t.name}: ${this.r0} of ${this.rows} rows read`);
+    if (this.r0 !== this.rows) throw new BitnetError('TRUNCATED', `${this.t.name}: ${this.r0} of ${this.rows} rows read (at byte ${this.t.absoluteOffset})`, { offset: this.t.absoluteOffset });
     return this.m;
   }
   free(): void {
@@ -174,7 +174,7 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
   const w = new ModelWeights(rt, config, kernel);
   try {
     for (let l = 0; l < nLayer; l++) w.layers.push({ attnNorm: 0, attnSubNorm: 0, ffnNorm: 0, ffnSubNorm: 0, mats: new Array(MATRICES.length) });
-    const scales = new Map<string, number>();
+    const scales = new Map<string, { value: number; t: GGUFTensorInfo }>();
     const wanted = new Set<string>();
     for (const t of header.tensors) {
       if (/^blk\.\d+\.(attn_norm|attn_sub_norm|ffn_norm|ffn_sub_norm|attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\.(weight|scale)$/.test(t.name)
@@ -185,7 +185,7 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
       const m = /^blk\.(\d+)\.(\w+)\.(weight|scale)$/.exec(t.name);
       const n = elementCount(t.shape.map(Number));
       const values = finite(t, dequantize(t.type, bytes, n));
-      if (m && m[3] === 'scale') { scales.set(`blk.${m[1]}.${m[2]}`, values[0]); return; }
+      if (m && m[3] === 'scale') { scales.set(`blk.${m[1]}.${m[2]}`, { value: values[0], t }); return; }
       if (t.name === 'output_norm.weight') { w.outputNorm = w.vector(values); return; }
       const l = Number(m![1]), kind = m![2];
       const L = w.layers[l];
@@ -233,16 +233,16 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
       if (rows) { (rows as RowStreamer).free(); (rows as RowStreamer).m.dispose(); }
     }
     // Optional per-matrix scales (one f32 each) multiply the matmul's result: fold them in.
-    for (const [key, s] of scales) {
+    for (const [key, { value: s, t }] of scales) {
       const m = /^blk\.(\d+)\.(\w+)$/.exec(key)!;
       const idx = MATRICES.indexOf(m[2] as (typeof MATRICES)[number]);
       const L = w.layers[Number(m[1])];
-      if (idx >= 0 && L) L.mats[idx] = rescale(L.mats[idx], s);
+      if (idx >= 0 && L) L.mats[idx] = rescale(L.mats[idx], s, t);
     }
     if (!w.tokEmbd || !w.outputNorm || w.layers.some((L) => !L.attnNorm || !L.ffnNorm || L.mats.some((x) => !x))) {
-      throw new BitnetError('TRUNCATED', 'the file ended before every tensor was read');
+      throw new BitnetError('TRUNCATED', `the file ended before every tensor was read (at byte ${header.fileSize ?? header.dataOffset})`, { offset: header.fileSize ?? header.dataOffset });
     }
-    if (ggmlTypeInfo(need('token_embd.weight').type) === undefined) throw new BitnetError('UNSUPPORTED_TYPE', 'token_embd type');
+    if (ggmlTypeInfo(need('token_embd.weight').type) === undefined) throw new BitnetError('UNSUPPORTED_TYPE', `token_embd type (at byte ${need('token_embd.weight').infoOffset})`, { offset: need('token_embd.weight').infoOffset });
   } catch (err) {
     w.dispose();
     throw err;
@@ -250,11 +250,12 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
   return w;
 }
 
-function rescale(m: TernaryMatrix | DenseMatrix, s: number): TernaryMatrix | DenseMatrix {
+function rescale(m: TernaryMatrix | DenseMatrix, s: number, t: GGUFTensorInfo): TernaryMatrix | DenseMatrix {
+  const at = { offset: t.infoOffset };
   if (m instanceof TernaryMatrix) {
     const scale = Math.fround(m.scale * s);
-    if (!Number.isFinite(scale)) throw new BitnetError('BAD_GGUF', `a .scale of ${s} times the weight scale ${m.scale} is not finite`);
+    if (!Number.isFinite(scale)) throw new BitnetError('BAD_GGUF', `${t.name}: ${s} times the weight scale ${m.scale} is not finite (at byte ${at.offset})`, at);
     return m.withScale(scale);
   }
-  throw new BitnetError('UNSUPPORTED_TYPE', 'a .scale tensor on a ternary tensor with per-block scales is not supported');
+  throw new BitnetError('UNSUPPORTED_TYPE', `${t.name}: a .scale tensor on a ternary tensor with per-block scales is not supported (at byte ${at.offset})`, at);
 }
