@@ -549,6 +549,7 @@ export class Model {
   /** @internal */
   _chat(seq: Sequence, messages: ChatMessage[], opts: GenerateOptions & { template?: string } = {}): Promise<GenerateResult> {
     opts = checkGenerateOptions(opts);
+    opts.signal?.throwIfAborted(); // before rendering (bounded, but synchronous)
     return this._generate(seq, this.applyChatTemplate(messages, opts.template), { parseSpecial: true, addBos: false, ...opts });
   }
 
