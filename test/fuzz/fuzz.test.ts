@@ -3,7 +3,8 @@
 // crash, hang, silent non-finite output; only the first two are allowed. `npm test` runs it for
 // FUZZ_SECONDS (default 40); `npm run fuzz` for 10 minutes. Failing inputs are written to
 // test-artifacts/fuzz-failures/ with their recipe (seed file + PRNG seed); a recipe added to
-// regressions.json is replayed by every run.
+// regressions.json is replayed by every run (a recipe means the input mutate.ts makes from it: when
+// mutate.ts changes, check the recipes still make failing-before inputs, or save those files instead).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
