@@ -1,6 +1,7 @@
 // Fuzz of the whole path load -> tokenize -> generate -> logits -> chat template, each input in its
 // own child process with a timeout. Outcomes are counted: ok, BitnetError by code, plain error,
-// crash, hang, silent non-finite output; only the first two are allowed. `npm test` runs it for
+// crash, hang, silent non-finite output; only the first two are allowed, and a BitnetError from file
+// bytes must carry its byte offset. `npm test` runs it for
 // FUZZ_SECONDS (default 40); `npm run fuzz` for 10 minutes. Failing inputs are written to
 // test-artifacts/fuzz-failures/ with their recipe (seed file + PRNG seed); a recipe added to
 // regressions.json is replayed by every run (a recipe means the input mutate.ts makes from it: when
@@ -29,7 +30,9 @@ const SEEDS: Record<string, () => Promise<Uint8Array>> = {
 };
 
 interface Recipe { seed: string; rng: number }
-interface Result { outcome: string; code?: string; message?: string }
+interface Result { outcome: string; code?: string; message?: string; offset?: number }
+/** Codes that come from file bytes: their errors must say where (a byte offset). */
+const FILE_CODES = ['BAD_GGUF', 'TRUNCATED', 'UNSUPPORTED_TYPE'];
 
 const seeds: Record<string, Uint8Array> = {};
 let dir = '', child = '';
@@ -101,6 +104,7 @@ describe('fuzz: load -> generate -> logits in child processes', () => {
         const r = await runOne(rc, 'test-artifacts/fuzz-failures');
         counts.set(label(r), (counts.get(label(r)) ?? 0) + 1);
         if (BAD.includes(r.outcome)) bad.push(`${JSON.stringify(rc)} ${r.outcome}: ${r.message?.slice(0, 400)}`);
+        if (r.outcome === 'bitnet' && FILE_CODES.includes(r.code!) && typeof r.offset !== 'number') bad.push(`${JSON.stringify(rc)} no byte offset: ${r.message}`);
       }
     };
     await Promise.all([worker(), worker()]);
