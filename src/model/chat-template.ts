@@ -18,6 +18,8 @@ export const TEMPLATE_LIMITS = {
   maxArrayLength: 1 << 16,
   /** Characters of any string a template builds, beyond twice the characters of the input. */
   maxStringChars: 1 << 22,
+  /** Width argument of indent / center / tojson(indent=). */
+  maxWidth: 1024,
   /** Wall time in milliseconds. */
   maxMillis: 500,
 };
@@ -43,9 +45,14 @@ const now = () => (typeof performance !== 'undefined' ? performance.now() : Date
  *  evaluate() is private in the typings, so the budget wraps it on the instance; every recursive
  *  call goes through this.evaluate. */
 function budgetInterpreter(env: Environment, limits: Limits, maxChars: number) {
-  type Internals = { evaluate(node: Node | undefined, env: Environment): Value; evaluateBlock(body: Node[], env: Environment): Value; run(p: unknown): Value };
+  type Args = [Value[], Map<string, Value>];
+  type FilterNode = Node & { value?: string; callee?: { value?: string } };
+  type Internals = {
+    evaluate(node: Node | undefined, env: Environment): Value; evaluateBlock(body: Node[], env: Environment): Value; run(p: unknown): Value;
+    applyFilter(operand: Value, filter: FilterNode, env: Environment): Value; evaluateArguments(args: Node[], env: Environment): Args;
+  };
   const interp = new Interpreter(env) as unknown as Internals;
-  const { evaluate, evaluateBlock } = interp;
+  const { evaluate, evaluateBlock, applyFilter, evaluateArguments } = interp;
   const deadline = now() + limits.maxMillis;
   let steps = 0;
   const checkSize = (v: Value) => {
@@ -58,6 +65,24 @@ function budgetInterpreter(env: Environment, limits: Limits, maxChars: number) {
   };
   // evaluateBlock runs each loop iteration's body, even an empty one.
   interp.evaluateBlock = function (body, scope) { tick(); return evaluateBlock.call(this, body, scope); };
+  // Filters that pad by a width (indent, center, tojson's indent) would allocate width x lines
+  // characters in one call, before any size check: their numbers are bounded up front.
+  let widthFilter = '';
+  interp.applyFilter = function (operand, filter, scope) {
+    const name = filter.value ?? filter.callee?.value ?? '';
+    const outer = widthFilter;
+    widthFilter = WIDTH_FILTERS.has(name) ? name : '';
+    try { return applyFilter.call(this, operand, filter, scope); } finally { widthFilter = outer; }
+  };
+  interp.evaluateArguments = function (args, scope) {
+    const r = evaluateArguments.call(this, args, scope);
+    if (widthFilter) {
+      for (const v of [...r[0], ...r[1].values()]) {
+        if (typeof v.value === 'number' && Math.abs(v.value) > limits.maxWidth) throw limitError(`${widthFilter}() with a width of ${v.value} (at most ${limits.maxWidth})`);
+      }
+    }
+    return r;
+  };
   interp.evaluate = function (node, scope) {
     tick();
     const v = evaluate.call(this, node, scope);
@@ -66,6 +91,8 @@ function budgetInterpreter(env: Environment, limits: Limits, maxChars: number) {
   };
   return { run: (program: unknown) => { const out = interp.run(program); checkSize(out); return out; } };
 }
+
+const WIDTH_FILTERS = new Set(['indent', 'center', 'tojson', 'ljust', 'rjust']);
 
 /** Jinja's range() that refuses, before building anything, more elements than the limit. */
 function boundedRange(limits: Limits) {

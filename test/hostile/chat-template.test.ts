@@ -58,6 +58,8 @@ describe('chat templates: real ones render as before', () => {
     expect(renderChatTemplate('{% for i in range(1, 10, 3) %}{{ i }},{% endfor %}{{ range(3)|length }}', {})).toBe('1,4,7,3');
     expect(renderChatTemplate('{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}', { messages: CHAT })).toBe('6');
     expect(renderChatTemplate("{{ strftime_now('%Y') }}", {})).toBe(String(new Date().getFullYear()));
+    const widths = '{{ messages|tojson(indent=2) }}{{ "a\nb"|indent(4) }}';
+    expect(renderChatTemplate(widths, { messages: CHAT })).toBe(new Template(widths).render({ messages: CHAT }));
     expect(() => renderChatTemplate("{{ raise_exception('roles must alternate') }}", {})).toThrow(/chat template failed: roles must alternate/);
   });
 
@@ -78,6 +80,8 @@ const BOMBS: Record<string, { src: string; error: RegExp }> = {
   'array doubling': { src: '{% set ns = namespace(a=[1]) %}{% for i in range(60) %}{% set ns.a = ns.a + ns.a %}{% endfor %}', error: /an array of \d+ elements/ },
   'string doubling': { src: '{% set ns = namespace(s="x") %}{% for i in range(60) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s }}', error: /a string of \d+ characters/ },
   'unbounded recursion': { src: '{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}', error: /chat template (failed|exceeds)/ },
+  'indent(10**8)': { src: "{{ messages[0].content|indent(10**8) }}", error: /indent\(\) with a width of 100000000/ },
+  'tojson(indent=10**8)': { src: '{{ messages|tojson(indent=10**8) }}', error: /tojson\(\) with a width of 100000000/ },
   '100,000 nested parentheses': { src: '{{ ' + '('.repeat(100_000) + '1' + ')'.repeat(100_000) + ' }}', error: /chat template failed/ },
 };
 
@@ -108,7 +112,7 @@ describe('chat templates: bombs end within 1 s with a BitnetError, the process a
     for (const [name, { src, error }] of Object.entries(BOMBS)) {
       if (src.length > 1 << 20 || name.includes('recursion')) continue;
       let err: unknown;
-      try { renderChatTemplate(src, { messages: [] }); } catch (e) { err = e; }
+      try { renderChatTemplate(src, { messages: [{ role: 'user', content: 'hi' }] }); } catch (e) { err = e; }
       expect(err, name).toBeInstanceOf(BitnetError);
       expect((err as Error).message, name).toMatch(error);
     }
