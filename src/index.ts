@@ -5,7 +5,7 @@ export { quantizeActivations, type QuantizedActivations } from './activations.js
 export { DenseMatrix, type DenseFormat } from './dense-matrix.js';
 export { KERNEL_IDS, KERNEL_NAMES } from '../bindings/exports.js';
 export { defaultModelUrl } from './default-model.js';
-export { loadModel, Model, type ModelSource, type LoadModelOptions, type GenerateOptions, type GenerateResult, type ChatMessage } from './model/model.js';
+export { loadModel, Model, type ModelSource, type LoadModelOptions, type GenerateOptions, type GenerateResult, type ChatMessage, type PerplexityOptions, type PerplexityResult } from './model/model.js';
 export { configFromGGUF, type ModelConfig, type Activation } from './model/config.js';
 export { Sampler, Rng, type SamplingOptions } from './sampling.js';
 export { createTokenizer, createDetokenizer, type Tokenizer, type Detokenizer } from './tokenizer/index.js';

@@ -7,7 +7,7 @@ import { parseGGUFHeader } from '../../src/gguf/index.js';
 import { formatInspection, inspectHeader, inspectModel } from '../../src/gguf/inspect.js';
 import { makeModel } from '../../src/gguf/make-model.js';
 import { PRESETS, ternaryWeightCount } from '../../src/gguf/presets.js';
-import { infoCommand } from '../../src/cli/info.js';
+import { main } from '../../src/cli/main.js';
 
 let dir = '';
 let tinyPath = '';
@@ -106,30 +106,33 @@ describe('inspectModel', () => {
 describe('info command', () => {
   const io = () => {
     const out: string[] = [], err: string[] = [];
-    return { out, err, io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) } };
+    return { out, err, io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), write: (t: string) => out.push(t) } };
   };
   it('text and --json', async () => {
     const a = io();
-    expect(await infoCommand([tinyPath], a.io)).toBe(0);
+    expect(await main(['info', tinyPath], a.io)).toBe(0);
     expect(a.out.join('\n')).toMatch(/estimated memory/);
     const b = io();
-    expect(await infoCommand([tinyPath, '--json', '--ctx', '128'], b.io)).toBe(0);
+    expect(await main(['info', tinyPath, '--json', '--ctx', '128'], b.io)).toBe(0);
     const j = JSON.parse(b.out.join('\n'));
     expect(j.architecture).toBe('bitnet');
     expect(j.contextLength).toBe(128);
     expect(j.memory.relaxed.kvCache).toBe(2 * 4 * 128 * 2 * 64 * 4);
   });
-  it('bad arguments: usage and 2; unreadable file: 1', async () => {
-    for (const args of [[], ['a', 'b'], ['--bogus', tinyPath], [tinyPath, '--ctx', 'x']]) {
+  it('bad arguments: one line and 2; unreadable file: 1', async () => {
+    const cases: [string[], RegExp][] = [[[], /missing FILE/], [['a', 'b'], /unexpected argument "b"/], [['--bogus', tinyPath], /unknown option --bogus/], [[tinyPath, '--ctx', 'x'], /--ctx needs an integer, got "x"/]];
+    for (const [args, re] of cases) {
       const c = io();
-      expect(await infoCommand(args, c.io)).toBe(2);
-      expect(c.err.join('\n')).toMatch(/usage: info/);
+      expect(await main(['info', ...args], c.io)).toBe(2);
+      expect(c.err).toHaveLength(1);
+      expect(c.err[0]).toMatch(re);
     }
     const c = io();
-    expect(await infoCommand([join(dir, 'missing.gguf')], c.io)).toBe(1);
+    expect(await main(['info', join(dir, 'missing.gguf')], c.io)).toBe(1);
+    expect(c.err[0]).toMatch(/missing\.gguf: no such file/);
     const notGguf = join(dir, 'not.gguf');
     writeFileSync(notGguf, 'hello world, not a model at all');
-    expect(await infoCommand([notGguf], c.io)).toBe(1);
+    expect(await main(['info', notGguf], c.io)).toBe(1);
     expect(c.err.join('\n')).toMatch(/BAD_GGUF/);
   });
 });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dequantize, metadataValue, parseGGUFHeader, readTensorBytes, writeGGUF, type GGUFHeader } from '../../src/gguf/index.js';
 import { makeModel, planModel, writeModelFile, type TernaryTypeName } from '../../src/gguf/make-model.js';
 import { PRESETS, headDim, resolveConfig, tensorPlan, ternaryWeightCount } from '../../src/gguf/presets.js';
-import { makeModelCommand } from '../../src/cli/make-model.js';
+import { main } from '../../src/cli/main.js';
 import { createTokenizer } from '../../src/tokenizer/index.js';
 
 type Llama = Awaited<ReturnType<typeof import('node-llama-cpp')['getLlama']>>;
@@ -202,20 +202,25 @@ describe('large and 2b4t presets (configs and plans only, never generated here)'
 describe('make-model command', () => {
   const io = () => {
     const out: string[] = [], err: string[] = [];
-    return { out, err, io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) } };
+    return { out, err, io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), write: (t: string) => out.push(t) } };
   };
   it('writes the file', async () => {
     const c = io();
     const path = join(dir, 'cli.gguf');
-    expect(await makeModelCommand(['--preset', 'tiny', '--ternary', 'TQ1_0', '--embedding', 'Q8_0', '--tokenizer', 'spm', '--seed', '5', '-o', path], c.io)).toBe(0);
+    expect(await main(['make-model', '--preset', 'tiny', '--ternary', 'TQ1_0', '--embedding', 'Q8_0', '--tokenizer', 'spm', '--seed', '5', '-o', path], c.io)).toBe(0);
     expect(readFileSync(path).equals(Buffer.from(await makeModel({ ternaryType: 'TQ1_0', embeddingType: 'Q8_0', tokenizer: 'spm', seed: 5 })))).toBe(true);
     expect(c.out.join('\n')).toMatch(/wrote .*cli\.gguf/);
   });
-  it('bad arguments: usage and 2', async () => {
-    for (const args of [[], ['--preset', 'huge', '-o', 'x'], ['--ternary', 'Q4_0', '-o', 'x'], ['--seed', 'abc', '-o', 'x'], ['--bogus'], ['-o', 'x', 'extra']]) {
+  it('bad arguments: one line naming the problem, exit 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /missing -o FILE/], [['--preset', 'huge', '-o', 'x'], /--preset must be one of/], [['--ternary', 'Q4_0', '-o', 'x'], /--ternary must be one of/],
+      [['--seed', 'abc', '-o', 'x'], /--seed needs an integer, got "abc"/], [['--bogus'], /unknown option --bogus/], [['-o', 'x', 'extra'], /unexpected argument "extra"/],
+    ];
+    for (const [args, re] of cases) {
       const c = io();
-      expect(await makeModelCommand(args, c.io)).toBe(2);
-      expect(c.err.join('\n')).toMatch(/usage: make-model/);
+      expect(await main(['make-model', ...args], c.io)).toBe(2);
+      expect(c.err).toHaveLength(1);
+      expect(c.err[0]).toMatch(re);
     }
   });
 });

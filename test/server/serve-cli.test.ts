@@ -1,19 +1,25 @@
 // `bitnet-wasm serve`: its options, and the server it starts (model loaded, port 0 = a free port).
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL } from '../../src/cli/main.js';
-import { serveCommand, startServe } from '../../src/cli/serve.js';
+import { DEFAULT_MODEL, main } from '../../src/cli/main.js';
+import { startServe } from '../../src/cli/serve.js';
 
-const io = () => { const lines: string[] = []; return { lines, out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) }; };
+const io = () => { const lines: string[] = []; return { lines, out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), write: (t: string) => lines.push(t) }; };
 
 describe('bitnet-wasm serve', () => {
-  it('refuses bad options with usage and exit code 2', async () => {
-    for (const argv of [['--port', 'http'], ['--port', '70000'], ['--max-queue', '-1'], ['--bogus'], ['a.gguf', '-m', 'b.gguf'], ['--build', 'fast']]) {
+  it('refuses bad options with one line naming the problem and exit code 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--port', 'http'], /--port needs an integer, got "http"/], [['--port', '70000'], /--port must be an integer in \[0, 65535\], got 70000/],
+      [['--max-queue', '-1'], /--max-queue must be an integer in \[0, 1048576\], got -1/], [['--bogus'], /unknown option --bogus/],
+      [['a.gguf', '-m', 'b.gguf'], /unexpected argument "a\.gguf"/], [['--build', 'fast'], /--build must be one of simd128, relaxed/],
+    ];
+    for (const [argv, re] of cases) {
       const o = io();
-      expect(await serveCommand(argv, DEFAULT_MODEL, o)).toBe(2);
-      expect(o.lines.join('\n')).toMatch(/^serve: .+\n[\s\S]*usage: serve/);
+      expect(await main(['serve', ...argv], o)).toBe(2);
+      expect(o.lines).toHaveLength(1);
+      expect(o.lines[0]).toMatch(new RegExp(`^bitnet-wasm serve: ${re.source}`));
     }
     const h = io();
-    expect(await serveCommand(['--help'], DEFAULT_MODEL, h)).toBe(0);
+    expect(await main(['serve', '--help'], h)).toBe(0);
     expect(h.lines[0]).toMatch(/--max-queue N/);
   });
 

@@ -1,0 +1,91 @@
+// What the model commands (run, logits, perplexity, bench) share: their I/O, the model options and
+// opening the model once the command line has been checked.
+import { existsSync, writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { init, kernelInfo } from '../init.js';
+import { loadModel, type Model } from '../model/model.js';
+import { checkReadable, describeError, OutputClosed } from './errors.js';
+import type { CommandSpec, Option, Values } from './options.js';
+
+export interface CliIO {
+  /** A line on stdout. */
+  out(line: string): void;
+  /** A line on stderr. */
+  err(line: string): void;
+  /** Text on stdout as it comes (generation). */
+  write(text: string): void;
+}
+
+/** Blocking writes straight to the file descriptor: a closed pipe (`| head`) is an EPIPE thrown
+ *  right at the write, which stops generation at once (process.stdout would buffer in memory
+ *  and report it only after the whole generation). */
+function writeAll(fd: number, text: string): void {
+  const buf = Buffer.from(text);
+  for (let off = 0; off < buf.length;) {
+    try {
+      off += writeSync(fd, buf, off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2); continue; } // a non-blocking pipe is full
+      if (code === 'EPIPE') throw new OutputClosed();
+      throw e;
+    }
+  }
+}
+
+export const defaultIO: CliIO = {
+  out: (l) => writeAll(1, l + '\n'),
+  err: (l) => { try { writeAll(2, l + '\n'); } catch { /* stderr closed: nothing left to tell */ } },
+  write: (t) => writeAll(1, t),
+};
+
+export const PROGRAM = 'bitnet-wasm';
+
+/** The package's own file (dist/.. or src/cli/../..): models/default.gguf, package.json. */
+function packageFile(rel: string): string {
+  return ['../', '../../'].map((up) => fileURLToPath(new URL(up + rel, import.meta.url))).find((p) => existsSync(p))
+    ?? fileURLToPath(new URL('../' + rel, import.meta.url));
+}
+
+/** The model shipped with the package: models/default.gguf next to dist/ (or, running from the
+ *  source tree, next to src/). */
+export const DEFAULT_MODEL = packageFile('models/default.gguf');
+export const packageJsonPath = () => packageFile('package.json');
+
+/** A command: its option table and what it does with checked values. */
+export interface Command {
+  spec: CommandSpec;
+  /** Rules across options that the table cannot express (throw UsageError). */
+  check?(v: Values): void;
+  run(v: Values, io: CliIO): Promise<void>;
+}
+
+export const MODEL_OPTION: Option = { name: 'model', short: 'm', kind: 'file', arg: 'FILE', help: 'GGUF model file', defaultText: 'the shipped model, models/default.gguf' };
+export const MODEL_POSITIONAL = { name: 'MODEL', help: 'GGUF model file', option: 'model' };
+
+/** -c, -b, -t, --build: how the model is loaded. */
+export function loadOptions(ctx: Pick<Option, 'default' | 'defaultText' | 'help' | 'min'>): Option[] {
+  return [
+    { name: 'ctx-size', short: 'c', aliases: ['ctx'], kind: 'int', arg: 'N', min: 1, max: 1 << 20, ...ctx },
+    { name: 'batch-size', short: 'b', kind: 'int', arg: 'N', min: 1, max: 4096, default: 32, help: 'prefill batch: tokens per forward call' },
+    { name: 'threads', short: 't', kind: 'int', arg: 'N', min: 1, max: 1, default: 1, help: 'threads (only 1: the kernels run on one thread)', rangeNote: 'bitnet-wasm runs on one thread' },
+    { name: 'build', kind: 'choice', arg: 'NAME', choices: ['simd128', 'relaxed'], defaultText: 'relaxed where the engine has relaxed SIMD, else simd128', help: 'wasm build' },
+  ];
+}
+
+/** Loads the model after the command line has been checked; warnings go to stderr. */
+export async function openModel(v: Values, io: CliIO, contextLength = v['ctx-size'] as number | undefined): Promise<Model> {
+  const file = (v.model as string | undefined) ?? DEFAULT_MODEL;
+  await checkReadable(file, 'model');
+  await init({ build: v.build as 'simd128' | 'relaxed' | undefined });
+  try {
+    return await loadModel(file, { contextLength, batchSize: v['batch-size'] as number, onWarning: (w) => io.err(`${PROGRAM}: warning: ${w}`) });
+  } catch (e) {
+    throw new Error(`model ${file}: ${describeError(e)}`, { cause: e });
+  }
+}
+
+/** "bitnet 4 layers, simd128 build, tl3 kernel". */
+export function describeModel(model: Model): string {
+  return `${model.config.architecture} ${model.config.nLayer} layers, context ${model.contextLength}, ${kernelInfo().build} build, ${model.kernel} kernel`;
+}
