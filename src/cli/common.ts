@@ -2,6 +2,7 @@
 // opening the model once the command line has been checked.
 import { existsSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { defaultModelUrl } from '../default-model.js';
 import { init, kernelInfo } from '../init.js';
 import { loadModel, type Model } from '../model/model.js';
 import { checkReadable, describeError, OutputClosed } from './errors.js';
@@ -41,16 +42,10 @@ export const defaultIO: CliIO = {
 
 export const PROGRAM = 'bitnet-wasm';
 
-/** The package's own file (dist/.. or src/cli/../..): models/default.gguf, package.json. */
-function packageFile(rel: string): string {
-  return ['../', '../../'].map((up) => fileURLToPath(new URL(up + rel, import.meta.url))).find((p) => existsSync(p))
-    ?? fileURLToPath(new URL('../' + rel, import.meta.url));
-}
-
-/** The model shipped with the package: models/default.gguf next to dist/ (or, running from the
- *  source tree, next to src/). */
-export const DEFAULT_MODEL = packageFile('models/default.gguf');
-export const packageJsonPath = () => packageFile('package.json');
+/** The model shipped with the package (models/default.gguf). */
+export const DEFAULT_MODEL = fileURLToPath(defaultModelUrl());
+/** package.json: next to dist/ (this file is bundled there) or, in the source tree, two levels up. */
+export const packageJsonPath = () => ['../package.json', '../../package.json'].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((p) => existsSync(p)) ?? 'package.json';
 
 /** A command: its option table and what it does with checked values. */
 export interface Command {
