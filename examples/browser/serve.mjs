@@ -5,6 +5,7 @@
 import { createServer } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { dirname, extname, join, normalize, sep } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -12,8 +13,11 @@ const args = process.argv.slice(2);
 const flag = (n) => args.includes(n);
 const portArg = args.indexOf('--port');
 const port = portArg >= 0 ? Number(args[portArg + 1]) : 8080;
-const model = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--port') ?? join(here, '../../models/default.gguf');
-const dist = join(here, '../../dist');
+// The package's files through its exports (as from any project that installed it): the shipped
+// model and the folder of its bundles.
+const require = createRequire(import.meta.url);
+const model = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--port') ?? require.resolve('bitnet-wasm/models/default.gguf');
+const dist = dirname(require.resolve('bitnet-wasm/wasm/browser.js'));
 const TYPES = { '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.gguf': 'application/octet-stream', '.png': 'image/png' };
 
 createServer((req, res) => {
