@@ -6,8 +6,10 @@
 //
 //   node test/runtimes/matrix.mjs [--update] [--only node20,deno,...] [--no-examples]
 //
-// Needs dist/ (npm run build). BITNET_REQUIRE_ALL_RUNTIMES=1 turns a skipped runtime into a failure.
-// Writes test-artifacts/runtime-matrix.json; its last line is "runtime matrix: N passed, N failed".
+// Needs dist/ (npm run build). A runtime or check that cannot run (a browser not installed) is
+// counted as skipped and makes the exit status non-zero; BITNET_REQUIRE_ALL_RUNTIMES=1 counts it as a
+// failure instead. A missing conformance/expected.json fails unless --update is given.
+// Writes test-artifacts/runtime-matrix.json; its last line is "runtime matrix: N passed, N failed, N skipped".
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -25,8 +27,8 @@ mkdirSync(ARTIFACTS, { recursive: true });
 
 ensureTestDeps(); // the npm runtimes live in test/package.json
 const t0 = Date.now();
-let passed = 0, failed = 0;
-const failures = [];
+let passed = 0, failed = 0, skipped = 0;
+const failures = [], skips = [];
 const check = (ok, what, detail = '') => {
   if (ok) passed++;
   else { failed++; failures.push(`${what}${detail ? `: ${detail}` : ''}`); }
@@ -34,11 +36,18 @@ const check = (ok, what, detail = '') => {
   return ok;
 };
 const loud = (msg) => console.log(`\n!!!!!!!!!!\n!!! ${msg}\n!!!!!!!!!!\n`);
+// Something that could not run: counted, loud, never a pass (a failure under REQUIRE_ALL).
+const skip = (what, why) => {
+  if (REQUIRE_ALL) return check(false, `${what} (BITNET_REQUIRE_ALL_RUNTIMES=1)`, why);
+  skipped++; skips.push(`${what}: ${why}`);
+  loud(`SKIP ${what}: ${why}`);
+  return false;
+};
 
 for (const f of ['dist/index.js', 'dist/browser.js', 'dist/workerd.js', 'dist/bitnet-simd128.wasm', 'dist/bitnet-relaxed.wasm']) {
   if (!existsSync(resolve(ROOT, f))) {
     console.log(`FAIL ${f} is missing: run \`npm run build\` first`);
-    console.log('\nruntime matrix: 0 passed, 1 failed');
+    console.log('\nruntime matrix: 0 passed, 1 failed, 0 skipped');
     process.exit(1);
   }
 }
@@ -71,10 +80,9 @@ for (const b of ['chromium', 'firefox']) {
 
 const reports = [];
 for (const r of runtimes) {
-  if (r.missing) { check(false, `${r.name} available`, r.missing); continue; }
+  if (r.missing) { skip(`${r.name} (both builds)`, r.missing); reports.push({ name: r.name, skipped: r.missing }); continue; }
   if (r.skipped) {
-    loud(r.skipped);
-    if (REQUIRE_ALL) check(false, `${r.name} available (BITNET_REQUIRE_ALL_RUNTIMES=1)`, r.skipped);
+    skip(`${r.name} (both builds)`, r.skipped);
     reports.push({ name: r.name, skipped: r.skipped });
     continue;
   }
@@ -91,11 +99,21 @@ let expected = existsSync(EXPECTED) ? JSON.parse(readFileSync(EXPECTED, 'utf8'))
 const complete = reports.filter((r) => r.report?.builds?.simd128?.hashes);
 if (UPDATE || !expected) {
   const ref = complete.find((r) => r.report.builds.relaxed?.hashes) ?? complete[0];
-  if (!ref) { console.log('FAIL no runtime produced hashes; cannot write conformance/expected.json'); process.exit(1); }
+  if (!ref) {
+    check(false, 'some runtime produced conformance hashes', 'none did, so there is nothing to compare');
+    console.log(`runtime matrix: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+    process.exit(1);
+  }
   const h = ref.report.builds.simd128.hashes;
-  expected = { note: 'SHA-256 of each conformance output; every runtime and build must give these. Regenerate with `node test/runtimes/matrix.mjs --update` only when a numerics change is intended.', hashes: h };
-  writeFileSync(EXPECTED, JSON.stringify(expected, null, 2) + '\n');
-  console.log(`wrote ${EXPECTED} from ${ref.name} ${ref.version} simd128`);
+  const pinned = { note: 'SHA-256 of each conformance output; every runtime and build must give these. Regenerate with `node test/runtimes/matrix.mjs --update` only when a numerics change is intended.', hashes: h };
+  if (UPDATE) {
+    writeFileSync(EXPECTED, JSON.stringify(pinned, null, 2) + '\n');
+    console.log(`wrote ${EXPECTED} from ${ref.name} ${ref.version} simd128`);
+  } else {
+    // Never re-pin silently: the runtimes are still compared with each other below.
+    check(false, 'conformance/expected.json is pinned', `it is missing; runtimes compared with ${ref.name} ${ref.version} only. Pin it with \`npm test -- --update\` (only when a numerics change is intended)`);
+  }
+  expected = pinned;
 }
 const combined = (hashes) => createHash('sha256').update(Object.keys(hashes).sort().map((k) => `${k}=${hashes[k]}`).join('\n')).digest('hex');
 const expectedCombined = combined(expected.hashes);
@@ -140,6 +158,7 @@ for (const r of reports) {
 const fallback = [];
 if (want('fallback')) {
   const bun = NPM_BINARIES.bun();
+  if (!bun) skip('fallbacks under bun (no SIMD, no relaxed SIMD)', 'bun is not installed: run `npm ci`');
   if (bun) {
     // A real engine without wasm SIMD: Bun with JavaScriptCore's SIMD switched off.
     const noSimd = await runCli('bun', bun, { env: { BUN_JSC_useWasmSIMD: '0' } });
@@ -153,6 +172,7 @@ if (want('fallback')) {
     fallback.push({ case: 'bun, BUN_JSC_useWasmRelaxedSIMD=0', result: `selected ${noRelaxed.selected}; ${noRelaxed.notes?.join('; ')}` });
   }
   const ff = findBrowser('firefox');
+  if (!ff) skip('fallback under firefox without relaxed SIMD', 'firefox is not installed');
   if (ff) {
     const rep = await runBrowserPage('firefox', ff, server, '/conformance/hosts/browser.html', { prefs: { 'javascript.options.wasm_relaxed_simd': false } });
     const s = rep.builds?.simd128;
@@ -167,7 +187,7 @@ await server.close();
 let exampleResults = null;
 if (!argv.includes('--no-examples') && want('examples')) {
   const { runExampleChecks } = await import('./examples.mjs');
-  exampleResults = await runExampleChecks({ check, loud, REQUIRE_ALL });
+  exampleResults = await runExampleChecks({ check, skip });
 }
 
 // ---- report --------------------------------------------------------------------------------
@@ -197,11 +217,15 @@ if (fallback.length) {
   for (const f of fallback) console.log(`  ${f.case}: ${f.result}`);
 }
 const wallMs = Date.now() - t0;
-writeFileSync(resolve(ARTIFACTS, 'runtime-matrix.json'), JSON.stringify({ expected: expected.hashes, rows, reports, fallback, examples: exampleResults, failures, wallMs }, null, 2));
+writeFileSync(resolve(ARTIFACTS, 'runtime-matrix.json'), JSON.stringify({ expected: expected.hashes, rows, reports, fallback, examples: exampleResults, failures, skips, wallMs }, null, 2));
 if (failures.length) {
   console.log('\nFailures:');
   for (const f of failures) console.log(`  - ${f}`);
 }
+if (skips.length) {
+  console.log('\nNot run (SKIPPED, so this run is not green):');
+  for (const f of skips) console.log(`  - ${f}`);
+}
 console.log(`\nruntime matrix wall time: ${(wallMs / 1000).toFixed(1)} s (report: test-artifacts/runtime-matrix.json)`);
-console.log(`runtime matrix: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+console.log(`runtime matrix: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed || skipped ? 1 : 0);
