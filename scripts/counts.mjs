@@ -19,6 +19,9 @@ export function vitestCounts(file, status, label) {
   }
   const notes = [];
   let failed = j.numFailedTests;
+  for (const f of j.testResults ?? []) {
+    for (const a of f.assertionResults ?? []) if (a.status === 'failed') notes.push(`vitest on ${label}: ${f.name.replace(process.cwd() + '/', '')} > ${a.fullName ?? a.title}`);
+  }
   // A file that fails to load (syntax error, import error, a throwing beforeAll) has no failed test
   // of its own: count each such file once.
   const brokenFiles = (j.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'));

@@ -39,12 +39,12 @@ describe('vitestCounts', () => {
       ...base, numFailedTests: 1, numFailedTestSuites: 2,
       testResults: [
         { name: 'a.test.ts', status: 'failed', message: 'SyntaxError: x', assertionResults: [] },
-        { name: 'b.test.ts', status: 'failed', assertionResults: [{ status: 'failed' }, { status: 'passed' }] },
+        { name: 'b.test.ts', status: 'failed', assertionResults: [{ status: 'failed', fullName: 'suite adds' }, { status: 'passed' }] },
       ],
     };
     const c = vitestCounts(report(j), 1, 'x');
     expect(c.failed).toBe(2);
-    expect(c.notes[0]).toMatch(/a\.test\.ts failed outside any test: SyntaxError: x/);
+    expect(c.notes).toEqual(['vitest on x: b.test.ts > suite adds', 'vitest on x: a.test.ts failed outside any test: SyntaxError: x']);
   });
   it('a run of zero tests is a failure', () => {
     expect(vitestCounts(report({ ...base, numTotalTests: 0, numPassedTests: 0, numPendingTests: 0 }), 0, 'x')).toMatchObject({ passed: 0, failed: 1 });

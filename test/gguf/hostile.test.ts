@@ -177,8 +177,7 @@ describe('fuzz: mutated files parse or fail with a BitnetError', () => {
     });
     const headerEnd = (await parseGGUFHeader(base)).headerBytes;
     const specials = [0n, 1n, 0xffn, 0xffffffffn, 1n << 32n, 1n << 40n, 1n << 63n, (1n << 64n) - 1n];
-    let ok = 0, rejected = 0, slowest = 0;
-    const t0 = performance.now();
+    let ok = 0, rejected = 0;
     for (let i = 0; i < 2000; i++) {
       let m = base.slice();
       const pos = () => (r() < 0.85 ? randInt(r, 0, headerEnd - 1) : randInt(r, 0, m.length - 1));
@@ -189,7 +188,6 @@ describe('fuzz: mutated files parse or fail with a BitnetError', () => {
       else if (kind === 3) m = m.slice(0, randInt(r, 0, m.length));
       else if (kind === 4) { const p = pos(), n = randInt(r, 1, 16); m = new Uint8Array([...m.subarray(0, p), ...m.subarray(p + n)]); }
       else { const p = pos(), n = randInt(r, 1, 16); m = new Uint8Array([...m.subarray(0, p), ...m.subarray(p, p + n), ...m.subarray(p)]); }
-      const s = performance.now();
       try {
         await parseAndRead(fromBytes(m));
         ok++;
@@ -209,12 +207,8 @@ describe('fuzz: mutated files parse or fail with a BitnetError', () => {
           expect(typeof e.offset).toBe('number');
         }
       }
-      slowest = Math.max(slowest, performance.now() - s);
     }
-    const total = performance.now() - t0;
     expect(ok + rejected).toBe(2000);
     expect(rejected).toBeGreaterThan(500);
-    expect(slowest).toBeLessThan(1000);
-    expect(total).toBeLessThan(30000);
   });
 });

@@ -1,12 +1,12 @@
 // nn/attention: one-token causal attention over a [pos][kvHead][headDim] f32 cache, with GQA,
 // against a float64 reference.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bits, getF32, prng, put, randF32, simd128, type Raw } from './helpers.js';
+import { bits, getF32, prng, put, randF32, buildUnderTest, type Raw } from './helpers.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 
 let rt: WasmRuntime;
 let e: Raw;
-beforeAll(async () => { ({ rt, e } = await simd128()); });
+beforeAll(async () => { ({ rt, e } = await buildUnderTest()); });
 
 interface Case { nHead: number; nHeadKv: number; headDim: number; nPos: number }
 

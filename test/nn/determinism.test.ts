@@ -9,16 +9,17 @@ import { getF32, prng, put, randF32, relaxedOrNull, simd128, type Raw } from './
 import type { WasmRuntime } from '../../bindings/runtime.js';
 
 // sha256 of battery() below; update it only on a deliberate change of the arithmetic.
-const GOLDEN: string = 'ce4f8c67cf48b0baf9ad6be5b3f02c8e2635ded900dd290587143d6934683a5f';
+const GOLDEN = '7a8b346acb2b142e752025a8ab83343f69ecb5731623d14bdad6de4777e7a53c';
 
 /** Runs every kernel on fixed inputs; returns all outputs as bytes. */
-function battery(rt: WasmRuntime, e: Raw): Uint8Array {
+function battery(rt: WasmRuntime, e: Raw, eps = 1e-5): Uint8Array {
   const parts: Uint8Array[] = [];
   const keep = (a: Float32Array | Float64Array | Int32Array) => parts.push(new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength)));
   const rnd = prng(99);
   const n = 1027;
   const x = randF32(n, rnd, 9), y = randF32(n, rnd, 2);
-  x[3] = -0; x[10] = 1e-40; x[11] = 88.5; x[12] = -104; x[13] = 1e30;
+  // Edge values, none so large that it would swamp rmsnorm's mean square and hide its epsilon.
+  x[3] = -0; x[10] = 1e-40; x[11] = 88.5; x[12] = -104; x[13] = 30;
   // scalar math
   const s = new Float64Array(5 * 400);
   for (let i = 0; i < 400; i++) {
@@ -32,8 +33,12 @@ function battery(rt: WasmRuntime, e: Raw): Uint8Array {
   const binary = (name: string) => { e[name](px, py, n, po); keep(getF32(rt, po, n)); };
   unary('vexpf'); unary('silu'); unary('relu_sq');
   binary('silu_mul'); binary('relu_sq_mul'); binary('add'); binary('mul');
-  e.rmsnorm(px, py, n, 1e-5, po); keep(getF32(rt, po, n));
-  e.rmsnorm(px, 0, n, 1e-6, po); keep(getF32(rt, po, n));
+  e.rmsnorm(px, py, n, eps, po); keep(getF32(rt, po, n));
+  e.rmsnorm(px, 0, n, eps / 10, po); keep(getF32(rt, po, n));
+  // A small vector (mean square ~1e-5): the epsilon changes every output here.
+  const small = put(rt, randF32(n, rnd, 0.005));
+  e.rmsnorm(small, py, n, eps, po); keep(getF32(rt, po, n));
+  rt.free(small);
   keep(new Float64Array([e.logsumexp(px, n), e.argmax(px, n)]));
   new Float32Array(rt.exports.memory.buffer, po, n).set(x);
   e.softmax(po, n); keep(getF32(rt, po, n));
@@ -72,7 +77,11 @@ describe('determinism', () => {
   it('gives the golden digest on simd128', () => {
     const d = digest(battery(base.rt, base.e));
     console.log(`nn/math battery digest (simd128, node ${process.version}): ${d}`);
-    if (GOLDEN !== 'unset') expect(d).toBe(GOLDEN);
+    expect(d).toBe(GOLDEN);
+  });
+
+  it('the digest sees rmsnorm\'s epsilon (1e-5 vs 1e-6)', () => {
+    expect(digest(battery(base.rt, base.e, 1e-6))).not.toBe(digest(battery(base.rt, base.e)));
   });
 
   it('gives identical bits on the relaxed build (skipped where relaxed SIMD is unavailable)', (ctx) => {

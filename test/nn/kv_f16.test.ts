@@ -2,12 +2,12 @@
 // implementation) and attention over an f16 cache (bit-identical to attention on the decoded cache).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/gguf/half.js';
-import { bits, f32FromBits, getF32, prng, put, randF32, simd128, type Raw } from './helpers.js';
+import { bits, f32FromBits, getF32, prng, put, randF32, buildUnderTest, type Raw } from './helpers.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 
 let rt: WasmRuntime;
 let e: Raw;
-beforeAll(async () => { ({ rt, e } = await simd128()); });
+beforeAll(async () => { ({ rt, e } = await buildUnderTest()); });
 
 function store16(x: Float32Array): Uint16Array {
   const px = put(rt, x), ph = rt.alloc(2 * x.length);

@@ -2,12 +2,12 @@
 // Math.* as the reference (its own error, ~1e-16 relative, is negligible at f32 precision).
 // Measured maxima are printed; the asserted bounds are the documented ones.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { f32FromBits, getF32, prng, put, simd128, ulpErr, ulpF64, type Raw } from './helpers.js';
+import { f32FromBits, getF32, prng, put, buildUnderTest, ulpErr, ulpF64, type Raw } from './helpers.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 
 let rt: WasmRuntime;
 let e: Raw;
-beforeAll(async () => { ({ rt, e } = await simd128()); });
+beforeAll(async () => { ({ rt, e } = await buildUnderTest()); });
 
 const fr = Math.fround;
 

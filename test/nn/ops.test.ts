@@ -1,12 +1,12 @@
 // nn/: rmsnorm, softmax, logsumexp, activations, elementwise ops and argmax against plain-JS
 // float64 references. Tolerances are in f32 ulps of the exact value unless stated.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bits, getF32, prng, put, randF32, simd128, ulpErr, type Raw } from './helpers.js';
+import { bits, getF32, prng, put, randF32, buildUnderTest, ulpErr, type Raw } from './helpers.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 
 let rt: WasmRuntime;
 let e: Raw;
-beforeAll(async () => { ({ rt, e } = await simd128()); });
+beforeAll(async () => { ({ rt, e } = await buildUnderTest()); });
 
 const fr = Math.fround;
 const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 100, 2560, 2563, 6912];

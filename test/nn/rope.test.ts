@@ -1,11 +1,11 @@
 // nn/rope: NEOX rotary embedding against a float64 reference (Math.pow / Math.cos / Math.sin).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bits, getF32, prng, put, randF32, simd128, ulpErr, ulpF32, type Raw } from './helpers.js';
+import { bits, getF32, prng, put, randF32, buildUnderTest, ulpErr, ulpF32, type Raw } from './helpers.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 
 let rt: WasmRuntime;
 let e: Raw;
-beforeAll(async () => { ({ rt, e } = await simd128()); });
+beforeAll(async () => { ({ rt, e } = await buildUnderTest()); });
 
 function table(pos: number, rotDim: number, base: number): Float32Array {
   const p = rt.alloc(e.rope_table_bytes(rotDim));
