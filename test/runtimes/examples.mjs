@@ -81,7 +81,7 @@ export async function runExampleChecks({ check, skip }) {
   const workerd = NPM_BINARIES.workerd();
   const built = await run(process.execPath, ['examples/cloudflare-worker/build.mjs'], { timeoutMs: 120000 });
   check(built.status === 0, 'examples/cloudflare-worker/build.mjs bundles the worker (esbuild, "workerd" condition)', built.stderr.slice(-800));
-  if (!workerd) skip('the Cloudflare Worker example under workerd', 'workerd is not installed: run `npm ci`');
+  if (!workerd) skip('the Cloudflare Worker example under workerd', 'workerd is not installed: run `node test/deps.mjs`');
   if (workerd && built.status === 0) {
     const port = await freePort();
     let w;

@@ -158,7 +158,7 @@ for (const r of reports) {
 const fallback = [];
 if (want('fallback')) {
   const bun = NPM_BINARIES.bun();
-  if (!bun) skip('fallbacks under bun (no SIMD, no relaxed SIMD)', 'bun is not installed: run `npm ci`');
+  if (!bun) skip('fallbacks under bun (no SIMD, no relaxed SIMD)', 'bun is not installed: run `node test/deps.mjs`');
   if (bun) {
     // A real engine without wasm SIMD: Bun with JavaScriptCore's SIMD switched off.
     const noSimd = await runCli('bun', bun, { env: { BUN_JSC_useWasmSIMD: '0' } });
