@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeModel } from '../../src/gguf/make-model.js';
 import { f16BitsToF32, f32ToF16Bits, parseGGUFHeader } from '../../src/gguf/index.js';
 import { loadModel, type Model } from '../../src/model/model.js';
-import { NEAR_TIE, TV_BOUND, argmax, expectCloseToLlama, llamaNextProbs, loadLlama, softmax, totalVariation, type Llama } from './oracle.js';
+import { NEAR_TIE, TV_BOUND, argmax, expectCloseToLlama, llamaNextProbs, loadLlama, scaleEmbedding, softmax, totalVariation, type Llama } from './oracle.js';
 
 let llama: Llama;
 let dir = '';
@@ -32,22 +32,11 @@ const CASES = [
 ];
 const PROMPT = 'The quick brown fox jumps over the lazy dog. Once upon a time';
 
-/** Multiplies the F16 token embedding in place: larger logits, a peaked next-token distribution,
- *  so greedy decoding is decided by clear margins rather than by near-ties. */
-async function sharpen(bytes: Uint8Array, factor: number): Promise<Uint8Array> {
-  const h = await parseGGUFHeader(bytes);
-  const t = h.tensors.find((x) => x.name === 'token_embd.weight')!;
-  expect(t.typeName).toBe('F16');
-  const dv = new DataView(bytes.buffer, bytes.byteOffset + t.absoluteOffset, t.byteSize);
-  for (let i = 0; i < t.byteSize; i += 2) dv.setUint16(i, f32ToF16Bits(f16BitsToF32(dv.getUint16(i, true)) * factor), true);
-  return bytes;
-}
-
 describe.each(CASES)('llama.cpp vs bitnet-wasm: $name', ({ name, opts }) => {
   let ours: Model;
   let path = '';
   beforeAll(async () => {
-    const bytes = await sharpen(await makeModel(opts), 2);
+    const bytes = await scaleEmbedding(await makeModel(opts), 2);
     path = join(dir, `${name.replace(/\W+/g, '_')}.gguf`);
     writeFileSync(path, bytes);
     ours = await loadModel(bytes);
@@ -153,7 +142,7 @@ describe('ternary tensors whose blocks carry different scales', () => {
   });
 
   it('load through the exact f32 fallback and agree with llama.cpp (which runs per-block scales natively)', async () => {
-    const bytes = await sharpen(await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 3 }), 2);
+    const bytes = await scaleEmbedding(await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 3 }), 2);
     // Scale every other 256-weight block of two projections by 1.5: d lives in the last 2 bytes of each 66-byte block.
     const h = await parseGGUFHeader(bytes);
     for (const name of ['blk.0.attn_q.weight', 'blk.2.ffn_down.weight']) {

@@ -1,6 +1,7 @@
 // llama.cpp (node-llama-cpp's prebuilt CPU build) as an oracle for the decoder: loading it, its
 // next-token distribution, and the one comparison rule every model-level test uses.
 import { expect } from 'vitest';
+import { f16BitsToF32, f32ToF16Bits, parseGGUFHeader } from '../../src/gguf/index.js';
 
 export type Llama = Awaited<ReturnType<typeof import('node-llama-cpp')['getLlama']>>;
 type Sequence = import('node-llama-cpp').LlamaContextSequence;
@@ -47,4 +48,30 @@ export function expectCloseToLlama(ours: ArrayLike<number>, theirs: ArrayLike<nu
   expect(tv, `${what}: total variation vs llama.cpp`).toBeLessThan(TV_BOUND);
   expect(theirs[top] - theirs[mine], `${what}: our top token ${mine} is not llama.cpp's top ${top} nor a near-tie of it`).toBeLessThan(NEAR_TIE);
   return tv;
+}
+
+/** Multiplies the F16 token embedding in place. A factor above 1 gives larger logits (tied head), a
+ *  peaked next-token distribution, so greedy decoding is decided by clear margins, not near-ties. */
+export async function scaleEmbedding(bytes: Uint8Array, factor: number): Promise<Uint8Array> {
+  const h = await parseGGUFHeader(bytes);
+  const t = h.tensors.find((x) => x.name === 'token_embd.weight')!;
+  expect(t.typeName).toBe('F16');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset + t.absoluteOffset, t.byteSize);
+  for (let i = 0; i < t.byteSize; i += 2) dv.setUint16(i, f32ToF16Bits(f16BitsToF32(dv.getUint16(i, true)) * factor), true);
+  return bytes;
+}
+
+/** Overwrites the value of an existing u32 metadata key in place (make-model has no option for it). */
+export function setMetadataU32(bytes: Uint8Array, key: string, value: number): Uint8Array {
+  const k = new TextEncoder().encode(key);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 8; i + k.length + 8 <= bytes.length; i++) {
+    if (dv.getUint32(i - 8, true) !== k.length || dv.getUint32(i - 4, true) !== 0) continue;
+    if (!k.every((c, j) => bytes[i + j] === c)) continue;
+    const at = i + k.length;
+    expect(dv.getUint32(at, true), `${key} is a u32 (GGUF type 4)`).toBe(4);
+    dv.setUint32(at + 4, value, true);
+    return bytes;
+  }
+  throw new Error(`metadata key ${key} not found`);
 }
