@@ -78,6 +78,42 @@ describe('ternary kernels equal the reference bit for bit', () => {
     checkAll(t, rows, cols, 2, X, 3);
   });
 
+  // Full magnitude: int8 activations at +-127 against rows of one sign over the largest K the
+  // models use (6912, 2B4T's FFN) and twice that, where an accumulator that saturates or is flushed
+  // too late (TL3's i16 partial sums) shows. Known answers, not just the reference: a row of all +1
+  // times x = 1 is K (times the scale), all -1 is -K, alternating signs 0.
+  for (const K of [6912, 13824]) {
+    it(`full-scale x (+-127) and one-sign rows at K = ${K}: gemv and gemm, every kernel`, () => {
+      const rows = 8;
+      const t = new Int8Array(rows * K);
+      const row = (r: number, f: (i: number) => number) => { for (let i = 0; i < K; i++) t[r * K + i] = f(i); };
+      row(0, () => 1); row(1, () => -1); row(2, (i) => (i % 2 ? -1 : 1)); row(3, (i) => (i % 2 ? 1 : -1));
+      row(4, () => 0); row(5, (i) => (i < K / 2 ? 1 : -1)); row(6, (i) => (i % 3 === 2 ? 0 : 1));
+      t.set(randomTrits(K, K), 7 * K);
+      const ones = new Float32Array(K).fill(1);
+      const full = [ones, new Float32Array(K).fill(-127), new Float32Array(K).map((_, i) => (i % 2 ? -127 : 127)), new Float32Array(K).fill(127)];
+      for (const x of full) checkAll(t, rows, K, 1, x, 1);
+      const X = new Float32Array(full.length * K);
+      full.forEach((x, i) => X.set(x, i * K));
+      checkAll(t, rows, K, 0.5, X, full.length);
+      for (const { build, rt, kernels } of runtimes) {
+        for (const kernel of kernels) {
+          const m = TernaryMatrix.fromTernary(t, rows, K, 1, { runtime: rt, kernel });
+          const y = m.gemv(ones);
+          m.dispose();
+          const at = `${build}/${kernel} K=${K}`;
+          expect(y[0], at).toBeCloseTo(K, 2);
+          expect(y[1], at).toBeCloseTo(-K, 2);
+          expect(y[2], at).toBe(0);
+          expect(y[3], at).toBe(0);
+          expect(y[4], at).toBe(0);
+          expect(y[5], at).toBe(0);
+          expect(y[6], at).toBeCloseTo((2 * K) / 3, 2);
+        }
+      }
+    });
+  }
+
   it('extreme |x|: subnormals, huge values, one spike, exact rounding ties', () => {
     const rows = 33, cols = 200;
     const t = randomTrits(rows * cols, 11);
