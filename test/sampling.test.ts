@@ -29,7 +29,7 @@ function pick(d: [number, number][], u: number): number {
   return d[d.length - 1][0];
 }
 
-function expectSamples(opts: SamplingOptions, logits: Float32Array, history: number[], want: Record<number, number>) {
+function expectSamples(opts: SamplingOptions, logits: Float32Array, history: number[], want: Record<number, number>, everyKeptDrawn = true) {
   const d = dist(want);
   const s = new Sampler({ seed: 7, ...opts }, rt);
   const r = new Rng(opts.seed ?? 7);
@@ -41,7 +41,7 @@ function expectSamples(opts: SamplingOptions, logits: Float32Array, history: num
     seen.set(got, (seen.get(got) ?? 0) + 1);
   }
   // Every kept token was drawn, no other one (4000 draws: the rarest kept token here has p >= 0.04).
-  expect([...seen.keys()].sort()).toEqual(d.map(([t]) => t).sort());
+  if (everyKeptDrawn) expect([...seen.keys()].sort()).toEqual(d.map(([t]) => t).sort());
 }
 
 const { sqrt, exp, log } = Math;
@@ -61,6 +61,24 @@ describe('kept sets and probabilities, by hand', () => {
   it('temperature 0.5: p^2 renormalized (0.16, 0.0625, 0.0225, 0.01, 0.0036, 0.0016)', () => expectSamples({ temperature: 0.5 }, logitsOf(), [], { 3: 0.16, 0: 0.0625, 5: 0.0225, 1: 0.01, 4: 0.0036, 2: 0.0016 }));
   it('temperature 0 is argmax whatever the seed', () => {
     for (let seed = 0; seed < 50; seed++) expect(new Sampler({ temperature: 0, seed }, rt).sample(logitsOf(), [])).toBe(3);
+  });
+  it('top-k 0 keeps all', () => expectSamples({ temperature: 1, topK: 0 }, logitsOf(), [], P));
+  it('ties: top-p 0.5 over two equal logits keeps the lower id alone (0.5 >= 0.5)', () => expectSamples({ temperature: 1, topP: 0.5 }, new Float32Array([0, 0, -30]), [], { 0: 1 }));
+  it('ties: min-p 1 keeps every token tied at the top', () => expectSamples({ temperature: 1, minP: 1 }, new Float32Array([-1, 2, 0, 2]), [], { 1: 1, 3: 1 }));
+  it('ties: top-k 1 and greedy take the lower id', () => {
+    const l = new Float32Array([0, 3, 1, 3, 3]);
+    expectSamples({ temperature: 1, topK: 1 }, l, [], { 1: 1 });
+    expect(new Sampler({ temperature: 0 }, rt).sample(l, [])).toBe(1);
+  });
+  it('top-k 40 of 1000 random logits (the heap path): the 40 largest, ties by lower id, at softmax weights', () => {
+    const r = new Rng(99);
+    const l = Float32Array.from({ length: 1000 }, () => Math.round((r.next() * 8 - 4) * 64) / 64); // many ties
+    const order = Array.from(l.keys()).sort((a, b) => l[b] - l[a] || a - b).slice(0, 40);
+    expectSamples({ temperature: 1, topK: 40 }, l, [], Object.fromEntries(order.map((t) => [t, exp(l[t])])), false);
+    for (const k of [1, 2, 3, 7, 999]) {
+      const top = Array.from(l.keys()).sort((a, b) => l[b] - l[a] || a - b).slice(0, k);
+      expectSamples({ temperature: 100, topK: k }, l, [], Object.fromEntries(top.map((t) => [t, exp(l[t] / 100)])), false);
+    }
   });
   it('translation of the logits changes nothing', () => expectSamples({ temperature: 1, topP: 0.7 }, logitsOf(5), [], { 3: 0.4, 0: 0.25, 5: 0.15 }));
 });
@@ -84,6 +102,48 @@ describe('penalties, by hand (logits ln p + 1.2: token 3 at +0.284, token 0 at -
     const w3 = w(L(3) / 2 - 2 * 0.5 - 0.7), w0 = w(L(0) * 2 - 0.5 - 0.7);
     expect(w3).toBeGreaterThan(w0); expect(w0).toBeGreaterThan(P[4]);
     expectSamples({ temperature: 1, repeatPenalty: 2, frequencyPenalty: 0.5, presencePenalty: 0.7, topK: 3 }, logitsOf(1.2), hist, { 5: P[5], 1: P[1], 3: w3 });
+  });
+});
+
+describe('the PRNG and the options', () => {
+  // An independent transcription of the published algorithms: murmur3's fmix32 over a Weyl sequence
+  // (step 0x9e3779b9) seeds Marsaglia's xorshift128 (t = x ^ x << 11; w = w ^ w >>> 19 ^ t ^ t >>> 8).
+  function reference(seed: number, n: number): number[] {
+    const M = 2n ** 32n, G = 0x9e3779b9n;
+    const fmix = (h: bigint) => { h ^= h >> 16n; h = (h * 0x85ebca6bn) % M; h ^= h >> 13n; h = (h * 0xc2b2ae35n) % M; return h ^ (h >> 16n); };
+    let z = (BigInt(seed >>> 0) ^ G) % M;
+    const st: bigint[] = [];
+    for (let i = 0; i < 4; i++) { z = (z + G) % M; st.push(fmix(z)); }
+    let [w, z2, y, x] = st; // s[0] is the newest word
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      let t = x ^ ((x << 11n) % M);
+      t ^= t >> 8n;
+      [x, y, z2] = [y, z2, w];
+      w = w ^ (w >> 19n) ^ t;
+      out.push(Number(w >> 8n) / 2 ** 24);
+    }
+    return out;
+  }
+  it('Rng is fmix32-seeded xorshift128 with 24-bit uniforms', () => {
+    for (const seed of [0, 1, 42, 0xffffffff, -5]) {
+      const r = new Rng(seed);
+      expect(Array.from({ length: 50 }, () => r.next()), `seed ${seed}`).toEqual(reference(seed, 50));
+    }
+  });
+  it('rejects out-of-range options with BAD_ARGUMENT naming the option; accepts the bounds', () => {
+    const bad: [keyof SamplingOptions, unknown][] = [['temperature', -0.1], ['temperature', 100.5], ['temperature', NaN], ['temperature', '1'],
+      ['topK', -1], ['topP', 1.01], ['topP', -0.01], ['minP', 2], ['repeatPenalty', -1], ['presencePenalty', 101], ['frequencyPenalty', -101],
+      ['penaltyLastN', -1], ['seed', 2 ** 54]];
+    for (const [k, v] of bad) {
+      expect(() => new Sampler({ [k]: v } as SamplingOptions, rt), `${k} = ${String(v)}`).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT', message: expect.stringContaining(`${k} must be a number in [`) }));
+    }
+    for (const o of [{ temperature: 0 }, { temperature: 100 }, { topP: 0 }, { topP: 1 }, { minP: 1 }, { topK: 0 }, { repeatPenalty: 0 }, { presencePenalty: -100 }, { frequencyPenalty: 100 }, { seed: -(2 ** 53) }]) {
+      expect(() => new Sampler(o, rt), JSON.stringify(o)).not.toThrow();
+    }
+  });
+  it('defaults: temperature 0, top-k 40, top-p 1, min-p 0, no penalties over a window of 64', () => {
+    expect({ ...new Sampler({}, rt), rt: undefined, rng: undefined }).toMatchObject({ temperature: 0, topK: 40, topP: 1, minP: 0, repeatPenalty: 1, presencePenalty: 0, frequencyPenalty: 0, penaltyLastN: 64 });
   });
 });
 
