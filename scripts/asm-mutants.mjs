@@ -1,6 +1,6 @@
 // Hand-written mutants: each one small bug (operator flip, off-by-one, constant swap, a value
 // ignored) applied to a copy of the repository, which is rebuilt (wasm) and tested with the files
-// that should notice. Every mutant must be killed (the tests fail); a survivor means a blind spot.
+// that should notice (in build/mutants-*, so that the repository itself is never touched). Every mutant must be killed (the tests fail); a survivor means a blind spot.
 // StrykerJS cannot mutate AssemblyScript, hence this list; the four src/ entries are the bugs of
 // issue 17 that once passed the whole suite.
 //
@@ -9,12 +9,11 @@
 // Prints a table and writes test-artifacts/asm-mutants.json; exits 1 if any mutant survives or the
 // unmutated copy fails its own tests. Takes ~20-30 min on 2 cores (a wasm build per mutant).
 import { spawnSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
-const NODE24 = join(ROOT, 'node_modules/node24/bin/node');
+const NODE24 = join(ROOT, 'test/node_modules/node24/bin/node');
 const KERNELS = ['test/kernels.test.ts'];
 const NN = ['test/nn'];
 const MODEL = ['test/model/hyperparameters.test.ts'];
@@ -53,18 +52,19 @@ const argv = process.argv.slice(2);
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : null;
 const list = MUTANTS.filter((m) => !only || only.includes(m.id));
 
-// A copy of the tracked files (hard links: the one mutated file is replaced, never written through).
-const copy = mkdtempSync(join(tmpdir(), 'bitnet-mutants-'));
+// A copy of the tracked files, with the installed packages linked in.
+mkdirSync(join(ROOT, 'build'), { recursive: true });
+const copy = mkdtempSync(join(ROOT, 'build', 'mutants-'));
 const files = spawnSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
 for (const f of files) {
   if (!existsSync(join(ROOT, f))) continue;
   mkdirSync(dirname(join(copy, f)), { recursive: true });
-  linkSync(join(ROOT, f), join(copy, f));
+  copyFileSync(join(ROOT, f), join(copy, f));
 }
-symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+for (const d of ['node_modules', 'test/node_modules']) if (existsSync(join(ROOT, d))) symlinkSync(join(ROOT, d), join(copy, d));
 
-const replaceFile = (f, text) => { unlinkSync(join(copy, f)); writeFileSync(join(copy, f), text); };
-const restore = (f) => { unlinkSync(join(copy, f)); linkSync(join(ROOT, f), join(copy, f)); };
+const replaceFile = (f, text) => writeFileSync(join(copy, f), text);
+const restore = (f) => copyFileSync(join(ROOT, f), join(copy, f));
 function build() {
   return spawnSync(process.execPath, ['scripts/build-wasm.mjs'], { cwd: copy, encoding: 'utf8' }).status === 0;
 }

@@ -12,7 +12,7 @@ if (!existsSync(`${dir}/node_modules/@stryker-mutator/core`)) {
   console.log(`installing StrykerJS into ${dir}/node_modules (first run only)`);
   if (run('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--no-save']) !== 0) process.exit(1);
 }
-const node = Number(process.versions.node.split('.')[0]) >= 22 ? process.execPath : 'node_modules/node24/bin/node';
-if (!existsSync(node)) { console.error('StrykerJS needs Node >= 22: run `npm ci` (it installs node24)'); process.exit(1); }
+const node = Number(process.versions.node.split('.')[0]) >= 22 ? process.execPath : 'test/node_modules/node24/bin/node';
+if (!existsSync(node)) { console.error('StrykerJS needs Node >= 22: run `node test/deps.mjs` (it installs node24)'); process.exit(1); }
 const sets = process.argv[2];
 process.exit(run(node, [`${dir}/node_modules/@stryker-mutator/core/bin/stryker.js`, 'run', `${dir}/stryker.config.mjs`], sets ? { MUTATE: sets } : {}));
