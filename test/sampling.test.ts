@@ -114,6 +114,9 @@ describe('the PRNG and the options', () => {
     let z = (BigInt(seed >>> 0) ^ G) % M;
     const st: bigint[] = [];
     for (let i = 0; i < 4; i++) { z = (z + G) % M; st.push(fmix(z)); }
+    // Seeds beyond 32 bits (negative ones too) fold their high word in: s[i] ^= fmix(hi + (i + 1) * 0x632be5ab).
+    const hi = BigInt.asUintN(32, BigInt(Math.floor(seed / 2 ** 32)));
+    if (hi !== 0n) for (let i = 0; i < 4; i++) st[i] ^= fmix((hi + BigInt(i + 1) * 0x632be5abn) % M);
     let [w, z2, y, x] = st; // s[0] is the newest word
     const out: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -125,8 +128,8 @@ describe('the PRNG and the options', () => {
     }
     return out;
   }
-  it('Rng is fmix32-seeded xorshift128 with 24-bit uniforms', () => {
-    for (const seed of [0, 1, 42, 0xffffffff, -5]) {
+  it('Rng is fmix32-seeded xorshift128 with 24-bit uniforms (seeds beyond 32 bits fold their high word in)', () => {
+    for (const seed of [0, 1, 42, 0xffffffff, -5, 2 ** 32 + 7, -(2 ** 53)]) {
       const r = new Rng(seed);
       expect(Array.from({ length: 50 }, () => r.next()), `seed ${seed}`).toEqual(reference(seed, 50));
     }

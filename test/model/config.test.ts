@@ -51,7 +51,7 @@ describe('configFromGGUF', () => {
       expect((await config('bitnet', { ...full, hidden_activation: str(v) })).activation, v).toBe(want);
     }
     expect((await config('bitnet', { ...full, hidden_activation: undefined, activation: str('relu2') })).activation).toBe('relu2');
-    expect(await error('bitnet', { ...full, hidden_activation: str('gelu') })).toBe("BAD_GGUF: unknown hidden activation 'gelu'");
+    expect(await error('bitnet', { ...full, hidden_activation: str('gelu') })).toBe("BAD_GGUF: unknown hidden activation 'gelu' (bitnet.hidden_activation)");
   });
   it('a u64 or a float that is a whole number is read as that number', async () => {
     expect((await config('bitnet', { ...full, context_length: { type: 'u64', value: 4096n } })).nCtxTrain).toBe(4096);
@@ -63,13 +63,13 @@ describe('configFromGGUF', () => {
       ['bitnet', { ...full, block_count: undefined }, 'BAD_GGUF: missing metadata key bitnet.block_count'],
       ['bitnet', { ...full, feed_forward_length: undefined }, 'BAD_GGUF: missing metadata key bitnet.feed_forward_length'],
       ['bitnet', { ...full, 'attention.head_count': undefined }, 'BAD_GGUF: missing metadata key bitnet.attention.head_count'],
-      ['bitnet', { ...full, 'attention.head_count_kv': u32(5) }, 'BAD_GGUF: head_count 12 is not a multiple of head_count_kv 5'],
-      ['bitnet', { ...full, 'attention.head_count': u32(7), 'attention.head_count_kv': u32(7) }, 'BAD_GGUF: embedding_length 384 is not a multiple of head_count 7'],
-      ['bitnet', { ...full, 'rope.dimension_count': u32(34) }, 'BAD_GGUF: rope.dimension_count 34 must be even and <= head_dim 32'],
-      ['bitnet', { ...full, 'rope.dimension_count': u32(15) }, 'BAD_GGUF: rope.dimension_count 15 must be even and <= head_dim 32'],
-      ['bitnet', { ...full, embedding_length: u32(0) }, 'BAD_GGUF: embedding_length = 0 is out of range (1..16777216)'],
-      ['bitnet', { ...full, block_count: u32(4097) }, 'BAD_GGUF: block_count = 4097 is out of range (1..4096)'],
-      ['bitnet', { ...full, vocab_size: undefined }, 'BAD_GGUF: vocab_size = 0 is out of range (1..16777216)'],
+      ['bitnet', { ...full, 'attention.head_count_kv': u32(5) }, 'BAD_GGUF: bitnet.attention.head_count 12 is not a multiple of head_count_kv 5'],
+      ['bitnet', { ...full, 'attention.head_count': u32(7), 'attention.head_count_kv': u32(7) }, 'BAD_GGUF: bitnet.embedding_length 384 is not a multiple of head_count 7'],
+      ['bitnet', { ...full, 'rope.dimension_count': u32(34) }, 'BAD_GGUF: bitnet.rope.dimension_count 34 must be even and <= head_dim 32'],
+      ['bitnet', { ...full, 'rope.dimension_count': u32(15) }, 'BAD_GGUF: bitnet.rope.dimension_count 15 must be even and <= head_dim 32'],
+      ['bitnet', { ...full, embedding_length: u32(0) }, 'BAD_GGUF: bitnet.embedding_length = 0 is out of range (1..16777216)'],
+      ['bitnet', { ...full, block_count: u32(4097) }, 'BAD_GGUF: bitnet.block_count = 4097 is out of range (1..4096)'],
+      ['bitnet', { ...full, vocab_size: undefined }, 'BAD_GGUF: bitnet.vocab_size = 0 is out of range (1..16777216)'],
       ['bitnet', { ...full, 'rope.freq_base': str('big') }, 'BAD_GGUF: metadata bitnet.rope.freq_base is not a number'],
       ['bitnet', { ...full, 'rope.freq_base': f32(Infinity) }, 'BAD_GGUF: metadata bitnet.rope.freq_base is not a number'],
     ];
