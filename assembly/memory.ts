@@ -1,14 +1,10 @@
-// Linear-memory allocation for the JS side. The TLSF allocator of AssemblyScript's "minimal"
-// runtime (no GC ever runs: nothing here allocates managed objects) so that dispose() really
-// returns memory; the "stub" runtime can only bump and never frees.
+// Linear memory is allocated on the JS side (bindings/heap.ts), the one owner of everything above
+// the module's static data: the wasm itself never allocates (no runtime allocator is linked; the
+// build checks it), so threads or hosts sharing this memory have a single allocator to agree with.
 
-/** Allocates `size` bytes aligned to 16 (TLSF's block alignment). Traps (abort) when memory cannot grow. */
-export function alloc(size: usize): usize {
-  return heap.alloc(size);
-}
-
-export function free(ptr: usize): void {
-  heap.free(ptr);
+/** First byte above the static data: where the JS heap starts. */
+export function heap_base(): usize {
+  return __heap_base;
 }
 
 /** Bytes of linear memory currently reserved (for memory accounting in tests). */

@@ -5,8 +5,7 @@ export interface WasmExports {
   memory: WasmMemory;
   has_relaxed(): number;
   selftest_relaxed_dot(): number;
-  alloc(size: number): number;
-  free(ptr: number): void;
+  heap_base(): number;
   memory_bytes(): number;
   quantize_row(x: number, n: number, q: number, nPad: number): number;
   sum_i8(q: number, n: number): number;

@@ -2,14 +2,15 @@
 // re-created whenever memory growth has detached the old ArrayBuffer.
 import { BitnetError } from '../src/errors.js';
 import type { WasmExports } from './exports.js';
+import { LinearHeap } from './heap.js';
 import type { BuildName } from './wasm-location.js';
 import type { CompiledWasmModule } from './wasm-types.js';
-
-const WASM32_LIMIT = 2 ** 32;
 
 export class WasmRuntime {
   readonly exports: WasmExports;
   readonly build: BuildName;
+  /** The allocator of this instance's linear memory (the only one). */
+  readonly heap: LinearHeap;
   private buffer: ArrayBuffer | null = null;
   private _u8!: Uint8Array;
   private _i8!: Int8Array;
@@ -21,21 +22,20 @@ export class WasmRuntime {
   private constructor(instance: WebAssembly.Instance, build: BuildName) {
     this.exports = instance.exports as unknown as WasmExports;
     this.build = build;
+    this.heap = new LinearHeap(this.exports.memory, this.exports.heap_base());
   }
 
   static async instantiate(module: CompiledWasmModule, build: BuildName): Promise<WasmRuntime> {
-    let self: WasmRuntime | undefined;
     const imports = {
       env: {
+        // AssemblyScript's abort(): the wasm allocates nothing, so this is a bug, not memory.
         bitnet_abort: (line: number) => {
-          const used = self ? self.exports.memory.buffer.byteLength : 0;
-          throw new BitnetError('OUT_OF_MEMORY', `wasm allocation failed (allocator line ${line}); ${used} bytes of linear memory in use, limit 4 GiB`);
+          throw new BitnetError('MODEL_ERROR', `wasm abort (line ${line}): a bug in bitnet-wasm`);
         },
       },
     };
     const instance = await WebAssembly.instantiate(module as WebAssembly.Module, imports);
-    self = new WasmRuntime(instance, build);
-    return self;
+    return new WasmRuntime(instance, build);
   }
 
   private refresh(): void {
@@ -53,35 +53,20 @@ export class WasmRuntime {
   get i32(): Int32Array { this.refresh(); return this._i32; }
   get f32(): Float32Array { this.refresh(); return this._f32; }
 
-  /** 16-byte aligned block of `size` bytes; BitnetError OUT_OF_MEMORY when linear memory cannot hold it. */
-  alloc(size: number, what = 'buffer'): number {
-    if (!Number.isFinite(size) || size < 0) throw new BitnetError('BAD_ARGUMENT', `bad allocation size ${size}`);
-    const inUse = this.exports.memory.buffer.byteLength;
-    if (size >= WASM32_LIMIT - 65536) {
-      throw new BitnetError('OUT_OF_MEMORY', `${what} needs ${size} bytes; wasm32 linear memory is limited to 4 GiB (${inUse} bytes already reserved)`);
-    }
-    try {
-      const ptr = this.exports.alloc(Math.max(16, size));
-      if (ptr % 16 !== 0) throw new Error(`allocator returned misaligned pointer ${ptr}`);
-      return ptr;
-    } catch (e) {
-      if (e instanceof BitnetError) throw new BitnetError('OUT_OF_MEMORY', `${what} needs ${size} bytes: ${e.message}`);
-      if (e instanceof WebAssembly.RuntimeError) {
-        throw new BitnetError('OUT_OF_MEMORY', `${what} needs ${size} bytes; linear memory could not grow past ${this.exports.memory.buffer.byteLength} bytes (wasm32 limit 4 GiB)`, { cause: e });
-      }
-      throw e;
-    }
+  /** 16-byte aligned block of `size` bytes; BitnetError OUT_OF_MEMORY when linear memory cannot hold
+   *  it. `temporary`: a short-lived buffer, taken from the top of free memory (see LinearHeap). */
+  alloc(size: number, what = 'buffer', temporary = false): number {
+    return this.heap.alloc(size, what, temporary);
   }
 
-  /** Makes the allocator take `size` more bytes from the engine in one step (allocate, then free):
-   *  later allocations up to that size then need no growth. The allocator otherwise doubles linear
-   *  memory whenever it runs out, leaving up to half of it unused after a large load. */
+  /** Grows linear memory once so that `size` bytes are free in one piece: the blocks of a model
+   *  load then need no further growth (and leave no unused doubling behind). */
   reserve(size: number, what = 'model'): void {
-    this.free(this.alloc(size, what));
+    this.heap.reserve(size, what);
   }
 
   free(ptr: number): void {
-    if (ptr) this.exports.free(ptr);
+    this.heap.free(ptr);
   }
 
   /** A reusable work area of at least `size` bytes (valid until the next scratch() call). */

@@ -1,13 +1,13 @@
 // Compiles assembly/ into the two builds: simd128 and simd128 + relaxed SIMD. The two compilations
 // run side by side (asc is single-threaded; this halves the wall time of a fresh `npm start`).
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const asc = require.resolve('assemblyscript/bin/asc.js');
 mkdirSync('build', { recursive: true });
-const common = ["assembly/index.ts", "assembly/env.ts", '-O3', '--noAssert', '--runtime', 'minimal', '--converge',
+const common = ["assembly/index.ts", "assembly/env.ts", '-O3', '--noAssert', '--runtime', 'stub', '--converge',
   '--enable', 'simd', '--disable', 'reference-types', '--disable', 'gc', '--disable', 'multi-value',
   '--use', 'abort=assembly/env/abort'];
 const builds = [['simd128', []], ['relaxed', ['--enable', 'relaxed-simd']]].map(([name, extra]) => new Promise((ok) => {
@@ -16,3 +16,10 @@ const builds = [['simd128', []], ['relaxed', ['--enable', 'relaxed-simd']]].map(
 }));
 const errors = (await Promise.all(builds)).filter(Boolean);
 if (errors.length) { console.error(errors.join('\n')); process.exit(1); }
+// Linear memory belongs to the JS heap (bindings/heap.ts): a wasm-side allocator would hand out the
+// same bytes, so the build must not contain one.
+for (const name of ['simd128', 'relaxed']) {
+  if (/__alloc|~lib\/rt\//.test(readFileSync(`build/bitnet-${name}.wat`, 'utf8'))) {
+    throw new Error(`build/bitnet-${name}.wasm links AssemblyScript's allocator: something in assembly/ allocates (new, arrays, strings)`);
+  }
+}

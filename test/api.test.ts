@@ -135,6 +135,37 @@ describe('memory', () => {
   });
 });
 
+describe('linear heap (bindings/heap.ts)', () => {
+  it('one block above 1 GiB; freed blocks coalesce and are reused without growing memory', async () => {
+    const rt = await createRuntime({ build: 'simd128' });
+    const big = rt.alloc(1.25 * 2 ** 30, 'big block');
+    const end = rt.exports.memory.buffer.byteLength;
+    expect(end - big).toBeGreaterThanOrEqual(1.25 * 2 ** 30);
+    expect(end - big).toBeLessThan(1.25 * 2 ** 30 + 2 ** 20); // grown by what was missing, not doubled
+    rt.u8[big + 1.25 * 2 ** 30 - 1] = 7;
+    rt.free(big);
+    const a = rt.alloc(2 ** 29), b = rt.alloc(2 ** 29), c = rt.alloc(2 ** 28, 'c', true);
+    expect([a % 16, b % 16, c % 16]).toEqual([0, 0, 0]);
+    expect(b).toBe(a + 2 ** 29);
+    expect(c + 2 ** 28).toBe(end);         // a temporary comes from the top
+    rt.free(a); rt.free(c); rt.free(b);
+    expect(rt.alloc(1.25 * 2 ** 30)).toBe(big); // one span again
+    expect(rt.exports.memory.buffer.byteLength).toBe(end);
+    expect(() => rt.free(big + 16)).toThrow(/not a live block/);
+  });
+
+  it('past the limit: OUT_OF_MEMORY naming the limit and what is in use', async () => {
+    const rt = await createRuntime({ build: 'simd128' });
+    const p = rt.alloc(2 ** 31, 'first');
+    let err: BitnetError | undefined;
+    try { rt.alloc(2 ** 31, 'second'); } catch (e) { err = e as BitnetError; }
+    expect(err?.code).toBe('OUT_OF_MEMORY');
+    expect(err?.message).toMatch(/^OUT_OF_MEMORY: second needs 2147483648 bytes \(2048\.0 MiB\); linear memory is limited to wasm32's 4 GiB, 2048\.0 MiB of which are in use/);
+    rt.free(p);
+    rt.free(rt.alloc(2 ** 31, 'again'));
+  });
+});
+
 describe('dense baselines', () => {
   it('f32 GEMV matches a float64 reference closely; i8 GEMV equals its exact integer definition', async () => {
     await init();

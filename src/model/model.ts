@@ -279,10 +279,9 @@ export class Model {
       }
       batch = opts.batchSize ?? 32;
       if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new BitnetError('BAD_ARGUMENT', `batchSize must be an integer in 1..4096, got ${batch}`);
-      // One growth of linear memory for everything the model will hold, plus loading's staging.
-      const staging = loadingStagingBytes(header);
-      // (+3%: room for the holes staging leaves between the packed tensors)
-      rt.reserve(Math.ceil(checkFits(header, config, rt, kernel, ctx, CACHE_VALUE_BYTES[cacheType]) * 1.03) + staging, `model (${header.tensors.length} tensors)`);
+      // One growth of linear memory for everything the model will hold, plus loading's staging (taken
+      // from the top of the reservation, so the packed tensors below it leave no holes).
+      rt.reserve(checkFits(header, config, rt, kernel, ctx, CACHE_VALUE_BYTES[cacheType]) + loadingStagingBytes(header), `model (${header.tensors.length} tensors)`);
       weights = await loadWeights(input, header, config, rt, kernel, { onProgress: opts.onProgress, signal: opts.signal });
     } finally {
       await input.close?.();
@@ -612,8 +611,6 @@ function contextKeep(opt: GenerateOptions['contextShift'], ids: number[], bos: n
   return keep;
 }
 
-const WASM32_BYTES = 2 ** 32;
-
 /** Wasm memory loading needs besides the model (free again afterwards): the largest ternary tensor
  *  staged whole with its trits, and one embedding row batch (2 MiB of file rows, plus their f32
  *  form for quantized types). */
@@ -634,16 +631,16 @@ function checkFits(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, ker
     embeddingRows: config.nVocab * (i.output ? 2 : 1), embeddingMode: i.embeddingMode, normEntries: i.norms.entries,
     otherBytes: 0, nLayer: config.nLayer, nCtx: ctx, nHeadKv: config.nHeadKv, headDim: config.headDim, kvValueBytes,
   });
-  const inUse = rt.exports.memory.buffer.byteLength;
-  // Headroom for scratch, staging of the largest tensor and the allocator.
-  const budget = WASM32_BYTES - inUse - 64 * 2 ** 20;
+  // What the heap can still give (memory freed by earlier models counts), minus headroom for
+  // scratch, staging of the largest tensor and alignment.
+  const budget = rt.heap.available - 64 * 2 ** 20;
   if (m.total <= budget) return m.total;
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
   const perPos = m.kvCache / ctx;
   const fixed = m.total - m.kvCache;
   const fitCtx = Math.floor((budget - fixed) / perPos);
   throw new BitnetError('OUT_OF_MEMORY', `the model needs ${gib(m.total)} of wasm memory (ternary ${gib(m.ternary)} in ${layout}, embedding ${gib(m.embedding)}, `
-    + `KV cache for ${ctx} positions ${gib(m.kvCache)}); wasm32 memory is 4 GiB and ${gib(budget)} is free here. `
+    + `KV cache for ${ctx} positions ${gib(m.kvCache)}); wasm memory is limited to ${gib(rt.heap.limit)} and ${gib(budget)} is free here. `
     + (fitCtx >= 1 ? `It fits with contextLength <= ${fitCtx}.` : `Its weights alone do not fit: this model is too large for bitnet-wasm (memory64 is not available).`));
 }
 

@@ -69,9 +69,9 @@ class RowStreamer {
     this.batch = Math.max(1, Math.floor((1 << 21) / this.rowBytes));
     this.m = DenseMatrix._allocate(rt, rows, cols, format);
     try {
-      this.staging = rt.alloc(this.batch * this.rowBytes, `staging for ${t.name}`);
-      this.tmp = rt.alloc(cols * 4, 'row');
-      if (t.typeName !== 'F16' && t.typeName !== 'F32') this.f32 = rt.alloc(this.batch * cols * 4, 'rows');
+      this.staging = rt.alloc(this.batch * this.rowBytes, `staging for ${t.name}`, true);
+      this.tmp = rt.alloc(cols * 4, 'row', true);
+      if (t.typeName !== 'F16' && t.typeName !== 'F32') this.f32 = rt.alloc(this.batch * cols * 4, 'rows', true);
     } catch (e) { this.free(); this.m.dispose(); throw e; }
   }
   push(chunk: Uint8Array): void {
@@ -143,7 +143,7 @@ function finite(t: GGUFTensorInfo, v: Float32Array): Float32Array {
 function ternaryFromWasm(rt: WasmRuntime, kernel: KernelName, t: GGUFTensorInfo, src: number): TernaryMatrix | DenseMatrix {
   const [cols, rows] = t.shape.map(Number);
   const n = rows * cols;
-  const tp = rt.alloc(n, 'trits');
+  const tp = rt.alloc(n, 'trits', true);
   try {
     const e = rt.exports;
     const scale = t.typeName === 'TQ2_0' ? e.decode_tq2_0(src, n / 256, tp)
@@ -214,7 +214,7 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
         }
         if (TERNARY_TYPES.has(t.typeName)) {
           if (off === 0) {
-            if (t.byteSize > stagingSize) { rt.free(staging); staging = 0; staging = rt.alloc(t.byteSize, `staging for ${t.name}`); stagingSize = t.byteSize; }
+            if (t.byteSize > stagingSize) { rt.free(staging); staging = 0; staging = rt.alloc(t.byteSize, `staging for ${t.name}`, true); stagingSize = t.byteSize; }
           }
           rt.u8.set(chunk, staging + off);
           if (off + chunk.length === t.byteSize) {
