@@ -49,6 +49,7 @@ const CASES: Case[] = [
   [() => ['run'], 2, /^bitnet-wasm run: missing prompt: give -p TEXT or -f FILE; see bitnet-wasm run --help$/],
   [() => ['run', '-p', 'x', '--tmep', '0.5'], 2, /unknown option --tmep \(did you mean --temp\?\)/],
   [() => ['run', '-p', 'x', '--top_k', '5'], 2, /unknown option --top_k \(did you mean --top-k\?\)/],
+  [() => ['run', '-p', 'x', '--json'], 2, /unknown option --json \(an option of logits, info\)/],
   [() => ['run', '-p', 'x', '-temp', '0.5'], 2, /unknown option -temp \(did you mean --temp\?\)/],
   [() => ['run', '-p', 'x', '--temp=abc'], 2, /--temp needs a number, got "abc"/],
   [() => ['run', '-p', 'x', '--top-p', '1.5'], 2, /--top-p must be a number in \[0, 1\], got 1\.5/],

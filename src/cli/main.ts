@@ -72,7 +72,7 @@ async function runCommand(name: string, rest: string[], io: CliIO): Promise<numb
   }
   let values;
   try {
-    values = parseCommand(cmd.spec, rest).values;
+    values = parseCommand(cmd.spec, rest, Object.values(COMMANDS).filter((c) => c !== cmd).map((c) => c.spec)).values;
     if (values.help) { io.out(formatHelp(cmd.spec, PROGRAM)); return 0; }
     if (values.version) { io.out(`${PROGRAM} ${version()}`); return 0; }
     cmd.check?.(values);

@@ -153,7 +153,7 @@ export interface Parsed {
  * Parses argv against a command's table. Throws UsageError with one line naming the problem.
  * Defaults from the table are filled in; positionals bound to an option set that option.
  */
-export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
+export function parseCommand(spec: CommandSpec, argv: string[], others: CommandSpec[] = []): Parsed {
   const options = [...spec.options, ...COMMON_OPTIONS];
   const byName = new Map<string, Option>();
   for (const o of options) { byName.set(o.name, o); for (const a of o.aliases ?? []) byName.set(a, o); }
@@ -185,7 +185,7 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
   try {
     tokens = parseArgs({ args, options: config, strict: true, allowPositionals: true, tokens: true }).tokens;
   } catch (e) {
-    throw usageFromParseArgs(e, longNames);
+    throw usageFromParseArgs(e, longNames, others);
   }
 
   const values: Values = {};
@@ -222,14 +222,16 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
 }
 
 /** parseArgs' own errors as one line in this CLI's words. */
-function usageFromParseArgs(e: unknown, longNames: string[]): UsageError {
+function usageFromParseArgs(e: unknown, longNames: string[], others: CommandSpec[]): UsageError {
   const err = e as { code?: string; message?: string };
   const msg = err.message ?? String(e);
   const quoted = /'([^']+)'/.exec(msg)?.[1] ?? '';
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const name = quoted.replace(/^-+/, '').replace(/=.*$/, '');
     const near = quoted.startsWith('--') ? closest(name, longNames) : undefined;
-    return new UsageError(`unknown option ${quoted}${near ? ` (did you mean --${near}?)` : ''}`);
+    const takers = others.filter((c) => c.options.some((o) => (quoted.startsWith('--') ? o.name === name || o.aliases?.includes(name) : o.short === name)));
+    const hint = near ? ` (did you mean --${near}?)` : takers.length ? ` (an option of ${takers.map((c) => c.name).join(', ')})` : '';
+    return new UsageError(`unknown option ${quoted}${hint}`);
   }
   if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const flag = quoted.replace(/ <value>$/, '').replace(', ', '/');

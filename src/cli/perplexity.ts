@@ -38,11 +38,12 @@ export const command: Command = {
       }
       if (all && ids.length < 2) throw new BitnetError('BAD_ARGUMENT', `${v.file} has ${ids.length} token(s); perplexity needs at least 2`);
       const t0 = now();
-      const r = model.perplexity(ids, { mode: all ? 'all' : 'llama', window });
+      // As llama-perplexity: the running figure after each window as it comes.
+      const r = model.perplexity(ids, { mode: all ? 'all' : 'llama', window, onWindow: (i, p) => io.write(`${i ? ',' : ''}[${i + 1}]${p.toFixed(4)}`) });
       const seconds = (now() - t0) / 1000;
-      io.err(`${PROGRAM}: ${ids.length} tokens, windows of ${window}: ${r.windows.length}, ${r.count} scored (${all ? 'every token' : 'second half of each window'}), ${(r.count / seconds).toFixed(1)} tok/s`);
-      io.out(r.windows.map((p, i) => `[${i + 1}]${p.toFixed(4)}`).join(','));
+      io.write('\n');
       io.out(`Final estimate: PPL = ${r.perplexity.toFixed(4)} +/- ${r.uncertainty.toFixed(5)}`);
+      io.err(`${PROGRAM}: ${ids.length} tokens, windows of ${window}: ${r.windows.length}, ${r.count} scored (${all ? 'every token' : 'second half of each window'}), ${(r.count / seconds).toFixed(1)} tok/s`);
     } finally {
       model.dispose();
     }

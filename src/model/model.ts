@@ -78,6 +78,9 @@ export interface PerplexityOptions {
   window?: number;
   /** Called after each scored token with (scored so far, tokens that will be scored). */
   onProgress?: (done: number, total: number) => void;
+  /** Called after each window with its index (0-based) and the perplexity so far (what
+   *  llama-perplexity prints as it goes). */
+  onWindow?: (index: number, perplexitySoFar: number) => void;
 }
 
 export interface PerplexityResult {
@@ -407,6 +410,7 @@ export class Model {
           opts.onProgress?.(count, total);
         }
         windows.push(Math.exp(nll / count));
+        opts.onWindow?.(w, windows[w]);
       }
       const mean = nll / count, variance = nll2 / count - mean * mean;
       const perplexity = Math.exp(mean);

@@ -156,6 +156,9 @@ describe('decoder', () => {
     expect(got.windows.length).toBe(windows.length);
     got.windows.forEach((p, i) => expect(p).toBeCloseTo(windows[i], 3));
     expect(got.uncertainty).toBeGreaterThan(0);
+    const seen: [number, number][] = [];
+    m.perplexity(ids, { mode: 'llama', window: W, onWindow: (i, p) => seen.push([i, p]) });
+    expect(seen).toEqual(got.windows.map((p, i) => [i, p]));
     // 'all': every token after the first of its window, windows of W from an empty cache, no BOS swap.
     let all = 0, allCount = 0;
     for (let w = 0; w + 1 < ids.length; w += W) {
