@@ -51,10 +51,3 @@ export const KERNEL_NAMES = Object.keys(KERNEL_IDS) as KernelName[];
 
 /** Weight layouts of assembly/ternary/layouts.ts. */
 export const LAYOUT_NAMES = ['i8', 'i2', 'tl3'] as const;
-
-/** Fastest kernel per build for one matrix in cache, as measured by bench/kernels.mjs (see README). */
-export const DEFAULT_KERNEL: Record<'simd128' | 'relaxed', KernelName> = { simd128: 'tl3', relaxed: 'i2-dot' };
-
-/** Fastest kernel per build for whole models, whose weights stream from DRAM at every token: the
- *  denser TL3 layout (5/3 bits) wins there (bench/decode.mjs; see README). */
-export const MODEL_KERNEL: Record<'simd128' | 'relaxed', KernelName> = { simd128: 'tl3', relaxed: 'tl3-relaxed' };

@@ -1,13 +1,14 @@
 // Library initialisation: one module instance per process (or isolate), shared by every matrix.
-import { DEFAULT_KERNEL, KERNEL_IDS, KERNEL_NAMES, type KernelName } from '../bindings/exports.js';
+import { KERNEL_IDS, KERNEL_NAMES, type KernelName } from '../bindings/exports.js';
 import type { WasmSource } from '../bindings/loader.js';
 import type { WasmRuntime } from '../bindings/runtime.js';
 import { selectBuild } from '../bindings/select.js';
 import type { BuildName } from '../bindings/wasm-location.js';
 import type { CompiledWasmModule, WasmBytes } from '../bindings/wasm-types.js';
+import { calibration, type Calibration } from './calibrate.js';
 import { BitnetError } from './errors.js';
 
-export type { BuildName, CompiledWasmModule, KernelName, WasmBytes, WasmSource };
+export type { BuildName, Calibration, CompiledWasmModule, KernelName, WasmBytes, WasmSource };
 
 export interface InitOptions {
   /** Force a build; default: 'relaxed' when the engine runs it correctly, else 'simd128'. */
@@ -21,13 +22,16 @@ export interface InitOptions {
 
 export interface KernelInfo {
   build: BuildName;
-  /** Default kernel of TernaryMatrix on this build. */
+  /** Default kernel of TernaryMatrix and of models: the calibration's fastest GEMV kernel on this CPU. */
   kernel: KernelName;
   /** Kernels this build can run (all are bit-identical). */
   kernels: KernelName[];
   features: { simd128: true; relaxedSimd: boolean };
   /** Why the relaxed build was not taken, when it was not. */
   notes: string[];
+  /** The kernel calibration run at init: per role (GEMV, GEMM) and layout, the fastest kernel on
+   *  this CPU, with the timings it chose from and its own cost (src/calibrate.ts). */
+  calibration: Calibration;
 }
 
 let runtime: WasmRuntime | null = null;
@@ -53,12 +57,14 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
     const sel = await selectBuild({ build: opts.build, sources });
     runtime = sel.runtime;
     const kernels = KERNEL_NAMES.filter((k) => sel.runtime.exports.kernel_available(KERNEL_IDS[k]) === 1);
+    const cal = calibration(sel.runtime);
     info = {
       build: sel.runtime.build,
-      kernel: DEFAULT_KERNEL[sel.runtime.build],
+      kernel: cal.gemv,
       kernels,
       features: { simd128: true, relaxedSimd: sel.runtime.build === 'relaxed' },
       notes: sel.notes,
+      calibration: cal,
     };
     return info;
   })();
@@ -68,7 +74,7 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
 
 export function kernelInfo(): KernelInfo {
   if (!info) throw new BitnetError('NOT_INITIALIZED', 'call `await init()` first');
-  return { ...info, kernels: [...info.kernels], notes: [...info.notes] };
+  return { ...info, kernels: [...info.kernels], notes: [...info.notes], calibration: JSON.parse(JSON.stringify(info.calibration)) as Calibration };
 }
 
 /** The active module instance (internal to the library; exported for bench and tests). */

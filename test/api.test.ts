@@ -34,7 +34,7 @@ describe('init and build selection', () => {
     expect(b).toEqual(a);
     const info = kernelInfo();
     expect(info.build).toBe(relaxedEngine ? 'relaxed' : 'simd128');
-    expect(info.kernel).toBe(relaxedEngine ? 'i2-dot' : 'tl3');
+    expect(info.kernel).toBe(info.calibration.gemv); // test/calibrate.test.ts checks the choice
     expect(info.features).toEqual({ simd128: true, relaxedSimd: relaxedEngine });
     if (!relaxedEngine) expect(info.notes.join(' ')).toMatch(/relaxed/);
     expect(await codeAsync(init({ build: relaxedEngine ? 'simd128' : 'relaxed' }))).toBe('BAD_ARGUMENT');

@@ -30,7 +30,7 @@ export const D_ROPE_DIM = 8;
 export const D_EPS = 9;          // f32
 export const D_ROPE_BASE = 10;   // f32
 export const D_ACT = 11;         // 0 SiLU, 1 squared ReLU
-export const D_KERNEL = 12;
+export const D_KERNEL = 12;      // kernel of one-token products (decode: GEMV)
 export const D_EMBD = 13;        // token embedding rows [n_vocab][n_embd]
 export const D_EMBD_FMT = 14;    // DENSE_F32 or DENSE_I8
 export const D_EMBD_SCALES = 15; // f32 per row (DENSE_I8)
@@ -43,8 +43,9 @@ export const D_V_CACHE = 21;
 export const D_SCRATCH = 22;     // forward_scratch_bytes(desc, n)
 export const D_ROPE_TYPE = 23;   // 0 NEOX (halves: bitnet), 1 interleaved pairs (llama)
 export const D_KV_F16 = 24;      // 0: f32 KV cache; 1: f16 (nn/kv_f16.ts; attention bits as on the decoded f32 cache)
-export const D_LAYERS = 25;      // LAYER_WORDS words per layer follow
-export const DESC_WORDS = 26;
+export const D_KERNEL_GEMM = 25; // kernel of n > 1 products (prefill), same layout as D_KERNEL (bit-identical)
+export const D_LAYERS = 26;      // LAYER_WORDS words per layer follow
+export const DESC_WORDS = 27;
 
 // Layer words: norms (f32 vectors; 0 = absent) and 7 matrices (q, k, v, o, gate, up, down) as
 // (ptr, f32 scale, format): MAT_TERNARY = packed for the model's kernel; MAT_F32 = dense f32 rows,
@@ -126,7 +127,7 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
     }
     return 0;
   }
-  return ternary_matmul(wi(desc, D_KERNEL) | MATMUL_STREAMING, w, rows, cols, x, n, out, wf(layer, word + 1), scratch);
+  return ternary_matmul(wi(desc, n == 1 ? D_KERNEL : D_KERNEL_GEMM) | MATMUL_STREAMING, w, rows, cols, x, n, out, wf(layer, word + 1), scratch);
 }
 
 /** Runs tokens[0..n) at positions pos0..pos0+n-1 and writes the last token's logits.

@@ -1,5 +1,6 @@
 // loadModel() and the Model: tokenizer + weights in wasm + KV cache + one forward() call per step.
-import { KERNEL_IDS, MODEL_KERNEL, type KernelName } from '../../bindings/exports.js';
+import { KERNEL_IDS, type KernelName } from '../../bindings/exports.js';
+import { calibration, kernelForRole } from '../calibrate.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { TernaryMatrix } from '../ternary-matrix.js';
 import { BitnetError } from '../errors.js';
@@ -51,6 +52,9 @@ export interface LoadModelOptions {
   contextLength?: number;
   /** Prefill batch (tokens per forward call; default 32). */
   batchSize?: number;
+  /** Force one kernel (and so weight layout) for decode and prefill. Default: the calibration's
+   *  fastest GEMV kernel picks the layout, prefill runs that layout's fastest GEMM kernel
+   *  (kernelInfo().calibration). Every kernel gives the same bits. */
   kernel?: KernelName;
   runtime?: WasmRuntime;
   /** Called (once per load) with a warning the load does not fail on: today, a contextLength
@@ -131,8 +135,8 @@ export interface GenerateResult {
 // Descriptor words (assembly/model/forward.ts).
 const D = { N_EMBD: 0, N_LAYER: 1, N_HEAD: 2, N_HEAD_KV: 3, HEAD_DIM: 4, N_FF: 5, N_VOCAB: 6, N_CTX: 7, ROPE_DIM: 8, EPS: 9, ROPE_BASE: 10,
   ACT: 11, KERNEL: 12, EMBD: 13, EMBD_FMT: 14, EMBD_SCALES: 15, OUT_NORM: 16, HEAD: 17, HEAD_FMT: 18, HEAD_SCALES: 19,
-  K_CACHE: 20, V_CACHE: 21, SCRATCH: 22, ROPE_TYPE: 23, KV_F16: 24, LAYERS: 25 } as const;
-const DESC_WORDS = 26, LAYER_WORDS = 25, MAT_TERNARY = 0, MAT_F32 = 1;
+  K_CACHE: 20, V_CACHE: 21, SCRATCH: 22, ROPE_TYPE: 23, KV_F16: 24, KERNEL_GEMM: 25, LAYERS: 26 } as const;
+const DESC_WORDS = 27, LAYER_WORDS = 25, MAT_TERNARY = 0, MAT_F32 = 1;
 const fmt = (f: 'f32' | 'i8') => (f === 'f32' ? 0 : 1); // DENSE_F32 / DENSE_I8
 
 /** Bytes per cached key or value. */
@@ -153,7 +157,7 @@ export class Model {
 
   private constructor(readonly config: ModelConfig, readonly tokenizer: Tokenizer, readonly header: GGUFHeader,
                       private weights: ModelWeights, readonly rt: WasmRuntime, contextLength: number, readonly batchSize: number,
-                      cacheBudget: number, readonly cacheType: 'f32' | 'f16') {
+                      cacheBudget: number, readonly cacheType: 'f32' | 'f16', readonly gemmKernel: KernelName) {
     this.contextLength = contextLength;
     this.cacheBudget = cacheBudget;
     const c = config, e = rt.exports;
@@ -167,7 +171,7 @@ export class Model {
       put(D.N_EMBD, c.nEmbd); put(D.N_LAYER, c.nLayer); put(D.N_HEAD, c.nHead); put(D.N_HEAD_KV, c.nHeadKv);
       put(D.HEAD_DIM, c.headDim); put(D.N_FF, c.nFf); put(D.N_VOCAB, c.nVocab); put(D.N_CTX, contextLength); put(D.ROPE_DIM, c.ropeDim);
       f()[d + D.EPS] = c.rmsEps; f()[d + D.ROPE_BASE] = c.ropeBase;
-      put(D.ACT, c.activation === 'relu2' ? 1 : 0); put(D.KERNEL, KERNEL_IDS[weights.kernel]);
+      put(D.ACT, c.activation === 'relu2' ? 1 : 0); put(D.KERNEL, KERNEL_IDS[weights.kernel]); put(D.KERNEL_GEMM, KERNEL_IDS[gemmKernel]);
       put(D.ROPE_TYPE, c.ropeType === 'interleaved' ? 1 : 0);
       put(D.KV_F16, cacheType === 'f16' ? 1 : 0);
       const emb = weights.tokEmbd._wasm;
@@ -246,10 +250,13 @@ export class Model {
     opts = checkLoadOptions(opts);
     if (!opts.runtime) await init();
     const rt = opts.runtime ?? getRuntime();
-    const kernel = opts.kernel ?? MODEL_KERNEL[rt.build];
+    // The layout is fixed once the weights are packed, so the calibration's fastest GEMV kernel
+    // (decode is GEMV-bound) picks it; prefill then runs the fastest GEMM kernel of that layout.
+    const kernel = opts.kernel ?? calibration(rt).gemv;
     if (!Object.hasOwn(KERNEL_IDS, kernel) || rt.exports.kernel_available(KERNEL_IDS[kernel]) !== 1) {
       throw new BitnetError('BAD_ARGUMENT', `kernel ${JSON.stringify(kernel)} is not one of this build's kernels (${rt.build})`);
     }
+    const gemmKernel = opts.kernel ?? kernelForRole(rt, kernel, 'gemm');
     const budget = opts.cacheBudget ?? Infinity;
     if (typeof budget !== 'number' || !(budget >= 0)) throw new BitnetError('BAD_ARGUMENT', `cacheBudget must be a number of bytes >= 0, got ${budget}`);
     const cacheType = opts.cacheType ?? 'f32';
@@ -290,7 +297,7 @@ export class Model {
       await input.close?.();
     }
     try {
-      return new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType);
+      return new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType, gemmKernel);
     } catch (err) {
       weights.dispose();
       throw err;
@@ -587,7 +594,7 @@ export class Model {
     this.desc = this.io = this.scratchPtr = 0;
   }
 
-  /** The ternary kernel the model's matrices run on. */
+  /** The ternary kernel of one-token steps (decode); `gemmKernel` runs prompts (prefill). */
   get kernel(): KernelName { return this.weights.kernel; }
 
   /** Bytes of wasm memory this model holds (weights, KV caches of all sequences, scratch). */

@@ -1,0 +1,107 @@
+// Kernel calibration (src/calibrate.ts): a valid choice per role and layout on every build, cached
+// per runtime, forcing still wins, and whatever it picks gives the bits of every forced kernel.
+// (No timing asserts: which kernel wins is the CPU's business; bench/decode.mjs reports speed.)
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { WasmRuntime } from '../bindings/runtime.js';
+import { makeModel } from '../src/gguf/make-model.js';
+import { createRuntime, init, kernelCalibration, kernelInfo, KERNEL_IDS, KERNEL_NAMES, loadModel, TernaryMatrix, type KernelName } from '../src/index.js';
+
+const runtimes: { build: string; rt: WasmRuntime }[] = [];
+let bytes: Uint8Array;
+
+beforeAll(async () => {
+  bytes = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 3 });
+  for (const build of ['simd128', 'relaxed'] as const) {
+    try { runtimes.push({ build, rt: await createRuntime({ build }) }); } catch (e) {
+      // Only the engine's lack of relaxed SIMD (Node 20) is expected; that build is checked in the Node 24 pass.
+      if (build !== 'relaxed' || (e as { code?: string }).code !== 'UNSUPPORTED_BUILD' || process.env.BITNET_TEST_BUILD === 'relaxed') throw e;
+    }
+  }
+}, 60_000);
+
+const available = (rt: WasmRuntime) => KERNEL_NAMES.filter((k) => rt.exports.kernel_available(KERNEL_IDS[k]) === 1) as KernelName[];
+const layoutOf = (rt: WasmRuntime, k: KernelName) => rt.exports.kernel_layout(KERNEL_IDS[k]);
+const bitsOf = (f: Float32Array) => Array.from(new Uint32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)));
+
+describe('kernel calibration', () => {
+  it('picks, on every build, an available non-scalar kernel for each role and each layout, and caches it', () => {
+    for (const { build, rt } of runtimes) {
+      const c = kernelCalibration(rt);
+      const kernels = available(rt).filter((k) => k !== 'scalar');
+      expect(kernels, build).toContain(c.gemv);
+      expect(kernels, build).toContain(c.gemm);
+      // Each layout's choice is a kernel of that layout; every layout of the candidates is covered.
+      const layouts = new Set(kernels.map((k) => layoutOf(rt, k)));
+      expect(Object.keys(c.byLayout).length, build).toBe(layouts.size);
+      for (const [layout, choice] of Object.entries(c.byLayout)) {
+        for (const k of [choice!.gemv, choice!.gemm]) {
+          expect(kernels, `${build} ${layout}`).toContain(k);
+          expect(['i8', 'i2', 'tl3'][layoutOf(rt, k)], `${build} ${k}`).toBe(layout);
+        }
+      }
+      // The overall winners are the fastest timings (when there was a choice to time).
+      expect(c.measured, build).toBe(true); // Node's clock moves during synchronous code (workerd's does not)
+      if (kernels.length > 1) {
+        expect(Object.keys(c.timings).sort(), build).toEqual([...kernels].sort());
+        const best = (role: 'gemvUs' | 'gemmUs') => Math.min(...kernels.map((k) => c.timings[k]![role]));
+        expect(c.timings[c.gemv]!.gemvUs).toBe(best('gemvUs'));
+        expect(c.timings[c.gemm]!.gemmUs).toBe(best('gemmUs'));
+      } else {
+        expect(c.timings).toEqual({});
+      }
+      expect(c.ms).toBeGreaterThanOrEqual(0);
+      expect(kernelCalibration(rt)).toBe(c); // cached per runtime
+    }
+  });
+
+  it('init reports the calibration in kernelInfo(), whose kernel is the calibrated GEMV kernel', async () => {
+    await init();
+    const info = kernelInfo();
+    expect(info.kernel).toBe(info.calibration.gemv);
+    expect(info.kernels).toContain(info.calibration.gemm);
+    info.calibration.gemv = 'scalar'; // a copy: the caller cannot change the library's choice
+    expect(kernelInfo().calibration.gemv).not.toBe('scalar');
+  });
+
+  it('TernaryMatrix: the default takes the calibrated kernels, `kernel` forces one for both roles, same bits', () => {
+    const rows = 37, cols = 300, n = 5;
+    const t = new Int8Array(rows * cols).map((_, i) => ((i * 7919) % 3) - 1);
+    const X = new Float32Array(n * cols).map((_, i) => Math.sin(i * 0.37) * 3);
+    for (const { build, rt } of runtimes) {
+      const c = kernelCalibration(rt);
+      const d = TernaryMatrix.fromTernary(t, rows, cols, 0.5, { runtime: rt });
+      expect(d.kernel, build).toBe(c.gemv);
+      expect(d.gemmKernel, build).toBe(c.byLayout[d.layout]!.gemm);
+      const ref = { gemv: bitsOf(d.gemv(X.subarray(0, cols))), gemm: bitsOf(d.gemm(X, n)) };
+      d.dispose();
+      for (const kernel of available(rt)) {
+        const f = TernaryMatrix.fromTernary(t, rows, cols, 0.5, { runtime: rt, kernel });
+        expect([f.kernel, f.gemmKernel], build).toEqual([kernel, kernel]);
+        expect(bitsOf(f.gemv(X.subarray(0, cols))), `${build}/${kernel} gemv`).toEqual(ref.gemv);
+        expect(bitsOf(f.gemm(X, n)), `${build}/${kernel} gemm`).toEqual(ref.gemm);
+        f.dispose();
+      }
+    }
+  });
+
+  it('a model loaded with the calibrated kernels gives the logits and tokens of every forced kernel', async () => {
+    const prompt = 'The jury said that the';
+    for (const { build, rt } of runtimes) {
+      const c = kernelCalibration(rt);
+      const run = async (kernel?: KernelName) => {
+        const m = await loadModel(bytes, { runtime: rt, kernel, batchSize: 4 });
+        try {
+          if (kernel) expect([m.kernel, m.gemmKernel]).toEqual([kernel, kernel]);
+          else {
+            expect(m.kernel, build).toBe(c.gemv);
+            expect(m.gemmKernel, build).toBe(c.byLayout[['i8', 'i2', 'tl3'][layoutOf(rt, c.gemv)] as 'i2']!.gemm);
+          }
+          const ids = m.tokenize(prompt);
+          return { logits: bitsOf(m.logits(ids)), tokens: (await m.generate(prompt, { maxTokens: 12, temperature: 0.8, seed: 9 })).tokens };
+        } finally { m.dispose(); }
+      };
+      const calibrated = await run();
+      for (const kernel of available(rt)) expect(await run(kernel), `${build}/${kernel}`).toEqual(calibrated);
+    }
+  });
+});
