@@ -70,7 +70,7 @@ function calibrate(rt: WasmRuntime): Calibration {
     return { gemv: k, gemm: k, byLayout: { [LAYOUT_NAMES[layouts[0]]]: { gemv: k, gemm: k } }, timings: {}, shape, ms: Math.round((now() - t0) * 10) / 10, measured: true };
   }
   const scratchBytes = Math.max(...candidates.map((k) => e.matmul_scratch_bytes(KERNEL_IDS[k], ROWS, COLS, GEMM_N)));
-  const trits = rt.alloc(ROWS * COLS, 'calibration trits');
+  const trits = rt.alloc(ROWS * COLS, 'calibration trits', true);
   const packed = new Map<number, number>();
   let x = 0, out = 0, scratch = 0;
   const timings: Calibration['timings'] = {};
@@ -83,13 +83,13 @@ function calibrate(rt: WasmRuntime): Calibration {
     for (let i = 0; i < PATTERN; i++) i8[trits + i] = (next() % 3) - 1;
     for (let n = PATTERN; n < ROWS * COLS; n *= 2) i8.copyWithin(trits + n, trits, trits + Math.min(n, ROWS * COLS - n));
     for (const layout of layouts) {
-      const p = rt.alloc(e.packed_bytes(layout, ROWS, COLS), 'calibration matrix');
+      const p = rt.alloc(e.packed_bytes(layout, ROWS, COLS), 'calibration matrix', true);
       packed.set(layout, p);
       e.pack(layout, trits, ROWS, COLS, p);
     }
-    x = rt.alloc(GEMM_N * COLS * 4, 'calibration activations');
-    out = rt.alloc(GEMM_N * ROWS * 4, 'calibration output');
-    scratch = rt.alloc(scratchBytes, 'calibration scratch');
+    x = rt.alloc(GEMM_N * COLS * 4, 'calibration activations', true);
+    out = rt.alloc(GEMM_N * ROWS * 4, 'calibration output', true);
+    scratch = rt.alloc(scratchBytes, 'calibration scratch', true);
     const f32 = rt.f32;
     for (let i = 0; i < GEMM_N * COLS; i++) f32[(x >>> 2) + i] = ((next() & 0xffff) - 32768) / 8192;
     const time = (k: KernelName, n: number, reps: number): number => {
