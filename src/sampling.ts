@@ -20,6 +20,26 @@ export interface SamplingOptions {
   penaltyLastN?: number;
   /** PRNG seed (default 0). The same seed gives the same tokens in every runtime. */
   seed?: number;
+  /** Added to a token's logit before sampling (token id -> bias, after the penalties); -Infinity bans the token. */
+  logitBias?: Record<number, number> | Map<number, number>;
+  /** n > 0: record, for each generated token, its log-probability and the n most likely tokens with
+   *  theirs (llama.cpp's n_probs). Taken from the model's logits (before penalties, bias, grammar). */
+  topLogprobs?: number;
+}
+
+/** Restricts which tokens may come next (a grammar): apply() sets the others to -Infinity. */
+export interface LogitConstraint {
+  apply(logits: Float32Array): Float32Array;
+  accept(token: number): void;
+  /** The output so far is complete (a finished match). */
+  canEnd(): boolean;
+}
+
+/** One generated token's log-probability and the most likely alternatives (ties: lower id first). */
+export interface TokenLogprob {
+  token: number;
+  logprob: number;
+  top: { token: number; logprob: number }[];
 }
 
 /** splitmix32-seeded xorshift128: 32-bit integer ops only. */
@@ -56,6 +76,28 @@ export class Rng {
   next(): number { return (this.nextU32() >>> 8) / 16777216; }
 }
 
+function parseBias(bias: SamplingOptions['logitBias'], nVocab: number): [number, number][] {
+  if (bias === undefined) return [];
+  if (bias === null || typeof bias !== 'object') throw new BitnetError('BAD_ARGUMENT', 'logitBias must be an object or a Map of token id -> bias');
+  const out: [number, number][] = [];
+  for (const [k, v] of bias instanceof Map ? bias : Object.entries(bias)) {
+    const t = Number(k);
+    if (!Number.isInteger(t) || t < 0 || t >= nVocab) throw new BitnetError('BAD_ARGUMENT', `logitBias: token id ${String(k)} is not in 0..${nVocab - 1}`);
+    if (typeof v !== 'number' || Number.isNaN(v) || v === Infinity) throw new BitnetError('BAD_ARGUMENT', `logitBias: the bias of token ${t} must be a finite number or -Infinity, got ${String(v)}`);
+    out.push([t, v]);
+  }
+  return out;
+}
+
+/** The stopTokens option as a set (validated against the vocabulary). */
+export function checkStopTokens(ids: unknown, nVocab: number): Set<number> | undefined {
+  if (ids === undefined) return undefined;
+  if (!Array.isArray(ids) || ids.some((t) => !Number.isInteger(t) || t < 0 || t >= nVocab)) {
+    throw new BitnetError('BAD_ARGUMENT', `stopTokens must be an array of token ids in 0..${nVocab - 1}`);
+  }
+  return new Set(ids);
+}
+
 function check(name: string, v: number | undefined, lo: number, hi: number, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new BitnetError('BAD_ARGUMENT', `${name} must be a number in [${lo}, ${hi}], got ${String(v)}`);
@@ -65,9 +107,15 @@ function check(name: string, v: number | undefined, lo: number, hi: number, dflt
 export class Sampler {
   readonly temperature: number; readonly topK: number; readonly topP: number; readonly minP: number;
   readonly repeatPenalty: number; readonly presencePenalty: number; readonly frequencyPenalty: number; readonly penaltyLastN: number;
+  /** undefined: no log-probabilities are recorded. */
+  readonly topLogprobs: number | undefined;
+  /** The last sampled token's log-probabilities (when topLogprobs is set). */
+  last: TokenLogprob | undefined;
   private rng: Rng;
+  private bias: [number, number][] = [];
 
-  constructor(opts: SamplingOptions, private rt: WasmRuntime) {
+  /** `nVocab` checks logitBias ids against the vocabulary; `constraint` (a grammar) masks each step. */
+  constructor(opts: SamplingOptions, private rt: WasmRuntime, nVocab = 2 ** 31, readonly constraint?: LogitConstraint) {
     this.temperature = check('temperature', opts.temperature, 0, 100, 0);
     this.topK = check('topK', opts.topK, 0, 2 ** 31, 40);
     this.topP = check('topP', opts.topP, 0, 1, 1);
@@ -79,10 +127,14 @@ export class Sampler {
     const seed = check('seed', opts.seed, -(2 ** 53), 2 ** 53, 0);
     if (!Number.isInteger(seed)) throw new BitnetError('BAD_ARGUMENT', `seed must be an integer in [-2^53, 2^53], got ${seed}`);
     this.rng = new Rng(seed);
+    this.topLogprobs = opts.topLogprobs === undefined ? undefined : check('topLogprobs', opts.topLogprobs, 0, nVocab, 0);
+    if (this.topLogprobs !== undefined && !Number.isInteger(this.topLogprobs)) throw new BitnetError('BAD_ARGUMENT', `topLogprobs must be an integer, got ${this.topLogprobs}`);
+    this.bias = parseBias(opts.logitBias, nVocab);
   }
 
-  /** Picks the next token from logits (not modified) given the tokens so far. */
-  sample(logits: Float32Array, history: ArrayLike<number>): number {
+  /** The logits sampling sees: penalties over `history`, then logit bias. Returns `logits` itself
+   *  (no copy) when nothing applies. */
+  adjust(logits: Float32Array, history: ArrayLike<number>): Float32Array {
     let l = logits;
     if (this.repeatPenalty !== 1 || this.presencePenalty !== 0 || this.frequencyPenalty !== 0) {
       l = Float32Array.from(logits);
@@ -95,10 +147,44 @@ export class Sampler {
         l[t] = v - c * this.frequencyPenalty - this.presencePenalty;
       }
     }
-    if (this.temperature === 0) return argmax(l);
-    // Candidates: top-k by logit (ties: lower id first), in descending order.
+    if (this.bias.length) {
+      if (l === logits) l = Float32Array.from(logits);
+      for (const [t, b] of this.bias) if (t < l.length) l[t] += b;
+    }
+    return l;
+  }
+
+  /** log-softmax of the model's logits at `token`, and the `topLogprobs` best (logsumexp in wasm). */
+  logprobs(logits: Float32Array, token: number): TokenLogprob {
+    const rt = this.rt, n = logits.length;
+    const p = rt.scratch(n * 4);
+    rt.f32.set(logits, p >>> 2);
+    const lse = rt.exports.logsumexp(p, n);
+    const lp = (t: number) => logits[t] - lse;
+    return { token, logprob: lp(token), top: topK(logits, Math.min(this.topLogprobs ?? 0, n)).map((t) => ({ token: t, logprob: lp(t) })) };
+  }
+
+  /** Picks the next token from logits (not modified) given the tokens so far, and advances the
+   *  constraint over it; -1 when no token is allowed. */
+  sample(logits: Float32Array, history: ArrayLike<number>): number {
+    let l = this.adjust(logits, history);
+    if (this.constraint) l = this.constraint.apply(l === logits ? Float32Array.from(logits) : l);
+    const t = this.pick(l);
+    if (t >= 0) {
+      this.constraint?.accept(t);
+      if (this.topLogprobs !== undefined) this.last = this.logprobs(logits, t);
+    }
+    return t;
+  }
+
+  /** Samples from logits that already went through adjust() (and any masking); -1 when all are -Infinity. */
+  pick(l: Float32Array): number {
+    if (this.temperature === 0) { const b = argmax(l); return l[b] === -Infinity ? -1 : b; }
+    // Candidates: top-k by logit (ties: lower id first), in descending order; banned ones dropped.
     const ids = topK(l, this.topK > 0 ? Math.min(this.topK, l.length) : l.length);
-    const n = ids.length;
+    let n = ids.length;
+    while (n > 0 && l[ids[n - 1]] === -Infinity) n--;
+    if (n === 0) return -1;
     // Softmax of logit / temperature in wasm.
     const rt = this.rt;
     const p = rt.scratch(n * 4);

@@ -7,7 +7,8 @@ import { BitnetError } from '../errors.js';
 import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
 import { estimateMemory, inspectHeader } from '../gguf/inspect.js';
 import { getRuntime, init } from '../init.js';
-import { Sampler, type SamplingOptions } from '../sampling.js';
+import { checkStopTokens, Sampler, type SamplingOptions, type TokenLogprob } from '../sampling.js';
+import { constraintFor, type ConstraintOptions } from '../grammar/index.js';
 import { createDetokenizer, createTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { renderChatTemplate } from './chat-template.js';
 import { configFromGGUF, withFileOffsets, type ModelConfig } from './config.js';
@@ -99,10 +100,12 @@ export interface PerplexityResult {
   windows: number[];
 }
 
-export interface GenerateOptions extends SamplingOptions {
+export interface GenerateOptions extends SamplingOptions, ConstraintOptions {
   maxTokens?: number;
   /** Stop when the generated text contains one of these (not included in the result). */
   stop?: string[];
+  /** Stop at these token ids (not included in the result; finishReason 'stop'). */
+  stopTokens?: number[];
   signal?: AbortSignal;
   /** Add BOS as the file says (default), or force. */
   addBos?: boolean;
@@ -128,8 +131,13 @@ export interface GenerateResult {
     generatedTokens: number; prefillTokensPerSecond: number; decodeTokensPerSecond: number;
   };
   /** 'length': maxTokens were generated; 'context': the KV cache filled up first (the context
-   *  length was reached); 'eos': the model ended its text; 'stop': a stop string was produced. */
-  finishReason: 'stop' | 'length' | 'eos' | 'context';
+   *  length was reached); 'eos': the model ended its text; 'stop': a stop string or stop token was
+   *  produced, or a grammar's complete match can take no more tokens (and no EOS is allowed);
+   *  'grammar': the grammar allows no token here and the output is not a complete match (rules
+   *  that never finish, or text no token can spell). */
+  finishReason: 'stop' | 'length' | 'eos' | 'context' | 'grammar';
+  /** With topLogprobs: one entry per token of `tokens`. */
+  logprobs?: TokenLogprob[];
 }
 
 // Descriptor words (assembly/model/forward.ts).
@@ -448,12 +456,12 @@ export class Model {
   }
 
   /** Token ids as they are generated. */
-  generateTokens(prompt: string | number[], opts: GenerateOptions = {}, stats?: GenerateResult['stats']): AsyncGenerator<number, GenerateResult['finishReason']> {
-    return this._generateTokens(this.main, prompt, opts, stats);
+  generateTokens(prompt: string | number[], opts: GenerateOptions = {}, stats?: GenerateResult['stats'], logprobs?: TokenLogprob[]): AsyncGenerator<number, GenerateResult['finishReason']> {
+    return this._generateTokens(this.main, prompt, opts, stats, logprobs);
   }
 
   /** @internal Waits its turn on the sequence (FIFO), holds it until the generator finishes, fails or is returned. */
-  async *_generateTokens(seq: Sequence, prompt: string | number[], opts: GenerateOptions = {}, stats?: GenerateResult['stats']): AsyncGenerator<number, GenerateResult['finishReason']> {
+  async *_generateTokens(seq: Sequence, prompt: string | number[], opts: GenerateOptions = {}, stats?: GenerateResult['stats'], logprobs?: TokenLogprob[]): AsyncGenerator<number, GenerateResult['finishReason']> {
     this.live();
     seq.live();
     prompt = checkPrompt(prompt);
@@ -468,7 +476,8 @@ export class Model {
         + (ids.length === seq.contextLength ? ' (with maxTokens > 0 the next token needs a position too)' : ''));
     }
     const keep = contextKeep(opts.contextShift, ids, this.tokenizer.bos, seq.contextLength);
-    const sampler = new Sampler(opts, this.rt);
+    const stopTokens = checkStopTokens(opts.stopTokens, this.config.nVocab);
+    const sampler = new Sampler(opts, this.rt, this.config.nVocab, constraintFor(opts, this.tokenizer));
     const release = await seq.queue.acquire(opts.signal);
     try {
       this.live();
@@ -484,10 +493,16 @@ export class Model {
       for (;;) {
         // (the per-step point: logits in, one token out)
         const next = sampler.sample(logits, history);
+        if (next < 0) {
+          if (!sampler.constraint) throw new BitnetError('BAD_ARGUMENT', 'logitBias bans every token');
+          return sampler.constraint.canEnd() ? 'stop' : 'grammar';
+        }
         history.push(next);
         generated++;
         if (stats) { stats.generatedTokens = generated; stats.decodeTokensPerSecond = generated / Math.max(1e-9, (now() - t2) / 1000); }
         if (this.tokenizer.isEog(next)) return 'eos';
+        if (stopTokens?.has(next)) return 'stop';
+        if (logprobs && sampler.last) logprobs.push(sampler.last);
         yield next;
         if (opts.signal) { await new Promise((r) => setTimeout(r, 0)); opts.signal.throwIfAborted(); }
         if (generated >= maxTokens) return 'length';
@@ -523,7 +538,8 @@ export class Model {
     let text = '';
     let emitted = 0; // characters of `text` already yielded
     const hold = stops.reduce((m, s) => Math.max(m, s.length - 1), 0);
-    const gen = this._generateTokens(seq, prompt, opts, stats);
+    if (out && opts.topLogprobs !== undefined) out.logprobs = [];
+    const gen = this._generateTokens(seq, prompt, opts, stats, out?.logprobs);
     try {
       for (;;) {
         const { value, done } = await gen.next();
