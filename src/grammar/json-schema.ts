@@ -115,7 +115,13 @@ class Converter {
     }
     if (Array.isArray(type)) {
       if (type.length === 0) this.fail('type is an empty array', path);
-      return this.add(hint, type.map((t) => this.visit({ ...s, type: t }, path, `${hint}-${String(t)}`)).join(' | '));
+      // Each type keeps the keywords that apply to it (maxLength only constrains the string branch).
+      const known = type.flatMap((t) => TYPE_KEYWORDS[t as string] ?? []);
+      this.checkKeywords(s, known, path);
+      return this.add(hint, type.map((t) => {
+        const own = Object.fromEntries(Object.entries(s).filter(([k]) => !known.includes(k) || TYPE_KEYWORDS[t as string]?.includes(k)));
+        return this.visit({ ...own, type: t }, path, `${hint}-${String(t)}`);
+      }).join(' | '));
     }
     if (typeof type !== 'string' || !(type in TYPE_KEYWORDS)) this.fail(`type ${JSON.stringify(type)} is not supported`, path);
     this.checkKeywords(s, TYPE_KEYWORDS[type], path);

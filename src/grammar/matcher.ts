@@ -146,8 +146,11 @@ export class Grammar {
     }
     // Pending character: keep the state only if some class can take a code point with this prefix.
     const lo = Math.max(cp * 2 ** (6 * need), UTF8_MIN[len]), hi = Math.min(cp * 2 ** (6 * need) + 2 ** (6 * need) - 1, 0x10ffff);
-    if (lo > hi) return null;
-    for (const f of s.stacks) if (f !== 0 && this.overlaps(this.arg[this.fpos[f]], lo, hi)) return { stacks: s.stacks, cp, need, len };
+    // (surrogates U+D800..U+DFFF are not characters: leave them out of the range)
+    const parts = [[lo, Math.min(hi, 0xd7ff)], [Math.max(lo, 0xe000), hi]].filter(([a, b]) => a <= b);
+    for (const f of s.stacks) {
+      if (f !== 0 && parts.some(([a, b]) => this.overlaps(this.arg[this.fpos[f]], a, b))) return { stacks: s.stacks, cp, need, len };
+    }
     return null;
   }
 
