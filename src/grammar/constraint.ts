@@ -60,16 +60,16 @@ function trieFor(tk: Tokenizer): TokenTrie {
   return t;
 }
 
-/** Masks (bit i set = token i allowed) by state key, least recently used evicted first. */
+/** Masks (bit i set = token i allowed) by state id, least recently used evicted first. */
 class MaskCache {
-  private map = new Map<string, Uint8Array>();
+  private map = new Map<number, Uint8Array>();
   constructor(private readonly limit: number) {}
-  get(key: string): Uint8Array | undefined {
+  get(key: number): Uint8Array | undefined {
     const m = this.map.get(key);
     if (m) { this.map.delete(key); this.map.set(key, m); }
     return m;
   }
-  set(key: string, m: Uint8Array): void {
+  set(key: number, m: Uint8Array): void {
     if (this.map.size >= this.limit) this.map.delete(this.map.keys().next().value!);
     this.map.set(key, m);
   }
@@ -130,7 +130,7 @@ export class GrammarConstraint {
       if (this.grammar.canEnd(this.state)) for (const id of this.trie.eog) mask[id >> 3] |= 1 << (id & 7);
       return mask;
     }
-    const key = this.grammar.key(this.state);
+    const key = this.state.id;
     let m = this.cache.get(key);
     if (!m) { m = allowedTokens(this.grammar, this.tokenizer, this.state); this.cache.set(key, m); }
     return m;

@@ -10,14 +10,24 @@ const END = 0, CHAR = 1, REF = 2;
 const UTF8_MIN = [0, 0x80, 0x800, 0x10000];
 
 /** Where matching stands: stacks (sorted frame ids; 0 = the empty stack) and a pending partial
- *  UTF-8 character (`need` continuation bytes still to come, `cp` the bits so far). */
+ *  UTF-8 character (`need` continuation bytes still to come, `cp` the bits so far). States are
+ *  interned per grammar (equal content, same object and `id`), and each remembers where its bytes
+ *  lead: the matcher becomes a byte automaton built lazily, so a trie walk mostly looks up arrays. */
 export interface MatchState {
   readonly stacks: readonly number[];
   readonly cp: number;
   readonly need: number;
   /** UTF-8 length of the pending character (for the overlong check). */
   readonly len: number;
+  /** Unique per grammar (never reused). */
+  readonly id: number;
+  /** @internal next[b]: the state after byte b (null: rejected; undefined: not computed yet). */
+  readonly next: (MatchState | null | undefined)[];
 }
+
+/** Interned states kept before the table starts over (states in use stay valid: transitions only
+ *  ever point to states with the right content). */
+const MAX_STATES = 100_000;
 
 export class Grammar {
   private kind: number[] = [];
@@ -28,6 +38,8 @@ export class Grammar {
   private fpos: number[] = [0];
   private fnext: number[] = [0];
   private intern = new Map<number, number>();
+  private states = new Map<string, MatchState>();
+  private nextId = 1;
   /** Per-tokenizer caches (token masks by state), kept with the grammar so reusing a Grammar object reuses them. */
   readonly caches = new WeakMap<object, unknown>();
 
@@ -89,7 +101,18 @@ export class Grammar {
     const out = new Set<number>();
     const seen = new Set<number>();
     for (const s of this.alts[this.rules.root]) this.expand(s, 0, out, seen);
-    return { stacks: this.sorted(out), cp: 0, need: 0, len: 0 };
+    return this.state(this.sorted(out), 0, 0, 0);
+  }
+
+  private state(stacks: readonly number[], cp: number, need: number, len: number): MatchState {
+    const key = need ? `${stacks.join(',')}|${cp},${need},${len}` : stacks.join(',');
+    let s = this.states.get(key);
+    if (!s) {
+      if (this.states.size >= MAX_STATES) this.states.clear();
+      s = { stacks, cp, need, len, id: this.nextId++, next: [] };
+      this.states.set(key, s);
+    }
+    return s;
   }
 
   private matches(set: number, cp: number): boolean {
@@ -128,6 +151,12 @@ export class Grammar {
 
   /** The state after one byte, or null if no continuation of the grammar has it. */
   step(s: MatchState, b: number): MatchState | null {
+    let t = s.next[b];
+    if (t === undefined) t = (s.next as (MatchState | null)[])[b] = this.computeStep(s, b);
+    return t;
+  }
+
+  private computeStep(s: MatchState, b: number): MatchState | null {
     let cp: number, need: number, len: number;
     if (s.need === 0) {
       if (b < 0x80) return this.complete(s.stacks, b);
@@ -149,14 +178,14 @@ export class Grammar {
     // (surrogates U+D800..U+DFFF are not characters: leave them out of the range)
     const parts = [[lo, Math.min(hi, 0xd7ff)], [Math.max(lo, 0xe000), hi]].filter(([a, b]) => a <= b);
     for (const f of s.stacks) {
-      if (f !== 0 && parts.some(([a, b]) => this.overlaps(this.arg[this.fpos[f]], a, b))) return { stacks: s.stacks, cp, need, len };
+      if (f !== 0 && parts.some(([a, b]) => this.overlaps(this.arg[this.fpos[f]], a, b))) return this.state(s.stacks, cp, need, len);
     }
     return null;
   }
 
   private complete(stacks: readonly number[], cp: number): MatchState | null {
     const next = this.advance(stacks, cp);
-    return next.length ? { stacks: next, cp: 0, need: 0, len: 0 } : null;
+    return next.length ? this.state(next, 0, 0, 0) : null;
   }
 
   /** The state after these bytes, or null. */
@@ -177,7 +206,6 @@ export class Grammar {
     return s !== null && this.canEnd(s);
   }
 
-  key(s: MatchState): string { return s.need ? `${s.stacks.join(',')}|${s.cp},${s.need},${s.len}` : s.stacks.join(','); }
 }
 
 const EMPTY: number[] = [];
