@@ -11,6 +11,7 @@ const FINISH: Record<GenerateResult['finishReason'], (ctx: number) => string> = 
   context: (ctx) => `stopped: the context is full (${ctx} tokens; -c sets it)`,
   eos: () => 'stopped: end of text (the model generated its end token)',
   stop: () => 'stopped: stop string',
+  grammar: () => 'stopped: the grammar allows no further token',
 };
 
 export const command: Command = {
