@@ -1,3 +1,4 @@
+import { KERNEL } from './abi.js';
 import type { WasmMemory } from './wasm-types.js';
 
 /** The raw exports of bitnet-*.wasm (assembly/index.ts). Pointers are byte offsets into `memory`. */
@@ -37,17 +38,17 @@ export interface WasmExports {
   decode_i2_s(src: number, n: number, dst: number): number;
 }
 
-/** Kernel ids of assembly/ternary/matmul.ts, by public name. */
+/** Kernel ids (abi.ts KERNEL), by public name. */
 export const KERNEL_IDS = {
-  scalar: 0,
-  tl3: 1,
-  'tl3-relaxed': 2,
-  'i2-dot32': 3,
-  'i2-dot16': 4,
-  'i2-dot': 5,
+  scalar: KERNEL.SCALAR,
+  tl3: KERNEL.TL3,
+  'tl3-relaxed': KERNEL.TL3_RELAXED,
+  'i2-dot32': KERNEL.I2_DOT32,
+  'i2-dot16': KERNEL.I2_DOT16,
+  'i2-dot': KERNEL.I2_DOT,
 } as const;
 export type KernelName = keyof typeof KERNEL_IDS;
 export const KERNEL_NAMES = Object.keys(KERNEL_IDS) as KernelName[];
 
-/** Weight layouts of assembly/ternary/layouts.ts. */
+/** Weight layout names, indexed by layout id (abi.ts LAYOUT; test/abi.test.ts checks the order). */
 export const LAYOUT_NAMES = ['i8', 'i2', 'tl3'] as const;

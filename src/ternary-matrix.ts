@@ -1,5 +1,6 @@
 // TernaryMatrix: a weight matrix of trits {-1, 0, +1} times one f32 scale, packed inside wasm
 // memory in the layout of its kernel. y = W x with W's trits, x quantized to int8 per row.
+import { MATMUL } from '../bindings/abi.js';
 import { KERNEL_IDS, LAYOUT_NAMES, type KernelName } from '../bindings/exports.js';
 import type { WasmRuntime } from '../bindings/runtime.js';
 import { calibration, kernelForRole } from './calibrate.js';
@@ -38,7 +39,7 @@ export class TernaryMatrix {
   private rt: WasmRuntime;
   private ptr: number;
   private readonly kernelId: number;
-  /** kernel id | MATMUL_STREAMING (0x100) as ternary_matmul takes it, for n = 1 and n > 1. */
+  /** kernel id | MATMUL.STREAMING as ternary_matmul takes it, for n = 1 and n > 1. */
   private readonly callId: number;
   private readonly gemmCallId: number;
   private readonly token = {};
@@ -46,8 +47,8 @@ export class TernaryMatrix {
   private constructor(rt: WasmRuntime, kernel: KernelName, gemmKernel: KernelName, rows: number, cols: number, scale: number,
                       ptr: number, bytes: number, readonly streaming = false) {
     this.rt = rt; this.kernel = kernel; this.gemmKernel = gemmKernel; this.kernelId = KERNEL_IDS[kernel];
-    this.callId = this.kernelId | (streaming ? 0x100 : 0);
-    this.gemmCallId = KERNEL_IDS[gemmKernel] | (streaming ? 0x100 : 0);
+    this.callId = this.kernelId | (streaming ? MATMUL.STREAMING : 0);
+    this.gemmCallId = KERNEL_IDS[gemmKernel] | (streaming ? MATMUL.STREAMING : 0);
     this.rows = rows; this.cols = cols; this.scale = scale; this.ptr = ptr; this.byteLength = bytes;
     finalizer?.register(this, { rt, ptr }, this.token);
   }

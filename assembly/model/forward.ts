@@ -9,7 +9,7 @@
 // then logits = head . (rmsnorm(x) * output_norm), for the last token of the batch only.
 import { quantize_row } from "../quant/activations";
 import { first_nonfinite_f32, gemv_f32, gemv_i8 } from "../quant/dense";
-import { MATMUL_STREAMING, ternary_matmul } from "../ternary/matmul";
+import { ternary_matmul } from "../ternary/matmul";
 import { rmsnorm } from "../nn/rmsnorm";
 import { rope_apply, rope_apply_interleaved, rope_table } from "../nn/rope";
 import { attention } from "../nn/attention";
@@ -17,50 +17,16 @@ import { attention_f16, kv_store_f16 } from "../nn/kv_f16";
 import { add } from "../nn/elementwise";
 import { relu_sq_mul, silu_mul } from "../nn/activation";
 
-// Descriptor words (i32 unless noted f32).
-export const D_N_EMBD = 0;
-export const D_N_LAYER = 1;
-export const D_N_HEAD = 2;
-export const D_N_HEAD_KV = 3;
-export const D_HEAD_DIM = 4;
-export const D_N_FF = 5;
-export const D_N_VOCAB = 6;
-export const D_N_CTX = 7;
-export const D_ROPE_DIM = 8;
-export const D_EPS = 9;          // f32
-export const D_ROPE_BASE = 10;   // f32
-export const D_ACT = 11;         // 0 SiLU, 1 squared ReLU
-export const D_KERNEL = 12;      // kernel of one-token products (decode: GEMV)
-export const D_EMBD = 13;        // token embedding rows [n_vocab][n_embd]
-export const D_EMBD_FMT = 14;    // DENSE_F32 or DENSE_I8
-export const D_EMBD_SCALES = 15; // f32 per row (DENSE_I8)
-export const D_OUT_NORM = 16;
-export const D_HEAD = 17;        // output head rows [n_vocab][n_embd]; 0 = tied to the embedding
-export const D_HEAD_FMT = 18;
-export const D_HEAD_SCALES = 19;
-export const D_K_CACHE = 20;     // f32 or f16 (D_KV_F16) [layer][pos][kv_head][head_dim]
-export const D_V_CACHE = 21;
-export const D_SCRATCH = 22;     // forward_scratch_bytes(desc, n)
-export const D_ROPE_TYPE = 23;   // 0 NEOX (halves: bitnet), 1 interleaved pairs (llama)
-export const D_KV_F16 = 24;      // 0: f32 KV cache; 1: f16 (nn/kv_f16.ts; attention bits as on the decoded f32 cache)
-export const D_KERNEL_GEMM = 25; // kernel of n > 1 products (prefill), same layout as D_KERNEL (bit-identical)
-export const D_LAYERS = 26;      // LAYER_WORDS words per layer follow
-export const DESC_WORDS = 27;
+import {
+  ACT_RELU2, D_ACT, D_EMBD, D_EMBD_FMT, D_EMBD_SCALES, D_EPS, D_HEAD, D_HEAD_DIM, D_HEAD_FMT, D_HEAD_SCALES, D_K_CACHE,
+  D_KERNEL, D_KERNEL_GEMM, D_KV_TYPE, D_LAYERS, D_N_CTX, D_N_EMBD, D_N_FF, D_N_HEAD, D_N_HEAD_KV, D_N_LAYER, D_N_VOCAB, D_OUT_NORM,
+  D_ROPE_BASE, D_ROPE_DIM, D_ROPE_TYPE, D_SCRATCH, D_V_CACHE, DENSE_F32, FORWARD_BAD_POS, FORWARD_BAD_TOKEN,
+  FORWARD_NONFINITE, FORWARD_OK, KV_F16, L_ATTN_NORM, L_ATTN_SUB_NORM, L_FFN_NORM, L_FFN_SUB_NORM, L_MATS, L_WORDS,
+  M_FMT, M_PTR, M_SCALE, M_WORDS, MAT_F32, MATMUL_STREAMING, ROPE_INTERLEAVED, SLOT_DOWN, SLOT_GATE, SLOT_K, SLOT_O,
+  SLOT_Q, SLOT_UP, SLOT_V,
+} from "../abi";
 
-// Layer words: norms (f32 vectors; 0 = absent) and 7 matrices (q, k, v, o, gate, up, down) as
-// (ptr, f32 scale, format): MAT_TERNARY = packed for the model's kernel; MAT_F32 = dense f32 rows,
-// the exact fallback for ternary tensors whose blocks carry different scales.
-export const L_ATTN_NORM = 0;
-export const L_ATTN_SUB_NORM = 1;
-export const L_FFN_NORM = 2;
-export const L_FFN_SUB_NORM = 3;
-export const L_MATS = 4;
-export const LAYER_WORDS = 25;
-export const MAT_TERNARY: i32 = 0;
-export const MAT_F32: i32 = 1;
-
-export const DENSE_F32: i32 = 0;
-export const DENSE_I8: i32 = 1;
+// The descriptor's words and codes are in ../abi.ts (shared with src/model/model.ts).
 
 // @ts-ignore: decorator
 @inline function wi(d: usize, k: i32): i32 { return load<i32>(d + (<usize>k << 2)); }
@@ -114,30 +80,31 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
 
 // @ts-ignore: decorator
 @inline function matmul(desc: usize, layer: usize, mat: i32, rows: i32, cols: i32, x: usize, n: i32, out: usize, scratch: usize): i32 {
-  const word = L_MATS + 3 * mat, w = <usize>wi(layer, word);
-  if (wi(layer, word + 2) == MAT_F32) {
+  const word = L_MATS + M_WORDS * mat, w = <usize>wi(layer, word + M_PTR);
+  if (wi(layer, word + M_FMT) == MAT_F32) {
     // Per-block scales: the f32 matrix holds t * d exactly; the activations go through the same
     // int8 quantization as everywhere (BitNet's y = step * sum_b d_b sum_k t_k q_k, in f32).
     const s = <usize>wi(desc, D_SCRATCH), qrow = s + off(S_QROW), dq = s + off(S_DQ);
     for (let j = 0; j < n; j++) {
       const step = quantize_row(x + ((<usize>j * <usize>cols) << 2), cols, qrow, cols);
-      if (step < 0) return -1;
+      if (step < 0) return FORWARD_NONFINITE;
       for (let k = 0; k < cols; k++) store<f32>(dq + (<usize>k << 2), <f32>load<i8>(qrow + <usize>k) * step);
       gemv_f32(w, rows, cols, dq, out + ((<usize>j * <usize>rows) << 2));
     }
-    return 0;
+    return FORWARD_OK;
   }
-  return ternary_matmul(wi(desc, n == 1 ? D_KERNEL : D_KERNEL_GEMM) | MATMUL_STREAMING, w, rows, cols, x, n, out, wf(layer, word + 1), scratch);
+  return ternary_matmul(wi(desc, n == 1 ? D_KERNEL : D_KERNEL_GEMM) | MATMUL_STREAMING, w, rows, cols, x, n, out, wf(layer, word + M_SCALE), scratch);
 }
 
 /** Runs tokens[0..n) at positions pos0..pos0+n-1 and writes the last token's logits.
- *  Returns 0; -1 for a non-finite activation (a broken model), -2 for positions past the context. */
+ *  Returns FORWARD_OK, or FORWARD_NONFINITE (a NaN or an infinity: a broken model), FORWARD_BAD_POS
+ *  (no tokens, or positions outside the context) or FORWARD_BAD_TOKEN (an id outside the vocabulary). */
 export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: usize): i32 {
   const e = wi(desc, D_N_EMBD), nl = wi(desc, D_N_LAYER), nh = wi(desc, D_N_HEAD), nkv = wi(desc, D_N_HEAD_KV);
   const hd = wi(desc, D_HEAD_DIM), ff = wi(desc, D_N_FF), vocab = wi(desc, D_N_VOCAB), ctx = wi(desc, D_N_CTX);
   const rd = wi(desc, D_ROPE_DIM), eps = wf(desc, D_EPS), base = wf(desc, D_ROPE_BASE), act = wi(desc, D_ACT);
   const ropeType = wi(desc, D_ROPE_TYPE);
-  if (n < 1 || pos0 < 0 || pos0 + n > ctx) return -2;
+  if (n < 1 || pos0 < 0 || pos0 + n > ctx) return FORWARD_BAD_POS;
   const qd = nh * hd, kd = nkv * hd;
   layout(desc, n);
   const s = <usize>wi(desc, D_SCRATCH);
@@ -148,7 +115,7 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
   const embd = <usize>wi(desc, D_EMBD), efmt = wi(desc, D_EMBD_FMT), escales = <usize>wi(desc, D_EMBD_SCALES);
   for (let j = 0; j < n; j++) {
     const t = load<i32>(tokens + (<usize>j << 2));
-    if (t < 0 || t >= vocab) return -3;
+    if (t < 0 || t >= vocab) return FORWARD_BAD_TOKEN;
     const xr = x + ((<usize>j * <usize>e) << 2);
     if (efmt == DENSE_F32) memory.copy(xr, embd + ((<usize>t * <usize>e) << 2), <usize>e << 2);
     else {
@@ -157,21 +124,21 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
     }
   }
   const kc0 = <usize>wi(desc, D_K_CACHE), vc0 = <usize>wi(desc, D_V_CACHE);
-  const f16 = wi(desc, D_KV_F16) == 1;
+  const f16 = wi(desc, D_KV_TYPE) == KV_F16;
   const cshift: usize = f16 ? 1 : 2; // log2 bytes per cached value
   const layerCache = <usize>ctx * <usize>kd << cshift;
   for (let l = 0; l < nl; l++) {
-    const L = desc + ((<usize>D_LAYERS + <usize>l * LAYER_WORDS) << 2);
+    const L = desc + ((<usize>D_LAYERS + <usize>l * L_WORDS) << 2);
     const kc = kc0 + <usize>l * layerCache, vc = vc0 + <usize>l * layerCache;
     // Attention.
     for (let j = 0; j < n; j++) rmsnorm(x + ((<usize>j * <usize>e) << 2), <usize>wi(L, L_ATTN_NORM), e, eps, h + ((<usize>j * <usize>e) << 2));
-    if (matmul(desc, L, 0, qd, e, h, n, q, mm) < 0) return -1;
-    if (matmul(desc, L, 1, kd, e, h, n, k, mm) < 0) return -1;
-    if (matmul(desc, L, 2, kd, e, h, n, v, mm) < 0) return -1;
+    if (matmul(desc, L, SLOT_Q, qd, e, h, n, q, mm) < 0) return FORWARD_NONFINITE;
+    if (matmul(desc, L, SLOT_K, kd, e, h, n, k, mm) < 0) return FORWARD_NONFINITE;
+    if (matmul(desc, L, SLOT_V, kd, e, h, n, v, mm) < 0) return FORWARD_NONFINITE;
     for (let j = 0; j < n; j++) {
       const pos = pos0 + j;
       rope_table(pos, rd, base, rope);
-      if (ropeType == 1) {
+      if (ropeType == ROPE_INTERLEAVED) {
         rope_apply_interleaved(q + ((<usize>j * <usize>qd) << 2), nh, hd, rd, rope);
         rope_apply_interleaved(k + ((<usize>j * <usize>kd) << 2), nkv, hd, rd, rope);
       } else {
@@ -192,16 +159,16 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
     }
     const asub = <usize>wi(L, L_ATTN_SUB_NORM);
     if (asub) for (let j = 0; j < n; j++) rmsnorm(a + ((<usize>j * <usize>qd) << 2), asub, qd, eps, a + ((<usize>j * <usize>qd) << 2));
-    if (matmul(desc, L, 3, e, qd, a, n, h, mm) < 0) return -1;
+    if (matmul(desc, L, SLOT_O, e, qd, a, n, h, mm) < 0) return FORWARD_NONFINITE;
     add(x, h, n * e, x);
     // Feed-forward.
     for (let j = 0; j < n; j++) rmsnorm(x + ((<usize>j * <usize>e) << 2), <usize>wi(L, L_FFN_NORM), e, eps, h + ((<usize>j * <usize>e) << 2));
-    if (matmul(desc, L, 4, ff, e, h, n, g, mm) < 0) return -1;
-    if (matmul(desc, L, 5, ff, e, h, n, u, mm) < 0) return -1;
-    if (act == 1) relu_sq_mul(g, u, n * ff, g); else silu_mul(g, u, n * ff, g);
+    if (matmul(desc, L, SLOT_GATE, ff, e, h, n, g, mm) < 0) return FORWARD_NONFINITE;
+    if (matmul(desc, L, SLOT_UP, ff, e, h, n, u, mm) < 0) return FORWARD_NONFINITE;
+    if (act == ACT_RELU2) relu_sq_mul(g, u, n * ff, g); else silu_mul(g, u, n * ff, g);
     const fsub = <usize>wi(L, L_FFN_SUB_NORM);
     if (fsub) for (let j = 0; j < n; j++) rmsnorm(g + ((<usize>j * <usize>ff) << 2), fsub, ff, eps, g + ((<usize>j * <usize>ff) << 2));
-    if (matmul(desc, L, 6, e, ff, g, n, h, mm) < 0) return -1;
+    if (matmul(desc, L, SLOT_DOWN, e, ff, g, n, h, mm) < 0) return FORWARD_NONFINITE;
     add(x, h, n * e, x);
   }
   // Output head on the last token.
@@ -212,7 +179,7 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
   if (hfmt == DENSE_F32) gemv_f32(head, vocab, e, hb, logits);
   else {
     const step = quantize_row(hb, e, qrow, e);
-    if (step < 0) return -1;
+    if (step < 0) return FORWARD_NONFINITE;
     gemv_i8(head, vocab, e, qrow, logits, 1);
     for (let r = 0; r < vocab; r++) {
       const o = logits + (<usize>r << 2);
@@ -220,6 +187,6 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
     }
   }
   // A non-finite logit (finite weights can still overflow) is an error, never a silent sample.
-  if (first_nonfinite_f32(logits, vocab) >= 0) return -1;
-  return 0;
+  if (first_nonfinite_f32(logits, vocab) >= 0) return FORWARD_NONFINITE;
+  return FORWARD_OK;
 }

@@ -1,10 +1,12 @@
 // Decoders of the ternary GGUF tensor types (llama.cpp TQ1_0 / TQ2_0, bitnet.cpp I2_S) straight
-// into int8 trits in wasm memory, for repacking into the kernels' layouts. Exact layouts:
-// shared/FORMATS.md. Each returns the tensor's one scale (>= 0), SCALES_DIFFER when non-zero
-// blocks carry different scales (the per-tensor kernels cannot run it exactly), or BAD_CODE.
+// into int8 trits in wasm memory, for repacking into the kernels' layouts (block layouts: each
+// decoder's comment; llama.cpp ggml-common.h and bitnet.cpp are the references). Each returns the
+// tensor's one scale (>= 0), SCALES_DIFFER when non-zero blocks carry different scales (the
+// per-tensor kernels cannot run it exactly), or BAD_CODE.
+import { DECODE_BAD_CODE, DECODE_SCALES_DIFFER } from "../abi";
 
-export const SCALES_DIFFER: f32 = -1;
-export const BAD_CODE: f32 = -2;
+const SCALES_DIFFER = <f32>DECODE_SCALES_DIFFER;
+const BAD_CODE = <f32>DECODE_BAD_CODE;
 
 /** IEEE half -> f32, exact (subnormals, inf, NaN). */
 export function f16_to_f32(h: u32): f32 {

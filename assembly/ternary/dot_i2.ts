@@ -61,48 +61,6 @@ export function gemv_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, acc: usize, 
   }
 }
 
-/** GEMV, i16 accumulation (i16x8.relaxed_dot_i8x16_i7x16_s + i16x8.add), widened every 16 chunks
- *  (16 chunks x 4 dots x 508 = 32512 <= 32767). */
-export function gemv_i2_dot16(w: usize, rp: i32, kp: i32, q: usize, acc: usize): void {
-  if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
-  const sq = sum_i8(q, kp);
-  const m3 = mask2();
-  let p = w;
-  for (let rb = 0; rb < rp; rb += 4) {
-    let w0 = i32x4.splat(0), w1 = i32x4.splat(0), w2 = i32x4.splat(0), w3 = i32x4.splat(0);
-    for (let c0 = 0; c0 < kp; c0 += 1024) {
-      const cEnd = min(kp, c0 + 1024);
-      let a0 = i16x8.splat(0), a1 = i16x8.splat(0), a2 = i16x8.splat(0), a3 = i16x8.splat(0);
-      for (let c = c0; c < cEnd; c += 64) {
-        const qc = q + <usize>c;
-        const x0 = v128.load(qc), x1 = v128.load(qc, 16), x2 = v128.load(qc, 32), x3 = v128.load(qc, 48);
-        let v = v128.load(p);
-        a0 = i16x8.add(a0, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, codes(v, 0, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, codes(v, 1, m3))));
-        a0 = i16x8.add(a0, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x2, codes(v, 2, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x3, codes(v, 3, m3))));
-        v = v128.load(p, 16);
-        a1 = i16x8.add(a1, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, codes(v, 0, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, codes(v, 1, m3))));
-        a1 = i16x8.add(a1, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x2, codes(v, 2, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x3, codes(v, 3, m3))));
-        v = v128.load(p, 32);
-        a2 = i16x8.add(a2, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, codes(v, 0, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, codes(v, 1, m3))));
-        a2 = i16x8.add(a2, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x2, codes(v, 2, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x3, codes(v, 3, m3))));
-        v = v128.load(p, 48);
-        a3 = i16x8.add(a3, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, codes(v, 0, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x1, codes(v, 1, m3))));
-        a3 = i16x8.add(a3, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x2, codes(v, 2, m3)), i16x8.relaxed_dot_i8x16_i7x16_s(x3, codes(v, 3, m3))));
-        p += 64;
-      }
-      w0 = i32x4.add(w0, i32x4.extadd_pairwise_i16x8_s(a0));
-      w1 = i32x4.add(w1, i32x4.extadd_pairwise_i16x8_s(a1));
-      w2 = i32x4.add(w2, i32x4.extadd_pairwise_i16x8_s(a2));
-      w3 = i32x4.add(w3, i32x4.extadd_pairwise_i16x8_s(a3));
-    }
-    const o = acc + (<usize>rb << 2);
-    store<i32>(o, hsum(w0) - sq);
-    store<i32>(o, hsum(w1) - sq, 4);
-    store<i32>(o, hsum(w2) - sq, 8);
-    store<i32>(o, hsum(w3) - sq, 12);
-  }
-}
-
 /** GEMM over tokens in blocks of 4 (each weight load and unpack serves 4 tokens); i32 accumulation.
  *  q: n rows of kp, acc: n rows of rp. */
 export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc: usize): void {
@@ -155,7 +113,9 @@ export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc:
 }
 
 /** GEMM over tokens in blocks of 4 with i16 accumulation: one unpack of each weight vector serves
- *  4 tokens at 2 instructions per 16 weights each. Widened to i32 every 16 chunks (as gemv_i2_dot16). */
+ *  4 tokens at 2 instructions per 16 weights each. Widened to i32 every 16 chunks
+ *  (16 chunks x 4 dots x 508 = 32512 <= 32767). Tokens past the last block of 4 (so every GEMV) run
+ *  gemv_i2_dot32: the same sums. */
 export function gemm_i2_dot16(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc: usize): void {
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
   const kq = <usize>kp;

@@ -15,9 +15,7 @@
 //               Then one i32 per padded row: its count of minus signs (the kernel's correction).
 //               5/3 bits per weight.
 
-export const LAYOUT_I8: i32 = 0;
-export const LAYOUT_I2: i32 = 1;
-export const LAYOUT_TL3: i32 = 2;
+import { LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3 } from "../abi"; // the ids
 
 // @ts-ignore: decorator
 @inline function roundUp(n: i32, m: i32): i32 { return (n + m - 1) / m * m; }

@@ -2,19 +2,16 @@
 // integer kernel, then the one shared float epilogue  y = f32(acc) * f32(step * scale).
 // Every kernel returns the same int32 sums, so every kernel and build gives identical bits.
 import { quantize_row } from "../quant/activations";
-import { LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3, padded_cols, padded_rows } from "./layouts";
+import {
+  KERNEL_COUNT, KERNEL_I2_DOT, KERNEL_I2_DOT16, KERNEL_I2_DOT32, KERNEL_SCALAR, KERNEL_TL3, KERNEL_TL3_RELAXED,
+  LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3, MATMUL_KERNEL_MASK, MATMUL_STREAMING,
+} from "../abi";
+import { padded_cols, padded_rows } from "./layouts";
 import { gemm_i8_scalar } from "./scalar";
-import { gemm_i2_dot16, gemm_i2_dot32, gemv_i2_dot16, gemv_i2_dot32 } from "./dot_i2";
+import { gemm_i2_dot16, gemm_i2_dot32, gemv_i2_dot32 } from "./dot_i2";
 import { gemm_tl3, gemm_tl3_relaxed, gemv_tl3, gemv_tl3_relaxed, tl3_decoded_bytes, tl3_tables } from "./lut_tl3";
 
-export const KERNEL_SCALAR: i32 = 0;      // reference, LAYOUT_I8
-export const KERNEL_TL3: i32 = 1;         // lookup tables, i8x16.swizzle, LAYOUT_TL3
-export const KERNEL_TL3_RELAXED: i32 = 2; // lookup tables, i8x16.relaxed_swizzle, LAYOUT_TL3
-export const KERNEL_I2_DOT32: i32 = 3;    // i32x4.relaxed_dot_i8x16_i7x16_add_s, LAYOUT_I2
-export const KERNEL_I2_DOT16: i32 = 4;    // i16x8.relaxed_dot_i8x16_i7x16_s + i16 accumulation, LAYOUT_I2
-export const KERNEL_I2_DOT: i32 = 5;      // the faster of each on V8: GEMV as DOT32, GEMM as DOT16
-export const KERNEL_COUNT: i32 = 6;
-
+// Kernel ids, the layout each reads, and the flags or-ed into an id: ../abi.ts.
 export function kernel_layout(kernel: i32): i32 {
   if (kernel == KERNEL_TL3 || kernel == KERNEL_TL3_RELAXED) return LAYOUT_TL3;
   if (kernel == KERNEL_I2_DOT32 || kernel == KERNEL_I2_DOT16 || kernel == KERNEL_I2_DOT) return LAYOUT_I2;
@@ -30,26 +27,22 @@ export function kernel_available(kernel: i32): bool {
 @inline function al16(n: f64): f64 { return Math.ceil(n / 16) * 16; }
 
 // Scratch layout: q (n rows of qs bytes) | steps (n f32) | acc (n rows of rp i32) | tables | decoded
-function qStride(layout: i32, kp: i32): i32 { return (kp + 15) & ~15; }
+function qStride(kp: i32): i32 { return (kp + 15) & ~15; }
 
 export function matmul_scratch_bytes(kernel: i32, rows: i32, cols: i32, n: i32): f64 {
   const layout = kernel_layout(kernel);
   const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows);
-  let s = al16(<f64>n * <f64>qStride(layout, kp)) + al16(<f64>n * 4) + al16(<f64>n * <f64>rp * 4);
+  let s = al16(<f64>n * <f64>qStride(kp)) + al16(<f64>n * 4) + al16(<f64>n * <f64>rp * 4);
   if (layout == LAYOUT_TL3) s += <f64>n * <f64>(kp / 3) * 32 + <f64>tl3_decoded_bytes(kp);
   return s;
 }
 
-/** Flag or-ed into the kernel id: weights stream from DRAM (a model's), so the GEMV touches the
- *  next block's cache lines ahead of computing (see lut_tl3.ts). */
-export const MATMUL_STREAMING: i32 = 0x100;
-
 /** Returns 0, or -1 - j when activation row j holds a NaN or an infinity (nothing is written then). */
 export function ternary_matmul(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, x: usize, n: i32, out: usize,
                                scale: f32, scratch: usize): i32 {
-  const kernel = kernelAndFlags & 0xff, streaming = (kernelAndFlags & MATMUL_STREAMING) != 0;
+  const kernel = kernelAndFlags & MATMUL_KERNEL_MASK, streaming = (kernelAndFlags & MATMUL_STREAMING) != 0;
   const layout = kernel_layout(kernel);
-  const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(layout, kp);
+  const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(kp);
   const q = scratch;
   const steps = q + <usize>al16(<f64>n * <f64>qs);
   const acc = steps + <usize>al16(<f64>n * 4);

@@ -1,4 +1,5 @@
 // loadModel() and the Model: tokenizer + weights in wasm + KV cache + one forward() call per step.
+import { ACT, D, DENSE, FORWARD, KV, L as LW, LAYOUT, M, MAT, ROPE } from '../../bindings/abi.js';
 import { KERNEL_IDS, type KernelName } from '../../bindings/exports.js';
 import { calibration, kernelForRole } from '../calibrate.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
@@ -16,7 +17,7 @@ import { checkTensors } from './tensors.js';
 import { checkGenerateOptions, checkLoadOptions, checkOptions, checkPrompt, checkString, checkTokens } from './options.js';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { commonPrefix, Sequence } from './sequence.js';
-import { loadWeights, MATRICES, type LoadProgress, type ModelWeights } from './weights.js';
+import { loadWeights, type LoadProgress, type ModelWeights } from './weights.js';
 
 /** A GGUF file: a path (Node, Deno, Bun), an http(s) or file URL, a Blob/File, a ReadableStream,
  *  bytes, or a ByteSource. */
@@ -140,12 +141,7 @@ export interface GenerateResult {
   logprobs?: TokenLogprob[];
 }
 
-// Descriptor words (assembly/model/forward.ts).
-const D = { N_EMBD: 0, N_LAYER: 1, N_HEAD: 2, N_HEAD_KV: 3, HEAD_DIM: 4, N_FF: 5, N_VOCAB: 6, N_CTX: 7, ROPE_DIM: 8, EPS: 9, ROPE_BASE: 10,
-  ACT: 11, KERNEL: 12, EMBD: 13, EMBD_FMT: 14, EMBD_SCALES: 15, OUT_NORM: 16, HEAD: 17, HEAD_FMT: 18, HEAD_SCALES: 19,
-  K_CACHE: 20, V_CACHE: 21, SCRATCH: 22, ROPE_TYPE: 23, KV_F16: 24, KERNEL_GEMM: 25, LAYERS: 26 } as const;
-const DESC_WORDS = 27, LAYER_WORDS = 25, MAT_TERNARY = 0, MAT_F32 = 1;
-const fmt = (f: 'f32' | 'i8') => (f === 'f32' ? 0 : 1); // DENSE_F32 / DENSE_I8
+const fmt = (f: 'f32' | 'i8') => (f === 'f32' ? DENSE.F32 : DENSE.I8);
 
 /** Bytes per cached key or value. */
 const CACHE_VALUE_BYTES = { f32: 4, f16: 2 } as const;
@@ -171,7 +167,7 @@ export class Model {
     const c = config, e = rt.exports;
     const f = () => rt.f32, i = () => rt.i32;
     try {
-      this.desc = rt.alloc((DESC_WORDS + c.nLayer * LAYER_WORDS) * 4, 'model descriptor');
+      this.desc = rt.alloc((D.WORDS + c.nLayer * LW.WORDS) * 4, 'model descriptor');
       this.main = this.allocSequence(contextLength, 'KV cache');
       this.io = rt.alloc(batchSize * 4 + c.nVocab * 4 + 16, 'io');
       const d = this.desc >>> 2;
@@ -179,9 +175,9 @@ export class Model {
       put(D.N_EMBD, c.nEmbd); put(D.N_LAYER, c.nLayer); put(D.N_HEAD, c.nHead); put(D.N_HEAD_KV, c.nHeadKv);
       put(D.HEAD_DIM, c.headDim); put(D.N_FF, c.nFf); put(D.N_VOCAB, c.nVocab); put(D.N_CTX, contextLength); put(D.ROPE_DIM, c.ropeDim);
       f()[d + D.EPS] = c.rmsEps; f()[d + D.ROPE_BASE] = c.ropeBase;
-      put(D.ACT, c.activation === 'relu2' ? 1 : 0); put(D.KERNEL, KERNEL_IDS[weights.kernel]); put(D.KERNEL_GEMM, KERNEL_IDS[gemmKernel]);
-      put(D.ROPE_TYPE, c.ropeType === 'interleaved' ? 1 : 0);
-      put(D.KV_F16, cacheType === 'f16' ? 1 : 0);
+      put(D.ACT, c.activation === 'relu2' ? ACT.RELU2 : ACT.SILU); put(D.KERNEL, KERNEL_IDS[weights.kernel]); put(D.KERNEL_GEMM, KERNEL_IDS[gemmKernel]);
+      put(D.ROPE_TYPE, c.ropeType === 'interleaved' ? ROPE.INTERLEAVED : ROPE.NEOX);
+      put(D.KV_TYPE, cacheType === 'f16' ? KV.F16 : KV.F32);
       const emb = weights.tokEmbd._wasm;
       put(D.EMBD, emb.ptr); put(D.EMBD_FMT, fmt(weights.tokEmbd.format)); put(D.EMBD_SCALES, emb.scales);
       put(D.OUT_NORM, weights.outputNorm);
@@ -189,12 +185,14 @@ export class Model {
       put(D.HEAD, head?.ptr ?? 0); put(D.HEAD_FMT, fmt(weights.output?.format ?? 'i8')); put(D.HEAD_SCALES, head?.scales ?? 0);
       put(D.K_CACHE, this.main.k); put(D.V_CACHE, this.main.v);
       weights.layers.forEach((L, l) => {
-        const o = D.LAYERS + l * LAYER_WORDS;
-        put(o, L.attnNorm); put(o + 1, L.attnSubNorm); put(o + 2, L.ffnNorm); put(o + 3, L.ffnSubNorm);
-        L.mats.forEach((m, j) => {
-          const w = o + 4 + 3 * j;
-          if (m instanceof TernaryMatrix) { put(w, m._wasmPtr); f()[d + w + 1] = m.scale; put(w + 2, MAT_TERNARY); }
-          else { put(w, m._wasm.ptr); f()[d + w + 1] = 1; put(w + 2, MAT_F32); }
+        const o = D.LAYERS + l * LW.WORDS;
+        put(o + LW.ATTN_NORM, L.attnNorm); put(o + LW.ATTN_SUB_NORM, L.attnSubNorm);
+        put(o + LW.FFN_NORM, L.ffnNorm); put(o + LW.FFN_SUB_NORM, L.ffnSubNorm);
+        // mats are in slot order (MATRICES = the SLOT order of bindings/abi.ts).
+        L.mats.forEach((m, slot) => {
+          const w = o + LW.MATS + M.WORDS * slot;
+          if (m instanceof TernaryMatrix) { put(w + M.PTR, m._wasmPtr); f()[d + w + M.SCALE] = m.scale; put(w + M.FMT, MAT.TERNARY); }
+          else { put(w + M.PTR, m._wasm.ptr); f()[d + w + M.SCALE] = 1; put(w + M.FMT, MAT.F32); }
         });
       });
       // Sized for the model's contextLength: every sequence's is at most that.
@@ -352,7 +350,7 @@ export class Model {
         t[base + j] = id;
       }
       const status = e.forward(this.desc, this.io, n, pos0 + s, logits);
-      if (status !== 0) throw new BitnetError('MODEL_ERROR', status === -1 ? 'the forward pass produced a NaN or an infinity' : `forward() failed with status ${status}`);
+      if (status !== FORWARD.OK) throw new BitnetError('MODEL_ERROR', status === FORWARD.NONFINITE ? 'the forward pass produced a NaN or an infinity' : `forward() failed with status ${status}`);
       for (let j = 0; j < n; j++) seq.cached.push(tokens[s + j]);
     }
     return rt.f32.subarray(logits >>> 2, (logits >>> 2) + c.nVocab);
@@ -651,7 +649,7 @@ export function loadingStagingBytes(header: GGUFHeader): number {
 /** Refuses, before any tensor data is read, a model that cannot fit wasm32's 4 GiB, saying how much
  *  it needs and what would fit (a shorter context, or nothing). */
 function checkFits(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName, ctx: number, kvValueBytes: number): number {
-  const layout = rt.exports.kernel_layout(KERNEL_IDS[kernel]) === 2 ? 'tl3' : 'i2';
+  const layout = rt.exports.kernel_layout(KERNEL_IDS[kernel]) === LAYOUT.TL3 ? 'tl3' : 'i2';
   const i = inspectHeader(header, { contextLength: ctx });
   const m = estimateMemory({
     ternaryWeights: i.ternary.weights, layout, embeddingEntries: (i.embedding?.entries ?? 0) + (i.output?.entries ?? 0),
@@ -675,4 +673,3 @@ export function loadModel(source: ModelSource, opts?: LoadModelOptions): Promise
   return Model.load(source, opts);
 }
 
-export { MATRICES };

@@ -1,6 +1,7 @@
 // Model weights in wasm memory, read from a GGUF file: ternary matrices packed for the chosen
-// kernel, f32 norms, a compact (int8, one f32 scale per row) embedding / output head, and the
-// descriptor words assembly/model/forward.ts reads.
+// kernel, f32 norms, and the embedding / output head as exact f32 or compact int8 rows (one f32
+// scale per row). model.ts writes their pointers into the descriptor forward() reads.
+import { DECODE } from '../../bindings/abi.js';
 import type { KernelName } from '../../bindings/exports.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { DenseMatrix } from '../dense-matrix.js';
@@ -9,8 +10,6 @@ import { dequantize, elementCount, ggmlTypeInfo, readTensorData, tensorByteSize,
 import { TernaryMatrix } from '../ternary-matrix.js';
 import type { ModelConfig } from './config.js';
 import { checkTensors, MATRICES, TERNARY_TYPES } from './tensors.js';
-
-export { MATRICES };
 
 /** Embeddings / heads up to this size are kept as exact f32; larger ones as int8 rows. */
 export const EXACT_EMBEDDING_BYTES = 32 * 2 ** 20;
@@ -148,7 +147,7 @@ function ternaryFromWasm(rt: WasmRuntime, kernel: KernelName, t: GGUFTensorInfo,
     const e = rt.exports;
     const scale = t.typeName === 'TQ2_0' ? e.decode_tq2_0(src, n / 256, tp)
       : t.typeName === 'TQ1_0' ? e.decode_tq1_0(src, n / 256, tp) : e.decode_i2_s(src, n, tp);
-    if (scale === -2) throw new BitnetError('BAD_GGUF', `${t.name}: invalid 2-bit code 3 in ${t.typeName} data`, { offset: t.absoluteOffset });
+    if (scale === DECODE.BAD_CODE) throw new BitnetError('BAD_GGUF', `${t.name}: invalid 2-bit code 3 in ${t.typeName} data`, { offset: t.absoluteOffset });
     if (scale < 0 || !Number.isFinite(scale)) {
       // Blocks with different (or non-finite) scales: the exact f32 fallback, checked element-wise.
       const values = finite(t, dequantize(t.type, rt.u8.slice(src, src + t.byteSize), n));

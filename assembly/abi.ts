@@ -1,0 +1,107 @@
+// The contract between the wasm and its JS callers: every number both sides must agree on.
+// assembly/ reads these names; assembly/index.ts exports each one as an immutable wasm global, and
+// test/abi.test.ts compares every exported global with bindings/abi.ts (the JS side's copy, the
+// only other place these numbers are written), so a change on one side alone fails the tests.
+// Naming: GROUP_KEY here is `GROUP.KEY` in bindings/abi.ts.
+
+// Model descriptor (i32 words unless noted f32), written by src/model/model.ts, read by
+// assembly/model/forward.ts.
+export const D_N_EMBD = 0;
+export const D_N_LAYER = 1;
+export const D_N_HEAD = 2;
+export const D_N_HEAD_KV = 3;
+export const D_HEAD_DIM = 4;
+export const D_N_FF = 5;
+export const D_N_VOCAB = 6;
+export const D_N_CTX = 7;
+export const D_ROPE_DIM = 8;
+export const D_EPS = 9;          // f32
+export const D_ROPE_BASE = 10;   // f32
+export const D_ACT = 11;         // ACT_*
+export const D_KERNEL = 12;      // KERNEL_* of one-token products (decode: GEMV)
+export const D_EMBD = 13;        // token embedding rows [n_vocab][n_embd]
+export const D_EMBD_FMT = 14;    // DENSE_*
+export const D_EMBD_SCALES = 15; // f32 per row (DENSE_I8)
+export const D_OUT_NORM = 16;
+export const D_HEAD = 17;        // output head rows [n_vocab][n_embd]; 0 = tied to the embedding
+export const D_HEAD_FMT = 18;    // DENSE_*
+export const D_HEAD_SCALES = 19;
+export const D_K_CACHE = 20;     // KV_* values [layer][pos][kv_head][head_dim]
+export const D_V_CACHE = 21;
+export const D_SCRATCH = 22;     // forward_scratch_bytes(desc, n) bytes
+export const D_ROPE_TYPE = 23;   // ROPE_*
+export const D_KV_TYPE = 24;     // KV_*
+export const D_KERNEL_GEMM = 25; // KERNEL_* of n > 1 products (prefill), same layout as D_KERNEL (bit-identical)
+export const D_LAYERS = 26;      // L_WORDS words per layer follow
+export const D_WORDS = 27;       // descriptor words before the layers
+
+// Layer words: four norms (f32 vectors; 0 = absent), then SLOT_COUNT matrices of M_WORDS each.
+export const L_ATTN_NORM = 0;
+export const L_ATTN_SUB_NORM = 1;
+export const L_FFN_NORM = 2;
+export const L_FFN_SUB_NORM = 3;
+export const L_MATS = 4;
+export const L_WORDS = 25;       // L_MATS + SLOT_COUNT * M_WORDS
+
+// A layer's matrices, in this order from L_MATS on (the GGUF names in src/model/tensors.ts).
+export const SLOT_Q = 0;
+export const SLOT_K = 1;
+export const SLOT_V = 2;
+export const SLOT_O = 3;
+export const SLOT_GATE = 4;
+export const SLOT_UP = 5;
+export const SLOT_DOWN = 6;
+export const SLOT_COUNT = 7;
+
+// Words of one matrix.
+export const M_PTR = 0;
+export const M_SCALE = 1;        // f32
+export const M_FMT = 2;          // MAT_*
+export const M_WORDS = 3;
+
+// Matrix formats: packed for the model's kernel, or dense f32 rows (the exact fallback for ternary
+// tensors whose blocks carry different scales).
+export const MAT_TERNARY = 0;
+export const MAT_F32 = 1;
+
+// Embedding / output head formats (quant/dense.ts).
+export const DENSE_F32 = 0;
+export const DENSE_I8 = 1;       // int8 rows, one f32 scale per row
+
+export const ACT_SILU = 0;
+export const ACT_RELU2 = 1;      // squared ReLU
+
+export const ROPE_NEOX = 0;      // rotate halves (bitnet)
+export const ROPE_INTERLEAVED = 1; // rotate adjacent pairs (llama)
+
+// KV cache value type (nn/kv_f16.ts for f16).
+export const KV_F32 = 0;
+export const KV_F16 = 1;
+
+// forward()'s return codes.
+export const FORWARD_OK = 0;
+export const FORWARD_NONFINITE = -1; // a NaN or an infinity in an activation or a logit
+export const FORWARD_BAD_POS = -2;   // n < 1, pos0 < 0 or positions past the context
+export const FORWARD_BAD_TOKEN = -3; // a token id outside the vocabulary
+
+// Ternary kernels (ternary/matmul.ts) and the layout each reads.
+export const KERNEL_SCALAR = 0;      // reference, LAYOUT_I8
+export const KERNEL_TL3 = 1;         // lookup tables, i8x16.swizzle, LAYOUT_TL3
+export const KERNEL_TL3_RELAXED = 2; // lookup tables, i8x16.relaxed_swizzle, LAYOUT_TL3
+export const KERNEL_I2_DOT32 = 3;    // i32x4.relaxed_dot_i8x16_i7x16_add_s, LAYOUT_I2
+export const KERNEL_I2_DOT16 = 4;    // i16x8.relaxed_dot_i8x16_i7x16_s + i16 accumulation, LAYOUT_I2
+export const KERNEL_I2_DOT = 5;      // the faster of each on V8: GEMV as DOT32, GEMM as DOT16
+export const KERNEL_COUNT = 6;
+
+// Flags or-ed into the kernel id ternary_matmul takes.
+export const MATMUL_KERNEL_MASK = 0xff;
+export const MATMUL_STREAMING = 0x100; // weights stream from DRAM (a model's): prefetch the next block
+
+// Weight layouts (ternary/layouts.ts).
+export const LAYOUT_I8 = 0;
+export const LAYOUT_I2 = 1;
+export const LAYOUT_TL3 = 2;
+
+// What the GGUF ternary decoders (quant/ggml_ternary.ts) return instead of a scale (>= 0).
+export const DECODE_SCALES_DIFFER = -1;
+export const DECODE_BAD_CODE = -2;
