@@ -1,5 +1,6 @@
 // AssemblyScript aborts become one import call with no message decoding (the JS side turns it
 // into a BitnetError). The wasm allocates nothing (bindings/heap.ts does), so none is expected.
+// @ts-ignore: decorator
 @external("env", "bitnet_abort")
 declare function bitnet_abort(code: i32): void;
 
