@@ -72,10 +72,11 @@ export class WasmRuntime {
   /** A reusable work area of at least `size` bytes (valid until the next scratch() call). */
   scratch(size: number): number {
     if (size > this.scratchSize) {
+      // Doubling (up to twice the request) keeps a slowly rising size from reallocating every call.
+      const grown = Math.max(size, Math.min(this.scratchSize * 2, size * 2));
       if (this.scratchPtr) this.free(this.scratchPtr);
       this.scratchPtr = 0;
       this.scratchSize = 0;
-      const grown = Math.max(size, Math.min(this.scratchSize * 2, size * 2));
       this.scratchPtr = this.alloc(grown, 'scratch');
       this.scratchSize = grown;
     }

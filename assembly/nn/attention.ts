@@ -16,8 +16,10 @@
 //   probabilities: nn/softmax over the nPos scores.
 //   out[d] = p_0 v_0[d], then += p_t v_t[d] for t = 1..nPos-1 in order (f32), the same per-element
 //   sequence for every headDim and chunking, so nPos = 1 returns v_0 exactly.
-// Loop order: the group's query heads share each k row while it is in L1; for V, 16-float
-// column chunks keep four accumulators in registers and walk the positions.
+// Loop order: the group's query heads share each k row while it is in L1 (two heads per load when
+// headDim % 16 == 0). For V, each pass walks the positions over a column chunk with its sums in
+// registers: pairs of heads share 16 columns (2 x 4 accumulators), the remaining head takes 32
+// columns (8 accumulators), then 4 at a time.
 import { softmax } from "./softmax";
 
 /** Scratch bytes for attention / attention_f16: the group's score rows plus one f32 row. */

@@ -1,6 +1,7 @@
 /**
  * Architecture presets for synthetic ternary models, as plain data. Shapes follow the real models
- * (see /work/shared/FORMATS.md, "BitNet architectures in GGUF"); weights are made up by makeModel.
+ * (the shapes and metadata of microsoft/bitnet-b1.58-2B-4T and 1bitLLM/bitnet_b1_58-large as their
+ * GGUF conversions carry them); weights are made up by makeModel.
  */
 
 /** `bitnet`: llama.cpp's spelling (1bitLLM files, newer 2B4T conversions); `bitnet-b1.58`:
