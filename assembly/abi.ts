@@ -1,8 +1,8 @@
 // The contract between the wasm and its JS callers: every number both sides must agree on.
-// assembly/ reads these names; assembly/index.ts exports each one as an immutable wasm global, and
-// test/abi.test.ts compares every exported global with bindings/abi.ts (the JS side's copy, the
-// only other place these numbers are written), so a change on one side alone fails the tests.
-// Naming: GROUP_KEY here is `GROUP.KEY` in bindings/abi.ts.
+// assembly/ reads these names; bindings/abi.ts is the JS side's copy (the only other place these
+// numbers are written), and test/abi.test.ts requires the two to match one to one, so a constant
+// changed on one side alone fails the tests. Keep each value a plain integer literal (the test
+// reads this file and refuses anything else). Naming: GROUP_KEY here is `GROUP.KEY` there.
 
 // Model descriptor (i32 words unless noted f32), written by src/model/model.ts, read by
 // assembly/model/forward.ts.

@@ -1,7 +1,4 @@
 // The module's exports: raw pointers and sizes in, status codes out. bindings/ wraps them.
-// The ABI constants (descriptor words, ids, flags, codes) as immutable globals: test/abi.test.ts
-// compares them with bindings/abi.ts.
-export * from "./abi";
 export { heap_base, memory_bytes } from "./memory";
 export { quantize_row, sum_i8 } from "./quant/activations";
 export { gemv_f32, gemv_i8, dense_rows_from_f32, dense_rows_from_f16, f16_row_to_f32, first_nonfinite_f32 } from "./quant/dense";
