@@ -67,12 +67,16 @@ const webEntry = (name) => ({
   plugins: [webBuild, wasmNextToBundle, ts()],
 });
 
+// `bitnet-wasm bench` times with tinybench (a dev dependency): bundled into the CLI, so an installed
+// package needs nothing more.
+const bundleTinybench = { name: 'bundle-tinybench', resolveId: (id) => (id === 'tinybench' ? fileURLToPath(import.meta.resolve('tinybench')) : null) };
+
 export default [
   {
     input: { index: 'src/index.ts', cli: 'src/cli/bin.ts' },
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     external: [/^node:/, '@huggingface/jinja', 'node-llama-cpp', 'llama-tokenizer-js', 'llama3-tokenizer-js'],
-    plugins: [wasmNextToBundle, ts()],
+    plugins: [wasmNextToBundle, bundleTinybench, ts()],
   },
   // dist/index.cjs: `require('bitnet-wasm')` (exports condition "require"); one file, the same code.
   {

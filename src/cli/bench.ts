@@ -1,40 +1,121 @@
-// `bench`: prefill and decode speed, like llama-bench (pp N / tg N).
+// `bench`: llama-bench's shape. Without --suite: prefill and decode speed of one model (pp N / tg N),
+// as before. With --suite: the benchmark suite (src/bench/): kernels, e2e, load, attention, all,
+// printed as md/json/csv; --report DIR saves run.json and the HTML report beside it.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { BitnetError } from '../errors.js';
 import { kernelInfo } from '../init.js';
-import { describeModel, loadOptions, MODEL_OPTION, MODEL_POSITIONAL, openModel, PROGRAM, type Command } from './common.js';
+import { formatCsv, formatMarkdown } from '../bench/format.js';
+import { compareRuns, formatComparison, htmlReport, replaceReadmeSection } from '../bench/report.js';
+import { runBench } from '../bench/run.js';
+import { SUITES, type BenchRun, type SuiteName } from '../bench/types.js';
+import { DEFAULT_MODEL, describeModel, loadOptions, MODEL_OPTION, MODEL_POSITIONAL, openModel, PROGRAM, type Command } from './common.js';
 import { UsageError } from './errors.js';
+import type { Values } from './options.js';
+
+const list = (v: Values[string]) => (Array.isArray(v) ? v : [v as number]);
+
+async function readRun(file: string): Promise<BenchRun> {
+  let run: BenchRun;
+  try { run = JSON.parse(await readFile(file, 'utf8')); } catch (e) { throw new BitnetError('BAD_ARGUMENT', `${file}: not a benchmark run (${(e as Error).message})`); }
+  if (run?.schema !== 1 || !Array.isArray(run.results)) throw new BitnetError('BAD_ARGUMENT', `${file}: not a benchmark run of schema 1 (bitnet-wasm bench -o json or --report writes one)`);
+  return run;
+}
 
 export const command: Command = {
   spec: {
     name: 'bench',
-    summary: 'prefill and decode speed (llama-bench)',
-    description: 'Times a prompt of -p tokens (one prefill) and -n single-token decode steps, like llama-bench,\n'
-      + 'and prints a markdown table. The model and build are described on stderr.',
+    summary: 'prefill and decode speed (llama-bench); the benchmark suite (--suite)',
+    description: 'Without --suite: times a prompt of -p tokens (one prefill) and -n single-token decode steps, like\n'
+      + 'llama-bench, and prints a markdown table (one row per -p x -n pair). The model and build are described on stderr.\n'
+      + 'With --suite: runs the benchmark suite (kernels: every ternary kernel and the dense f32/int8 baselines on\n'
+      + 'the BitNet 700M/2B4T/3B shapes, GEMV and GEMM, hot and streamed, beside a memory-bandwidth probe; e2e: load,\n'
+      + 'pp/tg tok/s of the model, with native llama.cpp beside it when node-llama-cpp is installed; load; attention).',
     positionals: [MODEL_POSITIONAL],
     options: [
       MODEL_OPTION,
-      { name: 'n-prompt', short: 'p', kind: 'int', arg: 'N', min: 1, max: 1 << 20, default: 128, help: 'prompt tokens to prefill (llama-bench -p)' },
-      { name: 'n-gen', short: 'n', kind: 'int', arg: 'N', min: 0, max: 1 << 20, default: 64, help: 'tokens to decode one at a time (llama-bench -n)' },
+      { name: 'n-prompt', short: 'p', kind: 'ints', arg: 'N,..', min: 1, max: 1 << 20, default: 128, help: 'prompt tokens to prefill, a list (llama-bench -p)' },
+      { name: 'n-gen', short: 'n', kind: 'ints', arg: 'N,..', min: 0, max: 1 << 20, default: 64, help: 'tokens to decode one at a time, a list (llama-bench -n)' },
+      { name: 'repetitions', short: 'r', kind: 'int', arg: 'N', min: 1, max: 1000, default: 1, help: 'repetitions of each e2e/load test (llama-bench -r); kernel timings repeat by time' },
+      { name: 'output', short: 'o', kind: 'choice', arg: 'FORMAT', choices: ['md', 'json', 'csv'], default: 'md', help: 'output format of the suite (llama-bench -o)' },
+      { name: 'suite', kind: 'choice', arg: 'NAME', choices: [...SUITES, 'all'], help: 'run the benchmark suite' },
+      { name: 'quick', kind: 'flag', help: 'seconds instead of minutes: small shapes, short timings (checks the suite runs, figures are rough)' },
+      { name: 'no-peers', kind: 'flag', help: 'e2e: do not time native llama.cpp beside bitnet-wasm' },
+      { name: 'report', kind: 'string', arg: 'DIR', help: 'write DIR/run.json and DIR/index.html (charts) from the run' },
+      { name: 'from', kind: 'file', arg: 'FILE', help: 'use a saved run (run.json) instead of running: re-print, --report, --readme, --compare' },
+      { name: 'readme', kind: 'file', arg: 'FILE', help: "replace FILE's section between <!-- bench:begin --> and <!-- bench:end --> with the run's table" },
+      { name: 'compare', kind: 'file', arg: 'OLD', help: 'print each result over the same result of an older run (OLD.json) and flag drops' },
+      { name: 'threshold', kind: 'number', arg: 'F', min: 0, max: 1, default: 0.1, help: '--compare: a drop bigger than this fraction is flagged (exit code 1)' },
       ...loadOptions({ defaultText: "the model's trained context, at most 4096", help: 'context length (must hold -p + -n)' }),
     ],
-    examples: [`${PROGRAM} bench model.gguf -p 128 -n 64`],
+    examples: [
+      `${PROGRAM} bench model.gguf -p 128 -n 64`,
+      `${PROGRAM} bench --suite all --report bench/report`,
+      `${PROGRAM} bench --suite kernels --quick -o json`,
+      `${PROGRAM} bench --from bench/report/run.json --readme README.md`,
+      `${PROGRAM} bench --suite kernels --compare old.json`,
+    ],
   },
   check(v) {
-    const p = v['n-prompt'] as number, n = v['n-gen'] as number, c = v['ctx-size'] as number | undefined;
+    const p = Math.max(...list(v['n-prompt'])), n = Math.max(...list(v['n-gen'])), c = v['ctx-size'] as number | undefined;
     if (c !== undefined && p + n > c) throw new UsageError(`-p ${p} + -n ${n} tokens do not fit -c ${c}`);
+    const suiteOnly = ['quick', 'report', 'from', 'readme', 'compare', 'no-peers'].filter((k) => v[k] !== undefined);
+    if (!v.suite && !v.from && suiteOnly.length) throw new UsageError(`--${suiteOnly[0]} needs --suite (or --from)`);
+    if (v.suite && v.from) throw new UsageError('--suite runs the suite and --from reads a saved run: give one');
   },
   async run(v, io) {
-    const p = v['n-prompt'] as number, n = v['n-gen'] as number;
-    const model = await openModel(v, io);
-    try {
-      if (p + n > model.contextLength) throw new BitnetError('CONTEXT_OVERFLOW', `-p ${p} + -n ${n} tokens do not fit the context of ${model.contextLength} (-c sets it)`);
-      io.err(`${PROGRAM}: ${describeModel(model)}`);
-      const r = model.bench({ prompt: p, gen: n });
-      io.out(`| model | build | kernel | pp${p} tok/s | tg${n} tok/s |`);
-      io.out('| --- | --- | --- | ---: | ---: |');
-      io.out(`| ${(v.model as string | undefined) ?? 'default'} | ${kernelInfo().build} | ${model.kernel} | ${r.prefillTokensPerSecond.toFixed(1)} | ${n ? r.decodeTokensPerSecond.toFixed(1) : '-'} |`);
-    } finally {
-      model.dispose();
+    if (!v.suite && !v.from) return singleModel(v, io);
+    const run = v.from ? await readRun(v.from as string) : await runBench({
+      suites: v.suite === 'all' ? [...SUITES] : [v.suite as SuiteName],
+      file: (v.model as string | undefined) ?? DEFAULT_MODEL,
+      modelName: v.model ? basename(v.model as string, '.gguf') : 'default',
+      prompts: list(v['n-prompt']), gens: list(v['n-gen']), repetitions: v.repetitions as number,
+      quick: v.quick === true, builds: v.build ? [v.build as 'simd128' | 'relaxed'] : undefined,
+      peers: v['no-peers'] !== true, command: `${PROGRAM} bench ${process.argv.slice(3).join(' ')}`.trim(),
+      packageName: `bitnet-wasm ${(await import('./main.js')).version()}`, log: (l) => io.err(`${PROGRAM} bench: ${l}`),
+    });
+    const fmt = v.output as string;
+    io.out(fmt === 'json' ? JSON.stringify(run, null, 2) : fmt === 'csv' ? formatCsv(run) : formatMarkdown(run));
+    if (v.report) {
+      const dir = v.report as string;
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'run.json'), JSON.stringify(run, null, 2) + '\n');
+      await writeFile(join(dir, 'index.html'), htmlReport(run));
+      io.err(`${PROGRAM} bench: wrote ${join(dir, 'run.json')} and ${join(dir, 'index.html')}`);
+    }
+    if (v.readme) {
+      const file = v.readme as string;
+      await writeFile(file, replaceReadmeSection(await readFile(file, 'utf8'), run));
+      io.err(`${PROGRAM} bench: updated the performance section of ${file}`);
+    }
+    if (v.compare) {
+      const threshold = v.threshold as number;
+      const c = compareRuns(await readRun(v.compare as string), run, threshold);
+      io.out(formatComparison(c, threshold));
+      if (c.some((x) => x.drop)) throw new BitnetError('BAD_ARGUMENT', `${c.filter((x) => x.drop).length} results dropped more than ${(threshold * 100).toFixed(0)}% against ${v.compare}`);
     }
   },
 };
+
+/** The command's behaviour without --suite: one table row per (-p, -n) pair. */
+async function singleModel(v: Values, io: Parameters<Command['run']>[1]): Promise<void> {
+  const ps = list(v['n-prompt']), ns = list(v['n-gen']);
+  const model = await openModel(v, io);
+  try {
+    const p = Math.max(...ps), n = Math.max(...ns);
+    if (p + n > model.contextLength) throw new BitnetError('CONTEXT_OVERFLOW', `-p ${p} + -n ${n} tokens do not fit the context of ${model.contextLength} (-c sets it)`);
+    io.err(`${PROGRAM}: ${describeModel(model)}`);
+    for (const [i, p] of ps.entries()) {
+      for (const [j, n] of ns.entries()) {
+        const r = model.bench({ prompt: p, gen: n });
+        if (i === 0 && j === 0) {
+          io.out(`| model | build | kernel | pp${ps.length === 1 ? p : ''} tok/s | tg${ns.length === 1 ? n : ''} tok/s |${ps.length > 1 || ns.length > 1 ? ' p | n |' : ''}`);
+          io.out(`| --- | --- | --- | ---: | ---: |${ps.length > 1 || ns.length > 1 ? ' ---: | ---: |' : ''}`);
+        }
+        io.out(`| ${(v.model as string | undefined) ?? 'default'} | ${kernelInfo().build} | ${model.kernel} | ${r.prefillTokensPerSecond.toFixed(1)} | ${n ? r.decodeTokensPerSecond.toFixed(1) : '-'} |${ps.length > 1 || ns.length > 1 ? ` ${p} | ${n} |` : ''}`);
+      }
+    }
+  } finally {
+    model.dispose();
+  }
+}

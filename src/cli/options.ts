@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 
 /** How an option's value is read and checked. */
-export type Kind = 'flag' | 'string' | 'file' | 'int' | 'number' | 'choice' | 'ids';
+export type Kind = 'flag' | 'string' | 'file' | 'int' | 'ints' | 'number' | 'choice' | 'ids';
 
 export interface Option {
   /** Long name: --name. */
@@ -127,6 +127,11 @@ const KINDS: Record<Exclude<Kind, 'flag'>, (o: Option, raw: string, shown: strin
     if (!/^[-+]?\d+$/.test(raw)) throw new UsageError(`${label(o, shown)} needs an integer, got ${JSON.stringify(raw)}`);
     return inRange(o, raw, Number(raw), 'an integer', shown);
   },
+  ints: (o, raw, shown) => { // llama-bench's lists: -p 128,512
+    const parts = raw.split(',').map((s) => s.trim());
+    if (parts.some((p) => !/^[-+]?\d+$/.test(p))) throw new UsageError(`${label(o, shown)} needs integers separated by commas like 64,128, got ${JSON.stringify(raw)}`);
+    return parts.map((p) => inRange(o, p, Number(p), 'an integer', shown));
+  },
   number: (o, raw, shown) => {
     if (!NUMBER.test(raw) || !Number.isFinite(Number(raw))) throw new UsageError(`${label(o, shown)} needs a number, got ${JSON.stringify(raw)}`);
     return inRange(o, raw, Number(raw), 'a number', shown);
@@ -159,7 +164,7 @@ export function parseCommand(spec: CommandSpec, argv: string[], others: CommandS
   for (const o of options) { byName.set(o.name, o); for (const a of o.aliases ?? []) byName.set(a, o); }
   const byShort = new Map(options.filter((o) => o.short).map((o) => [o.short!, o]));
   const longNames = [...byName.keys()];
-  const numeric = (o?: Option) => o?.kind === 'int' || o?.kind === 'number';
+  const numeric = (o?: Option) => o?.kind === 'int' || o?.kind === 'ints' || o?.kind === 'number';
 
   // Before parseArgs: what it would misread.
   const args: string[] = [];

@@ -1,0 +1,38 @@
+// What a run records about where it ran: runtime and version, CPU model, cores, builds, the
+// library's default kernel and the calibration's choice behind it.
+import { createRuntime, init, type BuildName } from '../init.js';
+
+declare const Deno: { version: { deno: string } } | undefined;
+declare const Bun: { version: string } | undefined;
+
+export function runtimeName(): string {
+  if (typeof Deno !== 'undefined') return `deno ${Deno.version.deno}`;
+  if (typeof Bun !== 'undefined') return `bun ${Bun.version}`;
+  return `node ${process.version.slice(1)}`;
+}
+
+async function cpuModel(): Promise<{ cpu: string; cores: number; os: string }> {
+  try {
+    const os = await import('node:os');
+    const c = os.cpus();
+    return { cpu: c[0]?.model?.trim() || 'unknown', cores: os.availableParallelism?.() ?? c.length, os: `${os.platform()} ${os.release()} ${os.arch()}` };
+  } catch {
+    return { cpu: 'unknown', cores: (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 1, os: 'unknown' };
+  }
+}
+
+/** The builds this runtime can instantiate (relaxed needs relaxed SIMD). */
+export async function availableBuilds(): Promise<BuildName[]> {
+  const out: BuildName[] = [];
+  for (const build of ['simd128', 'relaxed'] as const) {
+    try { await createRuntime({ build }); out.push(build); } catch { /* not in this runtime */ }
+  }
+  return out;
+}
+
+export async function benchEnv(pkg: string) {
+  const info = await init();
+  const c = info.calibration;
+  return { package: pkg, runtime: runtimeName(), ...(await cpuModel()), builds: await availableBuilds(), defaultKernel: `${info.build}/${info.kernel}`,
+    calibration: { gemv: c.gemv, gemm: c.gemm, byLayout: c.byLayout, measured: c.measured, ms: c.ms } };
+}

@@ -1,0 +1,127 @@
+// What a run's JSON becomes for people: an HTML page with inline SVG charts, the README's
+// performance table, and a comparison with an older run. All of it drawn from the JSON only.
+import { environmentLine, formatMarkdown, markdownTable } from './format.js';
+import { PRIMARY, resultKey, type BenchResult, type BenchRun } from './types.js';
+
+interface Bar { label: string; value: number }
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]!));
+const label = (r: BenchResult) => `${r.engine === 'bitnet-wasm' ? '' : `${r.engine} `}${r.runtime.split(' (')[0]} ${r.build}/${r.kernel}${r.threads > 1 ? ` ${r.threads}t` : ''}`.trim();
+
+/** A horizontal bar chart; `limit` draws a line (e.g. 1.0 = all of the measured bandwidth). */
+export function barChart(title: string, unit: string, bars: Bar[], limit?: number): string {
+  if (!bars.length) return `<p><em>${esc(title)}: no results in this run</em></p>`;
+  const rowH = 22, left = 300, width = 520, top = 28;
+  const max = Math.max(limit ?? 0, ...bars.map((b) => b.value)) || 1;
+  const h = top + bars.length * rowH + 10;
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 90}" height="${h}" role="img" aria-label="${esc(title)}">`,
+    `<text x="0" y="16" font-weight="bold">${esc(title)}</text>`];
+  bars.forEach((b, i) => {
+    const y = top + i * rowH, w = Math.max(1, (b.value / max) * width);
+    parts.push(`<text x="${left - 6}" y="${y + 14}" text-anchor="end" font-size="12">${esc(b.label)}</text>`,
+      `<rect x="${left}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${b.label.startsWith('llama.cpp') ? '#c0504d' : /dense/.test(b.label) ? '#9aa5b1' : '#2f6fb0'}"/>`,
+      `<text x="${left + w + 4}" y="${y + 14}" font-size="12">${b.value.toFixed(b.value < 10 ? 2 : 1)} ${esc(unit)}</text>`);
+  });
+  if (limit !== undefined) {
+    const x = left + (limit / max) * width;
+    parts.push(`<line x1="${x}" y1="${top - 4}" x2="${x}" y2="${h - 6}" stroke="#000" stroke-dasharray="4 3"/>`);
+  }
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+/** The shape the charts and the README use: 2B4T's largest projection when it was run. */
+function headlineShape(run: BenchRun): string | undefined {
+  const shapes = run.results.filter((r) => r.suite === 'kernels').map((r) => String(r.params.shape));
+  return shapes.includes('2560x6912') ? '2560x6912' : shapes[0];
+}
+
+export function charts(run: BenchRun): string[] {
+  const shape = headlineShape(run);
+  const k = run.results.filter((r) => r.suite === 'kernels' && r.params.shape === shape);
+  const gemv = k.filter((r) => r.params.n === 1 && r.params.mode === 'hot').map((r) => ({ label: label(r), value: r.metrics.gops }));
+  const maxN = Math.max(0, ...k.map((r) => Number(r.params.n)));
+  const gemm = k.filter((r) => r.params.n === maxN && maxN > 1).map((r) => ({ label: label(r), value: r.metrics.gops }));
+  const tg = run.results.filter((r) => r.suite === 'e2e' && r.test.startsWith('tg'));
+  const pp = run.results.filter((r) => r.suite === 'e2e' && r.test.startsWith('pp'));
+  const e2eBar = (r: BenchResult) => ({ label: `${label(r)} ${r.params.model} ${r.test}`, value: r.metrics.tokPerSec });
+  const bw = run.results.filter((r) => r.metrics.bandwidthFraction !== undefined)
+    .map((r) => ({ label: `${label(r)} ${r.suite === 'e2e' ? `decode ${r.params.model}` : `gemv ${r.params.shape}`}`, value: r.metrics.bandwidthFraction }));
+  const probe = run.results.find((r) => r.suite === 'probe');
+  return [
+    barChart(`GEMV ${shape ?? ''} (hot, weights in cache): GOPS by kernel x runtime`, 'GOPS', gemv),
+    barChart(`GEMM n=${maxN} ${shape ?? ''} (hot): GOPS by kernel x runtime`, 'GOPS', gemm),
+    barChart('Decode: tok/s by engine x threads', 'tok/s', tg.map(e2eBar)),
+    barChart('Prefill: tok/s by engine x threads', 'tok/s', pp.map(e2eBar)),
+    barChart(`Fraction of the measured memory bandwidth (probe: ${probe ? probe.metrics.readGBs.toFixed(1) : '?'} GB/s read)`, '', bw, 1),
+  ];
+}
+
+export function htmlReport(run: BenchRun): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>bitnet-wasm benchmark</title>
+<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}svg{display:block;margin:1.5em 0;font-family:system-ui,sans-serif}
+table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}pre{white-space:pre-wrap}</style></head>
+<body>
+<h1>bitnet-wasm benchmark</h1>
+<p>${esc(environmentLine(run))}</p>
+<p>Command: <code>${esc(run.command)}</code>${run.quick ? ' (quick mode: short timings, small shapes)' : ''}. Drawn from <a href="run.json">run.json</a>; one thread everywhere (threads are not implemented yet).</p>
+${charts(run).join('\n')}
+<h2>All results</h2>
+<pre>${esc(formatMarkdown(run))}</pre>
+</body></html>
+`;
+}
+
+/** The README's performance section (between the bench:begin and bench:end comments). */
+export function readmeTable(run: BenchRun): string {
+  const shape = headlineShape(run);
+  const k = run.results.filter((r) => r.suite === 'kernels' && r.params.shape === shape && r.params.n === 1);
+  const streamed = (r: BenchResult) => k.find((s) => s.params.mode === 'streamed' && s.kernel === r.kernel && s.build === r.build && s.runtime === r.runtime);
+  const f = (v: number | undefined, d = 1) => (v === undefined ? '-' : v.toFixed(d));
+  const kernelRows = k.filter((r) => r.params.mode === 'hot').map((r) => [r.runtime, r.build, r.kernel, f(r.metrics.gops), f(r.metrics.overF32, 2), f(streamed(r)?.metrics.weightGBs), f(streamed(r)?.metrics.bandwidthFraction, 2)]);
+  const e2e = run.results.filter((r) => r.suite === 'e2e' && r.test !== 'load');
+  const e2eRows = e2e.map((r) => [`${r.engine} (${r.runtime})`, `${r.build}/${r.kernel}`, String(r.threads), String(r.params.model), r.test, f(r.metrics.tokPerSec), f(r.metrics.bandwidthFraction, 2)]);
+  const probe = run.results.find((r) => r.suite === 'probe');
+  const lines = [
+    `Measured with \`${run.command}\`: ${environmentLine(run)}.${probe ? ` Memory read bandwidth (wasm probe, same run): ${probe.metrics.readGBs.toFixed(1)} GB/s.` : ''}`,
+    '',
+    `Kernels, GEMV ${shape ?? ''} (2B4T's FFN down projection), one thread; streamed = weights read from memory:`,
+    '',
+    ...markdownTable(['runtime', 'build', 'kernel', 'GOPS (hot)', 'x f32', 'streamed GB/s', 'of bandwidth'], kernelRows),
+  ];
+  if (e2eRows.length) lines.push('', 'End to end:', '', ...markdownTable(['engine', 'build/kernel', 'threads', 'model', 'test', 'tok/s', 'of bandwidth'], e2eRows));
+  return lines.join('\n');
+}
+
+export const README_BEGIN = '<!-- bench:begin (generated by bitnet-wasm bench --readme; do not edit by hand) -->';
+export const README_END = '<!-- bench:end -->';
+
+/** README text with its performance section replaced; throws if the markers are missing. */
+export function replaceReadmeSection(readme: string, run: BenchRun): string {
+  const a = readme.indexOf('<!-- bench:begin'), b = readme.indexOf(README_END);
+  if (a < 0 || b < a) throw new Error(`the README has no ${README_BEGIN} ... ${README_END} section`);
+  return `${readme.slice(0, a)}${README_BEGIN}\n${readmeTable(run)}\n${readme.slice(b)}`;
+}
+
+export interface Comparison { key: string; metric: string; old: number; now: number; ratio: number; drop: boolean }
+
+/** Each result present in both runs, its primary figure now / before; a drop is ratio < 1 - threshold. */
+export function compareRuns(old: BenchRun, now: BenchRun, threshold: number): Comparison[] {
+  const before = new Map(old.results.map((r) => [resultKey(r), r]));
+  const out: Comparison[] = [];
+  for (const r of now.results) {
+    const o = before.get(resultKey(r));
+    const metric = PRIMARY[r.suite];
+    if (!o || o.metrics[metric] === undefined || r.metrics[metric] === undefined) continue;
+    const ratio = r.metrics[metric] / o.metrics[metric];
+    out.push({ key: resultKey(r), metric, old: o.metrics[metric], now: r.metrics[metric], ratio, drop: ratio < 1 - threshold });
+  }
+  return out;
+}
+
+export function formatComparison(c: Comparison[], threshold: number): string {
+  const rows = c.map((x) => [x.key.replace(/\|/g, ' '), x.metric, x.old.toFixed(2), x.now.toFixed(2), x.ratio.toFixed(3), x.drop ? `DROP > ${(threshold * 100).toFixed(0)}%` : '']);
+  const drops = c.filter((x) => x.drop).length;
+  return [...markdownTable(['result', 'metric', 'old', 'new', 'new/old', ''], rows), '', `${c.length} results compared, ${drops} dropped more than ${(threshold * 100).toFixed(0)}%`].join('\n');
+}

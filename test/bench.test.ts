@@ -1,0 +1,94 @@
+// The benchmark suite in quick mode: every suite produces results of the right shape (finite,
+// positive figures under the names the report reads), and the report, README table, CSV and
+// comparison are built from them. Sizes of the figures are not checked (no timing asserts).
+import { describe, expect, it } from 'vitest';
+import { KERNEL_IDS, KERNEL_NAMES } from '../bindings/exports.js';
+import { formatCsv, formatMarkdown } from '../src/bench/format.js';
+import { compareRuns, htmlReport, readmeTable, replaceReadmeSection } from '../src/bench/report.js';
+import { runBench } from '../src/bench/run.js';
+import { PRIMARY, resultKey, SUITES, type BenchRun } from '../src/bench/types.js';
+import { main, DEFAULT_MODEL } from '../src/cli/main.js';
+import { createRuntime } from '../src/init.js';
+
+let run: BenchRun;
+const quickRun = async () => (run ??= await runBench({
+  suites: [...SUITES], file: DEFAULT_MODEL, modelName: 'default', prompts: [16], gens: [4], repetitions: 1,
+  quick: true, peers: false, command: 'test', packageName: 'bitnet-wasm test',
+}));
+
+describe('bench suite (quick)', () => {
+  it('every suite gives finite positive primary figures, one result per key', async () => {
+    const r = await quickRun();
+    for (const s of ['probe', ...SUITES] as const) {
+      const rs = r.results.filter((x) => x.suite === s);
+      expect(rs.length, s).toBeGreaterThan(0);
+      for (const x of rs.filter((x) => x.test !== 'load' || s === 'load')) {
+        expect(Number.isFinite(x.metrics[PRIMARY[s]]) && x.metrics[PRIMARY[s]] > 0, `${s} ${x.test} ${PRIMARY[s]}`).toBe(true);
+      }
+    }
+    expect(new Set(r.results.map(resultKey)).size).toBe(r.results.length);
+    expect(r.env.cores).toBeGreaterThan(0);
+    expect(r.results.every((x) => x.threads === 1)).toBe(true);
+  });
+
+  it('kernels: every ternary kernel and both dense baselines, GEMV and GEMM, hot and streamed, ratios to f32', async () => {
+    const r = await quickRun();
+    const k = r.results.filter((x) => x.suite === 'kernels');
+    for (const build of r.env.builds) {
+      const rt = await createRuntime({ build: build as 'simd128' | 'relaxed' });
+      const ternary = KERNEL_NAMES.filter((n) => n !== 'scalar' && rt.exports.kernel_available(KERNEL_IDS[n]) === 1);
+      for (const kernel of [...ternary, 'dense-f32', 'dense-i8']) {
+        const rows = k.filter((x) => x.build === build && x.kernel === kernel);
+        expect(rows.some((x) => x.params.mode === 'hot' && x.params.n === 1), `${build}/${kernel} gemv`).toBe(true);
+        expect(rows.some((x) => x.params.mode === 'streamed'), `${build}/${kernel} streamed`).toBe(true);
+        if (!kernel.startsWith('dense')) expect(rows.some((x) => Number(x.params.n) > 1), `${build}/${kernel} gemm`).toBe(true);
+        for (const x of rows) {
+          expect(x.metrics.weightGBs).toBeGreaterThan(0);
+          expect(x.metrics.overF32).toBeGreaterThan(0);
+          if (x.params.mode === 'streamed') expect(x.metrics.bandwidthFraction).toBeGreaterThan(0);
+        }
+      }
+      expect(k.filter((x) => x.build === build && x.kernel === 'dense-f32').every((x) => x.metrics.overF32 === 1)).toBe(true);
+    }
+    const tg = r.results.find((x) => x.suite === 'e2e' && x.test === 'tg4')!;
+    expect(tg.metrics.bandwidthFraction).toBeGreaterThan(0);
+  });
+
+  it('md, csv, html and the README table are drawn from the run', async () => {
+    const r = await quickRun();
+    const md = formatMarkdown(r);
+    for (const s of SUITES) expect(md).toContain(`### ${s}`);
+    expect(formatCsv(r).split('\n')).toHaveLength(r.results.length + 1);
+    const html = htmlReport(r);
+    expect(html.match(/<svg /g)?.length).toBe(5);
+    const tl3 = r.results.find((x) => x.suite === 'kernels' && x.params.n === 1 && x.params.mode === 'hot')!;
+    expect(readmeTable(r)).toContain(tl3.metrics.gops.toFixed(1));
+    const readme = 'a\n<!-- bench:begin -->\nold\n<!-- bench:end -->\nb\n';
+    const out = replaceReadmeSection(readme, r);
+    expect(out).not.toContain('old');
+    expect(out.startsWith('a\n<!-- bench:begin') && out.endsWith('<!-- bench:end -->\nb\n')).toBe(true);
+    expect(() => replaceReadmeSection('no markers', r)).toThrow(/bench:begin/);
+  });
+
+  it('--compare: ratios of the primary figures, drops over the threshold flagged', async () => {
+    const r = await quickRun();
+    expect(compareRuns(r, r, 0.1).every((c) => c.ratio === 1 && !c.drop)).toBe(true);
+    const faster = { ...r, results: r.results.map((x) => ({ ...x, metrics: { ...x.metrics, [PRIMARY[x.suite]]: x.metrics[PRIMARY[x.suite]] * 2 } })) };
+    const c = compareRuns(faster, r, 0.1);
+    expect(c.length).toBe(r.results.filter((x) => x.metrics[PRIMARY[x.suite]] !== undefined).length);
+    expect(c.every((x) => x.drop && Math.abs(x.ratio - 0.5) < 1e-12)).toBe(true);
+  });
+
+  it('the CLI runs a suite and prints JSON; list options and bad combinations are usage errors', async () => {
+    const out: string[] = [], err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), write: (t: string) => out.push(t) };
+    expect(await main(['bench', '--suite', 'attention', '--quick', '-o', 'json'], io)).toBe(0);
+    const j = JSON.parse(out.join('\n')) as BenchRun;
+    expect(j.schema).toBe(1);
+    expect(j.results.some((x) => x.suite === 'attention')).toBe(true);
+    expect(await main(['bench', '--quick'], io)).toBe(2);
+    expect(err.at(-1)).toMatch(/--quick needs --suite/);
+    expect(await main(['bench', '-p', '1,x'], io)).toBe(2);
+    expect(err.at(-1)).toMatch(/integers separated by commas/);
+  });
+});
