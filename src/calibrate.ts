@@ -38,7 +38,7 @@ const ROWS = 1024, COLS = 2560, GEMM_N = 8;
 const GEMV_REPS = 6, GEMM_REPS = 1, ROUNDS = 3;
 const PATTERN = 4096; // random trits, repeated (speed does not depend on the values)
 
-/** What a clock that stands still gets (the fastest on the machines measured so far, bench/kernels.mjs). */
+/** What a clock that stands still gets (the fastest on the machines measured so far, bitnet-wasm bench --suite kernels). */
 const UNMEASURED_CHOICE: Record<Layout, RoleChoice> = {
   i8: { gemv: 'scalar', gemm: 'scalar' }, i2: { gemv: 'i2-dot32', gemm: 'i2-dot16' }, tl3: { gemv: 'tl3-relaxed', gemm: 'tl3-relaxed' },
 };

@@ -17,9 +17,9 @@ async function importNodeLlamaCpp(): Promise<Record<string, unknown> | undefined
   }
 }
 
-interface PeerOptions { runtime: string; file: string; modelName: string; prompts: number[]; gens: number[]; repetitions: number }
+interface PeerOptions { runtime: string; file: string; modelName: string; prompts: number[]; gens: number[]; repetitions: number; threads: number[] }
 
-/** Native llama.cpp on one thread: prefill of p tokens, then n greedy single-token steps. */
+/** Native llama.cpp at each thread count: prefill of p tokens, then n greedy tokens. */
 export async function llamaCppPeer(o: PeerOptions, ctx: number): Promise<{ results: BenchResult[]; notes: string[] }> {
   const mod = await importNodeLlamaCpp() as { getLlama: (o: object) => Promise<any>; LlamaLogLevel: Record<string, unknown> } | undefined;
   if (!mod) return { results: [], notes: ['llama.cpp (node-llama-cpp): skipped, not installed (npm i node-llama-cpp, or node test/deps.mjs in the repository)'] };
@@ -31,38 +31,41 @@ export async function llamaCppPeer(o: PeerOptions, ctx: number): Promise<{ resul
     const version = `llama.cpp ${llama.buildType ?? ''} ${llama.llamaCppRelease?.release ?? ''}`.replace(/\s+/g, ' ').trim();
     const base = { suite: 'e2e' as const, engine: 'llama.cpp', runtime: `native (${version}, node-llama-cpp)`, build: 'native', kernel: 'ggml', threads: 1 };
     results.push({ ...base, test: 'load', params: { model: o.modelName }, metrics: { ms: load.ms }, repetitions: 1 });
-    const context = await m.createContext({ contextSize: ctx, threads: 1, batchSize: 512 });
-    try {
-      const nVocab = m.tokens?.length ?? 1000;
-      const run = async (p: number, n: number) => {
-        const seq = context.getSequence();
-        try {
+    // At 1 thread and at every core: llama.cpp has threads, bitnet-wasm does not yet.
+    for (const threads of o.threads) {
+      const context = await m.createContext({ contextSize: ctx, threads, batchSize: 512 });
+      try {
+        const nVocab = 1000; // token ids below 1000 (every vocabulary here has them): speed does not depend on which
+        const seq = context.getSequence(); // a context has one sequence: its history is cleared between tests
+        // Timed as node-llama-cpp's users run it (sequence.evaluate, the generator LlamaChat uses),
+        // as bench/decode.mjs does: time to the first token = prefill, the rest = decode.
+        const run = async (p: number, n: number) => {
+          await seq.clearHistory();
           const ids = Array.from({ length: p }, (_, i) => (i * 7919 + 13) % nVocab);
           const t0 = performance.now();
-          const first = await seq.controlledEvaluate(ids.map((t: number, i: number) => (i === p - 1 ? [t, { generateNext: { token: true } }] : t)));
-          const t1 = performance.now();
-          let tok = first[p - 1].next.token;
-          for (let i = 0; i < n; i++) tok = (await seq.controlledEvaluate([[tok, { generateNext: { token: true } }]]))[0].next.token;
-          const t2 = performance.now();
-          return { pp: p / ((t1 - t0) / 1000), tg: n / ((t2 - t1) / 1000) };
-        } finally {
-          seq.dispose();
+          let t1 = t0, got = 0;
+          for await (const _ of seq.evaluate(ids, { temperature: 0 })) {
+            if (++got === 1) t1 = performance.now();
+            if (got === n + 1) break;
+          }
+          return { pp: p / ((t1 - t0) / 1000), tg: n / ((performance.now() - t1) / 1000) };
+        };
+        await run(8, 2);
+        const at = { ...base, threads };
+        for (const p of o.prompts) {
+          const xs: number[] = []; for (let r = 0; r < o.repetitions; r++) xs.push((await run(p, 0)).pp);
+          results.push({ ...at, test: `pp${p}`, params: { model: o.modelName, p }, metrics: { tokPerSec: mean(xs) }, repetitions: xs.length });
         }
-      };
-      await run(8, 2);
-      for (const p of o.prompts) {
-        const xs: number[] = []; for (let r = 0; r < o.repetitions; r++) xs.push((await run(p, 0)).pp);
-        results.push({ ...base, test: `pp${p}`, params: { model: o.modelName, p }, metrics: { tokPerSec: mean(xs) }, repetitions: xs.length });
+        for (const n of o.gens) {
+          if (n === 0) continue;
+          const xs: number[] = []; for (let r = 0; r < o.repetitions; r++) xs.push((await run(1, n)).tg);
+          results.push({ ...at, test: `tg${n}`, params: { model: o.modelName, n }, metrics: { tokPerSec: mean(xs) }, repetitions: xs.length });
+        }
+      } finally {
+        await context.dispose();
       }
-      for (const n of o.gens) {
-        if (n === 0) continue;
-        const xs: number[] = []; for (let r = 0; r < o.repetitions; r++) xs.push((await run(1, n)).tg);
-        results.push({ ...base, test: `tg${n}`, params: { model: o.modelName, n }, metrics: { tokPerSec: mean(xs) }, repetitions: xs.length });
-      }
-    } finally {
-      await context.dispose();
-      await m.dispose();
     }
+    await m.dispose();
   } finally {
     await llama.dispose();
   }

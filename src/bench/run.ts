@@ -61,8 +61,12 @@ export async function runBench(o: RunOptions): Promise<BenchRun> {
       }
       if (o.peers) {
         const { llamaCppPeer } = await import('./peers.js');
-        const r = await llamaCppPeer({ runtime, file: o.file, modelName: o.modelName, prompts: o.prompts, gens: o.gens, repetitions: o.repetitions }, Math.max(...o.prompts) + Math.max(...o.gens) + 8);
-        run.results.push(...r.results); run.notes.push(...r.notes);
+        try {
+          const r = await llamaCppPeer({ runtime, file: o.file, modelName: o.modelName, prompts: o.prompts, gens: o.gens, repetitions: o.repetitions, threads: [...new Set([1, env.cores])] }, Math.max(...o.prompts) + Math.max(...o.gens) + 8);
+          run.results.push(...r.results); run.notes.push(...r.notes);
+        } catch (e) { // the peer's failure is reported, bitnet-wasm's figures kept
+          run.notes.push(`llama.cpp (node-llama-cpp): failed, ${(e as Error).message}`);
+        }
       }
     },
     load: async () => {
