@@ -30,10 +30,11 @@ export function barChart(title: string, unit: string, bars: Bar[], limit?: numbe
   return parts.join('\n');
 }
 
-/** The shape the charts and the README use: 2B4T's largest projection when it was run. */
+/** The shape the charts and the README use: 2B4T's streamed projection (its largest) when it was run. */
 function headlineShape(run: BenchRun): string | undefined {
-  const shapes = run.results.filter((r) => r.suite === 'kernels').map((r) => String(r.params.shape));
-  return shapes.includes('2560x6912') ? '2560x6912' : shapes[0];
+  const k = run.results.filter((r) => r.suite === 'kernels');
+  const streamed = k.filter((r) => r.params.mode === 'streamed');
+  return (streamed.find((r) => r.params.model === '2B4T') ?? streamed[0] ?? k[0])?.params.shape as string | undefined;
 }
 
 export function charts(run: BenchRun): string[] {
@@ -86,7 +87,7 @@ export function readmeTable(run: BenchRun): string {
   const lines = [
     `Measured with \`${run.command}\`: ${environmentLine(run)}.${probe ? ` Memory read bandwidth (wasm probe, same run): ${probe.metrics.readGBs.toFixed(1)} GB/s.` : ''}`,
     '',
-    `Kernels, GEMV ${shape ?? ''} (2B4T's FFN down projection), one thread; streamed = weights read from memory:`,
+    `Kernels, GEMV ${shape ?? ''} (rows x columns; ${k[0]?.params.model ?? ''}), one thread; hot = weights in cache, streamed = weights read from memory at each call:`,
     '',
     ...markdownTable(['runtime', 'build', 'kernel', 'GOPS (hot)', 'x f32', 'streamed GB/s', 'of bandwidth'], kernelRows),
   ];
