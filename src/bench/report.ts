@@ -11,7 +11,7 @@ const label = (r: BenchResult) => `${r.engine === 'bitnet-wasm' ? '' : `${r.engi
 /** A horizontal bar chart; `limit` draws a line (e.g. 1.0 = all of the measured bandwidth). */
 export function barChart(title: string, unit: string, bars: Bar[], limit?: number): string {
   if (!bars.length) return `<p><em>${esc(title)}: no results in this run</em></p>`;
-  const rowH = 22, left = 300, width = 520, top = 28;
+  const rowH = 22, left = 360, width = 480, top = 28;
   const max = Math.max(limit ?? 0, ...bars.map((b) => b.value)) || 1;
   const h = top + bars.length * rowH + 10;
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 90}" height="${h}" role="img" aria-label="${esc(title)}">`,
