@@ -7,6 +7,8 @@ export { DenseMatrix, type DenseFormat } from './dense-matrix.js';
 export { KERNEL_IDS, KERNEL_NAMES } from '../bindings/exports.js';
 export { defaultModelUrl } from './default-model.js';
 export { loadModel, Model, type ModelSource, type LoadModelOptions, type GenerateOptions, type GenerateResult, type ChatMessage, type PerplexityOptions, type PerplexityResult } from './model/model.js';
+export { Sequence } from './model/sequence.js';
+export { ChatSession, type ChatSessionOptions } from './model/chat-session.js';
 export { configFromGGUF, type ModelConfig, type Activation } from './model/config.js';
 export { Sampler, Rng, type SamplingOptions, type TokenLogprob, type LogitConstraint } from './sampling.js';
 export { Grammar, parseGBNF, jsonSchemaToGrammar, type ConstraintOptions, type GrammarRules } from './grammar/index.js';
