@@ -12,7 +12,9 @@ const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 for (const cacheType of ['f32', 'f16']) {
   const rt = await createRuntime({ build: 'simd128' });
   const before = rt.exports.memory.buffer.byteLength;
-  const m = await loadModel(file, { runtime: rt, contextLength: ctx, cacheType, onWarning: () => {} });
+  let m;
+  try { m = await loadModel(file, { runtime: rt, contextLength: ctx, cacheType, onWarning: () => {} }); }
+  catch (e) { console.log(`${cacheType}: does not load: ${e.message}`); continue; }
   const grown = rt.exports.memory.buffer.byteLength - before;
   const c = m.config;
   console.log(`${cacheType}: KV cache ${mib(m.mainSequence.byteLength)} (${c.nLayer} layers x ${c.nHeadKv} KV heads x ${c.headDim} at ${ctx} positions); `
