@@ -19,6 +19,6 @@ export { softmax, logsumexp } from "./nn/softmax";
 export { silu, silu_mul, relu_sq, relu_sq_mul } from "./nn/activation";
 export { add, mul, argmax } from "./nn/elementwise";
 export { attention, attention_scratch_bytes } from "./nn/attention";
-export { forward, forward_scratch_bytes } from "./model/forward";
+export { forward, forward_scratch_bytes, kv_shift } from "./model/forward";
 export { attention_f16, kv_load_f16, kv_store_f16 } from "./nn/kv_f16";
 export { decode_tq1_0, decode_tq2_0, decode_i2_s } from "./quant/ggml_ternary";

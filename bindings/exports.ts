@@ -32,6 +32,7 @@ export interface WasmExports {
   argmax(x: number, n: number): number;
   forward(desc: number, tokens: number, n: number, pos0: number, logits: number): number;
   forward_scratch_bytes(desc: number, n: number): number;
+  kv_shift(desc: number, keep: number, drop: number, n: number): number;
   // GGUF ternary tensors -> trits; return the scale, -1 (scales differ) or -2 (bad code)
   decode_tq1_0(src: number, nBlocks: number, dst: number): number;
   decode_tq2_0(src: number, nBlocks: number, dst: number): number;

@@ -13,7 +13,7 @@ import { ternary_matmul } from "../ternary/matmul";
 import { rmsnorm } from "../nn/rmsnorm";
 import { rope_apply, rope_apply_interleaved, rope_table } from "../nn/rope";
 import { attention } from "../nn/attention";
-import { attention_f16, kv_store_f16 } from "../nn/kv_f16";
+import { attention_f16, kv_load_f16, kv_store_f16 } from "../nn/kv_f16";
 import { add } from "../nn/elementwise";
 import { relu_sq_mul, silu_mul } from "../nn/activation";
 
@@ -189,4 +189,35 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
   // A non-finite logit (finite weights can still overflow) is an error, never a silent sample.
   if (first_nonfinite_f32(logits, vocab) >= 0) return FORWARD_NONFINITE;
   return FORWARD_OK;
+}
+
+/** K-shift (llama.cpp's context shift): in every layer's cache, positions [keep + drop, n) move to
+ *  [keep, n - drop); each moved key is rotated by -drop positions (rope_table(-drop) and the same
+ *  f64 rotation as forward), values just move. An f16 cache is decoded, rotated and rounded back.
+ *  The kept keys and values were computed with the dropped tokens in their context, so the result
+ *  is not what a fresh prefill gives; it is the same in every engine. 0, or -2 for bad positions. */
+export function kv_shift(desc: usize, keep: i32, drop: i32, n: i32): i32 {
+  const nl = wi(desc, D_N_LAYER), nkv = wi(desc, D_N_HEAD_KV), hd = wi(desc, D_HEAD_DIM), ctx = wi(desc, D_N_CTX);
+  const rd = wi(desc, D_ROPE_DIM), base = wf(desc, D_ROPE_BASE), ropeType = wi(desc, D_ROPE_TYPE);
+  if (keep < 0 || drop < 1 || keep + drop > n || n > ctx) return -2;
+  const kd = nkv * hd;
+  layout(desc, 1);
+  const s = <usize>wi(desc, D_SCRATCH), rope = s + off(S_ROPE), buf = s + off(S_K);
+  rope_table(-drop, rd, base, rope);
+  const f16 = wi(desc, D_KV_F16) == 1;
+  const cshift: usize = f16 ? 1 : 2;
+  const rowBytes = <usize>kd << cshift, layerCache = <usize>ctx * rowBytes;
+  const kc0 = <usize>wi(desc, D_K_CACHE), vc0 = <usize>wi(desc, D_V_CACHE);
+  for (let l = 0; l < nl; l++) {
+    const kc = kc0 + <usize>l * layerCache, vc = vc0 + <usize>l * layerCache;
+    // Ascending p: each destination row is either kept-free or a source already moved.
+    for (let p = keep + drop; p < n; p++) {
+      const src = kc + <usize>p * rowBytes, dst = kc + <usize>(p - drop) * rowBytes;
+      if (f16) kv_load_f16(src, kd, buf); else memory.copy(buf, src, <usize>kd << 2);
+      if (ropeType == 1) rope_apply_interleaved(buf, nkv, hd, rd, rope); else rope_apply(buf, nkv, hd, rd, rope);
+      if (f16) kv_store_f16(buf, kd, dst); else memory.copy(dst, buf, <usize>kd << 2);
+    }
+    memory.copy(vc + <usize>keep * rowBytes, vc + <usize>(keep + drop) * rowBytes, <usize>(n - keep - drop) * rowBytes);
+  }
+  return 0;
 }

@@ -115,9 +115,11 @@ export interface GenerateOptions extends SamplingOptions, ConstraintOptions {
   /** generate(): called with each text piece as it is produced. */
   onText?: (piece: string) => void;
   /** When the context is full, drop the oldest half of the tokens after the first `keep` (default:
-   *  the BOS token if the sequence starts with it, else none) and go on; the dropped positions are
-   *  re-prefilled (see README). Off by default: generation then ends with finishReason 'context'. */
-  contextShift?: boolean | { keep?: number };
+   *  the BOS token if the sequence starts with it, else none) and go on. method 'reprefill'
+   *  (default) runs the remaining tokens again at their new positions, exactly as a fresh model;
+   *  'kshift' rotates their cached keys instead (llama.cpp's K-shift: far cheaper, approximate).
+   *  Off by default: generation then ends with finishReason 'context'. */
+  contextShift?: boolean | { keep?: number; method?: 'reprefill' | 'kshift' };
 }
 
 export interface ChatMessage { role: string; content: string }
@@ -338,8 +340,7 @@ export class Model {
     }
     if (pos0 > seq.cached.length) throw new Error(`internal: run at ${pos0} past the ${seq.cached.length} cached tokens`);
     seq.cached.length = pos0;
-    const d = this.desc >>> 2;
-    rt.i32[d + D.N_CTX] = seq.contextLength; rt.i32[d + D.K_CACHE] = seq.k; rt.i32[d + D.V_CACHE] = seq.v;
+    this.bind(seq);
     const logits = this.io + this.batchSize * 4;
     for (let s = 0; s < tokens.length; s += this.batchSize) {
       const n = Math.min(this.batchSize, tokens.length - s);
@@ -354,6 +355,26 @@ export class Model {
       for (let j = 0; j < n; j++) seq.cached.push(tokens[s + j]);
     }
     return rt.f32.subarray(logits >>> 2, (logits >>> 2) + c.nVocab);
+  }
+
+  /** Points the descriptor at a sequence's cache (forward and kv_shift then use it). */
+  private bind(seq: Sequence): void {
+    const i = this.rt.i32, d = this.desc >>> 2;
+    i[d + D.N_CTX] = seq.contextLength; i[d + D.K_CACHE] = seq.k; i[d + D.V_CACHE] = seq.v;
+  }
+
+  /** Drops cached tokens [keep, keep + drop) and moves the rest down: 'reprefill' runs them again
+   *  at their new positions (as a fresh model would), 'kshift' rotates their cached keys by -drop
+   *  (llama.cpp's K-shift). Returns the logits after `next` is run at the end. */
+  private shift(seq: Sequence, keep: number, drop: number, method: ShiftMethod, next: number): Float32Array {
+    if (method === 'reprefill') return this.prefill(seq, [...seq.cached.slice(0, keep), ...seq.cached.slice(keep + drop), next]).logits;
+    this.live();
+    seq.live();
+    this.bind(seq);
+    const status = this.rt.exports.kv_shift(this.desc, keep, drop, seq.cached.length);
+    if (status !== 0) throw new Error(`internal: kv_shift failed with status ${status}`);
+    seq.cached.splice(keep, drop);
+    return this.run(seq, [next], seq.cached.length);
   }
 
   /** Brings a sequence to hold exactly `ids`, reusing the longest cached prefix, and returns the
@@ -473,7 +494,7 @@ export class Model {
       throw new BitnetError('CONTEXT_OVERFLOW', `the prompt has ${ids.length} tokens; the context holds ${seq.contextLength}`
         + (ids.length === seq.contextLength ? ' (with maxTokens > 0 the next token needs a position too)' : ''));
     }
-    const keep = contextKeep(opts.contextShift, ids, this.tokenizer.bos, seq.contextLength);
+    const shift = contextShiftOf(opts.contextShift, ids, this.tokenizer.bos, seq.contextLength);
     const stopTokens = checkStopTokens(opts.stopTokens, this.config.nVocab);
     const sampler = new Sampler(opts, this.rt, this.config.nVocab, constraintFor(opts, this.tokenizer));
     const release = await seq.queue.acquire(opts.signal);
@@ -507,11 +528,10 @@ export class Model {
         // Prompt and generated tokens together fill at most contextLength (the last one is never run).
         const pos = seq.cached.length;
         if (pos + 1 < seq.contextLength) logits = this.run(seq, [next], pos);
-        else if (keep < 0) return 'context';
+        else if (!shift) return 'context';
         else {
-          // Context shift: keep the first `keep` tokens, drop half of the rest, re-prefill what follows.
-          const drop = Math.max(1, (pos - keep) >> 1);
-          logits = this.prefill(seq, [...seq.cached.slice(0, keep), ...seq.cached.slice(keep + drop), next]).logits;
+          // Context shift: keep the first `keep` tokens, drop half of the rest.
+          logits = this.shift(seq, shift.keep, Math.max(1, (pos - shift.keep) >> 1), shift.method, next);
         }
       }
     } finally {
@@ -626,14 +646,19 @@ export class Model {
   }
 }
 
-/** The kept prefix of a context shift, or -1 when contextShift is off. */
-function contextKeep(opt: GenerateOptions['contextShift'], ids: number[], bos: number, ctx: number): number {
-  if (!opt) return -1;
-  const keep = (typeof opt === 'object' ? opt.keep : undefined) ?? (ids[0] === bos ? 1 : 0);
+type ShiftMethod = 'reprefill' | 'kshift';
+
+/** The kept prefix and method of a context shift, or null when contextShift is off. */
+function contextShiftOf(opt: GenerateOptions['contextShift'], ids: number[], bos: number, ctx: number): { keep: number; method: ShiftMethod } | null {
+  if (!opt) return null;
+  const o = typeof opt === 'object' ? opt : {};
+  const keep = o.keep ?? (ids[0] === bos ? 1 : 0);
   if (!Number.isInteger(keep) || keep < 0 || keep > ctx - 2) {
     throw new BitnetError('BAD_ARGUMENT', `contextShift.keep must be an integer in 0..${ctx - 2} (the context holds ${ctx}), got ${keep}`);
   }
-  return keep;
+  const method = o.method ?? 'reprefill';
+  if (method !== 'reprefill' && method !== 'kshift') throw new BitnetError('BAD_ARGUMENT', `contextShift.method must be 'reprefill' or 'kshift', got ${String(method)}`);
+  return { keep, method };
 }
 
 /** Wasm memory loading needs besides the model (free again afterwards): the largest ternary tensor

@@ -215,6 +215,51 @@ describe('context full', () => {
   });
 });
 
+describe('context shift by rotating keys', () => {
+  it("method 'kshift': layer 0 of the cache is then what a fresh prefill at the new positions holds (values exactly, keys to rounding); same tokens in both builds", async () => {
+    const { createRuntime } = await import('../../src/index.js');
+    const ctx = 24;
+    const m = await fresh(ctx), ref = await fresh(ctx);
+    const prompt = m.tokenize(PROMPTS[2]);
+    // one shift: the cache fills after ctx - prompt tokens, then 8 more steps
+    const r = await m.generate(prompt, { maxTokens: ctx - prompt.length + 8, contextShift: { method: 'kshift', keep: 2 } });
+    expect(r.tokens.length).toBe(ctx - prompt.length + 8);
+    const held = m.mainSequence.tokens;
+    const drop = (ctx - 1 - 2) >> 1;
+    expect(held).toEqual([...prompt, ...r.tokens].slice(0, -1).filter((_, i) => i < 2 || i >= 2 + drop));
+    ref.logits(held);
+    // Layer 0's keys and values depend on the token and its position only, not on the context.
+    const c = m.config, kd = c.nHeadKv * c.headDim, n = held.length * kd;
+    const layer0 = (x: Model, which: 'k' | 'v') => x.rt.f32.slice(x.mainSequence[which] >>> 2, (x.mainSequence[which] >>> 2) + n);
+    expect(bitsOf(layer0(m, 'v'))).toEqual(bitsOf(layer0(ref, 'v')));
+    const ka = layer0(m, 'k'), kb = layer0(ref, 'k');
+    // Rotating by p, rounding, then by -drop and rounding again: a few f32 ulps of the head's scale.
+    let worst = 0, differ = 0;
+    for (let h = 0; h < n; h += c.headDim) {
+      let scale = 0;
+      for (let i = h; i < h + c.headDim; i++) scale = Math.max(scale, Math.abs(kb[i]));
+      for (let i = h; i < h + c.headDim; i++) {
+        worst = Math.max(worst, Math.abs(ka[i] - kb[i]) / scale / 2 ** -24);
+        if (ka[i] !== kb[i]) differ++;
+      }
+    }
+    expect(differ).toBeGreaterThan(0);
+    expect(worst).toBeLessThan(8);
+    // the kept prefix and the rows run after the shift are bit-identical; the rotated ones only close
+    for (let i = 0; i < 2 * kd; i++) expect(ka[i]).toBe(kb[i]);
+    console.log(`kshift: ${differ} of ${n} layer-0 key values differ from a fresh prefill, by at most ${worst.toFixed(2)} ulps of their head's largest`);
+    // the same tokens on the other build
+    const rt = await createRuntime({ build: 'relaxed' }).catch(() => null);
+    if (rt) {
+      const other = await loadModel(bytes, { runtime: rt, contextLength: ctx, batchSize: 5 });
+      expect((await other.generate(prompt, { maxTokens: ctx - prompt.length + 8, contextShift: { method: 'kshift', keep: 2 } })).tokens).toEqual(r.tokens);
+      other.dispose();
+    }
+    await expect(m.generate(prompt, { contextShift: { method: 'rope' as never } })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    m.dispose(); ref.dispose();
+  });
+});
+
 describe('f16 KV cache', () => {
   it('half the cache bytes; the same bits with every kernel and build; close to the f32 cache; reuse and sessions work on it', async () => {
     const { createRuntime, KERNEL_IDS, KERNEL_NAMES } = await import('../../src/index.js');
@@ -251,6 +296,11 @@ describe('f16 KV cache', () => {
     expect(c.stats.cachedTokens).toBe(ids.length - 1);
     expect(b.tokens).toEqual(a.tokens);
     expect(c.tokens).toEqual(a.tokens);
+    // both context shifts run on an f16 cache
+    for (const method of ['reprefill', 'kshift'] as const) {
+      const g = await m.generate(ids, { maxTokens: 150, contextShift: { method } });
+      expect(g.finishReason === 'length' || g.finishReason === 'eos').toBe(true);
+    }
     await expect(loadModel(bytes, { cacheType: 'f8' as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     m.dispose(); f32.dispose();
   });
