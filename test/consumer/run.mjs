@@ -106,8 +106,10 @@ writeFileSync(join(app, 'rollup.config.mjs'), `import { nodeResolve } from ${JSO
 export default { input: 'src/main.js', output: { dir: 'out-rollup', format: 'es' }, plugins: [nodeResolve({ browser: true })] };
 `);
 writeFileSync(join(app, 'webpack.mjs'), `import webpack from ${JSON.stringify(pathToFileURL(join(TEST_MODULES, 'webpack/lib/index.js')).href)};
-// webpack 5's defaults (entry ./src/index.js -> dist/main.js) with only the entry and output folder named.
-webpack({ mode: 'production', entry: './src/main.js', output: { path: new URL('out-webpack', import.meta.url).pathname } }, (err, stats) => {
+// webpack 5's defaults (entry ./src/index.js -> dist/main.js) with only the entry and output folder named,
+// and its 244 KiB size advisory off: the browser entry inlines both wasm builds, so the bundle sits at that
+// size and the advisory would fail this test on any growth; every other warning still fails it.
+webpack({ mode: 'production', entry: './src/main.js', output: { path: new URL('out-webpack', import.meta.url).pathname }, performance: { hints: false } }, (err, stats) => {
   if (err || stats.hasErrors() || stats.hasWarnings()) { console.error(err ?? stats.toString('errors-warnings')); process.exit(1); }
   console.log(stats.toString('minimal'));
 });
