@@ -199,12 +199,12 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
 export function kv_shift(desc: usize, keep: i32, drop: i32, n: i32): i32 {
   const nl = wi(desc, D_N_LAYER), nkv = wi(desc, D_N_HEAD_KV), hd = wi(desc, D_HEAD_DIM), ctx = wi(desc, D_N_CTX);
   const rd = wi(desc, D_ROPE_DIM), base = wf(desc, D_ROPE_BASE), ropeType = wi(desc, D_ROPE_TYPE);
-  if (keep < 0 || drop < 1 || keep + drop > n || n > ctx) return -2;
+  if (keep < 0 || drop < 1 || keep + drop > n || n > ctx) return FORWARD_BAD_POS;
   const kd = nkv * hd;
   layout(desc, 1);
   const s = <usize>wi(desc, D_SCRATCH), rope = s + off(S_ROPE), buf = s + off(S_K);
   rope_table(-drop, rd, base, rope);
-  const f16 = wi(desc, D_KV_F16) == 1;
+  const f16 = wi(desc, D_KV_TYPE) == KV_F16;
   const cshift: usize = f16 ? 1 : 2;
   const rowBytes = <usize>kd << cshift, layerCache = <usize>ctx * rowBytes;
   const kc0 = <usize>wi(desc, D_K_CACHE), vc0 = <usize>wi(desc, D_V_CACHE);
@@ -214,7 +214,7 @@ export function kv_shift(desc: usize, keep: i32, drop: i32, n: i32): i32 {
     for (let p = keep + drop; p < n; p++) {
       const src = kc + <usize>p * rowBytes, dst = kc + <usize>(p - drop) * rowBytes;
       if (f16) kv_load_f16(src, kd, buf); else memory.copy(buf, src, <usize>kd << 2);
-      if (ropeType == 1) rope_apply_interleaved(buf, nkv, hd, rd, rope); else rope_apply(buf, nkv, hd, rd, rope);
+      if (ropeType == ROPE_INTERLEAVED) rope_apply_interleaved(buf, nkv, hd, rd, rope); else rope_apply(buf, nkv, hd, rd, rope);
       if (f16) kv_store_f16(buf, kd, dst); else memory.copy(dst, buf, <usize>kd << 2);
     }
     memory.copy(vc + <usize>keep * rowBytes, vc + <usize>(keep + drop) * rowBytes, <usize>(n - keep - drop) * rowBytes);
