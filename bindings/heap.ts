@@ -23,6 +23,8 @@ export class LinearHeap {
   private spans: Span[] = [];
   private blocks = new Map<number, number>();
   private _allocated = 0;
+  /** Most bytes in live blocks at once since construction or the last resetPeak(). */
+  peak = 0;
   readonly base: number;
 
   /** @param base first byte the heap may use (the module's __heap_base); @param limit bytes linear memory may reach. */
@@ -52,8 +54,11 @@ export class LinearHeap {
     if (s.start === s.end) this.spans.splice(i, 1);
     this.blocks.set(ptr, n);
     this._allocated += n;
+    if (this._allocated > this.peak) this.peak = this._allocated;
     return ptr;
   }
+
+  resetPeak(): void { this.peak = this._allocated; }
 
   free(ptr: number): void {
     if (!ptr) return;

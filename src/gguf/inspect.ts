@@ -7,6 +7,7 @@
 import { fromFile, type GGUFInput } from './source.js';
 import { parseGGUFHeader, type GGUFHeader, type GGUFTensorInfo } from './reader.js';
 import { EXACT_EMBEDDING_BYTES } from '../model/weights.js';
+import type { KernelName } from '../../bindings/exports.js';
 
 /** ggml types bitnet-wasm treats as ternary (repacked into its own layouts on load). */
 export const TERNARY_TYPE_NAMES: readonly string[] = ['TQ1_0', 'TQ2_0', 'I2_S'];
@@ -36,7 +37,8 @@ export interface TypeStats {
 }
 
 export interface MemoryBreakdown {
-  /** Kernel layout of the ternary weights and its bits per weight. */
+  /** The kernel loadModel picks on this build, its weight layout and bits per weight. */
+  kernel: KernelName;
   layout: 'i2' | 'tl3';
   bitsPerWeight: number;
   ternary: number;
@@ -46,6 +48,12 @@ export interface MemoryBreakdown {
   /** Non-ternary, non-embedding matrices, at their file size. */
   other: number;
   kvCache: number;
+  /** The forward pass's scratch and io buffers. */
+  scratch: number;
+  /** Loading's staging: free again once loaded, and the KV cache and scratch then take its place. */
+  staging: number;
+  /** What linear memory grows by when the model loads: the weights plus the larger of staging and
+   *  KV cache + scratch (test/model/memory.test.ts holds it to 5%). */
   total: number;
 }
 
@@ -77,6 +85,8 @@ export interface ModelInspection {
 export interface InspectOptions {
   /** Context length for the KV cache estimate (default: the model's context_length). */
   contextLength?: number;
+  /** The kernel loading will use (model.kernel, kernelInfo().kernel); default: each build's widest layout. */
+  kernel?: KernelName;
 }
 
 function num(h: GGUFHeader, key: string): number | undefined {
@@ -95,10 +105,18 @@ function str(h: GGUFHeader, key: string): string | undefined {
   return v?.type === 'string' ? v.value : undefined;
 }
 
+/** The layout each kernel packs its weights in (assembly/ternary/matmul.ts kernel_layout). */
+const KERNEL_LAYOUT: Record<KernelName, 'i8' | 'i2' | 'tl3'> = { scalar: 'i8', tl3: 'tl3', 'tl3-relaxed': 'tl3', 'i2-dot32': 'i2', 'i2-dot16': 'i2', 'i2-dot': 'i2' };
+
+/** A model's layout follows the kernel calibration picks at init (src/calibrate.ts), which a
+ *  header cannot know: without InspectOptions.kernel, each build's estimate uses its widest layout
+ *  (simd128: TL3 only; relaxed: I2, 2 bits, where calibration may also pick TL3). */
+const UPPER_KERNEL: Record<'relaxed' | 'simd128', KernelName> = { relaxed: 'i2-dot', simd128: 'tl3' };
+
 /** Memory estimate for one build, by the formula documented on ModelInspection. */
 export function estimateMemory(args: {
   ternaryWeights: number;
-  layout: 'i2' | 'tl3';
+  kernel: KernelName;
   embeddingEntries: number;
   embeddingRows: number;
   embeddingMode: 'f32' | 'int8';
@@ -110,14 +128,41 @@ export function estimateMemory(args: {
   headDim: number;
   /** Bytes per cached key or value: 4 (f32, default) or 2 (loadModel({ cacheType: 'f16' })). */
   kvValueBytes?: number;
+  /** See MemoryBreakdown; 0 when not known. */
+  scratch?: number;
+  staging?: number;
 }): MemoryBreakdown {
-  const bitsPerWeight = args.layout === 'i2' ? 2 : 5 / 3;
+  const layout = KERNEL_LAYOUT[args.kernel] === 'i2' ? 'i2' : 'tl3';
+  const bitsPerWeight = layout === 'i2' ? 2 : 5 / 3;
   const ternary = Math.ceil((args.ternaryWeights * bitsPerWeight) / 8);
   const embedding = args.embeddingMode === 'f32' ? args.embeddingEntries * 4 : args.embeddingEntries + args.embeddingRows * 4;
   const norms = args.normEntries * 4;
   const kvCache = 2 * args.nLayer * args.nCtx * args.nHeadKv * args.headDim * (args.kvValueBytes ?? 4);
-  const total = ternary + embedding + norms + args.otherBytes + kvCache;
-  return { layout: args.layout, bitsPerWeight, ternary, embedding, norms, other: args.otherBytes, kvCache, total };
+  const scratch = args.scratch ?? 0, staging = args.staging ?? 0;
+  const total = ternary + embedding + norms + args.otherBytes + Math.max(staging, kvCache + scratch);
+  return { kernel: args.kernel, layout, bitsPerWeight, ternary, embedding, norms, other: args.otherBytes, kvCache, scratch, staging, total };
+}
+
+/** Wasm memory loading needs besides the model (free again afterwards): the largest ternary tensor
+ *  staged whole with its trits, and one embedding row batch (2 MiB of file rows, plus their f32
+ *  form for quantized types). */
+export function loadingStagingBytes(header: GGUFHeader): number {
+  const ternary = header.tensors.filter((t) => /^blk\./.test(t.name)).reduce((mx, t) => Math.max(mx, t.byteSize + t.nElements), 0);
+  const embd = header.tensors.find((t) => t.name === 'token_embd.weight');
+  const quantized = embd && embd.typeName !== 'F16' && embd.typeName !== 'F32';
+  return ternary + (2 << 20) * (quantized ? 5 : 1) + (embd ? Number(embd.shape[0]) * 4 : 0) + 65536;
+}
+
+/** The forward pass's scratch for a batch of n tokens (assembly/model/forward.ts layout(), to
+ *  within alignment) plus the model's io buffer (n token ids, one row of logits). */
+export function forwardScratchBytes(hp: Hyperparameters, nCtx: number, layout: 'i2' | 'tl3', n = 32): number {
+  const e = hp.nEmbd, ff = hp.nFf, qd = hp.nHead * hp.headDim, kd = hp.nHeadKv * hp.headDim;
+  const wide = Math.max(e, ff, qd);
+  const group = hp.nHeadKv ? hp.nHead / hp.nHeadKv : 0;
+  // The widest ternary matmul: int8 rows of its input, f32 outputs, and for TL3 the tables (32 B per 3 inputs).
+  const matmul = n * wide * (1 + (layout === 'tl3' ? 32 / 3 : 0)) + n * wide * 4 + wide / 24 * 256 + 4096;
+  return 4 * (n * (2 * e + 2 * qd + 2 * kd + 2 * ff) + e) + hp.ropeDim * 4 + (group * nCtx + hp.headDim) * 4 + wide * 5 + matmul
+    + n * 4 + hp.nVocab * 4 + 1024;
 }
 
 /** Inspects a GGUF header: a path (Node), bytes, a Blob or a ByteSource. */
@@ -206,6 +251,10 @@ export function inspectHeader(h: GGUFHeader, options: InspectOptions = {}): Mode
   const embeddingMode: 'f32' | 'int8' = embEntries * 4 <= EXACT_EMBEDDING_BYTES ? 'f32' : 'int8';
   const nCtx = options.contextLength ?? hp.nCtx;
   const common = { ternaryWeights: tWeights, embeddingEntries: embEntries, embeddingRows: embRows, embeddingMode, normEntries, otherBytes, nLayer, nCtx, nHeadKv, headDim };
+  const build = (b: 'relaxed' | 'simd128') => {
+    const kernel = options.kernel ?? UPPER_KERNEL[b], layout = KERNEL_LAYOUT[kernel] === 'i2' ? 'i2' : 'tl3';
+    return estimateMemory({ ...common, kernel, staging: loadingStagingBytes(h), scratch: forwardScratchBytes(hp, nCtx, layout) });
+  };
   const info = (t: GGUFTensorInfo | undefined) => (t && !TERNARY_TYPE_NAMES.includes(t.typeName) ? { type: t.typeName, shape: t.shape, entries: t.nElements, bytes: t.byteSize } : undefined);
   const bos = num(h, 'tokenizer.ggml.bos_token_id');
   const eos = num(h, 'tokenizer.ggml.eos_token_id');
@@ -227,8 +276,8 @@ export function inspectHeader(h: GGUFHeader, options: InspectOptions = {}): Mode
     embeddingMode,
     contextLength: nCtx,
     memory: {
-      relaxed: estimateMemory({ ...common, layout: 'i2' }),
-      simd128: estimateMemory({ ...common, layout: 'tl3' }),
+      relaxed: build('relaxed'),
+      simd128: build('simd128'),
     },
   };
 }
@@ -277,11 +326,13 @@ export function formatInspection(i: ModelInspection): string {
   if (i.embedding) row('embedding', `${i.embedding.type} [${i.embedding.shape.join(', ')}], ${formatBytes(i.embedding.bytes)}`);
   if (i.output) row('output', `${i.output.type} [${i.output.shape.join(', ')}], ${formatBytes(i.output.bytes)}`);
   row('norms', `${i.norms.tensors} tensors, ${formatCount(i.norms.entries)} values`);
-  lines.push(`estimated memory in bitnet-wasm (context ${i.contextLength}, embedding as ${i.embeddingMode === 'f32' ? 'f32' : 'int8 + row scale'})`);
+  lines.push(`estimated memory in bitnet-wasm (context ${i.contextLength}, embedding as ${i.embeddingMode === 'f32' ? 'f32' : 'int8 + row scale'}; `
+    + `the layout follows the kernel calibration picks, the widest one is shown)`);
   for (const [build, m] of [['relaxed', i.memory.relaxed], ['simd128', i.memory.simd128]] as const) {
-    const parts = [`ternary ${formatBytes(m.ternary)} (${m.layout}, ${m.bitsPerWeight.toFixed(2)} b/w)`, `embedding ${formatBytes(m.embedding)}`, `norms ${formatBytes(m.norms)}`];
+    const parts = [`ternary ${formatBytes(m.ternary)} (${m.kernel} kernel, ${m.layout}, ${m.bitsPerWeight.toFixed(2)} b/w)`, `embedding ${formatBytes(m.embedding)}`, `norms ${formatBytes(m.norms)}`];
     if (m.other) parts.push(`other ${formatBytes(m.other)}`);
-    parts.push(`KV cache ${formatBytes(m.kvCache)}`);
+    parts.push(`KV cache ${formatBytes(m.kvCache)}`, `scratch ${formatBytes(m.scratch)}`);
+    if (m.staging > m.kvCache + m.scratch) parts.push(`(loading's staging ${formatBytes(m.staging)} > KV cache + scratch)`);
     row(build, `${formatBytes(m.total)} = ${parts.join(' + ')}`);
   }
   return lines.join('\n');

@@ -12,7 +12,7 @@ export type FfnActivation = 'silu' | 'relu2';
  *  fallback / llama3-style byte-level BPE); `llama` / `llama3`: the real 32000 / 128256
  *  vocabularies of llama-tokenizer-js / llama3-tokenizer-js. */
 export type TokenizerKind = 'spm' | 'bpe' | 'llama' | 'llama3';
-export type PresetName = 'tiny' | 'large' | '2b4t';
+export type PresetName = 'tiny' | 'large' | '2b4t' | 'llama3-8b' | 'falcon3-10b';
 
 export interface ModelConfig {
   name: string;
@@ -96,6 +96,48 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<ModelConfig>>> = Obje
     tiedEmbeddings: true,
     subNorms: true,
     writeActivationKey: true,
+    tokenizer: 'llama3',
+  }),
+  /** HF1BitLLM/Llama3-8B-1.58-100B-tokens: Llama 3 8B with ternary projections (llama blocks, no
+   *  sub-norms, SiLU GLU, GQA 32/8, untied head, llama3 vocabulary, rope base 500000). */
+  'llama3-8b': Object.freeze({
+    name: 'Llama3-8B-1.58 (synthetic)',
+    arch: 'llama',
+    nEmbd: 4096,
+    nLayer: 32,
+    nHead: 32,
+    nHeadKv: 8,
+    nFf: 14336,
+    nVocab: 128256,
+    nCtx: 8192,
+    ropeBase: 500000,
+    rmsEps: 1e-5,
+    activation: 'silu',
+    tiedEmbeddings: false,
+    subNorms: false,
+    writeActivationKey: false,
+    tokenizer: 'llama3',
+  }),
+  /** tiiuae/Falcon3-10B-Instruct-1.58bit (its config.json: LlamaForCausalLM, 40 layers, 3072 wide,
+   *  head_dim 256, GQA 12/4, 23040 FFN, 131072 vocabulary, rope base 1000042, rms eps 1e-6, 32768
+   *  positions, untied). Falcon's own BPE vocabulary is not available here: the llama3 one, padded
+   *  with unused tokens to 131072 entries, gives the same tensor shapes. */
+  'falcon3-10b': Object.freeze({
+    name: 'Falcon3-10B-1.58 (synthetic)',
+    arch: 'llama',
+    nEmbd: 3072,
+    nLayer: 40,
+    nHead: 12,
+    nHeadKv: 4,
+    nFf: 23040,
+    nVocab: 131072,
+    nCtx: 32768,
+    ropeBase: 1000042,
+    rmsEps: 1e-6,
+    activation: 'silu',
+    tiedEmbeddings: false,
+    subNorms: false,
+    writeActivationKey: false,
     tokenizer: 'llama3',
   }),
 });

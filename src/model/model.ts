@@ -6,7 +6,7 @@ import type { WasmRuntime } from '../../bindings/runtime.js';
 import { TernaryMatrix } from '../ternary-matrix.js';
 import { BitnetError } from '../errors.js';
 import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
-import { estimateMemory, inspectHeader } from '../gguf/inspect.js';
+import { estimateMemory, forwardScratchBytes, inspectHeader, loadingStagingBytes } from '../gguf/inspect.js';
 import { getRuntime, init } from '../init.js';
 import { checkStopTokens, Sampler, type SamplingOptions, type TokenLogprob } from '../sampling.js';
 import { constraintFor, type ConstraintOptions } from '../grammar/index.js';
@@ -299,7 +299,17 @@ export class Model {
       if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new BitnetError('BAD_ARGUMENT', `batchSize must be an integer in 1..4096, got ${batch}`);
       // One growth of linear memory for everything the model will hold, plus loading's staging (taken
       // from the top of the reservation, so the packed tensors below it leave no holes).
-      rt.reserve(checkFits(header, config, rt, kernel, ctx, CACHE_VALUE_BYTES[cacheType]) + loadingStagingBytes(header), `model (${header.tensors.length} tensors)`);
+      let fit = memoryFit(header, config, rt, kernel, ctx, CACHE_VALUE_BYTES[cacheType], batch);
+      // The default context (the trained one, up to 4096) shrinks to what fits, in steps of 256; a
+      // context asked for explicitly never does: that is an error naming what fits.
+      if (fit.fitCtx < ctx && opts.contextLength === undefined && fit.fitCtx >= 256) {
+        const fitted = fit.fitCtx - (fit.fitCtx % 256);
+        (opts.onWarning ?? console.warn)(`the default contextLength ${ctx} does not fit wasm memory with this model (${fit.message}); using ${fitted}`);
+        ctx = fitted;
+        fit = memoryFit(header, config, rt, kernel, ctx, CACHE_VALUE_BYTES[cacheType], batch);
+      }
+      if (fit.fitCtx < ctx) throw new BitnetError('OUT_OF_MEMORY', fit.message);
+      rt.reserve(fit.total, `model (${header.tensors.length} tensors)`);
       weights = await loadWeights(input, header, config, rt, kernel, { onProgress: opts.onProgress, signal: opts.signal });
     } finally {
       await input.close?.();
@@ -661,40 +671,32 @@ function contextShiftOf(opt: GenerateOptions['contextShift'], ids: number[], bos
   return { keep, method };
 }
 
-/** Wasm memory loading needs besides the model (free again afterwards): the largest ternary tensor
- *  staged whole with its trits, and one embedding row batch (2 MiB of file rows, plus their f32
- *  form for quantized types). */
-export function loadingStagingBytes(header: GGUFHeader): number {
-  const ternary = header.tensors.filter((t) => /^blk\./.test(t.name)).reduce((mx, t) => Math.max(mx, t.byteSize + t.nElements), 0);
-  const embd = header.tensors.find((t) => t.name === 'token_embd.weight');
-  const quantized = embd && embd.typeName !== 'F16' && embd.typeName !== 'F32';
-  return ternary + (2 << 20) * (quantized ? 5 : 1) + (embd ? Number(embd.shape[0]) * 4 : 0) + 65536;
-}
-
-/** Refuses, before any tensor data is read, a model that cannot fit wasm32's 4 GiB, saying how much
- *  it needs and what would fit (a shorter context, or nothing). */
-function checkFits(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName, ctx: number, kvValueBytes: number): number {
-  const layout = rt.exports.kernel_layout(KERNEL_IDS[kernel]) === LAYOUT.TL3 ? 'tl3' : 'i2';
+/** What the model needs at a context, and the longest context that fits what the heap can still
+ *  give (memory freed by earlier models counts); checked before any tensor data is read. */
+function memoryFit(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName, ctx: number, kvValueBytes: number, batch: number):
+    { total: number; fitCtx: number; message: string } {
   const i = inspectHeader(header, { contextLength: ctx });
+  const layout = rt.exports.kernel_layout(KERNEL_IDS[kernel]) === LAYOUT.TL3 ? 'tl3' : 'i2';
   const m = estimateMemory({
-    ternaryWeights: i.ternary.weights, layout, embeddingEntries: (i.embedding?.entries ?? 0) + (i.output?.entries ?? 0),
+    ternaryWeights: i.ternary.weights, kernel, embeddingEntries: (i.embedding?.entries ?? 0) + (i.output?.entries ?? 0),
     embeddingRows: config.nVocab * (i.output ? 2 : 1), embeddingMode: i.embeddingMode, normEntries: i.norms.entries,
     otherBytes: 0, nLayer: config.nLayer, nCtx: ctx, nHeadKv: config.nHeadKv, headDim: config.headDim, kvValueBytes,
+    staging: loadingStagingBytes(header), scratch: forwardScratchBytes(i.hyperparameters, ctx, layout, batch),
   });
-  // What the heap can still give (memory freed by earlier models counts), minus headroom for
-  // scratch, staging of the largest tensor and alignment.
-  const budget = rt.heap.available - 64 * 2 ** 20;
-  if (m.total <= budget) return m.total;
+  // Headroom for alignment and the estimate's rounding.
+  const budget = rt.heap.available - 16 * 2 ** 20;
+  const fixed = m.total - Math.max(m.staging, m.kvCache + m.scratch);
+  const fitCtx = m.total <= budget ? ctx : fixed + m.staging > budget ? 0 : Math.floor((budget - fixed - m.scratch) / (m.kvCache / ctx));
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
-  const perPos = m.kvCache / ctx;
-  const fixed = m.total - m.kvCache;
-  const fitCtx = Math.floor((budget - fixed) / perPos);
-  throw new BitnetError('OUT_OF_MEMORY', `the model needs ${gib(m.total)} of wasm memory (ternary ${gib(m.ternary)} in ${layout}, embedding ${gib(m.embedding)}, `
+  const message = `the model needs ${gib(m.total)} of wasm memory (ternary ${gib(m.ternary)} in ${m.layout}, embedding ${gib(m.embedding)}, `
     + `KV cache for ${ctx} positions ${gib(m.kvCache)}); wasm memory is limited to ${gib(rt.heap.limit)} and ${gib(budget)} is free here. `
-    + (fitCtx >= 1 ? `It fits with contextLength <= ${fitCtx}.` : `Its weights alone do not fit: this model is too large for bitnet-wasm (memory64 is not available).`));
+    + (fitCtx >= 1 ? `It fits with contextLength <= ${fitCtx}${kvValueBytes === 4 ? ` (about twice that with cacheType: 'f16')` : ''}.`
+      : `Its weights alone do not fit: this model is too large for bitnet-wasm (memory64 is not available).`);
+  return { total: m.total, fitCtx, message };
 }
 
 export function loadModel(source: ModelSource, opts?: LoadModelOptions): Promise<Model> {
   return Model.load(source, opts);
 }
 
+export { loadingStagingBytes };

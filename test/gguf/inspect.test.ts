@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseGGUFHeader } from '../../src/gguf/index.js';
-import { formatInspection, inspectHeader, inspectModel } from '../../src/gguf/inspect.js';
+import { estimateMemory, formatInspection, forwardScratchBytes, inspectHeader, inspectModel, loadingStagingBytes } from '../../src/gguf/inspect.js';
 import { makeModel } from '../../src/gguf/make-model.js';
 import { PRESETS, ternaryWeightCount } from '../../src/gguf/presets.js';
 import { main } from '../../src/cli/main.js';
@@ -47,7 +47,7 @@ describe('inspectModel', () => {
     expect(inspectHeader(await parseGGUFHeader(tiny))).toEqual(i);
   });
 
-  it('memory estimate: i2 2 bits, tl3 5/3 bits, f32 embedding (small vocabulary), f32 norms, f32 KV cache', async () => {
+  it('memory estimate: the build\'s model kernel (tl3 5/3 bits; i2 2 bits), f32 embedding (small vocabulary), f32 norms, f32 KV cache', async () => {
     const i = await inspectModel(tiny);
     const nVocab = i.hyperparameters.nVocab;
     const norms = 4 * (256 + 4 * (3 * 256 + 768));
@@ -55,13 +55,26 @@ describe('inspectModel', () => {
     expect(kv).toBe(2 << 20);
     expect(i.embeddingMode).toBe('f32');
     expect(i.contextLength).toBe(512);
-    expect(i.memory.relaxed).toEqual({ layout: 'i2', bitsPerWeight: 2, ternary: W / 4, embedding: 4 * 256 * nVocab, norms, other: 0, kvCache: kv, total: W / 4 + 4 * 256 * nVocab + norms + kv });
+    // With the kernel given: its layout; the loaded tensors plus the larger of loading's staging and
+    // KV cache + scratch. Without: each build's widest layout (relaxed i2, simd128 tl3).
     const tl3 = Math.ceil((W * 5) / 24);
-    expect(i.memory.simd128).toEqual({ layout: 'tl3', bitsPerWeight: 5 / 3, ternary: tl3, embedding: 4 * 256 * nVocab, norms, other: 0, kvCache: kv, total: tl3 + 4 * 256 * nVocab + norms + kv });
-    // Context override scales the KV cache only.
+    const staging = loadingStagingBytes(await parseGGUFHeader(tiny));
+    for (const [build, kernel] of [['relaxed', 'tl3-relaxed'], ['simd128', 'tl3']] as const) {
+      const m = (await inspectModel(tiny, { kernel })).memory[build];
+      expect(m.scratch).toBe(forwardScratchBytes(i.hyperparameters, 512, 'tl3'));
+      expect(m).toEqual({ kernel, layout: 'tl3', bitsPerWeight: 5 / 3, ternary: tl3, embedding: 4 * 256 * nVocab, norms, other: 0, kvCache: kv,
+        scratch: m.scratch, staging, total: tl3 + 4 * 256 * nVocab + norms + Math.max(staging, kv + m.scratch) });
+    }
+    expect(i.memory.relaxed).toMatchObject({ kernel: 'i2-dot', layout: 'i2', ternary: W / 4 });
+    expect(i.memory.simd128).toMatchObject({ kernel: 'tl3', layout: 'tl3', ternary: tl3 });
+    // The i2 layout (i2-dot kernels): 2 bits per weight.
+    const args = { ternaryWeights: W, embeddingEntries: 256 * nVocab, embeddingRows: nVocab, embeddingMode: 'f32', normEntries: norms / 4, otherBytes: 0,
+      nLayer: 4, nCtx: 512, nHeadKv: 2, headDim: 64 } as const;
+    expect(estimateMemory({ ...args, kernel: 'i2-dot' })).toMatchObject({ layout: 'i2', bitsPerWeight: 2, ternary: W / 4, total: W / 4 + 4 * 256 * nVocab + norms + kv });
+    // A context override changes the KV cache (and attention's share of scratch) only.
     const j = await inspectModel(tiny, { contextLength: 64 });
     expect(j.memory.relaxed.kvCache).toBe(kv / 8);
-    expect(j.memory.relaxed.total - j.memory.relaxed.kvCache).toBe(i.memory.relaxed.total - kv);
+    expect({ ...j.memory.relaxed, kvCache: 0, scratch: 0, total: 0 }).toEqual({ ...i.memory.relaxed, kvCache: 0, scratch: 0, total: 0 });
   });
 
   it('a large embedding is held as int8 + a row scale; other ternary types', async () => {
@@ -97,7 +110,7 @@ describe('inspectModel', () => {
     expect(text).toMatch(/heads \/ kv heads\s+4 \/ 2 \(head_dim 64, GQA 2:1\)/);
     expect(text).toMatch(/TQ2_0\s+28 tensors/);
     expect(text).toMatch(/2\.063 bits\/weight/);
-    expect(text).toMatch(/relaxed .*i2, 2\.00 b\/w/);
+    expect(text).toMatch(/relaxed .*i2-dot kernel, i2, 2\.00 b\/w/);
     expect(text).toMatch(/simd128 .*tl3, 1\.67 b\/w/);
     expect(text).toMatch(/KV cache 2\.00 MiB/);
   });

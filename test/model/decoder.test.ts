@@ -212,26 +212,11 @@ describe('decoder', () => {
     const err = await loadModel(bytes, { contextLength: 1 << 20 }).catch((e) => e);
     expect(err).toBeInstanceOf(BitnetError);
     expect(err.code).toBe('OUT_OF_MEMORY');
-    expect(err.message).toMatch(/KV cache for 1048576 positions 4\.00 GiB\); wasm memory is limited to 4\.00 GiB and .* is free here\. It fits with contextLength <= \d+\.$/);
+    expect(err.message).toMatch(/KV cache for 1048576 positions 4\.00 GiB\); wasm memory is limited to 4\.00 GiB and .* is free here\. It fits with contextLength <= \d+ \(about twice that with cacheType: 'f16'\)\.$/);
     const fit = Number(/contextLength <= (\d+)/.exec(err.message)?.[1]);
     expect(fit).toBeGreaterThan(1000);
     const ok = await loadModel(bytes, { contextLength: Math.min(fit, 4096) });
     ok.dispose();
-  });
-
-  it('a model whose memory passes 1 GiB (a small model at a long context) loads, generates, and its memory is reused by the next load', async () => {
-    const rt = await createRuntime({ build: 'simd128' });
-    const ctx = 300_000; // tiny: 4 KiB of KV cache per position -> 1.14 GiB
-    const m = await loadModel(bytes, { runtime: rt, contextLength: ctx });
-    expect(m.byteLength).toBeGreaterThan(2 ** 30);
-    const r = await m.generate(PROMPT, { maxTokens: 8, temperature: 0 });
-    const short = await loadModel(bytes, { runtime: rt, contextLength: 64 });
-    expect(r.tokens).toEqual((await short.generate(PROMPT, { maxTokens: 8, temperature: 0 })).tokens); // same bits at any context
-    short.dispose();
-    const grown = rt.exports.memory.buffer.byteLength;
-    m.dispose();
-    (await loadModel(bytes, { runtime: rt, contextLength: ctx })).dispose();
-    expect(rt.exports.memory.buffer.byteLength).toBe(grown);
   });
 
   it('resident memory: loading grows wasm memory by at most 1.15x what the model holds, plus the staging loading needs', async () => {
