@@ -73,7 +73,7 @@ export class LinearHeap {
    *  the blocks of a model load then need no further growth. */
   reserve(size: number, what = 'model'): void {
     const n = align(size);
-    if (this.fit(n, false) < 0) this.grow(n, what, size);
+    if (this.fit(n, false) < 0) this.grow(n, what, size, PAGE);
   }
 
   /** Index of the lowest (or, with high, highest) free span of at least n bytes; -1 if none. */
@@ -84,7 +84,7 @@ export class LinearHeap {
   }
 
   /** Grows memory so that the span at its top reaches n bytes. */
-  private grow(n: number, what: string, asked: number): void {
+  private grow(n: number, what: string, asked: number, minGrowth = MIN_GROWTH): void {
     const end = this.end;
     const last = this.spans[this.spans.length - 1];
     const top = last && last.end === end ? last.end - last.start : 0;
@@ -94,7 +94,7 @@ export class LinearHeap {
       throw new BitnetError('OUT_OF_MEMORY', `${what} needs ${asked} bytes (${mib(asked)}); linear memory is limited to ${limit}, `
         + `${mib(this._allocated)} of which are in use and ${mib(this.limit - end + top)} free in one piece`);
     }
-    const pages = Math.ceil(Math.min(Math.max(need, MIN_GROWTH), this.limit - end) / PAGE);
+    const pages = Math.ceil(Math.min(Math.max(need, minGrowth), this.limit - end) / PAGE);
     try {
       this.memory.grow(pages);
     } catch (e) {

@@ -13,6 +13,6 @@ export { configFromGGUF, type ModelConfig, type Activation } from './model/confi
 export { Sampler, Rng, type SamplingOptions, type TokenLogprob, type LogitConstraint } from './sampling.js';
 export { Grammar, parseGBNF, jsonSchemaToGrammar, type ConstraintOptions, type GrammarRules } from './grammar/index.js';
 export { createTokenizer, createDetokenizer, type Tokenizer, type Detokenizer } from './tokenizer/index.js';
-export { inspectModel, inspectHeader, formatInspection, type ModelInspection, type MemoryBreakdown } from './gguf/inspect.js';
+export { inspectHeader, type ModelInspection, type MemoryBreakdown } from './gguf/inspect.js';
 export { parseGGUFHeader, readTensorData, writeGGUF, writeGGUFChunks, GGMLType, dequantize, quantize, type GGUFHeader, type GGUFTensorInfo, type GGUFValue } from './gguf/index.js';
 export { createHandler, toNodeListener, ApiError, FALLBACK_CHAT_TEMPLATE, type FetchHandler, type ServerOptions, type NodeRequest, type NodeResponse } from './server/index.js';

@@ -160,7 +160,7 @@ export function forwardScratchBytes(hp: Hyperparameters, nCtx: number, layout: '
   const wide = Math.max(e, ff, qd);
   const group = hp.nHeadKv ? hp.nHead / hp.nHeadKv : 0;
   // The widest ternary matmul: int8 rows of its input, f32 outputs, and for TL3 the tables (32 B per 3 inputs).
-  const matmul = n * wide * (1 + (layout === 'tl3' ? 32 / 3 : 0)) + n * wide * 4 + wide / 24 * 256 + 4096;
+  const matmul = Math.ceil(n * wide * (1 + (layout === 'tl3' ? 32 / 3 : 0)) + n * wide * 4 + wide / 24 * 256) + 4096;
   return 4 * (n * (2 * e + 2 * qd + 2 * kd + 2 * ff) + e) + hp.ropeDim * 4 + (group * nCtx + hp.headDim) * 4 + wide * 5 + matmul
     + n * 4 + hp.nVocab * 4 + 1024;
 }
