@@ -27,7 +27,8 @@ export interface KernelSuiteOptions {
   /** Total size of the streamed pool, MB (0: no streamed rows). */
   streamMB: number;
   timeMs: number;
-  probeGBs: number;
+  /** Measures the bandwidth probe again (next to each streamed row) and returns the best read rate so far. */
+  probe: () => Promise<number>;
   /** A smaller stand-in for each model's shapes (quick mode). */
   shapesOverride?: [number, number][];
 }
@@ -76,7 +77,6 @@ export async function kernelSuite(o: KernelSuiteOptions): Promise<{ results: Ben
             metrics: { gops: 2 * M * K * n / ms / 1e6, weightGBs: m.byteLength / ms / 1e6, ms },
             repetitions: samples,
           };
-          if (mode === 'streamed' && o.probeGBs > 0) r.metrics.bandwidthFraction = r.metrics.weightGBs / o.probeGBs;
           shapeResults.push(r);
         };
         for (const { kernel, make } of entries) {
@@ -98,8 +98,11 @@ export async function kernelSuite(o: KernelSuiteOptions): Promise<{ results: Ben
                 for (let i = 1; i < copies; i++) pool.push(first.clone());
                 const x = floats(K, 5), y = new Float32Array(M);
                 let i = 0;
+                const probeGBs = await o.probe(); // right before: the machine's load changes during a run
                 const tm = await measure(`${kernel} streamed`, () => { pool[i].gemv(x, y); i = (i + 1) % copies; }, o.timeMs);
                 row(kernel, 1, 'streamed', m, tm.ms, tm.samples);
+                const r = shapeResults[shapeResults.length - 1];
+                r.metrics.bandwidthFraction = r.metrics.weightGBs / probeGBs;
               } finally {
                 for (let j = 1; j < pool.length; j++) pool[j].dispose();
                 if (first !== m) first.dispose();

@@ -35,12 +35,24 @@ function probeModule(): Uint8Array {
 }
 
 /** Read bandwidth of a `mb`-megabyte buffer in GB/s (median of repeated full passes). */
+const probes = new Map<number, (p: number, end: number, q: number) => number>();
+
+/** The probe over a buffer of `bytes`, made once per size (a run probes many times). */
+function probeOf(bytes: number) {
+  let read = probes.get(bytes);
+  if (!read) {
+    const memory = new WebAssembly.Memory({ initial: bytes / 65536 });
+    new Uint8Array(memory.buffer).fill(1); // touch every page so the pass reads memory, not the zero page
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(probeModule() as Uint8Array<ArrayBuffer>), { m: { mem: memory } });
+    read = instance.exports.read as (p: number, end: number, q: number) => number;
+    probes.set(bytes, read);
+  }
+  return read;
+}
+
 export async function readBandwidth(mb: number, timeMs: number): Promise<{ readGBs: number; bytes: number }> {
   const bytes = Math.ceil(mb * 1e6 / 65536) * 65536;
-  const memory = new WebAssembly.Memory({ initial: bytes / 65536 });
-  new Uint8Array(memory.buffer).fill(1); // touch every page so the pass reads memory, not the zero page
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(probeModule() as Uint8Array<ArrayBuffer>), { m: { mem: memory } });
-  const read = instance.exports.read as (p: number, end: number, q: number) => number;
+  const read = probeOf(bytes);
   const q = bytes / 4;
   let sink = 0;
   const t = await measure('bandwidth probe', () => { sink ^= read(0, q, q); }, timeMs);
