@@ -1,11 +1,11 @@
 // End-to-end decode benchmark: bitnet-wasm next to native llama.cpp (node-llama-cpp) on the same
 // GGUF file, in one run. Like llama-bench: prefill of -p tokens, then -n generated tokens (greedy).
 //
-//   node bench/decode.mjs MODEL.gguf [-p 64] [-n 32] [--kernel calibrated,i2-dot,...] [--build simd128|relaxed]
+//   node bench/decode.mjs MODEL.gguf [-p 64] [-n 32] [--kernel calibrated,i2-dot,...] [--build simd128,relaxed]
 //                         [--threads 1,2] [--rounds 2] [--no-llama] [--json]
 //
-// bitnet-wasm runs one thread, with the kernel its calibration picks (`calibrated`, the default of
-// loadModel) and with each kernel forced. llama.cpp runs at each --threads count, timed the way
+// bitnet-wasm runs one thread, on each --build the engine runs (default: both), with the kernel its
+// calibration picks (`calibrated`, the default of loadModel) and with each kernel forced. llama.cpp runs at each --threads count, timed the way
 // node-llama-cpp's users run it: through `sequence.evaluate(...)`, the token generator its
 // LlamaChat / LlamaCompletion classes use (one call; it batches the prompt, then yields a token per
 // step), not one `controlledEvaluate` call per token (which adds a JS round trip per token).
@@ -24,23 +24,30 @@ if (!file) { console.error('usage: node bench/decode.mjs MODEL.gguf [-p 64] [-n 
 const P = Number(opt('-p', 64)), N = Number(opt('-n', 32)), ROUNDS = Number(opt('--rounds', 2));
 const runtimeName = typeof Deno !== 'undefined' ? `deno ${Deno.version.deno}` : typeof Bun !== 'undefined' ? `bun ${Bun.version}` : `node ${process.version}`;
 
-const rt = await createRuntime({ build: opt('--build', undefined) });
-const cal = kernelCalibration(rt);
-const available = KERNEL_NAMES.filter((k) => k !== 'scalar' && rt.exports.kernel_available(KERNEL_IDS[k]) === 1);
-const kernels = opt('--kernel', ['calibrated', ...available].join(',')).split(',');
+const runtimes = [];
+for (const build of opt('--build', 'simd128,relaxed').split(',')) {
+  try { runtimes.push(await createRuntime({ build })); } catch (e) { console.error(`${build}: skipped (${e.message})`); }
+}
+const rt = runtimes[runtimes.length - 1]; // loads the file once to learn its vocabulary
 
 /** One engine: a label and a run() giving { prefill, decode } tok/s (setup/teardown around it). */
-const engines = kernels.map((k) => ({
-  name: k === 'calibrated' ? `bitnet-wasm ${rt.build}, calibrated (${cal.gemv}; prefill ${cal.byLayout[['i8', 'i2', 'tl3'][rt.exports.kernel_layout(KERNEL_IDS[cal.gemv])]]?.gemm}), 1 thread` : `bitnet-wasm ${rt.build}, ${k} forced, 1 thread`,
-  async run() {
-    const model = await loadModel(file, { runtime: rt, kernel: k === 'calibrated' ? undefined : k, contextLength: P + N + 8, batchSize: 32 });
-    try {
-      model.bench({ prompt: 8, gen: 2 }); // warm up
-      const r = model.bench({ prompt: P, gen: N });
-      return { prefill: r.prefillTokensPerSecond, decode: r.decodeTokensPerSecond };
-    } finally { model.dispose(); }
-  },
-}));
+const engines = runtimes.flatMap((rt) => {
+  const cal = kernelCalibration(rt);
+  const available = KERNEL_NAMES.filter((k) => k !== 'scalar' && rt.exports.kernel_available(KERNEL_IDS[k]) === 1);
+  const kernels = opt('--kernel', ['calibrated', ...available].join(',')).split(',')
+    .filter((k) => k === 'calibrated' || (available.includes(k) && available.length > 1)); // one candidate: calibrated is it
+  return kernels.map((k) => ({
+    name: k === 'calibrated' ? `bitnet-wasm ${rt.build}, calibrated (${cal.gemv}; prefill ${cal.byLayout[['i8', 'i2', 'tl3'][rt.exports.kernel_layout(KERNEL_IDS[cal.gemv])]]?.gemm}), 1 thread` : `bitnet-wasm ${rt.build}, ${k} forced, 1 thread`,
+    async run() {
+      const model = await loadModel(file, { runtime: rt, kernel: k === 'calibrated' ? undefined : k, contextLength: P + N + 8, batchSize: 32 });
+      try {
+        model.bench({ prompt: 8, gen: 2 }); // warm up
+        const r = model.bench({ prompt: P, gen: N });
+        return { prefill: r.prefillTokensPerSecond, decode: r.decodeTokensPerSecond };
+      } finally { model.dispose(); }
+    },
+  }));
+});
 
 let llama = null, llamaModel = null, llamaVersion = '?';
 if (!args.includes('--no-llama')) {
@@ -90,10 +97,11 @@ if (llama) { await llamaModel.dispose(); await llama.dispose(); }
 const ref = best[engines.findIndex((e) => e.name.startsWith('llama.cpp'))] ?? null;
 const rows = engines.map((e, i) => ({ engine: e.name, ...best[i], decodeVsLlama1: ref ? best[i].decode / ref.decode : null, prefillVsLlama1: ref ? best[i].prefill / ref.prefill : null }));
 const cpu = cpus()[0]?.model ?? '?';
-if (args.includes('--json')) console.log(JSON.stringify({ file, P, N, rounds: ROUNDS, cpu, cores: cpus().length, runtime: runtimeName, load: { before: load, after: loadAfter }, calibration: cal, rows }, null, 2));
+const calibrations = Object.fromEntries(runtimes.map((r) => [r.build, kernelCalibration(r)]));
+if (args.includes('--json')) console.log(JSON.stringify({ file, P, N, rounds: ROUNDS, cpu, cores: cpus().length, runtime: runtimeName, load: { before: load, after: loadAfter }, calibrations, rows }, null, 2));
 else {
   console.log(`${file}: prefill ${P} tokens, decode ${N} tokens, best of ${ROUNDS} interleaved rounds; ${runtimeName}; ${cpu} (${cpus().length} cores); load average ${load} before, ${loadAfter} after`);
-  console.log(`calibration (${cal.ms} ms): ${JSON.stringify(cal.timings)}`);
+  for (const [b, c] of Object.entries(calibrations)) console.log(`calibration, ${b} build (${c.ms} ms): ${JSON.stringify(c.timings)}`);
   console.log('| engine | prefill tok/s | decode tok/s | prefill vs llama.cpp 1t | decode vs llama.cpp 1t |');
   console.log('|---|---:|---:|---:|---:|');
   const x = (v) => (v === null ? '-' : `${v.toFixed(2)}x`);
