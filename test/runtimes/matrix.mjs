@@ -4,7 +4,7 @@
 // Then the fallback checks (an engine without SIMD gets NO_SIMD; without relaxed SIMD the simd128
 // build with the same bits), the packaging check and the examples (test/runtimes/examples.mjs).
 //
-//   node test/runtimes/matrix.mjs [--update] [--only node20,deno,...] [--no-examples]
+//   node test/runtimes/matrix.mjs [--update] [--only node20,deno,...] [--no-examples] [--no-serving]
 //
 // Needs dist/ (npm run build). A runtime or check that cannot run (a browser not installed) is
 // counted as skipped and makes the exit status non-zero; BITNET_REQUIRE_ALL_RUNTIMES=1 counts it as a
@@ -189,6 +189,12 @@ if (!argv.includes('--no-examples') && want('examples')) {
   const { runExampleChecks } = await import('./examples.mjs');
   exampleResults = await runExampleChecks({ check, skip });
 }
+// ---- serving: the openai client against `serve`, Deno, Bun and the Worker --------------------
+let servingResults = null;
+if (!argv.includes('--no-serving') && want('serving')) {
+  const { runServingChecks } = await import('./serving.mjs');
+  servingResults = await runServingChecks({ check, loud, REQUIRE_ALL });
+}
 
 // ---- report --------------------------------------------------------------------------------
 const table = [['runtime', 'version', 'build', 'hash (all cases)', 'result'], ...rows];
@@ -217,7 +223,7 @@ if (fallback.length) {
   for (const f of fallback) console.log(`  ${f.case}: ${f.result}`);
 }
 const wallMs = Date.now() - t0;
-writeFileSync(resolve(ARTIFACTS, 'runtime-matrix.json'), JSON.stringify({ expected: expected.hashes, rows, reports, fallback, examples: exampleResults, failures, skips, wallMs }, null, 2));
+writeFileSync(resolve(ARTIFACTS, 'runtime-matrix.json'), JSON.stringify({ expected: expected.hashes, rows, reports, fallback, examples: exampleResults, serving: servingResults, failures, skips, wallMs }, null, 2));
 if (failures.length) {
   console.log('\nFailures:');
   for (const f of failures) console.log(`  - ${f}`);
