@@ -16,3 +16,5 @@ export { createTokenizer, createDetokenizer, type Tokenizer, type Detokenizer } 
 export { inspectHeader, type ModelInspection, type MemoryBreakdown } from './gguf/inspect.js';
 export { parseGGUFHeader, readTensorData, writeGGUF, writeGGUFChunks, GGMLType, dequantize, quantize, type GGUFHeader, type GGUFTensorInfo, type GGUFValue } from './gguf/index.js';
 export { createHandler, toNodeListener, ApiError, FALLBACK_CHAT_TEMPLATE, type FetchHandler, type ServerOptions, type NodeRequest, type NodeResponse } from './server/index.js';
+export { listCachedModels, deleteCachedModel, MODEL_CACHE, type CachedModel, type ModelCacheOptions } from './cache/model-cache.js';
+export type { ModelLoadProgress } from './model/model.js';

@@ -5,6 +5,7 @@ import { calibration, kernelForRole } from '../calibrate.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { TernaryMatrix } from '../ternary-matrix.js';
 import { BitnetError } from '../errors.js';
+import { cachedUrlSource, type ModelCacheOptions } from '../cache/model-cache.js';
 import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
 import { estimateMemory, forwardScratchBytes, inspectHeader, loadingStagingBytes } from '../gguf/inspect.js';
 import { getRuntime, init } from '../init.js';
@@ -31,10 +32,16 @@ function pageBase(): string | undefined {
   return g.document?.baseURI ?? g.location?.href;
 }
 
-async function openSource(source: ModelSource, signal?: AbortSignal): Promise<ByteSource> {
-  if (typeof source === 'string' && /^(https?|blob|data):/i.test(source)) return fromUrl(source, { signal });
+async function openSource(source: ModelSource, opts: LoadModelOptions): Promise<ByteSource> {
+  const signal = opts.signal;
+  // http(s) URLs with { cache }: the Cache API copy (src/cache), else ranges read as needed.
+  const url = (href: string) => (opts.cache && /^https?:/i.test(href)
+    ? cachedUrlSource(href, { ...(typeof opts.cache === 'object' ? opts.cache : {}), signal, onWarning: opts.onWarning,
+      onProgress: (p) => opts.onProgress?.(p) })
+    : fromUrl(href, { signal }));
+  if (typeof source === 'string' && /^(https?|blob|data):/i.test(source)) return url(source);
   const base = typeof source === 'string' ? pageBase() : undefined;
-  if (typeof source === 'string' && base) return fromUrl(new URL(source, base).href, { signal });
+  if (typeof source === 'string' && base) return url(new URL(source, base).href);
   try {
     if (typeof source === 'string') return await fromFile(source);
     if (source instanceof URL && source.protocol === 'file:') return await fromFile(decodeURIComponent(source.pathname));
@@ -42,13 +49,17 @@ async function openSource(source: ModelSource, signal?: AbortSignal): Promise<By
     if (e instanceof BitnetError) throw e;
     throw new BitnetError('BAD_ARGUMENT', `cannot open the model file ${String(source)}: ${(e as Error).message}`, { cause: e });
   }
-  if (source instanceof URL) return fromUrl(source.href, { signal });
+  if (source instanceof URL) return url(source.href);
   if (typeof ReadableStream !== 'undefined' && source instanceof ReadableStream) return fromStream(source);
   return toByteSource(source as GGUFInput);
 }
 
+/** Loading progress: 'download' (bytes fetched for the cache), 'cache' (the file was in the
+ *  cache: one event), 'load' (bytes read into wasm memory). */
+export interface ModelLoadProgress extends LoadProgress { phase: 'download' | 'cache' | 'load' }
+
 export interface LoadModelOptions {
-  onProgress?: (p: LoadProgress) => void;
+  onProgress?: (p: ModelLoadProgress) => void;
   signal?: AbortSignal;
   /** Context length to allocate the KV cache for (default: the model's, capped at 4096). */
   contextLength?: number;
@@ -70,6 +81,10 @@ export interface LoadModelOptions {
    *  nearest even as they are stored, attention then exactly as on those values decoded to f32, so
    *  the output is the same in every runtime but not the same as with 'f32'). */
   cacheType?: 'f32' | 'f16';
+  /** Browsers: keep an http(s) model file in the Cache API and load it from there next time
+   *  (downloaded with parallel Range requests and retries; listCachedModels / deleteCachedModel
+   *  manage it). An object sets the cache name, chunk size, parallel requests and retries. */
+  cache?: boolean | ModelCacheOptions;
 }
 
 export interface PerplexityOptions {
@@ -269,7 +284,7 @@ export class Model {
     if (typeof budget !== 'number' || !(budget >= 0)) throw new BitnetError('BAD_ARGUMENT', `cacheBudget must be a number of bytes >= 0, got ${budget}`);
     const cacheType = opts.cacheType ?? 'f32';
     if (!Object.hasOwn(CACHE_VALUE_BYTES, cacheType)) throw new BitnetError('BAD_ARGUMENT', `cacheType must be 'f32' or 'f16', got ${String(cacheType)}`);
-    const input = await openSource(source, opts.signal);
+    const input = await openSource(source, opts);
     // The file is closed on every path: success, a bad file, bad options, out of memory.
     let header: GGUFHeader, config: ModelConfig, tokenizer: Tokenizer, weights: ModelWeights, ctx: number, batch: number;
     try {
@@ -310,7 +325,8 @@ export class Model {
       }
       if (fit.fitCtx < ctx) throw new BitnetError('OUT_OF_MEMORY', fit.message);
       rt.reserve(fit.total, `model (${header.tensors.length} tensors)`);
-      weights = await loadWeights(input, header, config, rt, kernel, { onProgress: opts.onProgress, signal: opts.signal });
+      const onProgress = opts.onProgress;
+      weights = await loadWeights(input, header, config, rt, kernel, { onProgress: onProgress && ((p) => onProgress({ ...p, phase: 'load' })), signal: opts.signal });
     } finally {
       await input.close?.();
     }

@@ -86,5 +86,12 @@ export function checkLoadOptions<T extends object>(opts: T | undefined): T {
   fields('opts', o as Record<string, unknown>, { contextLength: 'uint', batchSize: 'uint', onProgress: 'function', onWarning: 'function', signal: 'signal' });
   const kernel = (o as { kernel?: unknown }).kernel;
   if (kernel !== undefined && typeof kernel !== 'string') bad(`opts.kernel must be a kernel name, got ${describe(kernel)}`);
+  const cache = (o as { cache?: unknown }).cache;
+  if (cache !== undefined && typeof cache !== 'boolean') {
+    if (typeof cache !== 'object' || cache === null) bad(`opts.cache must be a boolean or { name, chunkBytes, parallel, retries, retryDelayMs }, got ${describe(cache)}`);
+    fields('opts.cache', cache as Record<string, unknown>, { chunkBytes: 'uint', parallel: 'uint', retries: 'uint', retryDelayMs: 'uint' });
+    const name = (cache as { name?: unknown }).name;
+    if (name !== undefined && typeof name !== 'string') bad(`opts.cache.name must be a string, got ${describe(name)}`);
+  }
   return o;
 }
