@@ -1,12 +1,21 @@
-// Browser example: loads a GGUF model with a progress bar, streams the completion into the page
-// and shows tokens per second. `?model=URL` picks the file (default /model.gguf, as serve.mjs
-// serves it); `?autorun=1` generates at once (the test suite uses it and `?report=ID`).
-import { init, kernelInfo, loadModel } from 'bitnet-wasm';
+// Browser example: a small chat on bitnet-wasm. The model file is kept in the browser's Cache API
+// (loadModel(url, { cache: true })): the first visit downloads it (parallel Range requests, with
+// progress), later visits load it from the cache. Replies stream in; Stop aborts one; tok/s after
+// each reply; the cached models can be listed and deleted.
+//   ?model=URL (default /model.gguf, as serve.mjs serves it)   ?cache=0 (no caching)
+//   ?chunk=BYTES (Range request size when downloading; default 8 MiB)
+//   ?autorun=1 sends the prompt at once; ?stoptest=1 then sends another and presses Stop after 3
+//   pieces; ?report=ID posts the results (the test suite uses these).
+import { deleteCachedModel, FALLBACK_CHAT_TEMPLATE, init, kernelInfo, listCachedModels, loadModel } from 'bitnet-wasm';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const report = params.get('report') ?? params.get('id');
-const result = { crossOriginIsolated: self.crossOriginIsolated, envMessage: '', text: '', build: null, tokPerSec: 0, error: null };
+const report = params.get('report');
+const modelUrl = new URL(params.get('model') ?? '/model.gguf', location.href).href;
+const useCache = params.get('cache') !== '0' && (params.get('chunk') ? { chunkBytes: Number(params.get('chunk')) } : true);
+const SAMPLING = { maxTokens: 64, temperature: 0.9, topK: 40, topP: 0.95, seed: 1234 };
+const result = { crossOriginIsolated: self.crossOriginIsolated, envMessage: '', build: null, error: null, source: null, loadMs: 0, fetchMs: 0, text: '', tokPerSec: 0, stopped: null, cachedModels: [] };
+window.__result = result;
 
 // Threads (SharedArrayBuffer) need cross-origin isolation. This version decodes on one thread
 // anyway, so a page without it works the same; say so rather than failing or guessing.
@@ -15,35 +24,107 @@ if (!self.crossOriginIsolated) {
   $('env').textContent = result.envMessage;
 }
 
+const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
+const PHASES = { download: 'downloading', cache: 'reading from the cache', load: 'loading weights into wasm memory' };
+
+async function showCached() {
+  if (!('caches' in self)) { $('cachedList').innerHTML = '<li>no Cache API here (needs https or localhost)</li>'; return; }
+  const list = await listCachedModels();
+  result.cachedModels = list;
+  $('cachedList').replaceChildren(...(list.length ? list.map((m) => {
+    const li = document.createElement('li');
+    const del = document.createElement('button');
+    del.textContent = 'Delete';
+    del.onclick = async () => { await deleteCachedModel(m.url); await showCached(); };
+    li.append(`${m.url} — ${mb(m.bytes)}, cached ${m.cachedAt.replace('T', ' ').slice(0, 19)} `, del);
+    return li;
+  }) : [Object.assign(document.createElement('li'), { textContent: 'none' })]));
+}
+
+function addMessage(role, text = '') {
+  const div = document.createElement('div');
+  div.className = `msg ${role}`;
+  const who = document.createElement('b');
+  who.textContent = role === 'user' ? 'You' : 'bitnet-wasm';
+  const body = Object.assign(document.createElement('span'), { className: 'text', textContent: text });
+  const stats = Object.assign(document.createElement('span'), { className: 'stats' });
+  div.append(who, body, stats);
+  $('log').append(div);
+  return { body, stats };
+}
+
 async function main() {
   try {
     await init();
     const info = kernelInfo();
     result.build = info.build;
-    $('status').textContent = `build ${info.build}${info.notes.length ? ` (${info.notes[0]})` : ''}; loading the model…`;
-    // In a page a string is a URL relative to the page (file paths are for Node, Deno and Bun).
-    const model = await loadModel(params.get('model') ?? '/model.gguf', {
-      onProgress: ({ loadedBytes, totalBytes }) => { $('progress').value = totalBytes ? loadedBytes / totalBytes : 0; },
+    $('status').textContent = `wasm build ${info.build}${info.notes.length ? ` (${info.notes[0]})` : ''}`;
+    const t0 = performance.now();
+    let source = 'network';
+    const model = await loadModel(modelUrl, {
+      cache: useCache,
+      onProgress: ({ phase, loadedBytes, totalBytes }) => {
+        if (phase === 'cache') source = 'cache';
+        if (phase === 'load' && !result.fetchMs) result.fetchMs = performance.now() - t0;
+        $('progress').value = totalBytes ? loadedBytes / totalBytes : 0;
+        $('phase').textContent = `${PHASES[phase]} ${mb(loadedBytes)} / ${mb(totalBytes)}`;
+      },
     });
+    result.loadMs = performance.now() - t0;
+    result.source = source;
     $('progress').value = 1;
-    $('status').textContent = `build ${info.build}; model ready (${(model.byteLength / 1e6).toFixed(1)} MB in wasm memory)`;
-    const go = $('go');
-    go.disabled = false;
-    const generate = async () => {
-      go.disabled = true;
-      $('out').textContent = '';
-      const r = await model.generate($('prompt').value, {
-        maxTokens: 64, temperature: 0.9, topK: 40, topP: 0.95, seed: 1234,
-        signal: new AbortController().signal, // yields to the event loop per token, so the page repaints
-        onText: (piece) => { $('out').textContent += piece; },
-      });
-      result.text = r.text;
-      result.tokPerSec = r.stats.decodeTokensPerSecond;
-      $('speed').textContent = `${r.stats.generatedTokens} tokens, ${r.stats.decodeTokensPerSecond.toFixed(0)} tok/s`;
-      go.disabled = false;
+    $('phase').textContent = `model ready: ${mb(model.byteLength)} in wasm memory`;
+    $('source').textContent = source === 'cache' ? `loaded from cache in ${result.loadMs.toFixed(0)} ms` : `downloaded${useCache ? ' and cached' : ''} in ${result.loadMs.toFixed(0)} ms`;
+    $('source').className = source;
+    await showCached();
+
+    // The file's chat template, or a plain "role: content" one for files without.
+    const template = typeof model.header.metadata.get('tokenizer.chat_template')?.value === 'string' ? undefined : FALLBACK_CHAT_TEMPLATE;
+    const messages = [];
+    let current = null; // the reply being generated: { abort, pieces }
+    const send = async (text, { onPiece } = {}) => {
+      messages.push({ role: 'user', content: text });
+      addMessage('user', text);
+      const out = addMessage('assistant');
+      const abort = new AbortController();
+      current = { abort, pieces: 0 };
+      $('send').disabled = true; $('stop').disabled = false;
+      let reply = '', stopped = false;
+      const t = performance.now();
+      try {
+        const r = await model.chat(messages, {
+          ...SAMPLING, template, signal: abort.signal,
+          onText: (piece) => { reply += piece; out.body.textContent = reply; current.pieces++; onPiece?.(current); $('log').scrollTop = $('log').scrollHeight; },
+        });
+        out.stats.textContent = `${r.stats.generatedTokens} tokens · ${r.stats.decodeTokensPerSecond.toFixed(0)} tok/s · ${r.finishReason}`;
+        $('speed').textContent = `last reply: ${r.stats.generatedTokens} tokens at ${r.stats.decodeTokensPerSecond.toFixed(0)} tok/s (prompt ${r.stats.promptTokens} tokens)`;
+        result.tokPerSec = r.stats.decodeTokensPerSecond;
+      } catch (e) {
+        if (!abort.signal.aborted) throw e;
+        stopped = true;
+        out.stats.textContent = `stopped after ${current.pieces} pieces · ${((performance.now() - t) / 1000).toFixed(2)} s`;
+      } finally {
+        messages.push({ role: 'assistant', content: reply });
+        current = null;
+        $('send').disabled = false; $('stop').disabled = true;
+      }
+      return { reply, stopped };
     };
-    go.onclick = generate;
-    if (params.get('autorun')) await generate();
+    $('stop').onclick = () => current?.abort.abort();
+    $('form').onsubmit = (ev) => { ev.preventDefault(); const text = $('prompt').value.trim(); if (text) { $('prompt').value = ''; send(text); } };
+    $('send').disabled = false;
+
+    if (params.get('autorun')) {
+      const text = $('prompt').value;
+      $('prompt').value = '';
+      const first = await send(text);
+      result.text = first.reply;
+      if (params.get('stoptest')) {
+        // Press Stop (the button) once 3 pieces of the next reply are there.
+        const second = await send('Tell me more.', { onPiece: (c) => { if (c.pieces === 3) $('stop').click(); } });
+        result.stopped = { stopped: second.stopped, text: second.reply };
+      }
+    }
   } catch (e) {
     result.error = `${e.code ?? e.name}: ${e.message}`;
     $('status').textContent = result.error;

@@ -32,6 +32,15 @@ createServer((req, res) => {
   if (!(file === model || file.startsWith(dist + sep) || file.startsWith(here + sep))) { res.writeHead(403, headers).end(); return; }
   let size;
   try { const st = statSync(file); if (!st.isFile()) throw new Error('not a file'); size = st.size; } catch { res.writeHead(404, headers).end('not found'); return; }
-  res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size });
+  const type = TYPES[extname(file)] ?? 'application/octet-stream';
+  // One Range (the page downloads the model in parallel ranges when it caches it).
+  const r = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+  if (r && Number(r[1]) < size) {
+    const start = Number(r[1]), end = Math.min(r[2] === '' ? size - 1 : Number(r[2]), size - 1);
+    res.writeHead(206, { ...headers, 'content-type': type, 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': end - start + 1 });
+    createReadStream(file, { start, end }).on('error', () => res.destroy()).pipe(res);
+    return;
+  }
+  res.writeHead(200, { ...headers, 'content-type': type, 'accept-ranges': 'bytes', 'content-length': size });
   createReadStream(file).on('error', () => res.destroy()).pipe(res);
 }).listen(port, '127.0.0.1', function () { console.log(`http://127.0.0.1:${this.address().port}/`); });

@@ -1,11 +1,11 @@
 // Checks of the examples and the packaging, run by matrix.mjs: the Node script, the Cloudflare
-// Worker under workerd (streamed response), the browser page in headless Chromium (with and
-// without cross-origin isolation; screenshots in test-artifacts/), bundles of each example with
+// Worker under workerd (streamed response), the chat page in headless Chromium (model cache:
+// network then cache; with and without cross-origin isolation; screenshots in test-artifacts/), bundles of each example with
 // esbuild and rollup through the package's export conditions, and the `npm pack` file list.
 import { build as esbuild } from 'esbuild';
 import { rollup } from 'rollup';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startServer } from './server.mjs';
 import { NPM_BINARIES, ROOT, findBrowser, run } from './runtimes.mjs';
@@ -108,25 +108,61 @@ export async function runExampleChecks({ check, skip }) {
     }
   }
 
-  // -- browser page in headless Chromium, with and without cross-origin isolation ---------------------
+  // -- the chat page in headless Chromium ----------------------------------------------------------
+  // With COOP/COEP: two visits in one profile (browser-chat.mjs): the first downloads the model in
+  // parallel Range requests into the Cache API, the second loads it from there without a request;
+  // Stop ends a reply; screenshot of the finished reply. Without isolation: the page says so and
+  // gives the same reply. The reply must equal the library's model.chat() on Node.
   const chromium = findBrowser('chromium');
   const node24 = NPM_BINARIES.node24() ?? NPM_BINARIES.node22();
   if (!chromium) {
     skip('the browser example in chromium', 'chromium is not installed. Install it with: apt-get update && apt-get install -y chromium');
   } else {
+    const lib = await import(resolve(ROOT, 'dist/index.js'));
+    const model = await lib.loadModel(resolve(ROOT, 'models/default.gguf'));
+    const template = typeof model.header.metadata.get('tokenizer.chat_template')?.value === 'string' ? undefined : lib.FALLBACK_CHAT_TEMPLATE;
+    const chatRef = (await model.chat([{ role: 'user', content: 'Once upon a time' }], { maxTokens: 64, temperature: 0.9, topK: 40, topP: 0.95, seed: 1234, template })).text;
+    model.dispose();
+    const modelSize = statSync(resolve(ROOT, 'models/default.gguf')).size;
+    const CHUNK = 1 << 18; // 256 KiB ranges: the 2 MB model comes in 8 requests, 4 at a time
     for (const coi of [true, false]) {
+      const requests = [];
       const waiters = new Map();
-      const server = await startServer({ root: ROOT, coi, files: { '/model.gguf': resolve(ROOT, 'models/default.gguf') }, onResult: (id, b) => waiters.get(id)?.(b) });
-      const got = new Promise((ok) => waiters.set('page', ok));
-      const shot = resolve(ARTIFACTS, coi ? 'browser-example.png' : 'browser-example-no-isolation.png');
-      const r = await run(node24, [resolve(ROOT, 'test/runtimes/screenshot.mjs'), chromium, `${server.url}/examples/browser/index.html?autorun=1&report=page`, shot, '120000'], { timeoutMs: 150000 });
-      const page = await Promise.race([got, new Promise((ok) => setTimeout(ok, 5000, null))]);
-      await server.close();
-      results[coi ? 'browser' : 'browserNoIsolation'] = page;
-      const what = coi ? 'the browser example (COOP/COEP) streams the same completion in Chromium; screenshot test-artifacts/browser-example.png'
-        : 'the browser example without cross-origin isolation says so and still gives the same completion';
-      const ok = r.status === 0 && page && !page.error && page.text === refText && page.crossOriginIsolated === coi && (coi ? page.envMessage === '' : /not cross-origin isolated/.test(page.envMessage));
-      check(ok, what, `screenshot exit ${r.status} ${r.stderr.slice(-500)}; page ${JSON.stringify(page).slice(0, 400)}`);
+      const server = await startServer({ root: ROOT, coi, files: { '/model.gguf': resolve(ROOT, 'models/default.gguf') },
+        onResult: (id, b) => waiters.get(id)?.(b), onRequest: (r) => { if (r.path === '/model.gguf') requests.push(r); } });
+      const page = `${server.url}/examples/browser/index.html?chunk=${CHUNK}`;
+      if (coi) {
+        const shot = resolve(ARTIFACTS, 'browser-chat.png');
+        let firstRequests = -1;
+        waiters.set('first', () => { firstRequests = requests.length; });
+        const r = await run(node24, [resolve(ROOT, 'test/runtimes/browser-chat.mjs'), chromium, page, shot, '150000'], { timeoutMs: 180000 });
+        await server.close();
+        const line = r.stdout.split('\n').find((l) => l.startsWith('BROWSER_CHAT_RESULT '));
+        const got = line ? JSON.parse(line.slice('BROWSER_CHAT_RESULT '.length)) : null;
+        const { first, second } = got ?? {};
+        results.browserCache = got && { firstLoadMs: first.loadMs, secondLoadMs: second.loadMs, firstFetchMs: first.fetchMs, secondFetchMs: second.fetchMs,
+          firstSource: first.source, secondSource: second.source, modelRequests: requests.map((q) => q.range), tokPerSec: second.tokPerSec, screenshot: 'test-artifacts/browser-chat.png' };
+        const detail = `exit ${r.status} ${r.stderr.slice(-500)}; ${JSON.stringify(got).slice(0, 700)}; requests ${JSON.stringify(requests.map((q) => q.range))}`;
+        const nRanges = Math.ceil(modelSize / CHUNK);
+        const wantRanges = Array.from({ length: nRanges }, (_, i) => `bytes=${i * CHUNK}-${Math.min((i + 1) * CHUNK, modelSize) - 1}`).sort();
+        check(!!got && !first.error && first.source === 'network' && firstRequests === nRanges && JSON.stringify(requests.map((q) => q.range).sort()) === JSON.stringify(wantRanges),
+          `the chat page's first visit downloads the model in ${nRanges} Range requests into the Cache API (load ${first?.loadMs?.toFixed(0)} ms)`, detail);
+        check(!!got && !second.error && second.source === 'cache' && requests.length === firstRequests && second.cachedModels.length === 1 && second.cachedModels[0].bytes === modelSize,
+          `the second visit loads it from the cache without a request (load ${second?.loadMs?.toFixed(0)} ms); the cache lists it with its size`, detail);
+        check(!!got && first.text === chatRef && second.text === chatRef && first.crossOriginIsolated && first.envMessage === '',
+          'the chat page (COOP/COEP) streams the same reply as model.chat() on Node; screenshot test-artifacts/browser-chat.png', `${detail}; node: ${JSON.stringify(chatRef.slice(0, 120))}`);
+        check(!!got && second.stopped?.stopped === true && second.stopped.text.length > 0 && second.stopped.text.length < chatRef.length,
+          'Stop ends a reply being generated, keeping what came so far', detail);
+      } else {
+        const got = new Promise((ok) => waiters.set('page', ok));
+        const shot = resolve(ARTIFACTS, 'browser-example-no-isolation.png');
+        const r = await run(node24, [resolve(ROOT, 'test/runtimes/screenshot.mjs'), chromium, `${page}&autorun=1&report=page`, shot, '120000'], { timeoutMs: 150000 });
+        const res = await Promise.race([got, new Promise((ok) => setTimeout(ok, 5000, null))]);
+        await server.close();
+        results.browserNoIsolation = res;
+        check(r.status === 0 && res && !res.error && res.text === chatRef && res.crossOriginIsolated === false && /not cross-origin isolated/.test(res.envMessage),
+          'the chat page without cross-origin isolation says so and still gives the same reply', `screenshot exit ${r.status} ${r.stderr.slice(-500)}; page ${JSON.stringify(res).slice(0, 400)}`);
+      }
     }
   }
   return results;

@@ -1,7 +1,7 @@
 // A tiny static server on 127.0.0.1 for the browser runs and the browser example: serves files
 // under a few folders of the repository with the right MIME types (application/wasm, so
 // compileStreaming works), optionally with COOP/COEP (cross-origin isolation), and receives the
-// results a page POSTs back to /__result/<id>.
+// results a page POSTs back to /__result/<id>. Files answer Range requests (206) like a static host.
 import { createServer } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -14,7 +14,8 @@ const TYPES = {
 
 /**
  * @param {{ root: string, allow?: string[], files?: Record<string, string>, coi?: boolean, port?: number,
- *           onResult?: (id: string, body: any) => void, log?: (line: string) => void }} opts
+ *           onResult?: (id: string, body: any) => void, log?: (line: string) => void,
+ *           onRequest?: (r: { method: string, path: string, range: string | null }) => void }} opts
  *   allow: URL path prefixes served from root (default /dist/, /conformance/, /examples/);
  *   files: extra URL path -> file; coi: send COOP/COEP (default true).
  */
@@ -49,7 +50,19 @@ export function startServer(opts) {
     let st;
     try { st = statSync(file); } catch { st = null; }
     if (!st || !st.isFile()) { res.writeHead(404, headers).end('not found'); opts.log?.(`404 ${url.pathname}`); return; }
-    res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': st.size });
+    opts.onRequest?.({ method: req.method, path: url.pathname, range: req.headers.range ?? null });
+    const type = TYPES[extname(file)] ?? 'application/octet-stream';
+    // Range requests (one range), as static file servers answer them: 206, or 416 past the end.
+    const r = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    if (r) {
+      const start = Number(r[1]), end = Math.min(r[2] === '' ? st.size - 1 : Number(r[2]), st.size - 1);
+      if (start >= st.size || end < start) { res.writeHead(416, { ...headers, 'content-range': `bytes */${st.size}` }).end(); return; }
+      res.writeHead(206, { ...headers, 'content-type': type, 'accept-ranges': 'bytes', 'content-range': `bytes ${start}-${end}/${st.size}`, 'content-length': end - start + 1 });
+      if (req.method === 'HEAD') { res.end(); return; }
+      createReadStream(file, { start, end }).pipe(res);
+      return;
+    }
+    res.writeHead(200, { ...headers, 'content-type': type, 'accept-ranges': 'bytes', 'content-length': st.size });
     if (req.method === 'HEAD') { res.end(); return; }
     createReadStream(file).pipe(res);
   });
