@@ -87,7 +87,18 @@ export async function runServingChecks({ check, loud, REQUIRE_ALL }) {
       server?.stop();
     }
   }
-  const all = Object.entries(results);
+  // A short run of bench/serve-soak.mjs (2,000 requests there by default): sequential requests of
+  // every kind against `serve`, each with its expected answer, and the server's own counts after.
+  const soak = await run(process.execPath, [resolve(ROOT, 'bench/serve-soak.mjs'), '--requests', '300', '--every', '50', '--json'], { timeoutMs: 120000 });
+  let s = null;
+  try { s = JSON.parse(soak.stdout.trim().split('\n').at(-1)); } catch { /* below */ }
+  results.soak = s;
+  // Every 6th request is a completion, a chat, an aborted stream: 300 requests = 50 + 50 completed, 50 cancelled.
+  check(s && s.unexpected === 0 && s.served.completed === 100 && s.served.cancelled === 50 && s.served.failed === 0 && s.rssGrowthAfterWarmupMB < 50,
+    `300 sequential requests against serve (completions, chats, aborted streams, malformed): every answer as expected, RSS ${s?.samples?.map((x) => x.rssMB.toFixed(0)).join(' -> ')} MB`,
+    `exit ${soak.status}: ${soak.stdout.slice(-800)} ${soak.stderr.slice(-800)}`);
+
+  const all = Object.entries(results).filter(([n]) => n !== 'soak');
   if (all.length) {
     const [first, t0] = all[0];
     const same = all.every(([, t]) => JSON.stringify(t) === JSON.stringify(t0));
