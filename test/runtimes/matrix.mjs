@@ -193,7 +193,7 @@ if (!argv.includes('--no-examples') && want('examples')) {
 let servingResults = null;
 if (!argv.includes('--no-serving') && want('serving')) {
   const { runServingChecks } = await import('./serving.mjs');
-  servingResults = await runServingChecks({ check, loud, REQUIRE_ALL });
+  servingResults = await runServingChecks({ check, skip });
 }
 
 // ---- report --------------------------------------------------------------------------------
