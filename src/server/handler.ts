@@ -3,6 +3,7 @@
 //   POST /v1/chat/completions, POST /v1/completions   (stream: true = server-sent events)
 //   GET  /v1/models, /v1/models/{id}, /health
 // It never throws: every failure is an HTTP status with OpenAI's error object.
+import { constraintFor } from '../grammar/index.js';
 import type { GenerateResult, Model } from '../model/model.js';
 import { ApiError, CLIENT_CLOSED, errorResponse, toApiError } from './errors.js';
 import { parseCompletionRequest, type CompletionRequest, type Endpoint } from './params.js';
@@ -36,7 +37,9 @@ export interface ServerOptions {
 /** For files without tokenizer.chat_template: "role: content" turns, then "assistant:". */
 export const FALLBACK_CHAT_TEMPLATE = "{{ bos_token }}{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}";
 
-const FINISH: Record<string, 'stop' | 'length'> = { eos: 'stop', stop: 'stop', length: 'length', context: 'length' };
+// The library's finish reasons in OpenAI's words: a grammar dead end (an incomplete match) is
+// reported like a cut-off output.
+const FINISH: Record<string, 'stop' | 'length'> = { eos: 'stop', stop: 'stop', length: 'length', context: 'length', grammar: 'length' };
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
@@ -125,6 +128,12 @@ export function createHandler(opts: ServerOptions): FetchHandler {
     const m = await getModel();
     const r = parseCompletionRequest(endpoint, body, { nVocab: m.config.nVocab });
     const { ids, text } = promptIds(m, r);
+    // A grammar or schema that does not compile is the request's fault: say so before queueing
+    // (and before a stream's 200), naming the field.
+    try { constraintFor(r.options, m.tokenizer); } catch (e) {
+      throw new ApiError(400, `Invalid ${r.options.grammar !== undefined ? "'grammar'" : "'response_format'"}: ${(e as Error).message}`, 'invalid_request_error',
+        r.options.grammar !== undefined ? 'grammar' : 'response_format', 'invalid_value');
+    }
     // Aborted by the client leaving: the request's signal (Node adapter, Deno, Bun) or the
     // response stream's cancel (workerd, browsers).
     const ac = new AbortController();

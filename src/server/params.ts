@@ -137,15 +137,27 @@ const FIELDS: Record<string, { on: Endpoint[]; parse: Parse }> = {
     if (!off) throw unsupported(p, '(log probabilities)');
   } },
   top_logprobs: { on: ['chat'], parse: only((n: number) => n === 0, (v, p) => int(v, p, 0, 20), '(log probabilities)') },
-  logit_bias: { on: both, parse: (v, p) => {
+  // Token id -> bias added to its logit (-100..100, OpenAI's range; -100 all but bans a token).
+  logit_bias: { on: both, parse: (v, p, r, c) => {
+    const bias: Record<number, number> = {};
+    for (const [k, b] of Object.entries(obj(v, p))) {
+      if (!/^\d+$/.test(k) || Number(k) >= c.nVocab) throw badParam(`${p}.${k}`, `Invalid '${p}': '${k}' is not a token id of this model (0..${c.nVocab - 1}).`);
+      bias[Number(k)] = num(b, `${p}.${k}`, -100, 100);
+    }
+    r.options.logitBias = bias;
+  } },
+  // Constrained output: JSON (any object, or one that validates against a schema) or a GBNF grammar.
+  response_format: { on: ['chat'], parse: (v, p, r) => {
     const o = obj(v, p);
-    for (const [k, b] of Object.entries(o)) num(b, `${p}.${k}`, -100, 100);
-    if (Object.keys(o).length) throw unsupported(p, '(biasing tokens)');
+    const t = str(o.type, `${p}.type`);
+    if (t === 'json_object') r.options.jsonSchema = { type: 'object' };
+    else if (t === 'json_schema') {
+      const js = obj(o.json_schema, `${p}.json_schema`);
+      str(js.name, `${p}.json_schema.name`);
+      r.options.jsonSchema = js.schema == null ? {} : obj(js.schema, `${p}.json_schema.schema`);
+    } else if (t !== 'text') throw badParam(`${p}.type`, `Invalid '${p}.type': expected 'text', 'json_object' or 'json_schema', but got '${t}'.`);
   } },
-  response_format: { on: ['chat'], parse: (v, p) => {
-    const t = str(obj(v, p).type, `${p}.type`);
-    if (t !== 'text') throw unsupported(p, `of type '${t}' (constrained output)`);
-  } },
+  grammar: { on: both, parse: opt('grammar', str) }, // llama.cpp server extension: GBNF text
   tools: { on: ['chat'], parse: (v, p) => { if (!Array.isArray(v)) throw wrongType(p, 'an array', v); if (v.length) throw unsupported(p, '(tool calls)'); } },
   functions: { on: ['chat'], parse: (v, p) => { if (!Array.isArray(v)) throw wrongType(p, 'an array', v); if (v.length) throw unsupported(p, '(function calls)'); } },
   tool_choice: { on: ['chat'], parse: only((s: string) => s === 'none' || s === 'auto', str, "other than 'none' or 'auto'") },

@@ -119,6 +119,17 @@ await attempt('429 when the queue is full', async () => {
   check('the waiting requests are all served after the running one', served.length === limit && served.every((r) => r.choices.length === 1), '');
 });
 
+await attempt('response_format json_schema', async () => {
+  const schema = { type: 'object', properties: { answer: { type: 'integer' } }, required: ['answer'], additionalProperties: false };
+  const r = await client.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'What is 6 times 7?' }], max_tokens: 40, seed: 1,
+    response_format: { type: 'json_schema', json_schema: { name: 'answer', schema, strict: true } } });
+  let parsed = null;
+  try { parsed = JSON.parse(r.choices[0].message.content); } catch { /* below */ }
+  texts.json = r.choices[0].message.content;
+  check('response_format json_schema: the reply is JSON that validates against the schema',
+    parsed && Object.keys(parsed).join() === 'answer' && Number.isInteger(parsed.answer) && r.choices[0].finish_reason === 'stop', JSON.stringify(r.choices[0]));
+});
+
 await attempt('a malformed request', async () => {
   let err = null;
   try { await client.chat.completions.create({ model: 'default', messages: [], max_tokens: 'ten' }); } catch (e) { err = e; }
