@@ -17,7 +17,8 @@ const port = portArg >= 0 ? Number(args[portArg + 1]) : 8080;
 // model and the folder of its bundles.
 const require = createRequire(import.meta.url);
 const model = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--port') ?? require.resolve('bitnet-wasm/models/default.gguf');
-const dist = dirname(require.resolve('bitnet-wasm/wasm/browser.js'));
+// (the folder through package.json: dist/ may not be built yet, and resolving a file in it would throw)
+const dist = join(dirname(require.resolve('bitnet-wasm/package.json')), 'dist');
 const TYPES = { '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.gguf': 'application/octet-stream', '.png': 'image/png' };
 
 createServer((req, res) => {
