@@ -1,5 +1,4 @@
 // loadModel() and the Model: tokenizer + weights in wasm + KV cache + one forward() call per step.
-import { nextTask } from './yield.js';
 import { ACT, D, DENSE, FORWARD, KV, L as LW, LAYOUT, M, MAT, ROPE } from '../../bindings/abi.js';
 import { KERNEL_IDS, type KernelName } from '../../bindings/exports.js';
 import { calibration, kernelForRole } from '../calibrate.js';
@@ -550,7 +549,7 @@ export class Model {
         if (stopTokens?.has(next)) return 'stop';
         if (logprobs && sampler.last) logprobs.push(sampler.last);
         yield next;
-        if (opts.signal) { await nextTask(); opts.signal.throwIfAborted(); }
+        if (opts.signal) { await new Promise((r) => setTimeout(r, 0)); opts.signal.throwIfAborted(); }
         if (generated >= maxTokens) return 'length';
         // Prompt and generated tokens together fill at most contextLength (the last one is never run).
         const pos = seq.cached.length;
