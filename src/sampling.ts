@@ -109,8 +109,6 @@ export class Sampler {
   readonly repeatPenalty: number; readonly presencePenalty: number; readonly frequencyPenalty: number; readonly penaltyLastN: number;
   /** undefined: no log-probabilities are recorded. */
   readonly topLogprobs: number | undefined;
-  /** The last sampled token's log-probabilities (when topLogprobs is set). */
-  last: TokenLogprob | undefined;
   private rng: Rng;
   private bias: [number, number][] = [];
 
@@ -157,8 +155,9 @@ export class Sampler {
   /** log-softmax of the model's logits at `token`, and the `topLogprobs` best (logsumexp in wasm). */
   logprobs(logits: Float32Array, token: number): TokenLogprob {
     const rt = this.rt, n = logits.length;
-    const p = rt.scratch(n * 4);
-    rt.f32.set(logits, p >>> 2);
+    // The model's logits already sit in wasm memory (as perplexity uses them); other arrays are copied in.
+    let p = logits.byteOffset;
+    if (logits.buffer !== rt.f32.buffer) { p = rt.scratch(n * 4); rt.f32.set(logits, p >>> 2); }
     const lse = rt.exports.logsumexp(p, n);
     const lp = (t: number) => logits[t] - lse;
     return { token, logprob: lp(token), top: topK(logits, Math.min(this.topLogprobs ?? 0, n)).map((t) => ({ token: t, logprob: lp(t) })) };
@@ -170,10 +169,7 @@ export class Sampler {
     let l = this.adjust(logits, history);
     if (this.constraint) l = this.constraint.apply(l === logits ? Float32Array.from(logits) : l);
     const t = this.pick(l);
-    if (t >= 0) {
-      this.constraint?.accept(t);
-      if (this.topLogprobs !== undefined) this.last = this.logprobs(logits, t);
-    }
+    if (t >= 0) this.constraint?.accept(t);
     return t;
   }
 

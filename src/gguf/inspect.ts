@@ -107,6 +107,8 @@ function str(h: GGUFHeader, key: string): string | undefined {
 
 /** The layout each kernel packs its weights in (assembly/ternary/matmul.ts kernel_layout). */
 const KERNEL_LAYOUT: Record<KernelName, 'i8' | 'i2' | 'tl3'> = { scalar: 'i8', tl3: 'tl3', 'tl3-relaxed': 'tl3', 'i2-dot32': 'i2', 'i2-dot16': 'i2', 'i2-dot': 'i2' };
+/** The weight layout a kernel packs into, as the memory estimate counts it. */
+const layoutOf = (k: KernelName): 'i2' | 'tl3' => (KERNEL_LAYOUT[k] === 'i2' ? 'i2' : 'tl3');
 
 /** A model's layout follows the kernel calibration picks at init (src/calibrate.ts), which a
  *  header cannot know: without InspectOptions.kernel, each build's estimate uses its widest layout
@@ -132,7 +134,7 @@ export function estimateMemory(args: {
   scratch?: number;
   staging?: number;
 }): MemoryBreakdown {
-  const layout = KERNEL_LAYOUT[args.kernel] === 'i2' ? 'i2' : 'tl3';
+  const layout = layoutOf(args.kernel);
   const bitsPerWeight = layout === 'i2' ? 2 : 5 / 3;
   const ternary = Math.ceil((args.ternaryWeights * bitsPerWeight) / 8);
   const embedding = args.embeddingMode === 'f32' ? args.embeddingEntries * 4 : args.embeddingEntries + args.embeddingRows * 4;
@@ -251,9 +253,10 @@ export function inspectHeader(h: GGUFHeader, options: InspectOptions = {}): Mode
   const embeddingMode: 'f32' | 'int8' = embEntries * 4 <= EXACT_EMBEDDING_BYTES ? 'f32' : 'int8';
   const nCtx = options.contextLength ?? hp.nCtx;
   const common = { ternaryWeights: tWeights, embeddingEntries: embEntries, embeddingRows: embRows, embeddingMode, normEntries, otherBytes, nLayer, nCtx, nHeadKv, headDim };
+  const staging = loadingStagingBytes(h);
   const build = (b: 'relaxed' | 'simd128') => {
-    const kernel = options.kernel ?? UPPER_KERNEL[b], layout = KERNEL_LAYOUT[kernel] === 'i2' ? 'i2' : 'tl3';
-    return estimateMemory({ ...common, kernel, staging: loadingStagingBytes(h), scratch: forwardScratchBytes(hp, nCtx, layout) });
+    const kernel = options.kernel ?? UPPER_KERNEL[b];
+    return estimateMemory({ ...common, kernel, staging, scratch: forwardScratchBytes(hp, nCtx, layoutOf(kernel)) });
   };
   const info = (t: GGUFTensorInfo | undefined) => (t && !TERNARY_TYPE_NAMES.includes(t.typeName) ? { type: t.typeName, shape: t.shape, entries: t.nElements, bytes: t.byteSize } : undefined);
   const bos = num(h, 'tokenizer.ggml.bos_token_id');

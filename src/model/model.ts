@@ -547,7 +547,7 @@ export class Model {
         if (stats) { stats.generatedTokens = generated; stats.decodeTokensPerSecond = generated / Math.max(1e-9, (now() - t2) / 1000); }
         if (this.tokenizer.isEog(next)) return 'eos';
         if (stopTokens?.has(next)) return 'stop';
-        if (logprobs && sampler.last) logprobs.push(sampler.last);
+        if (logprobs) logprobs.push(sampler.logprobs(logits, next)); // (only when a caller collects them: not on the decode path otherwise)
         yield next;
         if (opts.signal) { await new Promise((r) => setTimeout(r, 0)); opts.signal.throwIfAborted(); }
         if (generated >= maxTokens) return 'length';

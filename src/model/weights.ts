@@ -9,7 +9,7 @@ import { BitnetError } from '../errors.js';
 import { dequantize, elementCount, ggmlTypeInfo, readTensorData, tensorByteSize, type GGUFHeader, type GGUFInput, type GGUFTensorInfo } from '../gguf/index.js';
 import { TernaryMatrix } from '../ternary-matrix.js';
 import type { ModelConfig } from './config.js';
-import { checkTensors, MATRICES, TERNARY_TYPES } from './tensors.js';
+import { MATRICES, TERNARY_TYPES } from './tensors.js';
 
 /** Embeddings / heads up to this size are kept as exact f32; larger ones as int8 rows. */
 export const EXACT_EMBEDDING_BYTES = 32 * 2 ** 20;
@@ -168,7 +168,7 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
     return t;
   };
   const { nEmbd: e, nVocab, nLayer } = config;
-  checkTensors(header, config);
+  // (the header passed checkTensors in Model.load, before memory was reserved)
 
   const w = new ModelWeights(rt, config, kernel);
   try {

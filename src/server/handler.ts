@@ -130,7 +130,10 @@ export function createHandler(opts: ServerOptions): FetchHandler {
     const { ids, text } = promptIds(m, r);
     // A grammar or schema that does not compile is the request's fault: say so before queueing
     // (and before a stream's 200), naming the field.
-    try { constraintFor(r.options, m.tokenizer); } catch (e) {
+    try {
+      const c = constraintFor(r.options, m.tokenizer);
+      if (c) { const { jsonSchema: _schema, ...rest } = r.options; r.options = { ...rest, grammar: c.grammar }; } // compiled once, reused by generate()
+    } catch (e) {
       throw new ApiError(400, `Invalid ${r.options.grammar !== undefined ? "'grammar'" : "'response_format'"}: ${(e as Error).message}`, 'invalid_request_error',
         r.options.grammar !== undefined ? 'grammar' : 'response_format', 'invalid_value');
     }
