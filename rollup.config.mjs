@@ -61,7 +61,7 @@ export default { open, readFile, stat };`;
   },
 };
 const webEntry = (name) => ({
-  input: `bindings/${name}.ts`,
+  input: `src/entries/${name}.ts`,
   output: { file: `dist/${name}.js`, format: 'es', inlineDynamicImports: true },
   external: (id) => id.endsWith('.wasm'),
   plugins: [webBuild, wasmNextToBundle, ts()],

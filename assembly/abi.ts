@@ -64,7 +64,7 @@ export const M_WORDS = 3;
 export const MAT_TERNARY = 0;
 export const MAT_F32 = 1;
 
-// Embedding / output head formats (quant/dense.ts).
+// Embedding / output head formats (dense/matrix.ts).
 export const DENSE_F32 = 0;
 export const DENSE_I8 = 1;       // int8 rows, one f32 scale per row
 

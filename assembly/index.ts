@@ -1,7 +1,7 @@
 // The module's exports: raw pointers and sizes in, status codes out. bindings/ wraps them.
 export { heap_base, memory_bytes } from "./memory";
-export { quantize_row, sum_i8 } from "./quant/activations";
-export { gemv_f32, gemv_i8, dense_rows_from_f32, dense_rows_from_f16, f16_row_to_f32, first_nonfinite_f32 } from "./quant/dense";
+export { quantize_row, sum_i8 } from "./quant/absmax_i8";
+export { gemv_f32, gemv_i8, dense_rows_from_f32, dense_rows_from_f16, f16_row_to_f32, first_nonfinite_f32 } from "./dense/matrix";
 export { absmean_quantize } from "./ternary/absmean";
 export { find_non_ternary, pack, packed_bytes, padded_cols, padded_rows } from "./ternary/layouts";
 export { kernel_available, kernel_layout, matmul_scratch_bytes, ternary_matmul } from "./ternary/matmul";
@@ -16,7 +16,7 @@ export { powf, pow64 } from "./math/pow";
 export { rmsnorm } from "./nn/rmsnorm";
 export { rope_table, rope_table_bytes, rope_apply, rope_neox } from "./nn/rope";
 export { softmax, logsumexp } from "./nn/softmax";
-export { silu, silu_mul, relu_sq, relu_sq_mul } from "./nn/activation";
+export { silu, silu_mul, relu_sq, relu_sq_mul } from "./nn/glu";
 export { add, mul, argmax } from "./nn/elementwise";
 export { attention, attention_scratch_bytes } from "./nn/attention";
 export { forward, forward_scratch_bytes, kv_shift } from "./model/forward";

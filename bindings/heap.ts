@@ -4,7 +4,7 @@
 // model's reservation is one growth of exactly its size; freed blocks coalesce and are reused by
 // the next load. Blocks have no size limit of their own: anything that fits below the limit
 // (wasm32: 4 GiB, or a shared memory's declared maximum) can be allocated.
-import { BitnetError } from '../src/errors.js';
+import { BitnetError } from './errors.js';
 import type { WasmMemory } from './wasm-types.js';
 
 export const WASM32_BYTES = 2 ** 32;

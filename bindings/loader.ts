@@ -1,7 +1,7 @@
 // Turns whatever the host can provide (a compiled Module, the bytes, or a URL) into a compiled
 // WebAssembly.Module. This is the one seam between runtimes: workerd can only hand over a Module,
 // browsers fetch, Node reads files.
-import { BitnetError } from '../src/errors.js';
+import { BitnetError } from './errors.js';
 import { type BuildName, wasmFileUrl } from './wasm-location.js';
 import type { CompiledWasmModule, WasmBytes } from './wasm-types.js';
 

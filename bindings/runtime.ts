@@ -1,6 +1,6 @@
 // One instantiated module: its exports, allocation with typed errors, and views that are
 // re-created whenever memory growth has detached the old ArrayBuffer.
-import { BitnetError } from '../src/errors.js';
+import { BitnetError } from './errors.js';
 import type { WasmExports } from './exports.js';
 import { LinearHeap } from './heap.js';
 import type { BuildName } from './wasm-location.js';

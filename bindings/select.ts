@@ -1,7 +1,7 @@
 // Build selection: the relaxed-SIMD build only when the engine validates it AND its relaxed ops
 // pass a known-answer test (Node 20's baseline tier computes the relaxed dot wrongly); otherwise
 // the simd128 build. No SIMD at all is a clear error, never a slower wrong path.
-import { BitnetError } from '../src/errors.js';
+import { BitnetError } from './errors.js';
 import { compileBuild, type WasmSource } from './loader.js';
 import { WasmRuntime } from './runtime.js';
 import type { BuildName } from './wasm-location.js';

@@ -5,7 +5,7 @@ export type BuildName = 'simd128' | 'relaxed';
 export function wasmFileUrl(build: BuildName): URL {
   // The base is a variable on purpose: bundlers rewrite `new URL('...', import.meta.url)` into
   // asset lookups (vite's dep optimizer turns this template into `.vite/deps/undefined`). Only
-  // Node, Deno and Bun use this path; the browser entry carries the wasm inline (bindings/browser.ts).
+  // Node, Deno and Bun use this path; the browser entry carries the wasm inline (src/entries/browser.ts).
   const here = import.meta.url;
   return new URL(`../build/bitnet-${build}.wasm`, here);
 }

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 const root = new URL('..', import.meta.url);
 mkdirSync(new URL('build/', root), { recursive: true });
 const out = new URL('build/make-model.bundle.mjs', root);
-const r = await build({ entryPoints: [new URL('src/gguf/make-model.ts', root).pathname], bundle: true, format: 'esm', platform: 'node', write: false, external: ['llama-tokenizer-js', 'llama3-tokenizer-js'] });
+const r = await build({ entryPoints: [new URL('src/synth/make-model.ts', root).pathname], bundle: true, format: 'esm', platform: 'node', write: false, external: ['llama-tokenizer-js', 'llama3-tokenizer-js'] });
 writeFileSync(out, r.outputFiles[0].text);
 const { makeModel } = await import(out.href);
 const bytes = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 7 });

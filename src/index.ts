@@ -2,7 +2,7 @@ export { BitnetError, type BitnetErrorCode } from './errors.js';
 export { init, kernelInfo, createRuntime, type InitOptions, type KernelInfo, type BuildName, type KernelName, type WasmSource, type CompiledWasmModule, type WasmBytes, type Calibration } from './init.js';
 export { calibration as kernelCalibration, type RoleChoice } from './calibrate.js';
 export { TernaryMatrix, type MatrixOptions } from './ternary-matrix.js';
-export { quantizeActivations, type QuantizedActivations } from './activations.js';
+export { quantizeActivations, type QuantizedActivations } from './quantize-activations.js';
 export { DenseMatrix, type DenseFormat } from './dense-matrix.js';
 export { KERNEL_IDS, KERNEL_NAMES } from '../bindings/exports.js';
 export { defaultModelUrl } from './default-model.js';
@@ -13,7 +13,7 @@ export { configFromGGUF, type ModelConfig, type Activation } from './model/confi
 export { Sampler, Rng, type SamplingOptions, type TokenLogprob, type LogitConstraint } from './sampling.js';
 export { Grammar, parseGBNF, jsonSchemaToGrammar, type ConstraintOptions, type GrammarRules } from './grammar/index.js';
 export { createTokenizer, createDetokenizer, type Tokenizer, type Detokenizer } from './tokenizer/index.js';
-export { inspectHeader, type ModelInspection, type MemoryBreakdown } from './gguf/inspect.js';
+export { inspectHeader, type ModelInspection, type MemoryBreakdown } from './model/inspect.js';
 export { parseGGUFHeader, readTensorData, writeGGUF, writeGGUFChunks, GGMLType, dequantize, quantize, type GGUFHeader, type GGUFTensorInfo, type GGUFValue } from './gguf/index.js';
 export { createHandler, toNodeListener, ApiError, FALLBACK_CHAT_TEMPLATE, type FetchHandler, type ServerOptions, type NodeRequest, type NodeResponse } from './server/index.js';
 export { listCachedModels, deleteCachedModel, MODEL_CACHE, type CachedModel, type ModelCacheOptions } from './cache/model-cache.js';

@@ -3,7 +3,7 @@
 // (No timing asserts: which kernel wins is the CPU's business; bench/decode.mjs reports speed.)
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { WasmRuntime } from '../bindings/runtime.js';
-import { makeModel } from '../src/gguf/make-model.js';
+import { makeModel } from '../src/synth/make-model.js';
 import { createRuntime, init, kernelCalibration, kernelInfo, KERNEL_IDS, KERNEL_NAMES, loadModel, TernaryMatrix, type KernelName } from '../src/index.js';
 
 const runtimes: { build: string; rt: WasmRuntime }[] = [];

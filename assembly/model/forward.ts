@@ -7,15 +7,15 @@
 //   a = attention(q, cache);  a = rmsnorm(a) * attn_sub_norm;  x += Wo a
 //   h = rmsnorm(x) * ffn_norm;  g = act(Wgate h) * (Wup h);  g = rmsnorm(g) * ffn_sub_norm;  x += Wdown g
 // then logits = head . (rmsnorm(x) * output_norm), for the last token of the batch only.
-import { quantize_row } from "../quant/activations";
-import { first_nonfinite_f32, gemv_f32, gemv_i8 } from "../quant/dense";
+import { quantize_row } from "../quant/absmax_i8";
+import { first_nonfinite_f32, gemv_f32, gemv_i8 } from "../dense/matrix";
 import { ternary_matmul } from "../ternary/matmul";
 import { rmsnorm } from "../nn/rmsnorm";
 import { rope_apply, rope_apply_interleaved, rope_table } from "../nn/rope";
 import { attention } from "../nn/attention";
 import { attention_f16, kv_load_f16, kv_store_f16 } from "../nn/kv_f16";
 import { add } from "../nn/elementwise";
-import { relu_sq_mul, silu_mul } from "../nn/activation";
+import { relu_sq_mul, silu_mul } from "../nn/glu";
 
 import {
   ACT_RELU2, D_ACT, D_EMBD, D_EMBD_FMT, D_EMBD_SCALES, D_EPS, D_HEAD, D_HEAD_DIM, D_HEAD_FMT, D_HEAD_SCALES, D_K_CACHE,

@@ -2,7 +2,7 @@
 // i8x16.relaxed_dot is exact on every engine when the second operand's lanes are 0..127 and no
 // i16 pair sum saturates: codes are 0..2 and |q| <= 127, so each pair sum is within +-508.
 // The codes add sum(q) to each dot product; it is subtracted once per row.
-import { sum_i8 } from "../quant/activations";
+import { sum_i8 } from "../quant/absmax_i8";
 import { mask2 } from "../consts";
 import { touch } from "./lut_tl3";
 

@@ -1,7 +1,7 @@
 // One call per ternary GEMV/GEMM: quantize each activation row (int8 absmax), run the chosen
 // integer kernel, then the one shared float epilogue  y = f32(acc) * f32(step * scale).
 // Every kernel returns the same int32 sums, so every kernel and build gives identical bits.
-import { quantize_row } from "../quant/activations";
+import { quantize_row } from "../quant/absmax_i8";
 import {
   KERNEL_COUNT, KERNEL_I2_DOT, KERNEL_I2_DOT16, KERNEL_I2_DOT32, KERNEL_SCALAR, KERNEL_TL3, KERNEL_TL3_RELAXED,
   LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3, MATMUL_KERNEL_MASK, MATMUL_STREAMING,

@@ -1,5 +1,5 @@
 // `info`: what a GGUF model holds and how much memory bitnet-wasm will need for it.
-import { formatInspection, inspectModel } from '../gguf/inspect.js';
+import { formatInspection, inspectModel } from '../model/inspect.js';
 import { checkReadable, describeError } from './errors.js';
 import { PROGRAM, type Command } from './common.js';
 

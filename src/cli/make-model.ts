@@ -1,7 +1,7 @@
 // `make-model`: writes a synthetic ternary model (seeded weights, real shapes and vocabulary).
-import { EMBEDDING_TYPES, TERNARY_TYPES, TOKENIZER_KINDS, writeModelFile, type EmbeddingTypeName, type TernaryTypeName } from '../gguf/make-model.js';
-import { PRESET_NAMES, type ModelArch, type PresetName, type TokenizerKind } from '../gguf/presets.js';
-import { formatBytes } from '../gguf/inspect.js';
+import { EMBEDDING_TYPES, TERNARY_TYPES, TOKENIZER_KINDS, writeModelFile, type EmbeddingTypeName, type TernaryTypeName } from '../synth/make-model.js';
+import { PRESET_NAMES, type ModelArch, type PresetName, type TokenizerKind } from '../synth/presets.js';
+import { formatBytes } from '../model/inspect.js';
 import { PROGRAM, type Command } from './common.js';
 import { UsageError } from './errors.js';
 

@@ -7,7 +7,7 @@ import { TernaryMatrix } from '../ternary-matrix.js';
 import { BitnetError } from '../errors.js';
 import { cachedUrlSource, type ModelCacheOptions } from '../cache/model-cache.js';
 import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
-import { estimateMemory, forwardScratchBytes, inspectHeader, loadingStagingBytes } from '../gguf/inspect.js';
+import { estimateMemory, forwardScratchBytes, inspectHeader, loadingStagingBytes } from './inspect.js';
 import { getRuntime, init } from '../init.js';
 import { checkStopTokens, Sampler, type SamplingOptions, type TokenLogprob } from '../sampling.js';
 import { constraintFor, type ConstraintOptions } from '../grammar/index.js';

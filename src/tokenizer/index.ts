@@ -6,10 +6,3 @@ export { TokenType, loadVocab } from './vocab';
 export type { Vocab, TokenizerModel, PreTokenizerKind, TokenTypeValue } from './vocab';
 export { preTokenize } from './pretokenize';
 export { BYTE_TO_CHAR, bytesToByteLevel, byteLevelToBytes } from './byte-level';
-export {
-  buildByteLevelVocab,
-  buildSentencePieceVocab,
-  metadataFromLlamaTokenizerJs,
-  metadataFromLlama3TokenizerJs,
-} from './vocab-builders';
-export type { PackageTokenizerLike, SmallVocabOptions } from './vocab-builders';

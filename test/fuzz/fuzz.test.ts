@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeModel, mulberry32 } from '../../src/gguf/make-model.js';
+import { makeModel, mulberry32 } from '../../src/synth/make-model.js';
 import { mutate } from './mutate.js';
 
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 40);

@@ -1,7 +1,7 @@
 /** Shared test utilities: a seeded PRNG and a raw little-endian byte builder for hand-made files. */
 
 /** mulberry32: small, fast, deterministic (the one make-model uses). */
-export { mulberry32 as prng } from '../../src/gguf/make-model.js';
+export { mulberry32 as prng } from '../../src/synth/make-model.js';
 
 export function randInt(r: () => number, lo: number, hi: number): number {
   return lo + Math.floor(r() * (hi - lo + 1));

@@ -6,7 +6,7 @@ import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allowedTokens, Grammar, jsonSchemaToGrammar } from '../../src/grammar/index.js';
 import { isAllowed } from '../../src/grammar/constraint.js';
-import { makeModel } from '../../src/gguf/make-model.js';
+import { makeModel } from '../../src/synth/make-model.js';
 import { loadModel, type Model } from '../../src/model/model.js';
 import { BitnetError } from '../../src/errors.js';
 

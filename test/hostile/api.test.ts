@@ -5,7 +5,7 @@ import { readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeModel } from '../../src/gguf/make-model.js';
+import { makeModel } from '../../src/synth/make-model.js';
 import { loadModel, type Model } from '../../src/model/model.js';
 import { createRuntime } from '../../src/index.js';
 import { BitnetError } from '../../src/errors.js';

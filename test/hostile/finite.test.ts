@@ -2,7 +2,7 @@
 // tensor and the first bad element), and a non-finite logit at run time is MODEL_ERROR. Before,
 // these files loaded and gave NaN / infinite logits (garbage text or token 0 forever) silently.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeModel } from '../../src/gguf/make-model.js';
+import { makeModel } from '../../src/synth/make-model.js';
 import { loadModel } from '../../src/model/model.js';
 import { BitnetError } from '../../src/errors.js';
 import { encodeTensorData, f32ToF16Bits, ggmlTypeInfo } from '../../src/gguf/index.js';

@@ -1,7 +1,7 @@
 // The loader checks every tensor against the model config before reading data, and lookups keyed
 // by strings from the file never reach Object.prototype. Each case was a plain TypeError before.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeModel } from '../../src/gguf/make-model.js';
+import { makeModel } from '../../src/synth/make-model.js';
 import { loadModel } from '../../src/model/model.js';
 import { BitnetError } from '../../src/errors.js';
 import { encodeTensorData } from '../../src/gguf/index.js';

@@ -1,7 +1,7 @@
 // The metadata's memory is budgeted while parsing (proportional to the file size, with a cap), and
 // every BitnetError that comes from file bytes carries the byte offset (config and tokenizer too).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeModel } from '../../src/gguf/make-model.js';
+import { makeModel } from '../../src/synth/make-model.js';
 import { loadModel } from '../../src/model/model.js';
 import { BitnetError } from '../../src/errors.js';
 import { fromBytes, parseGGUFHeader } from '../../src/gguf/index.js';

@@ -2,7 +2,7 @@
 // decode == full recompute, seeded sampling, stop strings, typed errors, abort.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WasmRuntime } from '../../bindings/runtime.js';
-import { makeModel, modelChunks, planModel } from '../../src/gguf/make-model.js';
+import { makeModel, modelChunks, planModel } from '../../src/synth/make-model.js';
 import { createRuntime, KERNEL_IDS, KERNEL_NAMES, type KernelName } from '../../src/index.js';
 import { loadingStagingBytes, loadModel, type Model } from '../../src/model/model.js';
 import { parseGGUFHeader } from '../../src/gguf/index.js';

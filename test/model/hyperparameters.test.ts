@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeModel, type MakeModelOptions } from '../../src/gguf/make-model.js';
+import { makeModel, type MakeModelOptions } from '../../src/synth/make-model.js';
 import { loadModel } from '../../src/model/model.js';
 import { TV_BOUND, expectCloseToLlama, llamaNextProbs, loadLlama, scaleEmbedding, setMetadataU32, softmax, totalVariation, type Llama } from './oracle.js';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeModel } from '../../src/gguf/make-model.js';
+import { makeModel } from '../../src/synth/make-model.js';
 import { f16BitsToF32, f32ToF16Bits, parseGGUFHeader } from '../../src/gguf/index.js';
 import { loadModel, type Model } from '../../src/model/model.js';
 import { NEAR_TIE, TV_BOUND, argmax, expectCloseToLlama, llamaNextProbs, loadLlama, scaleEmbedding, softmax, totalVariation, type Llama } from './oracle.js';

@@ -2,9 +2,9 @@
 // block-size limit), and what loading grows linear memory by agrees with `info`'s estimate.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { WasmRuntime } from '../../bindings/runtime.js';
-import { makeModel, modelChunks, planModel } from '../../src/gguf/make-model.js';
+import { makeModel, modelChunks, planModel } from '../../src/synth/make-model.js';
 import { parseGGUFHeader } from '../../src/gguf/index.js';
-import { inspectHeader } from '../../src/gguf/inspect.js';
+import { inspectHeader } from '../../src/model/inspect.js';
 import { createRuntime } from '../../src/index.js';
 import { loadModel } from '../../src/model/model.js';
 

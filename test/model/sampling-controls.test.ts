@@ -1,7 +1,7 @@
 // logitBias, stopTokens and topLogprobs, checked against the model's own logits with the
 // expectations computed here by hand (argmax after bias, f64 log-sum-exp, sorted alternatives).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeModel } from '../../src/gguf/make-model.js';
+import { makeModel } from '../../src/synth/make-model.js';
 import { loadModel, type Model } from '../../src/model/model.js';
 
 const PROMPT = 'Once upon a time, in a land far away,';

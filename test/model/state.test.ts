@@ -2,10 +2,10 @@
 // longest cached prefix, chat sessions, several sequences within a cache budget, context shift.
 // Every property is checked against a fresh model (empty cache) as the reference, bit for bit.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeModel } from '../../src/gguf/make-model.js';
+import { makeModel } from '../../src/synth/make-model.js';
 import { loadModel, type GenerateOptions, type Model } from '../../src/model/model.js';
 import { BitnetError } from '../../src/errors.js';
-import { mulberry32 } from '../../src/gguf/make-model.js';
+import { mulberry32 } from '../../src/synth/make-model.js';
 
 let bytes: Uint8Array;
 beforeAll(async () => { bytes = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 11 }); }, 60_000);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BitnetError } from '../../src/errors';
-import { buildByteLevelVocab, buildSentencePieceVocab, createDetokenizer, createTokenizer } from '../../src/tokenizer';
+import { createDetokenizer, createTokenizer } from '../../src/tokenizer';
+import { buildByteLevelVocab, buildSentencePieceVocab } from '../../src/synth/vocab-builders';
 
 function expectBadArgument(fn: () => unknown, message?: RegExp): void {
   let caught: unknown;

@@ -2,11 +2,9 @@ import llama from 'llama-tokenizer-js';
 import llama3 from 'llama3-tokenizer-js';
 import {
   createTokenizer,
-  metadataFromLlama3TokenizerJs,
-  metadataFromLlamaTokenizerJs,
-  type PackageTokenizerLike,
   type Tokenizer,
 } from '../../src/tokenizer';
+import { metadataFromLlama3TokenizerJs, metadataFromLlamaTokenizerJs, type PackageTokenizerLike } from '../../src/synth/vocab-builders';
 
 export { llama, llama3 };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildByteLevelVocab, buildSentencePieceVocab, createDetokenizer, createTokenizer, type Tokenizer } from '../../src/tokenizer';
+import { createDetokenizer, createTokenizer, type Tokenizer } from '../../src/tokenizer';
+import { buildByteLevelVocab, buildSentencePieceVocab } from '../../src/synth/vocab-builders';
 import { fuzzTexts, hasLoneSurrogate, llama3Bpe, llamaSpm } from './helpers';
 import { TEXTS } from './texts';
 

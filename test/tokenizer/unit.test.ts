@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   BYTE_TO_CHAR,
-  buildByteLevelVocab,
-  buildSentencePieceVocab,
   byteLevelToBytes,
   bytesToByteLevel,
   createTokenizer,
   preTokenize,
   TokenType,
 } from '../../src/tokenizer';
+import { buildByteLevelVocab, buildSentencePieceVocab } from '../../src/synth/vocab-builders';
 
 describe('GPT-2 byte-level alphabet', () => {
   it('is a bijection with the known anchors', () => {

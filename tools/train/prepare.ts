@@ -11,7 +11,7 @@
 // (25 documents, one in twenty, spread over all genres), to train otherwise.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildByteLevelVocab } from '../../src/tokenizer/vocab-builders';
+import { buildByteLevelVocab } from '../../src/synth/vocab-builders';
 import { createTokenizer } from '../../src/tokenizer/tokenizer';
 
 const [corpusDir, outDir, mergesArg] = process.argv.slice(2);

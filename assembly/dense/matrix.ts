@@ -1,5 +1,5 @@
-// Dense GEMV baselines (and, later, the embedding / output head): f32 x f32 and int8 x int8.
-// Fixed summation order, so results are identical on every engine.
+// Dense matrices (the embedding and the output head): f32 x f32 and int8 x int8 GEMV, and rows
+// written from f32 / f16. Fixed summation order, so results are identical on every engine.
 
 /** out[r] = sum_k w[r][k] * x[k]; four f32x4 partial sums per row, then a scalar tail. */
 export function gemv_f32(w: usize, rows: i32, cols: i32, x: usize, out: usize): void {
@@ -41,9 +41,9 @@ export function gemv_i8(w: usize, rows: i32, cols: i32, q: usize, out: usize, ah
   }
 }
 
-import { quantize_row } from "./activations";
+import { quantize_row } from "../quant/absmax_i8";
 import { touch } from "../ternary/lut_tl3";
-import { f16_to_f32 } from "./ggml_ternary";
+import { f16_to_f32 } from "../quant/ggml_ternary";
 
 /** Writes k rows (starting at row r0) of a dense matrix from f32 rows at src: format 0 = f32 copy,
  *  1 = int8 with one f32 scale per row (the activation quantizer). Returns 0, or -1 - i when row

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseGGUFHeader } from '../../src/gguf/index.js';
-import { estimateMemory, formatInspection, forwardScratchBytes, inspectHeader, inspectModel, loadingStagingBytes } from '../../src/gguf/inspect.js';
-import { makeModel } from '../../src/gguf/make-model.js';
-import { PRESETS, ternaryWeightCount } from '../../src/gguf/presets.js';
+import { estimateMemory, formatInspection, forwardScratchBytes, inspectHeader, inspectModel, loadingStagingBytes } from '../../src/model/inspect.js';
+import { makeModel } from '../../src/synth/make-model.js';
+import { PRESETS, ternaryWeightCount } from '../../src/synth/presets.js';
 import { main } from '../../src/cli/main.js';
 
 let dir = '';

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLlama, type Llama } from '../model/oracle.js';
 import { dequantize, metadataValue, parseGGUFHeader, readTensorBytes, writeGGUF, type GGUFHeader } from '../../src/gguf/index.js';
-import { makeModel, planModel, writeModelFile, type TernaryTypeName } from '../../src/gguf/make-model.js';
-import { PRESETS, headDim, resolveConfig, tensorPlan, ternaryWeightCount } from '../../src/gguf/presets.js';
+import { makeModel, planModel, writeModelFile, type TernaryTypeName } from '../../src/synth/make-model.js';
+import { PRESETS, headDim, resolveConfig, tensorPlan, ternaryWeightCount } from '../../src/synth/presets.js';
 import { main } from '../../src/cli/main.js';
 import { createTokenizer } from '../../src/tokenizer/index.js';
 

@@ -5,8 +5,8 @@
 // lists them as `wasm = embed "..."` modules named next to this one).
 import simd128 from './bitnet-simd128.wasm';
 import relaxed from './bitnet-relaxed.wasm';
-import { setDefaultWasmSources } from './loader.js';
+import { setDefaultWasmSources } from '../../bindings/loader.js';
 
 setDefaultWasmSources({ simd128: { module: simd128 }, relaxed: { module: relaxed } });
 
-export * from '../src/index.js';
+export * from '../index.js';

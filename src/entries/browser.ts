@@ -5,9 +5,9 @@
 // .wasm file to copy. `init({ url })` still fetches a .wasm instead when one is given.
 import simd128 from './bitnet-simd128.wasm?base64';
 import relaxed from './bitnet-relaxed.wasm?base64';
-import { setDefaultWasmSources } from './loader.js';
+import { setDefaultWasmSources } from '../../bindings/loader.js';
 
 const decode = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 setDefaultWasmSources({ simd128: { bytes: decode(simd128) }, relaxed: { bytes: decode(relaxed) } });
 
-export * from '../src/index.js';
+export * from '../index.js';

@@ -15,11 +15,11 @@
  */
 import { BitnetError } from '../errors.js';
 import { TokenType } from '../tokenizer/vocab.js';
-import { buildByteLevelVocab, buildSentencePieceVocab, metadataFromLlama3TokenizerJs, metadataFromLlamaTokenizerJs, type PackageTokenizerLike } from '../tokenizer/vocab-builders.js';
-import { f16BitsToF32, f32ToF16Bits } from './half.js';
-import type { GGUFValue } from './metadata.js';
-import { ggmlTypeInfo, tensorByteSize, type GGMLTypeName } from './types.js';
-import { encodeTensorData, writeGGUF, GGML_MAX_NAME_BYTES } from './writer.js';
+import { buildByteLevelVocab, buildSentencePieceVocab, metadataFromLlama3TokenizerJs, metadataFromLlamaTokenizerJs, type PackageTokenizerLike } from './vocab-builders.js';
+import { f16BitsToF32, f32ToF16Bits } from '../gguf/half.js';
+import type { GGUFValue } from '../gguf/metadata.js';
+import { ggmlTypeInfo, tensorByteSize, type GGMLTypeName } from '../gguf/types.js';
+import { encodeTensorData, writeGGUF, GGML_MAX_NAME_BYTES } from '../gguf/writer.js';
 import { headDim, resolveConfig, tensorPlan, type ModelArch, type ModelConfig, type PresetName, type TensorPlan, type TokenizerKind } from './presets.js';
 
 export type TernaryTypeName = 'TQ1_0' | 'TQ2_0' | 'I2_S';

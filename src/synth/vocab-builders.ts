@@ -1,8 +1,8 @@
 import { BitnetError } from '../errors';
-import { BYTE_TO_CHAR, bytesToByteLevel } from './byte-level';
-import { preTokenize } from './pretokenize';
-import { SPM_SPACE } from './spm';
-import { TokenType } from './vocab';
+import { BYTE_TO_CHAR, bytesToByteLevel } from '../tokenizer/byte-level';
+import { preTokenize } from '../tokenizer/pretokenize';
+import { SPM_SPACE } from '../tokenizer/spm';
+import { TokenType } from '../tokenizer/vocab';
 
 /**
  * Builders of `tokenizer.ggml.*` metadata, for test fixtures and GGUF files written by tests:

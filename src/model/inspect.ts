@@ -4,9 +4,9 @@
  * estimate of the loaded size (ternary weights repacked for the kernels, embedding kept compact,
  * f32 norms, f32 KV cache). Reads only the header (tensor infos), never the tensor data.
  */
-import { fromFile, type GGUFInput } from './source.js';
-import { parseGGUFHeader, type GGUFHeader, type GGUFTensorInfo } from './reader.js';
-import { EXACT_EMBEDDING_BYTES } from '../model/weights.js';
+import { fromFile, type GGUFInput } from '../gguf/source.js';
+import { parseGGUFHeader, type GGUFHeader, type GGUFTensorInfo } from '../gguf/reader.js';
+import { EXACT_EMBEDDING_BYTES } from './weights.js';
 import type { KernelName } from '../../bindings/exports.js';
 
 /** ggml types bitnet-wasm treats as ternary (repacked into its own layouts on load). */
