@@ -1,7 +1,8 @@
 // dist/: one ESM bundle (+ a CommonJS one for `require`) + its .d.ts (+ .d.cts) + both .wasm builds
 // next to it; the browser and workerd entries. No source maps: the package ships dist/ only, so
 // maps would point at sources that are not there.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rollup } from 'rollup';
 import { fileURLToPath } from 'node:url';
 import { transform } from 'esbuild';
 import { dts } from 'rollup-plugin-dts';
@@ -67,6 +68,27 @@ const webEntry = (name) => ({
   plugins: [webBuild, wasmNextToBundle, ts()],
 });
 
+// dist/worker.js (export "./worker"): the page side of a worker model, with the engine worker's
+// script (src/entries/engine-worker.ts, a web build like dist/browser.js) inlined as text for a blob:
+// URL; the same script is also written as dist/engine-worker.js for pages that start it themselves.
+let engineWorker = null;
+const engineWorkerSource = {
+  name: 'engine-worker-source',
+  resolveId: (id) => (id === './engine-worker.js?source' ? '\0engine-worker-source' : null),
+  async load(id) {
+    if (id !== '\0engine-worker-source') return null;
+    engineWorker ??= (async () => {
+      const b = await rollup({ ...webEntry('engine-worker'), output: undefined, onwarn: (w, warn) => warn(w) });
+      const { output } = await b.generate({ format: 'es', inlineDynamicImports: true });
+      await b.close();
+      // Whitespace and syntax only: names stay, so the worker's stack traces stay readable.
+      return (await transform(output[0].code, { minifyWhitespace: true, minifySyntax: true, format: 'esm', target: 'es2022' })).code;
+    })();
+    return `export default ${JSON.stringify(await engineWorker)};`;
+  },
+  async writeBundle() { writeFileSync('dist/engine-worker.js', await engineWorker); },
+};
+
 // `bitnet-wasm bench` times with tinybench (a dev dependency): bundled into the CLI, so an installed
 // package needs nothing more.
 const bundleTinybench = { name: 'bundle-tinybench', resolveId: (id) => (id === 'tinybench' ? fileURLToPath(import.meta.resolve('tinybench')) : null) };
@@ -93,4 +115,6 @@ export default [
   },
   webEntry('browser'),
   webEntry('workerd'),
+  { ...webEntry('worker'), plugins: [engineWorkerSource, ...webEntry('worker').plugins] },
+  { input: 'src/entries/worker.ts', output: { file: 'dist/worker.d.ts', format: 'es' }, external: (id) => id.endsWith('?source'), plugins: [dts()] },
 ];

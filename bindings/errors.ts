@@ -17,13 +17,20 @@ export type BitnetErrorCode =
   | 'CONTEXT_OVERFLOW'
   | 'MODEL_ERROR';
 
+/** Marks a BitnetError made by any copy of this library: dist/worker.js and dist/browser.js (or the
+ *  ESM and CommonJS builds) each bundle the class, and `instanceof` holds across them. */
+const BRAND = Symbol.for('bitnet-wasm.BitnetError');
+
 export class BitnetError extends Error {
+  static [Symbol.hasInstance](v: unknown): boolean { return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[BRAND] === true; }
+
   readonly code: BitnetErrorCode;
   /** Byte offset in the input where the problem was found (file formats only). */
   readonly offset?: number;
   constructor(code: BitnetErrorCode, message: string, options?: { offset?: number; cause?: unknown }) {
     super(`${code}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BitnetError';
+    Object.defineProperty(this, BRAND, { value: true });
     this.code = code;
     if (options?.offset !== undefined) this.offset = options.offset;
   }

@@ -10,3 +10,9 @@ declare module '*.wasm?base64' {
   const base64: string;
   export default base64;
 }
+
+// `import text from './engine-worker.js?source'`: that entry's bundle as text (rollup.config.mjs, worker entry).
+declare module '*.js?source' {
+  const text: string;
+  export default text;
+}

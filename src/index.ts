@@ -18,3 +18,4 @@ export { parseGGUFHeader, readTensorData, writeGGUF, writeGGUFChunks, GGMLType, 
 export { createHandler, toNodeListener, ApiError, FALLBACK_CHAT_TEMPLATE, type FetchHandler, type ServerOptions, type NodeRequest, type NodeResponse } from './server/index.js';
 export { listCachedModels, deleteCachedModel, MODEL_CACHE, type CachedModel, type ModelCacheOptions } from './cache/model-cache.js';
 export type { ModelLoadProgress } from './model/model.js';
+export { serveEngine } from './worker/host.js';

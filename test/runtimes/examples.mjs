@@ -14,7 +14,7 @@ import { freePort, startWorkerd } from './workerd.mjs';
 const ARTIFACTS = resolve(ROOT, 'test-artifacts');
 const BUNDLES = resolve(ROOT, 'build/example-bundles');
 // What `npm pack` must publish: the bundles, the types and both .wasm builds as separate files.
-const PACKED = ['README.md', 'dist/bitnet-relaxed.wasm', 'dist/bitnet-simd128.wasm', 'dist/browser.js', 'dist/cli.js', 'dist/index.cjs', 'dist/index.d.cts', 'dist/index.d.ts', 'dist/index.js', 'dist/workerd.js', 'models/default.gguf', 'package.json'];
+const PACKED = ['README.md', 'dist/bitnet-relaxed.wasm', 'dist/bitnet-simd128.wasm', 'dist/browser.js', 'dist/cli.js', 'dist/engine-worker.js', 'dist/index.cjs', 'dist/index.d.cts', 'dist/index.d.ts', 'dist/index.js', 'dist/worker.d.ts', 'dist/worker.js', 'dist/workerd.js', 'models/default.gguf', 'package.json'];
 
 export async function runExampleChecks({ check, skip }) {
   mkdirSync(ARTIFACTS, { recursive: true });

@@ -2,9 +2,10 @@
 // Node), Node 22 and 24, Deno, Bun, workerd (all from npm), headless Chromium and Firefox ESR (the
 // system's), each on both wasm builds, and checks that every hash equals conformance/expected.json.
 // Then the fallback checks (an engine without SIMD gets NO_SIMD; without relaxed SIMD the simd128
-// build with the same bits), the packaging check and the examples (test/runtimes/examples.mjs).
+// build with the same bits), the worker model in the browsers (test/runtimes/worker-proxy.mjs), the
+// packaging check and the examples (test/runtimes/examples.mjs).
 //
-//   node test/runtimes/matrix.mjs [--update] [--only node20,deno,...] [--no-examples] [--no-serving]
+//   node test/runtimes/matrix.mjs [--update] [--only node20,deno,...,fallback,worker,examples,serving] [--no-examples] [--no-serving]
 //
 // Needs dist/ (npm run build). A runtime or check that cannot run (a browser not installed) is
 // counted as skipped and makes the exit status non-zero; BITNET_REQUIRE_ALL_RUNTIMES=1 counts it as a
@@ -183,6 +184,13 @@ if (want('fallback')) {
 }
 await server.close();
 
+// ---- the worker model (bitnet-wasm/worker) in the browsers, with and without isolation ---------
+let workerResults = null;
+if (want('worker')) {
+  const { runWorkerProxyChecks } = await import('./worker-proxy.mjs');
+  workerResults = await runWorkerProxyChecks({ check, skip, expected: expected.hashes });
+}
+
 // ---- packaging and examples -----------------------------------------------------------------
 let exampleResults = null;
 if (!argv.includes('--no-examples') && want('examples')) {
@@ -223,7 +231,7 @@ if (fallback.length) {
   for (const f of fallback) console.log(`  ${f.case}: ${f.result}`);
 }
 const wallMs = Date.now() - t0;
-writeFileSync(resolve(ARTIFACTS, 'runtime-matrix.json'), JSON.stringify({ expected: expected.hashes, rows, reports, fallback, examples: exampleResults, serving: servingResults, failures, skips, wallMs }, null, 2));
+writeFileSync(resolve(ARTIFACTS, 'runtime-matrix.json'), JSON.stringify({ expected: expected.hashes, rows, reports, fallback, worker: workerResults, examples: exampleResults, serving: servingResults, failures, skips, wallMs }, null, 2));
 if (failures.length) {
   console.log('\nFailures:');
   for (const f of failures) console.log(`  - ${f}`);
