@@ -111,6 +111,18 @@ try {
   report.hashes.engineWorkerFile = await hashes(lib, bytes, { worker: new Worker('../../dist/engine-worker.js', { type: 'module' }) });
   log('hashes done');
 
+  // Other sources: a URL relative to this page (the worker's own base is a blob: URL), a Blob, a
+  // ReadableStream (transferred).
+  report.checks.sources = {};
+  const sources = { url: () => '../tiny.gguf', blob: async () => (await fetch('../tiny.gguf')).blob(), stream: async () => (await fetch('../tiny.gguf')).body };
+  for (const [name, make] of Object.entries(sources)) {
+    try {
+      const m = await lib.loadModel(await make());
+      report.checks.sources[name] = await sha256(await m.logits(await m.tokenize(PROMPT)));
+      m.dispose();
+    } catch (e) { report.checks.sources[name] = errOf(e); }
+  }
+
   // The bytes are moved to the worker, not copied.
   const moved = bytes.slice();
   const mm = await lib.loadModel(moved);

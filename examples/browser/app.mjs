@@ -1,4 +1,5 @@
-// Browser example: a small chat on bitnet-wasm. The model file is kept in the browser's Cache API
+// Browser example: a small chat on bitnet-wasm, the engine in a worker (bitnet-wasm/worker: the
+// page stays responsive while tokens are generated). The model file is kept in the browser's Cache API
 // (loadModel(url, { cache: true })): the first visit downloads it (parallel Range requests, with
 // progress), later visits load it from the cache. Replies stream in; Stop aborts one; tok/s after
 // each reply; the cached models can be listed and deleted.
@@ -6,7 +7,7 @@
 //   ?chunk=BYTES (Range request size when downloading; default 8 MiB)
 //   ?autorun=1 sends the prompt at once; ?stoptest=1 then sends another and presses Stop after 3
 //   pieces; ?report=ID posts the results (the test suite uses these).
-import { deleteCachedModel, FALLBACK_CHAT_TEMPLATE, init, kernelInfo, listCachedModels, loadModel } from 'bitnet-wasm';
+import { deleteCachedModel, FALLBACK_CHAT_TEMPLATE, listCachedModels, loadModel } from 'bitnet-wasm/worker';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -17,8 +18,8 @@ const SAMPLING = { maxTokens: 64, temperature: 0.9, topK: 40, topP: 0.95, seed: 
 const result = { crossOriginIsolated: self.crossOriginIsolated, envMessage: '', build: null, error: null, source: null, loadMs: 0, fetchMs: 0, text: '', tokPerSec: 0, stopped: null, cachedModels: [] };
 window.__result = result;
 
-// Threads (SharedArrayBuffer) need cross-origin isolation. This version decodes on one thread
-// anyway, so a page without it works the same; say so rather than failing or guessing.
+// Threads (SharedArrayBuffer) need cross-origin isolation: a page without it works the same on one
+// thread; say so rather than failing or guessing.
 if (!self.crossOriginIsolated) {
   result.envMessage = 'This page is not cross-origin isolated (no COOP/COEP headers): SharedArrayBuffer and threads are unavailable, so bitnet-wasm runs single-threaded.';
   $('env').textContent = result.envMessage;
@@ -55,10 +56,6 @@ function addMessage(role, text = '') {
 
 async function main() {
   try {
-    await init();
-    const info = kernelInfo();
-    result.build = info.build;
-    $('status').textContent = `wasm build ${info.build}${info.notes.length ? ` (${info.notes[0]})` : ''}`;
     const t0 = performance.now();
     let source = 'network';
     const model = await loadModel(modelUrl, {
@@ -72,14 +69,17 @@ async function main() {
     });
     result.loadMs = performance.now() - t0;
     result.source = source;
+    const info = model.kernelInfo();
+    result.build = info.build;
+    $('status').textContent = `wasm build ${info.build}${info.notes.length ? ` (${info.notes[0]})` : ''}, in a worker`;
     $('progress').value = 1;
-    $('phase').textContent = `model ready: ${mb(model.byteLength)} in wasm memory`;
+    $('phase').textContent = `model ready: ${mb(await model.byteLength())} in wasm memory`;
     $('source').textContent = source === 'cache' ? `loaded from cache in ${result.loadMs.toFixed(0)} ms` : `downloaded${useCache ? ' and cached' : ''} in ${result.loadMs.toFixed(0)} ms`;
     $('source').className = source;
     await showCached();
 
     // The file's chat template, or a plain "role: content" one for files without.
-    const template = typeof model.header.metadata.get('tokenizer.chat_template')?.value === 'string' ? undefined : FALLBACK_CHAT_TEMPLATE;
+    const template = model.chatTemplate !== null ? undefined : FALLBACK_CHAT_TEMPLATE;
     const messages = [];
     let current = null; // the reply being generated: { abort, pieces }
     const send = async (text, { onPiece } = {}) => {

@@ -21,3 +21,4 @@ export { listCachedModels, deleteCachedModel, MODEL_CACHE, type CachedModel, typ
 export type { ModelSource, LoadModelOptions, GenerateOptions, GenerateResult, ChatMessage, PerplexityOptions, PerplexityResult, ModelLoadProgress } from '../model/model.js';
 export type { ChatSessionOptions } from '../model/chat-session.js';
 export type { KernelInfo, KernelName, InitOptions } from '../init.js';
+export { FALLBACK_CHAT_TEMPLATE } from '../server/handler.js';

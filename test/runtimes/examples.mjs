@@ -44,7 +44,7 @@ export async function runExampleChecks({ check, skip }) {
 
   // -- bundles: esbuild and rollup through the export conditions -------------------------------------
   const bundles = [
-    { name: 'browser page', entry: 'examples/browser/app.mjs', platform: 'browser', conditions: ['browser'], expect: 'dist/browser.js', external: [] },
+    { name: 'browser page', entry: 'examples/browser/app.mjs', platform: 'browser', conditions: ['browser'], expect: 'dist/worker.js', external: [] },
     { name: 'cloudflare worker', entry: 'examples/cloudflare-worker/worker.mjs', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], expect: 'dist/workerd.js', external: ['*.wasm', '*.gguf'] },
     { name: 'node script', entry: 'examples/node/complete.mjs', platform: 'node', conditions: ['node'], expect: 'dist/index.js', external: ['@huggingface/jinja'] },
   ];

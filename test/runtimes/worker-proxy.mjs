@@ -45,6 +45,7 @@ export async function runWorkerProxyChecks({ check, skip, expected, only = ['chr
         `crossOriginIsolated ${rep.crossOriginIsolated}; lines ${JSON.stringify(rep.consoleLines)}`);
       if (!coi) continue; // the rest once per browser
       const c = rep.checks;
+      check(['url', 'blob', 'stream'].every((k) => c.sources[k] === expected.logits), `${tag}: a relative URL, a Blob and a ReadableStream load the same model (pinned logits)`, JSON.stringify(c.sources));
       check(c.transferred === true, `${tag}: the model bytes are transferred to the worker (the page's buffer is detached)`, JSON.stringify(c.transferred));
       check(c.abort.pieces === 3 && c.abort.reasonIsSignals && c.abort.afterTokens === expected['64 sampled tokens'],
         `${tag}: a stream aborted after 3 pieces throws the signal's reason (${c.abort.name}); the model then gives the pinned tokens`, JSON.stringify(c.abort));

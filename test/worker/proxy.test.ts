@@ -4,7 +4,7 @@
 // Every answer is compared with the same call on a Model loaded in-process, bit for bit.
 import { MessageChannel } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeModel } from '../../src/gguf/make-model.js';
+import { makeModel } from '../../src/synth/make-model.js';
 import { loadModel as loadInProcess, type Model } from '../../src/model/model.js';
 import { BitnetError } from '../../src/errors.js';
 import { serveEngine } from '../../src/worker/host.js';
