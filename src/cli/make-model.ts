@@ -1,5 +1,6 @@
 // `make-model`: writes a synthetic ternary model (seeded weights, real shapes and vocabulary).
-import { EMBEDDING_TYPES, TERNARY_TYPES, TOKENIZER_KINDS, writeModelFile, type EmbeddingTypeName, type TernaryTypeName } from '../synth/make-model.js';
+import { TERNARY_TYPE_NAMES } from '../gguf/index.js';
+import { EMBEDDING_TYPES, TOKENIZER_KINDS, writeModelFile, type EmbeddingTypeName, type TernaryTypeName } from '../synth/make-model.js';
 import { PRESET_NAMES, type ModelArch, type PresetName, type TokenizerKind } from '../synth/presets.js';
 import { formatBytes } from '../model/inspect.js';
 import { PROGRAM, type Command } from './common.js';
@@ -18,7 +19,7 @@ export const command: Command = {
       { name: 'output', short: 'o', kind: 'string', arg: 'FILE', help: 'where to write (required)' },
       { name: 'preset', kind: 'choice', arg: 'NAME', choices: PRESET_NAMES, default: 'tiny', help: 'shape' },
       { name: 'arch', kind: 'choice', arg: 'ARCH', choices: ARCHS, defaultText: "the preset's", help: 'architecture written to the file' },
-      { name: 'ternary', kind: 'choice', arg: 'TYPE', choices: TERNARY_TYPES, default: 'TQ2_0', help: 'ternary tensor type' },
+      { name: 'ternary', kind: 'choice', arg: 'TYPE', choices: TERNARY_TYPE_NAMES, default: 'TQ2_0', help: 'ternary tensor type' },
       { name: 'embedding', kind: 'choice', arg: 'TYPE', choices: EMBEDDING_TYPES, default: 'F16', help: 'token embedding type' },
       { name: 'tokenizer', kind: 'choice', arg: 'KIND', choices: TOKENIZER_KINDS, defaultText: "the preset's", help: 'vocabulary' },
       { name: 'seed', short: 's', kind: 'int', arg: 'N', min: 0, max: 0xffffffff, default: 1, help: 'u32 seed of the weights' },

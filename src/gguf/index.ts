@@ -4,12 +4,15 @@ export {
   GGMLType,
   GGML_TYPES,
   ggmlTypeInfo,
+  ternaryTraits,
+  TERNARY_TYPE_NAMES,
   tensorByteSize,
   elementCount,
   dequantize,
   quantize,
   type GGMLTypeInfo,
   type GGMLTypeName,
+  type TernaryTraits,
 } from './types.js';
 export { f32ToF16Bits, f16BitsToF32, f32ToBF16Bits, bf16BitsToF32 } from './half.js';
 export {

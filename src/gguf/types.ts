@@ -51,6 +51,19 @@ export interface GGMLTypeInfo {
   readonly dequantize?: (bytes: Uint8Array, n: number) => Float32Array;
   /** Reference encoder; input length must be a multiple of blockSize. */
   readonly quantize?: (values: Float32Array) => Uint8Array;
+  /** Present on the types bitnet-wasm runs as ternary weights: how loading decodes them. */
+  readonly ternary?: TernaryTraits;
+}
+
+/** A ternary type's runtime traits (ggml's type_traits, for the loader): the wasm decoder that turns
+ *  the tensor's bytes into trits and its one scale (assembly/quant/ggml_ternary.ts), and what that
+ *  decoder's count argument counts. */
+export interface TernaryTraits {
+  readonly decoder: 'decode_tq1_0' | 'decode_tq2_0' | 'decode_i2_s';
+  /** 'blocks': the decoder takes n / blockSize; 'elements': it takes n. */
+  readonly decoderCount: 'blocks' | 'elements';
+  /** llama.cpp's general.file_type for a model whose matrices are all this type, if it has one. */
+  readonly fileType?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -383,6 +396,7 @@ const POW3 = [1, 3, 9, 27, 81];
 
 const TQ1_0_ROW: GGMLTypeInfo = {
   id: 34, name: 'TQ1_0', blockSize: 256, typeSize: 54, tensorExtraBytes: 0, blockAxis: 'row',
+  ternary: { decoder: 'decode_tq1_0', decoderCount: 'blocks', fileType: 36 }, // LLAMA_FTYPE_MOSTLY_TQ1_0
   dequantize(bytes, n) {
     checkDecodeArgs('TQ1_0', 256, bytes, n, (n / 256) * 54);
     const out = new Float32Array(n);
@@ -431,6 +445,7 @@ const TQ1_0_ROW: GGMLTypeInfo = {
 
 const TQ2_0_ROW: GGMLTypeInfo = {
   id: 35, name: 'TQ2_0', blockSize: 256, typeSize: 66, tensorExtraBytes: 0, blockAxis: 'row',
+  ternary: { decoder: 'decode_tq2_0', decoderCount: 'blocks', fileType: 37 }, // LLAMA_FTYPE_MOSTLY_TQ2_0
   dequantize(bytes, n) {
     checkDecodeArgs('TQ2_0', 256, bytes, n, (n / 256) * 66);
     const out = new Float32Array(n);
@@ -476,6 +491,7 @@ const TQ2_0_ROW: GGMLTypeInfo = {
 // kernel computing (t-1) would do) rather than being hidden.
 const I2_S_ROW: GGMLTypeInfo = {
   id: 36, name: 'I2_S', blockSize: 128, typeSize: 32, tensorExtraBytes: 32, blockAxis: 'tensor',
+  ternary: { decoder: 'decode_i2_s', decoderCount: 'elements' },
   dequantize(bytes, n) {
     checkDecodeArgs('I2_S', 128, bytes, n, n / 4 + 32);
     const scale = view(bytes).getFloat32(n / 4, true);
@@ -523,6 +539,14 @@ const BY_NAME = new Map<string, GGMLTypeInfo>(ROWS.map((r) => [r.name, r]));
 
 /** The table, ordered by id. */
 export const GGML_TYPES: readonly GGMLTypeInfo[] = [...ROWS].sort((a, b) => a.id - b.id);
+
+/** The types whose rows carry ternary traits, by name (in id order). */
+export const TERNARY_TYPE_NAMES: readonly GGMLTypeName[] = GGML_TYPES.filter((r) => r.ternary).map((r) => r.name);
+
+/** The row's ternary traits when `type` (id or name) is a ternary type, else undefined. */
+export function ternaryTraits(type: number | string): TernaryTraits | undefined {
+  return ggmlTypeInfo(type)?.ternary;
+}
 
 /** Row for a type id or name; undefined when unknown. */
 export function ggmlTypeInfo(type: number | string): GGMLTypeInfo | undefined {

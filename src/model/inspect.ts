@@ -6,11 +6,10 @@
  */
 import { fromFile, type GGUFInput } from '../gguf/source.js';
 import { parseGGUFHeader, type GGUFHeader, type GGUFTensorInfo } from '../gguf/reader.js';
+import { ternaryTraits } from '../gguf/types.js';
 import { EXACT_EMBEDDING_BYTES } from './weights.js';
 import type { KernelName } from '../../bindings/exports.js';
 
-/** ggml types bitnet-wasm treats as ternary (repacked into its own layouts on load). */
-export const TERNARY_TYPE_NAMES: readonly string[] = ['TQ1_0', 'TQ2_0', 'I2_S'];
 
 export interface Hyperparameters {
   nVocab: number;
@@ -232,7 +231,7 @@ export function inspectHeader(h: GGUFHeader, options: InspectOptions = {}): Mode
     s.count++;
     s.elements += t.nElements;
     s.bytes += t.byteSize;
-    if (TERNARY_TYPE_NAMES.includes(t.typeName)) {
+    if (ternaryTraits(t.type)) {
       tCount++;
       tWeights += t.nElements;
       tBytes += t.byteSize;
@@ -258,7 +257,7 @@ export function inspectHeader(h: GGUFHeader, options: InspectOptions = {}): Mode
     const kernel = options.kernel ?? UPPER_KERNEL[b];
     return estimateMemory({ ...common, kernel, staging, scratch: forwardScratchBytes(hp, nCtx, layoutOf(kernel)) });
   };
-  const info = (t: GGUFTensorInfo | undefined) => (t && !TERNARY_TYPE_NAMES.includes(t.typeName) ? { type: t.typeName, shape: t.shape, entries: t.nElements, bytes: t.byteSize } : undefined);
+  const info = (t: GGUFTensorInfo | undefined) => (t && !ternaryTraits(t.type) ? { type: t.typeName, shape: t.shape, entries: t.nElements, bytes: t.byteSize } : undefined);
   const bos = num(h, 'tokenizer.ggml.bos_token_id');
   const eos = num(h, 'tokenizer.ggml.eos_token_id');
   return {

@@ -2,11 +2,10 @@
 // checked against the model config before any tensor data is read, so a hostile or mislabelled file
 // ends with a BAD_GGUF naming the tensor (never a TypeError halfway through loading).
 import { BitnetError } from '../errors.js';
-import { ggmlTypeInfo, type GGUFHeader, type GGUFTensorInfo } from '../gguf/index.js';
+import { ggmlTypeInfo, ternaryTraits, TERNARY_TYPE_NAMES, type GGUFHeader, type GGUFTensorInfo } from '../gguf/index.js';
 import type { ModelConfig } from './config.js';
 
 export const MATRICES = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'] as const;
-export const TERNARY_TYPES = new Set(['TQ1_0', 'TQ2_0', 'I2_S']);
 const FLOAT_TYPES = new Set(['F32', 'F16', 'BF16']);
 const NORMS = ['attn_norm', 'ffn_norm', 'attn_sub_norm', 'ffn_sub_norm'] as const;
 
@@ -53,12 +52,13 @@ const fileError = (code: 'BAD_GGUF' | 'UNSUPPORTED_TYPE', message: string, offse
 function checkType(t: GGUFTensorInfo, role: Role): void {
   const bad = (want: string, code: 'BAD_GGUF' | 'UNSUPPORTED_TYPE' = 'BAD_GGUF') =>
     fileError(code, `tensor ${t.name} is ${t.typeName}; it must be ${want}`, t.infoOffset);
-  if (role.types === 'ternary' && !TERNARY_TYPES.has(t.typeName)) {
+  const ternary = ternaryTraits(t.type) !== undefined;
+  if (role.types === 'ternary' && !ternary) {
     // A real type bitnet-wasm does not run (F16 matrices...) rather than a broken file.
-    throw bad('ternary (TQ1_0, TQ2_0, I2_S): bitnet-wasm runs ternary weights', 'UNSUPPORTED_TYPE');
+    throw bad(`ternary (${TERNARY_TYPE_NAMES.join(', ')}): bitnet-wasm runs ternary weights`, 'UNSUPPORTED_TYPE');
   }
   if (role.types === 'float' && !FLOAT_TYPES.has(t.typeName)) throw bad('F32, F16 or BF16');
-  if (role.types === 'table' && (TERNARY_TYPES.has(t.typeName) || !ggmlTypeInfo(t.type)?.dequantize)) {
+  if (role.types === 'table' && (ternary || !ggmlTypeInfo(t.type)?.dequantize)) {
     throw bad('a float or quantized type with a decoder (F32, F16, BF16, Q8_0, Q4_K, Q6_K, ...)');
   }
 }

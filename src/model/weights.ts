@@ -6,10 +6,10 @@ import type { KernelName } from '../../bindings/exports.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { DenseMatrix } from '../dense-matrix.js';
 import { BitnetError } from '../errors.js';
-import { dequantize, elementCount, ggmlTypeInfo, readTensorData, tensorByteSize, type GGUFHeader, type GGUFInput, type GGUFTensorInfo } from '../gguf/index.js';
+import { dequantize, elementCount, ggmlTypeInfo, readTensorData, tensorByteSize, ternaryTraits, TERNARY_TYPE_NAMES, type GGUFHeader, type GGUFInput, type GGUFTensorInfo, type TernaryTraits } from '../gguf/index.js';
 import { TernaryMatrix } from '../ternary-matrix.js';
 import type { ModelConfig } from './config.js';
-import { MATRICES, TERNARY_TYPES } from './tensors.js';
+import { MATRICES } from './tensors.js';
 
 /** Embeddings / heads up to this size are kept as exact f32; larger ones as int8 rows. */
 export const EXACT_EMBEDDING_BYTES = 32 * 2 ** 20;
@@ -139,14 +139,12 @@ function finite(t: GGUFTensorInfo, v: Float32Array): Float32Array {
 
 /** Decodes a ternary tensor's bytes (already in wasm memory at src) into a TernaryMatrix, or into
  *  an exact f32 DenseMatrix when its blocks carry different scales. */
-function ternaryFromWasm(rt: WasmRuntime, kernel: KernelName, t: GGUFTensorInfo, src: number): TernaryMatrix | DenseMatrix {
+function ternaryFromWasm(rt: WasmRuntime, kernel: KernelName, t: GGUFTensorInfo, tr: TernaryTraits, src: number): TernaryMatrix | DenseMatrix {
   const [cols, rows] = t.shape.map(Number);
   const n = rows * cols;
   const tp = rt.alloc(n, 'trits', true);
   try {
-    const e = rt.exports;
-    const scale = t.typeName === 'TQ2_0' ? e.decode_tq2_0(src, n / 256, tp)
-      : t.typeName === 'TQ1_0' ? e.decode_tq1_0(src, n / 256, tp) : e.decode_i2_s(src, n, tp);
+    const scale = rt.exports[tr.decoder](src, tr.decoderCount === 'blocks' ? n / ggmlTypeInfo(t.type)!.blockSize : n, tp);
     if (scale === DECODE.BAD_CODE) throw new BitnetError('BAD_GGUF', `${t.name}: invalid 2-bit code 3 in ${t.typeName} data`, { offset: t.absoluteOffset });
     if (scale < 0 || !Number.isFinite(scale)) {
       // Blocks with different (or non-finite) scales: the exact f32 fallback, checked element-wise.
@@ -192,7 +190,7 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
       else if (kind === 'attn_sub_norm') L.attnSubNorm = w.vector(values);
       else if (kind === 'ffn_norm') L.ffnNorm = w.vector(values);
       else if (kind === 'ffn_sub_norm') L.ffnSubNorm = w.vector(values);
-      else throw new BitnetError('UNSUPPORTED_TYPE', `${t.name} is ${t.typeName}; bitnet-wasm runs ternary weights (TQ1_0, TQ2_0, I2_S)`, { offset: t.infoOffset });
+      else throw new BitnetError('UNSUPPORTED_TYPE', `${t.name} is ${t.typeName}; bitnet-wasm runs ternary weights (${TERNARY_TYPE_NAMES.join(', ')})`, { offset: t.infoOffset });
     };
     // Ternary tensors stream straight into a wasm staging buffer and are decoded + repacked there;
     // the rest (norms, embedding, scales: small or row-chunked) are decoded in JS.
@@ -211,14 +209,15 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
           }
           return;
         }
-        if (TERNARY_TYPES.has(t.typeName)) {
+        const tr = ternaryTraits(t.type);
+        if (tr) {
           if (off === 0) {
             if (t.byteSize > stagingSize) { rt.free(staging); staging = 0; staging = rt.alloc(t.byteSize, `staging for ${t.name}`, true); stagingSize = t.byteSize; }
           }
           rt.u8.set(chunk, staging + off);
           if (off + chunk.length === t.byteSize) {
             const m = /^blk\.(\d+)\.(\w+)\.weight$/.exec(t.name)!;
-            w.layers[Number(m[1])].mats[MATRICES.indexOf(m[2] as (typeof MATRICES)[number])] = ternaryFromWasm(rt, kernel, t, staging);
+            w.layers[Number(m[1])].mats[MATRICES.indexOf(m[2] as (typeof MATRICES)[number])] = ternaryFromWasm(rt, kernel, t, tr, staging);
           }
           return;
         }

@@ -18,14 +18,14 @@ import { TokenType } from '../tokenizer/vocab.js';
 import { buildByteLevelVocab, buildSentencePieceVocab, metadataFromLlama3TokenizerJs, metadataFromLlamaTokenizerJs, type PackageTokenizerLike } from './vocab-builders.js';
 import { f16BitsToF32, f32ToF16Bits } from '../gguf/half.js';
 import type { GGUFValue } from '../gguf/metadata.js';
-import { ggmlTypeInfo, tensorByteSize, type GGMLTypeName } from '../gguf/types.js';
+import { ggmlTypeInfo, tensorByteSize, ternaryTraits, TERNARY_TYPE_NAMES, type GGMLTypeName } from '../gguf/types.js';
 import { encodeTensorData, writeGGUF, GGML_MAX_NAME_BYTES } from '../gguf/writer.js';
 import { headDim, resolveConfig, tensorPlan, type ModelArch, type ModelConfig, type PresetName, type TensorPlan, type TokenizerKind } from './presets.js';
 
-export type TernaryTypeName = 'TQ1_0' | 'TQ2_0' | 'I2_S';
+/** A ggml type whose row carries ternary traits (TERNARY_TYPE_NAMES; checked when a model is planned). */
+export type TernaryTypeName = GGMLTypeName;
 export type EmbeddingTypeName = 'F16' | 'BF16' | 'F32' | 'Q8_0' | 'Q6_K';
 
-export const TERNARY_TYPES: readonly TernaryTypeName[] = ['TQ1_0', 'TQ2_0', 'I2_S'];
 export const EMBEDDING_TYPES: readonly EmbeddingTypeName[] = ['F16', 'BF16', 'F32', 'Q8_0', 'Q6_K'];
 export const TOKENIZER_KINDS: readonly TokenizerKind[] = ['spm', 'bpe', 'llama', 'llama3'];
 
@@ -198,8 +198,6 @@ function typedTokenizerMetadata(raw: Record<string, unknown>, nVocab: number): R
 // ---------------------------------------------------------------------------------------------
 // Planning
 
-const FILE_TYPE: Partial<Record<TernaryTypeName, number>> = { TQ1_0: 36, TQ2_0: 37 }; // LLAMA_FTYPE_MOSTLY_TQ*
-
 function checkConfig(c: ModelConfig, ternary: TernaryTypeName, embedding: EmbeddingTypeName): void {
   const ints: (keyof ModelConfig)[] = ['nEmbd', 'nLayer', 'nHead', 'nHeadKv', 'nFf', 'nCtx'];
   for (const k of ints) {
@@ -210,7 +208,7 @@ function checkConfig(c: ModelConfig, ternary: TernaryTypeName, embedding: Embedd
   if (c.nHead % c.nHeadKv !== 0) bad(`nHead ${c.nHead} is not a multiple of nHeadKv ${c.nHeadKv}`);
   if (headDim(c) % 2 !== 0) bad(`head_dim ${headDim(c)} must be even (rope)`);
   const t = ggmlTypeInfo(ternary);
-  if (!t || !TERNARY_TYPES.includes(ternary)) bad(`unknown ternary type ${JSON.stringify(ternary)} (${TERNARY_TYPES.join(', ')})`);
+  if (!t || !TERNARY_TYPE_NAMES.includes(ternary)) bad(`unknown ternary type ${JSON.stringify(ternary)} (${TERNARY_TYPE_NAMES.join(', ')})`);
   const e = ggmlTypeInfo(embedding);
   if (!e || !EMBEDDING_TYPES.includes(embedding)) bad(`unknown embedding type ${JSON.stringify(embedding)} (${EMBEDDING_TYPES.join(', ')})`);
   // Row-blocked types need the row length (n_in) to be a multiple of the block.
@@ -249,7 +247,7 @@ export async function planModel(options: MakeModelOptions = {}): Promise<ModelPl
     'general.architecture': { type: 'string', value: a },
     'general.name': { type: 'string', value: config.name },
     'general.alignment': u32(alignment),
-    ...(FILE_TYPE[ternaryType] !== undefined ? { 'general.file_type': u32(FILE_TYPE[ternaryType]!) } : {}),
+    ...(ternaryTraits(ternaryType)?.fileType !== undefined ? { 'general.file_type': u32(ternaryTraits(ternaryType)!.fileType!) } : {}),
     'general.quantization_version': u32(2),
     [`${a}.vocab_size`]: u32(nVocab),
     [`${a}.context_length`]: u32(config.nCtx),

@@ -1,26 +1,33 @@
 // The wasm decoders of ternary GGUF types (used when loading models) agree with the reference
-// decoders of src/gguf/types.ts (themselves checked against hand-made blocks and llama.cpp).
+// decoders of src/gguf/types.ts (themselves checked against hand-made blocks and llama.cpp). Every
+// type whose row has ternary traits is covered, through the decoder its row names.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { WasmRuntime } from '../../bindings/runtime.js';
-import { f32ToF16Bits, quantize, dequantize, GGMLType } from '../../src/gguf/index.js';
+import { f32ToF16Bits, ggmlTypeInfo, quantize, dequantize, GGMLType, ternaryTraits, TERNARY_TYPE_NAMES } from '../../src/gguf/index.js';
 import { createRuntime } from '../../src/index.js';
 import { randomTrits } from '../helpers/reference.js';
 
 let rt: WasmRuntime;
 beforeAll(async () => { rt = await createRuntime({ build: 'simd128' }); });
 
-function decode(type: 'TQ1_0' | 'TQ2_0' | 'I2_S', bytes: Uint8Array, n: number): { trits: Int8Array; scale: number } {
+function decode(type: string, bytes: Uint8Array, n: number): { trits: Int8Array; scale: number } {
   const src = rt.alloc(bytes.length), dst = rt.alloc(n);
   try {
     rt.u8.set(bytes, src);
-    const e = rt.exports;
-    const scale = type === 'TQ2_0' ? e.decode_tq2_0(src, n / 256, dst) : type === 'TQ1_0' ? e.decode_tq1_0(src, n / 256, dst) : e.decode_i2_s(src, n, dst);
+    const tr = ternaryTraits(type)!;
+    const scale = rt.exports[tr.decoder](src, tr.decoderCount === 'blocks' ? n / ggmlTypeInfo(type)!.blockSize : n, dst);
     return { trits: rt.i8.slice(dst, dst + n), scale };
   } finally { rt.free(src); rt.free(dst); }
 }
 
-describe('wasm decoders of TQ1_0, TQ2_0, I2_S', () => {
-  for (const type of ['TQ1_0', 'TQ2_0', 'I2_S'] as const) {
+describe('wasm decoders of the ternary types (TQ1_0, TQ2_0, I2_S)', () => {
+  it('the ternary types are the rows with ternary traits, and each names a wasm decoder', () => {
+    expect(TERNARY_TYPE_NAMES).toEqual(['TQ1_0', 'TQ2_0', 'I2_S']);
+    for (const type of TERNARY_TYPE_NAMES) expect(typeof rt.exports[ternaryTraits(type)!.decoder], type).toBe('function');
+    expect(ternaryTraits('F16')).toBeUndefined();
+  });
+
+  for (const type of TERNARY_TYPE_NAMES) {
     it(`${type}: trits * scale equal the reference decode, incl. all-zero blocks`, () => {
       const n = 256 * 24;
       const t = randomTrits(n, 5);
