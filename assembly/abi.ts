@@ -84,7 +84,7 @@ export const FORWARD_NONFINITE = -1; // a NaN or an infinity in an activation or
 export const FORWARD_BAD_POS = -2;   // n < 1, pos0 < 0 or positions past the context
 export const FORWARD_BAD_TOKEN = -3; // a token id outside the vocabulary
 
-// Ternary kernels (ternary/matmul.ts) and the layout each reads.
+// Ternary kernels (ternary/matmul.ts) and the layout each reads (the table: ternary/kernels.ts).
 export const KERNEL_SCALAR = 0;      // reference, LAYOUT_I8
 export const KERNEL_TL3 = 1;         // lookup tables, i8x16.swizzle, LAYOUT_TL3
 export const KERNEL_TL3_RELAXED = 2; // lookup tables, i8x16.relaxed_swizzle, LAYOUT_TL3
@@ -97,10 +97,11 @@ export const KERNEL_COUNT = 6;
 export const MATMUL_KERNEL_MASK = 0xff;
 export const MATMUL_STREAMING = 0x100; // weights stream from DRAM (a model's): prefetch the next block
 
-// Weight layouts (ternary/layouts.ts).
+// Weight layouts (ternary/layouts.ts, with their table).
 export const LAYOUT_I8 = 0;
 export const LAYOUT_I2 = 1;
 export const LAYOUT_TL3 = 2;
+export const LAYOUT_COUNT = 3;
 
 // What the GGUF ternary decoders (quant/ggml_ternary.ts) return instead of a scale (>= 0).
 export const DECODE_SCALES_DIFFER = -1;

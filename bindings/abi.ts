@@ -45,7 +45,7 @@ export const KERNEL = { SCALAR: 0, TL3: 1, TL3_RELAXED: 2, I2_DOT32: 3, I2_DOT16
 export const MATMUL = { KERNEL_MASK: 0xff, STREAMING: 0x100 } as const;
 
 /** Weight layout ids (kernel_layout()'s answers). */
-export const LAYOUT = { I8: 0, I2: 1, TL3: 2 } as const;
+export const LAYOUT = { I8: 0, I2: 1, TL3: 2, COUNT: 3 } as const;
 
 /** What decode_tq1_0 / decode_tq2_0 / decode_i2_s return instead of a scale (>= 0). */
 export const DECODE = { SCALES_DIFFER: -1, BAD_CODE: -2 } as const;

@@ -1,4 +1,3 @@
-import { KERNEL } from './abi.js';
 import type { WasmMemory } from './wasm-types.js';
 
 /** The raw exports of bitnet-*.wasm (assembly/index.ts). Pointers are byte offsets into `memory`. */
@@ -39,17 +38,5 @@ export interface WasmExports {
   decode_i2_s(src: number, n: number, dst: number): number;
 }
 
-/** Kernel ids (abi.ts KERNEL), by public name. */
-export const KERNEL_IDS = {
-  scalar: KERNEL.SCALAR,
-  tl3: KERNEL.TL3,
-  'tl3-relaxed': KERNEL.TL3_RELAXED,
-  'i2-dot32': KERNEL.I2_DOT32,
-  'i2-dot16': KERNEL.I2_DOT16,
-  'i2-dot': KERNEL.I2_DOT,
-} as const;
-export type KernelName = keyof typeof KERNEL_IDS;
-export const KERNEL_NAMES = Object.keys(KERNEL_IDS) as KernelName[];
-
-/** Weight layout names, indexed by layout id (abi.ts LAYOUT; test/abi.test.ts checks the order). */
-export const LAYOUT_NAMES = ['i8', 'i2', 'tl3'] as const;
+// Kernel ids and names, layout names: the kernel table.
+export { KERNEL_IDS, KERNEL_NAMES, LAYOUT_NAMES, type KernelName } from './kernels.js';

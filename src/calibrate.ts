@@ -3,10 +3,10 @@
 // both), so a short calibration times every candidate kernel of the instance's build on one
 // representative shape and picks, per role, the fastest. All kernels agree bit for bit, so the
 // choice changes speed only, never output. Cached per runtime (one WeakMap entry per instance).
-import { KERNEL_IDS, KERNEL_NAMES, LAYOUT_NAMES, type KernelName } from '../bindings/exports.js';
+import { KERNELS, kernelRow, LAYOUTS, type KernelName, type KernelRole, type LayoutName } from '../bindings/kernels.js';
 import type { WasmRuntime } from '../bindings/runtime.js';
 
-export type Layout = (typeof LAYOUT_NAMES)[number];
+export type Layout = LayoutName;
 
 /** The kernels chosen for one weight layout: decode-style GEMV (one token) and prefill-style GEMM. */
 export interface RoleChoice { gemv: KernelName; gemm: KernelName }
@@ -55,21 +55,23 @@ export function calibration(rt: WasmRuntime): Calibration {
 
 /** The kernel for `role` among the kernels sharing `kernel`'s layout (the calibrated choice). */
 export function kernelForRole(rt: WasmRuntime, kernel: KernelName, role: keyof RoleChoice): KernelName {
-  const layout = LAYOUT_NAMES[rt.exports.kernel_layout(KERNEL_IDS[kernel])];
-  return calibration(rt).byLayout[layout]?.[role] ?? kernel;
+  return calibration(rt).byLayout[kernelRow(kernel).layout]?.[role] ?? kernel;
 }
 
 function calibrate(rt: WasmRuntime): Calibration {
   const t0 = now();
   const e = rt.exports;
-  const candidates = KERNEL_NAMES.filter((k) => k !== 'scalar' && e.kernel_available(KERNEL_IDS[k]) === 1);
-  const layouts = [...new Set(candidates.map((k) => e.kernel_layout(KERNEL_IDS[k])))];
+  // The kernel table's candidates for a role that this build has.
+  const rows = KERNELS.filter((k) => k.roles.length > 0 && e.kernel_available(k.id) === 1);
+  const candidates: KernelName[] = rows.map((k) => k.name);
+  const id = (k: KernelName) => kernelRow(k).id;
+  const layouts = LAYOUTS.filter((l) => rows.some((k) => k.layout === l.name));
   const shape = { rows: ROWS, cols: COLS, gemmN: GEMM_N };
   if (candidates.length === 1) { // the simd128 build: nothing to choose between, nothing to time
     const k = candidates[0];
-    return { gemv: k, gemm: k, byLayout: { [LAYOUT_NAMES[layouts[0]]]: { gemv: k, gemm: k } }, timings: {}, shape, ms: Math.round((now() - t0) * 10) / 10, measured: true };
+    return { gemv: k, gemm: k, byLayout: { [layouts[0].name]: { gemv: k, gemm: k } }, timings: {}, shape, ms: Math.round((now() - t0) * 10) / 10, measured: true };
   }
-  const scratchBytes = Math.max(...candidates.map((k) => e.matmul_scratch_bytes(KERNEL_IDS[k], ROWS, COLS, GEMM_N)));
+  const scratchBytes = Math.max(...candidates.map((k) => e.matmul_scratch_bytes(id(k), ROWS, COLS, GEMM_N)));
   const trits = rt.alloc(ROWS * COLS, 'calibration trits', true);
   const packed = new Map<number, number>();
   let x = 0, out = 0, scratch = 0;
@@ -82,7 +84,7 @@ function calibrate(rt: WasmRuntime): Calibration {
     const i8 = rt.i8;
     for (let i = 0; i < PATTERN; i++) i8[trits + i] = (next() % 3) - 1;
     for (let n = PATTERN; n < ROWS * COLS; n *= 2) i8.copyWithin(trits + n, trits, trits + Math.min(n, ROWS * COLS - n));
-    for (const layout of layouts) {
+    for (const { id: layout } of layouts) {
       const p = rt.alloc(e.packed_bytes(layout, ROWS, COLS), 'calibration matrix', true);
       packed.set(layout, p);
       e.pack(layout, trits, ROWS, COLS, p);
@@ -93,9 +95,9 @@ function calibrate(rt: WasmRuntime): Calibration {
     const f32 = rt.f32;
     for (let i = 0; i < GEMM_N * COLS; i++) f32[(x >>> 2) + i] = ((next() & 0xffff) - 32768) / 8192;
     const time = (k: KernelName, n: number, reps: number): number => {
-      const id = KERNEL_IDS[k], w = packed.get(e.kernel_layout(id))!;
+      const row = kernelRow(k), w = packed.get(LAYOUTS.find((l) => l.name === row.layout)!.id)!;
       const a = now();
-      for (let r = 0; r < reps; r++) e.ternary_matmul(id, w, ROWS, COLS, x, n, out, 1, scratch);
+      for (let r = 0; r < reps; r++) e.ternary_matmul(row.id, w, ROWS, COLS, x, n, out, 1, scratch);
       return ((now() - a) * 1000) / reps;
     };
     for (const k of candidates) { time(k, 1, 2); time(k, GEMM_N, 1); } // warm up (tier-up, caches)
@@ -112,18 +114,20 @@ function calibrate(rt: WasmRuntime): Calibration {
     rt.free(trits); rt.free(x); rt.free(out); rt.free(scratch);
   }
   const measured = candidates.some((k) => timings[k]!.gemvUs > 0 && timings[k]!.gemmUs > 0);
-  const fastest = (ks: KernelName[], role: 'gemvUs' | 'gemmUs') => ks.reduce((a, b) => (timings[b]![role] < timings[a]![role] ? b : a));
+  // The fastest of `ks` among the kernels that may take `role`.
+  const fastest = (ks: KernelName[], role: KernelRole) => ks.filter((k) => (kernelRow(k).roles as readonly KernelRole[]).includes(role))
+    .reduce((a, b) => (timings[b]![`${role}Us`] < timings[a]![`${role}Us`] ? b : a));
   const byLayout: Calibration['byLayout'] = {};
-  for (const layout of layouts) {
-    const ks = candidates.filter((k) => e.kernel_layout(KERNEL_IDS[k]) === layout), name = LAYOUT_NAMES[layout];
-    byLayout[name] = measured ? { gemv: fastest(ks, 'gemvUs'), gemm: fastest(ks, 'gemmUs') } : UNMEASURED_CHOICE[name];
+  for (const { name } of layouts) {
+    const ks = candidates.filter((k) => kernelRow(k).layout === name);
+    byLayout[name] = measured ? { gemv: fastest(ks, 'gemv'), gemm: fastest(ks, 'gemm') } : UNMEASURED_CHOICE[name];
   }
   for (const k of Object.keys(timings) as KernelName[]) {
     const t = timings[k]!;
     timings[k] = { gemvUs: Math.round(t.gemvUs * 10) / 10, gemmUs: Math.round(t.gemmUs * 10) / 10 };
   }
   return {
-    gemv: measured ? fastest(candidates, 'gemvUs') : UNMEASURED_CHOICE.i2.gemv,
-    gemm: measured ? fastest(candidates, 'gemmUs') : UNMEASURED_CHOICE.i2.gemm, byLayout, timings, shape, measured, ms: Math.round((now() - t0) * 10) / 10,
+    gemv: measured ? fastest(candidates, 'gemv') : UNMEASURED_CHOICE.i2.gemv,
+    gemm: measured ? fastest(candidates, 'gemm') : UNMEASURED_CHOICE.i2.gemm, byLayout, timings, shape, measured, ms: Math.round((now() - t0) * 10) / 10,
   };
 }

@@ -10,7 +10,7 @@ import { ABI, D, KERNEL, L, LAYOUT, M, SLOT } from '../bindings/abi.js';
 import type { WasmRuntime } from '../bindings/runtime.js';
 import { MATRICES } from '../src/model/tensors.js';
 import { createRuntime, KERNEL_IDS } from '../src/index.js';
-import { LAYOUT_NAMES } from '../bindings/exports.js';
+import { KERNELS, LAYOUT_NAMES, LAYOUTS, packedBytes } from '../bindings/kernels.js';
 
 const runtimes: WasmRuntime[] = [];
 beforeAll(async () => {
@@ -75,16 +75,40 @@ describe('wasm ABI', () => {
     expect(MATRICES.length).toBe(SLOT.COUNT);
     expect([MATRICES[SLOT.Q], MATRICES[SLOT.K], MATRICES[SLOT.V], MATRICES[SLOT.O], MATRICES[SLOT.GATE], MATRICES[SLOT.UP], MATRICES[SLOT.DOWN]])
       .toEqual(['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down']);
+    // The kernel and layout tables have one row per id, in id order.
+    expect(KERNELS.map((k) => k.id)).toEqual(Array.from({ length: KERNEL.COUNT }, (_, i) => i));
     expect(Object.values(KERNEL_IDS).sort()).toEqual(Array.from({ length: KERNEL.COUNT }, (_, i) => i));
+    expect(LAYOUTS.map((l) => l.id)).toEqual(Array.from({ length: LAYOUT.COUNT }, (_, i) => i));
     expect([LAYOUT_NAMES[LAYOUT.I8], LAYOUT_NAMES[LAYOUT.I2], LAYOUT_NAMES[LAYOUT.TL3]]).toEqual(['i8', 'i2', 'tl3']);
   });
 
-  it("each kernel's layout as the wasm reports it", () => {
-    const expected = { scalar: 'i8', tl3: 'tl3', 'tl3-relaxed': 'tl3', 'i2-dot32': 'i2', 'i2-dot16': 'i2', 'i2-dot': 'i2' };
+  it("the wasm's kernel table answers what bindings/kernels.ts's rows say: layout, which build has it", () => {
+    expect(runtimes.length).toBeGreaterThan(0);
     for (const rt of runtimes) {
-      for (const [name, id] of Object.entries(KERNEL_IDS)) {
-        expect(LAYOUT_NAMES[rt.exports.kernel_layout(id)], `${rt.build} ${name}`).toBe(expected[name as keyof typeof expected]);
+      const relaxed = rt.exports.has_relaxed() === 1;
+      for (const k of KERNELS) {
+        expect(LAYOUT_NAMES[rt.exports.kernel_layout(k.id)], `${rt.build} ${k.name}`).toBe(k.layout);
+        expect(rt.exports.kernel_available(k.id), `${rt.build} ${k.name}`).toBe(!k.relaxed || relaxed ? 1 : 0);
       }
+      for (const id of [-1, KERNEL.COUNT, 0xff]) expect(rt.exports.kernel_available(id), `id ${id}`).toBe(0);
+    }
+  });
+
+  it("the wasm's layout table answers what bindings/kernels.ts's rows say: padding multiples, packed bytes", () => {
+    const sizes = [1, 3, 4, 15, 16, 17, 23, 24, 25, 63, 64, 65, 100, 256, 2560, 6912];
+    for (const rt of runtimes) {
+      const e = rt.exports;
+      for (const l of LAYOUTS) {
+        for (const n of sizes) {
+          expect(e.padded_rows(l.id, n), `${l.name} rows ${n}`).toBe(Math.ceil(n / l.rowMultiple) * l.rowMultiple);
+          expect(e.padded_cols(l.id, n), `${l.name} cols ${n}`).toBe(Math.ceil(n / l.colMultiple) * l.colMultiple);
+          for (const m of [1, 24, 64, 2560]) expect(e.packed_bytes(l.id, n, m), `${l.name} ${n} x ${m}`).toBe(packedBytes(l.name, n, m));
+        }
+      }
+      // The formula as the layouts' own descriptions give it (assembly/ternary/layouts.ts).
+      expect(packedBytes('i8', 5, 7)).toBe(35);
+      expect(packedBytes('i2', 5, 65)).toBe(8 * 128 / 4);
+      expect(packedBytes('tl3', 17, 25)).toBe(32 * (48 / 24) * 5 + 32 * 4);
     }
   });
 });

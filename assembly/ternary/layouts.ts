@@ -15,29 +15,36 @@
 //               Then one i32 per padded row: its count of minus signs (the kernel's correction).
 //               5/3 bits per weight.
 
-import { LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3 } from "../abi"; // the ids
+import { LAYOUT_COUNT, LAYOUT_I2, LAYOUT_I8 } from "../abi"; // the ids
+
+// The layout table: one row per layout id (../abi.ts LAYOUT_*, in id order). bindings/kernels.ts
+// LAYOUTS is the JS side's copy; test/abi.test.ts checks that padded_rows / padded_cols /
+// packed_bytes below answer what its rows say. Per layout: row multiple, column multiple (rows and
+// columns are padded with zero weights to these), columns per group, bytes per group, bytes per row
+// after its groups. Packed bytes = padded rows * (padded cols / group cols * group bytes + row bytes).
+const LAYOUTS = memory.data<i32>([
+  1, 1, 1, 1, 0,      // LAYOUT_I8: one byte per trit
+  4, 64, 4, 1, 0,     // LAYOUT_I2: 4 trits per byte
+  16, 24, 24, 5, 4,   // LAYOUT_TL3: 8 groups of 3 trits in 5 bytes; one i32 of minus signs per row
+]);
+
+// @ts-ignore: decorator
+@inline function field(layout: i32, f: i32): i32 {
+  if (<u32>layout >= <u32>LAYOUT_COUNT) layout = LAYOUT_I8;
+  return load<i32>(LAYOUTS + (<usize>(layout * 5 + f) << 2));
+}
 
 // @ts-ignore: decorator
 @inline function roundUp(n: i32, m: i32): i32 { return (n + m - 1) / m * m; }
 
-export function padded_rows(layout: i32, rows: i32): i32 {
-  if (layout == LAYOUT_I2) return roundUp(rows, 4);
-  if (layout == LAYOUT_TL3) return roundUp(rows, 16);
-  return rows;
-}
+export function padded_rows(layout: i32, rows: i32): i32 { return roundUp(rows, field(layout, 0)); }
 
-export function padded_cols(layout: i32, cols: i32): i32 {
-  if (layout == LAYOUT_I2) return roundUp(cols, 64);
-  if (layout == LAYOUT_TL3) return roundUp(cols, 24);
-  return roundUp(cols, 16); // activations of the reference kernel are padded too (harmless)
-}
+export function padded_cols(layout: i32, cols: i32): i32 { return roundUp(cols, field(layout, 1)); }
 
 /** Bytes of packed weights (excluding nothing: this is what the matrix allocates). */
 export function packed_bytes(layout: i32, rows: i32, cols: i32): f64 {
   const rp = <f64>padded_rows(layout, rows), kp = <f64>padded_cols(layout, cols);
-  if (layout == LAYOUT_I2) return rp * kp / 4;
-  if (layout == LAYOUT_TL3) return rp * (kp / 24) * 5 + rp * 4;
-  return <f64>rows * <f64>cols;
+  return rp * ((kp / <f64>field(layout, 2)) * <f64>field(layout, 3) + <f64>field(layout, 4));
 }
 
 /** Checks that t holds only -1, 0, 1; returns the index of the first other value, or -1. */

@@ -10,18 +10,10 @@ import { padded_cols, padded_rows } from "./layouts";
 import { gemm_i8_scalar } from "./scalar";
 import { gemm_i2_dot16, gemm_i2_dot32, gemv_i2_dot32 } from "./dot_i2";
 import { gemm_tl3, gemm_tl3_relaxed, gemv_tl3, gemv_tl3_relaxed, tl3_decoded_bytes, tl3_tables } from "./lut_tl3";
+import { kernel_layout } from "./kernels";
+export { kernel_available, kernel_layout } from "./kernels"; // (index.ts exports them from here)
 
-// Kernel ids, the layout each reads, and the flags or-ed into an id: ../abi.ts.
-export function kernel_layout(kernel: i32): i32 {
-  if (kernel == KERNEL_TL3 || kernel == KERNEL_TL3_RELAXED) return LAYOUT_TL3;
-  if (kernel == KERNEL_I2_DOT32 || kernel == KERNEL_I2_DOT16 || kernel == KERNEL_I2_DOT) return LAYOUT_I2;
-  return LAYOUT_I8;
-}
-
-export function kernel_available(kernel: i32): bool {
-  if (kernel == KERNEL_SCALAR || kernel == KERNEL_TL3) return true;
-  return ASC_FEATURE_RELAXED_SIMD && kernel > KERNEL_TL3 && kernel < KERNEL_COUNT;
-}
+// Kernel ids and the flags or-ed into an id: ../abi.ts; the layout each reads: ./kernels.ts.
 
 // @ts-ignore: decorator
 @inline function al16(n: f64): f64 { return Math.ceil(n / 16) * 16; }

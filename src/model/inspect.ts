@@ -8,7 +8,7 @@ import { fromFile, type GGUFInput } from '../gguf/source.js';
 import { parseGGUFHeader, type GGUFHeader, type GGUFTensorInfo } from '../gguf/reader.js';
 import { ternaryTraits } from '../gguf/types.js';
 import { EXACT_EMBEDDING_BYTES } from './weights.js';
-import type { KernelName } from '../../bindings/exports.js';
+import { KERNELS, kernelRow, layoutBits, type KernelName, type LayoutName } from '../../bindings/kernels.js';
 
 
 export interface Hyperparameters {
@@ -38,7 +38,7 @@ export interface TypeStats {
 export interface MemoryBreakdown {
   /** The kernel loadModel picks on this build, its weight layout and bits per weight. */
   kernel: KernelName;
-  layout: 'i2' | 'tl3';
+  layout: LayoutName;
   bitsPerWeight: number;
   ternary: number;
   /** Embedding (and untied output.weight) kept compact. */
@@ -104,15 +104,17 @@ function str(h: GGUFHeader, key: string): string | undefined {
   return v?.type === 'string' ? v.value : undefined;
 }
 
-/** The layout each kernel packs its weights in (assembly/ternary/matmul.ts kernel_layout). */
-const KERNEL_LAYOUT: Record<KernelName, 'i8' | 'i2' | 'tl3'> = { scalar: 'i8', tl3: 'tl3', 'tl3-relaxed': 'tl3', 'i2-dot32': 'i2', 'i2-dot16': 'i2', 'i2-dot': 'i2' };
-/** The weight layout a kernel packs into, as the memory estimate counts it. */
-const layoutOf = (k: KernelName): 'i2' | 'tl3' => (KERNEL_LAYOUT[k] === 'i2' ? 'i2' : 'tl3');
+const layoutOf = (k: KernelName): LayoutName => kernelRow(k).layout;
 
 /** A model's layout follows the kernel calibration picks at init (src/calibrate.ts), which a
- *  header cannot know: without InspectOptions.kernel, each build's estimate uses its widest layout
- *  (simd128: TL3 only; relaxed: I2, 2 bits, where calibration may also pick TL3). */
-const UPPER_KERNEL: Record<'relaxed' | 'simd128', KernelName> = { relaxed: 'i2-dot', simd128: 'tl3' };
+ *  header cannot know: without InspectOptions.kernel, each build's estimate uses the widest layout
+ *  among the kernels calibration may pick there (the kernel table: simd128 has only tl3; relaxed's
+ *  widest is i2, 2 bits, where calibration may also pick tl3, 5/3). */
+function upperKernel(build: 'relaxed' | 'simd128'): KernelName {
+  const ks = KERNELS.filter((k) => k.roles.length > 0 && (build === 'relaxed' || !k.relaxed));
+  // (ties go to the later row: for i2 that is i2-dot, the kernel running both i2 GEMV and GEMM)
+  return ks.reduce((a, b) => (layoutBits(b.layout) >= layoutBits(a.layout) ? b : a)).name;
+}
 
 /** Memory estimate for one build, by the formula documented on ModelInspection. */
 export function estimateMemory(args: {
@@ -134,7 +136,7 @@ export function estimateMemory(args: {
   staging?: number;
 }): MemoryBreakdown {
   const layout = layoutOf(args.kernel);
-  const bitsPerWeight = layout === 'i2' ? 2 : 5 / 3;
+  const bitsPerWeight = layoutBits(layout);
   const ternary = Math.ceil((args.ternaryWeights * bitsPerWeight) / 8);
   const embedding = args.embeddingMode === 'f32' ? args.embeddingEntries * 4 : args.embeddingEntries + args.embeddingRows * 4;
   const norms = args.normEntries * 4;
@@ -156,7 +158,7 @@ export function loadingStagingBytes(header: GGUFHeader): number {
 
 /** The forward pass's scratch for a batch of n tokens (assembly/model/forward.ts layout(), to
  *  within alignment) plus the model's io buffer (n token ids, one row of logits). */
-export function forwardScratchBytes(hp: Hyperparameters, nCtx: number, layout: 'i2' | 'tl3', n = 32): number {
+export function forwardScratchBytes(hp: Hyperparameters, nCtx: number, layout: LayoutName, n = 32): number {
   const e = hp.nEmbd, ff = hp.nFf, qd = hp.nHead * hp.headDim, kd = hp.nHeadKv * hp.headDim;
   const wide = Math.max(e, ff, qd);
   const group = hp.nHeadKv ? hp.nHead / hp.nHeadKv : 0;
@@ -254,7 +256,7 @@ export function inspectHeader(h: GGUFHeader, options: InspectOptions = {}): Mode
   const common = { ternaryWeights: tWeights, embeddingEntries: embEntries, embeddingRows: embRows, embeddingMode, normEntries, otherBytes, nLayer, nCtx, nHeadKv, headDim };
   const staging = loadingStagingBytes(h);
   const build = (b: 'relaxed' | 'simd128') => {
-    const kernel = options.kernel ?? UPPER_KERNEL[b];
+    const kernel = options.kernel ?? upperKernel(b);
     return estimateMemory({ ...common, kernel, staging, scratch: forwardScratchBytes(hp, nCtx, layoutOf(kernel)) });
   };
   const info = (t: GGUFTensorInfo | undefined) => (t && !ternaryTraits(t.type) ? { type: t.typeName, shape: t.shape, entries: t.nElements, bytes: t.byteSize } : undefined);

@@ -1,6 +1,7 @@
 // loadModel() and the Model: tokenizer + weights in wasm + KV cache + one forward() call per step.
-import { ACT, D, DENSE, FORWARD, KV, L as LW, LAYOUT, M, MAT, ROPE } from '../../bindings/abi.js';
+import { ACT, D, DENSE, FORWARD, KV, L as LW, M, MAT, ROPE } from '../../bindings/abi.js';
 import { KERNEL_IDS, type KernelName } from '../../bindings/exports.js';
+import { kernelRow } from '../../bindings/kernels.js';
 import { calibration, kernelForRole } from '../calibrate.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { TernaryMatrix } from '../ternary-matrix.js';
@@ -692,7 +693,7 @@ function contextShiftOf(opt: GenerateOptions['contextShift'], ids: number[], bos
 function memoryFit(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName, ctx: number, kvValueBytes: number, batch: number):
     { total: number; fitCtx: number; message: string } {
   const i = inspectHeader(header, { contextLength: ctx });
-  const layout = rt.exports.kernel_layout(KERNEL_IDS[kernel]) === LAYOUT.TL3 ? 'tl3' : 'i2';
+  const layout = kernelRow(kernel).layout;
   const m = estimateMemory({
     ternaryWeights: i.ternary.weights, kernel, embeddingEntries: (i.embedding?.entries ?? 0) + (i.output?.entries ?? 0),
     embeddingRows: config.nVocab * (i.output ? 2 : 1), embeddingMode: i.embeddingMode, normEntries: i.norms.entries,
