@@ -96,22 +96,13 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
   return ternary_matmul(wi(desc, n == 1 ? D_KERNEL : D_KERNEL_GEMM) | MATMUL_STREAMING, w, rows, cols, x, n, out, wf(layer, word + M_SCALE), scratch);
 }
 
-/** Runs tokens[0..n) at positions pos0..pos0+n-1 and writes the last token's logits.
- *  Returns FORWARD_OK, or FORWARD_NONFINITE (a NaN or an infinity: a broken model), FORWARD_BAD_POS
- *  (no tokens, or positions outside the context) or FORWARD_BAD_TOKEN (an id outside the vocabulary). */
-export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: usize): i32 {
-  const e = wi(desc, D_N_EMBD), nl = wi(desc, D_N_LAYER), nh = wi(desc, D_N_HEAD), nkv = wi(desc, D_N_HEAD_KV);
-  const hd = wi(desc, D_HEAD_DIM), ff = wi(desc, D_N_FF), vocab = wi(desc, D_N_VOCAB), ctx = wi(desc, D_N_CTX);
-  const rd = wi(desc, D_ROPE_DIM), eps = wf(desc, D_EPS), base = wf(desc, D_ROPE_BASE), act = wi(desc, D_ACT);
-  const ropeType = wi(desc, D_ROPE_TYPE);
-  if (n < 1 || pos0 < 0 || pos0 + n > ctx) return FORWARD_BAD_POS;
-  const qd = nh * hd, kd = nkv * hd;
-  layout(desc, n);
-  const s = <usize>wi(desc, D_SCRATCH);
-  const x = s + off(S_X), h = s + off(S_H), hb = s + off(S_HB), q = s + off(S_Q), k = s + off(S_K), v = s + off(S_V);
-  const a = s + off(S_A), g = s + off(S_G), u = s + off(S_U), rope = s + off(S_ROPE), att = s + off(S_ATT);
-  const qrow = s + off(S_QROW), mm = s + off(S_MM);
-  // Embedding rows.
+// The steps of forward(), in the order it runs them. Inlined: the same code as one long function.
+
+/** x[j] = the embedding row of tokens[j] (f32 rows copied, int8 rows times their scale);
+ *  FORWARD_BAD_TOKEN for an id outside the vocabulary. */
+// @ts-ignore: decorator
+@inline function embed(desc: usize, tokens: usize, n: i32, x: usize): i32 {
+  const e = wi(desc, D_N_EMBD), vocab = wi(desc, D_N_VOCAB);
   const embd = <usize>wi(desc, D_EMBD), efmt = wi(desc, D_EMBD_FMT), escales = <usize>wi(desc, D_EMBD_SCALES);
   for (let j = 0; j < n; j++) {
     const t = load<i32>(tokens + (<usize>j << 2));
@@ -123,59 +114,55 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
       for (let i = 0; i < e; i++) store<f32>(xr + (<usize>i << 2), <f32>load<i8>(er + <usize>i) * st);
     }
   }
-  const kc0 = <usize>wi(desc, D_K_CACHE), vc0 = <usize>wi(desc, D_V_CACHE);
-  const f16 = wi(desc, D_KV_TYPE) == KV_F16;
-  const cshift: usize = f16 ? 1 : 2; // log2 bytes per cached value
-  const layerCache = <usize>ctx * <usize>kd << cshift;
-  for (let l = 0; l < nl; l++) {
-    const L = desc + ((<usize>D_LAYERS + <usize>l * L_WORDS) << 2);
-    const kc = kc0 + <usize>l * layerCache, vc = vc0 + <usize>l * layerCache;
-    // Attention.
-    for (let j = 0; j < n; j++) rmsnorm(x + ((<usize>j * <usize>e) << 2), <usize>wi(L, L_ATTN_NORM), e, eps, h + ((<usize>j * <usize>e) << 2));
-    if (matmul(desc, L, SLOT_Q, qd, e, h, n, q, mm) < 0) return FORWARD_NONFINITE;
-    if (matmul(desc, L, SLOT_K, kd, e, h, n, k, mm) < 0) return FORWARD_NONFINITE;
-    if (matmul(desc, L, SLOT_V, kd, e, h, n, v, mm) < 0) return FORWARD_NONFINITE;
-    for (let j = 0; j < n; j++) {
-      const pos = pos0 + j;
-      rope_table(pos, rd, base, rope);
-      if (ropeType == ROPE_INTERLEAVED) {
-        rope_apply_interleaved(q + ((<usize>j * <usize>qd) << 2), nh, hd, rd, rope);
-        rope_apply_interleaved(k + ((<usize>j * <usize>kd) << 2), nkv, hd, rd, rope);
-      } else {
-        rope_apply(q + ((<usize>j * <usize>qd) << 2), nh, hd, rd, rope);
-        rope_apply(k + ((<usize>j * <usize>kd) << 2), nkv, hd, rd, rope);
-      }
-      const kj = k + ((<usize>j * <usize>kd) << 2), vj = v + ((<usize>j * <usize>kd) << 2);
-      const qj = q + ((<usize>j * <usize>qd) << 2), aj = a + ((<usize>j * <usize>qd) << 2);
-      if (f16) {
-        kv_store_f16(kj, kd, kc + ((<usize>pos * <usize>kd) << 1));
-        kv_store_f16(vj, kd, vc + ((<usize>pos * <usize>kd) << 1));
-        attention_f16(qj, kc, vc, nh, nkv, hd, pos + 1, aj, att);
-      } else {
-        memory.copy(kc + ((<usize>pos * <usize>kd) << 2), kj, <usize>kd << 2);
-        memory.copy(vc + ((<usize>pos * <usize>kd) << 2), vj, <usize>kd << 2);
-        attention(qj, kc, vc, nh, nkv, hd, pos + 1, aj, att);
-      }
+  return FORWARD_OK;
+}
+
+/** out[j] = rmsnorm(x[j]) * w for n rows of dim values (out may be x). */
+// @ts-ignore: decorator
+@inline function rmsnorm_rows(x: usize, w: usize, n: i32, dim: i32, eps: f32, out: usize): void {
+  for (let j = 0; j < n; j++) rmsnorm(x + ((<usize>j * <usize>dim) << 2), w, dim, eps, out + ((<usize>j * <usize>dim) << 2));
+}
+
+/** Token j of the batch, at position pos0 + j: rotates its q and k, stores its k and v in the
+ *  layer's cache (kc, vc), and writes its attention over positions 0..pos to a[j]. */
+// @ts-ignore: decorator
+@inline function attend(desc: usize, q: usize, k: usize, v: usize, a: usize, n: i32, pos0: i32, kc: usize, vc: usize,
+                        rope: usize, att: usize): void {
+  const nh = wi(desc, D_N_HEAD), nkv = wi(desc, D_N_HEAD_KV), hd = wi(desc, D_HEAD_DIM), rd = wi(desc, D_ROPE_DIM);
+  const base = wf(desc, D_ROPE_BASE), ropeType = wi(desc, D_ROPE_TYPE), f16 = wi(desc, D_KV_TYPE) == KV_F16;
+  const qd = nh * hd, kd = nkv * hd;
+  for (let j = 0; j < n; j++) {
+    const pos = pos0 + j;
+    rope_table(pos, rd, base, rope);
+    if (ropeType == ROPE_INTERLEAVED) {
+      rope_apply_interleaved(q + ((<usize>j * <usize>qd) << 2), nh, hd, rd, rope);
+      rope_apply_interleaved(k + ((<usize>j * <usize>kd) << 2), nkv, hd, rd, rope);
+    } else {
+      rope_apply(q + ((<usize>j * <usize>qd) << 2), nh, hd, rd, rope);
+      rope_apply(k + ((<usize>j * <usize>kd) << 2), nkv, hd, rd, rope);
     }
-    const asub = <usize>wi(L, L_ATTN_SUB_NORM);
-    if (asub) for (let j = 0; j < n; j++) rmsnorm(a + ((<usize>j * <usize>qd) << 2), asub, qd, eps, a + ((<usize>j * <usize>qd) << 2));
-    if (matmul(desc, L, SLOT_O, e, qd, a, n, h, mm) < 0) return FORWARD_NONFINITE;
-    add(x, h, n * e, x);
-    // Feed-forward.
-    for (let j = 0; j < n; j++) rmsnorm(x + ((<usize>j * <usize>e) << 2), <usize>wi(L, L_FFN_NORM), e, eps, h + ((<usize>j * <usize>e) << 2));
-    if (matmul(desc, L, SLOT_GATE, ff, e, h, n, g, mm) < 0) return FORWARD_NONFINITE;
-    if (matmul(desc, L, SLOT_UP, ff, e, h, n, u, mm) < 0) return FORWARD_NONFINITE;
-    if (act == ACT_RELU2) relu_sq_mul(g, u, n * ff, g); else silu_mul(g, u, n * ff, g);
-    const fsub = <usize>wi(L, L_FFN_SUB_NORM);
-    if (fsub) for (let j = 0; j < n; j++) rmsnorm(g + ((<usize>j * <usize>ff) << 2), fsub, ff, eps, g + ((<usize>j * <usize>ff) << 2));
-    if (matmul(desc, L, SLOT_DOWN, e, ff, g, n, h, mm) < 0) return FORWARD_NONFINITE;
-    add(x, h, n * e, x);
+    const kj = k + ((<usize>j * <usize>kd) << 2), vj = v + ((<usize>j * <usize>kd) << 2);
+    const qj = q + ((<usize>j * <usize>qd) << 2), aj = a + ((<usize>j * <usize>qd) << 2);
+    if (f16) {
+      kv_store_f16(kj, kd, kc + ((<usize>pos * <usize>kd) << 1));
+      kv_store_f16(vj, kd, vc + ((<usize>pos * <usize>kd) << 1));
+      attention_f16(qj, kc, vc, nh, nkv, hd, pos + 1, aj, att);
+    } else {
+      memory.copy(kc + ((<usize>pos * <usize>kd) << 2), kj, <usize>kd << 2);
+      memory.copy(vc + ((<usize>pos * <usize>kd) << 2), vj, <usize>kd << 2);
+      attention(qj, kc, vc, nh, nkv, hd, pos + 1, aj, att);
+    }
   }
-  // Output head on the last token.
-  const xl = x + ((<usize>(n - 1) * <usize>e) << 2);
-  rmsnorm(xl, <usize>wi(desc, D_OUT_NORM), e, eps, hb);
+}
+
+/** logits = head . (rmsnorm(x) * output_norm) for the row at xl (the head is the embedding when
+ *  the model ties them); FORWARD_NONFINITE for a non-finite logit. */
+// @ts-ignore: decorator
+@inline function logits_of(desc: usize, xl: usize, hb: usize, qrow: usize, logits: usize): i32 {
+  const e = wi(desc, D_N_EMBD), vocab = wi(desc, D_N_VOCAB);
+  rmsnorm(xl, <usize>wi(desc, D_OUT_NORM), e, wf(desc, D_EPS), hb);
   let head = <usize>wi(desc, D_HEAD), hfmt = wi(desc, D_HEAD_FMT), hscales = <usize>wi(desc, D_HEAD_SCALES);
-  if (!head) { head = embd; hfmt = efmt; hscales = escales; }
+  if (!head) { head = <usize>wi(desc, D_EMBD); hfmt = wi(desc, D_EMBD_FMT); hscales = <usize>wi(desc, D_EMBD_SCALES); }
   if (hfmt == DENSE_F32) gemv_f32(head, vocab, e, hb, logits);
   else {
     const step = quantize_row(hb, e, qrow, e);
@@ -189,6 +176,47 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
   // A non-finite logit (finite weights can still overflow) is an error, never a silent sample.
   if (first_nonfinite_f32(logits, vocab) >= 0) return FORWARD_NONFINITE;
   return FORWARD_OK;
+}
+
+/** Runs tokens[0..n) at positions pos0..pos0+n-1 and writes the last token's logits.
+ *  Returns FORWARD_OK, or FORWARD_NONFINITE (a NaN or an infinity: a broken model), FORWARD_BAD_POS
+ *  (no tokens, or positions outside the context) or FORWARD_BAD_TOKEN (an id outside the vocabulary). */
+export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: usize): i32 {
+  const e = wi(desc, D_N_EMBD), nl = wi(desc, D_N_LAYER), hd = wi(desc, D_HEAD_DIM), ff = wi(desc, D_N_FF);
+  const qd = wi(desc, D_N_HEAD) * hd, kd = wi(desc, D_N_HEAD_KV) * hd, ctx = wi(desc, D_N_CTX);
+  const eps = wf(desc, D_EPS), act = wi(desc, D_ACT);
+  if (n < 1 || pos0 < 0 || pos0 + n > ctx) return FORWARD_BAD_POS;
+  layout(desc, n);
+  const s = <usize>wi(desc, D_SCRATCH);
+  const x = s + off(S_X), h = s + off(S_H), hb = s + off(S_HB), q = s + off(S_Q), k = s + off(S_K), v = s + off(S_V);
+  const a = s + off(S_A), g = s + off(S_G), u = s + off(S_U), rope = s + off(S_ROPE), att = s + off(S_ATT);
+  const qrow = s + off(S_QROW), mm = s + off(S_MM);
+  const layerCache = <usize>ctx * <usize>kd << (wi(desc, D_KV_TYPE) == KV_F16 ? 1 : 2); // bytes of one layer's K (or V) cache
+  if (embed(desc, tokens, n, x) != FORWARD_OK) return FORWARD_BAD_TOKEN;
+  for (let l = 0; l < nl; l++) {
+    const L = desc + ((<usize>D_LAYERS + <usize>l * L_WORDS) << 2);
+    // Attention.
+    rmsnorm_rows(x, <usize>wi(L, L_ATTN_NORM), n, e, eps, h);
+    if (matmul(desc, L, SLOT_Q, qd, e, h, n, q, mm) < 0) return FORWARD_NONFINITE;
+    if (matmul(desc, L, SLOT_K, kd, e, h, n, k, mm) < 0) return FORWARD_NONFINITE;
+    if (matmul(desc, L, SLOT_V, kd, e, h, n, v, mm) < 0) return FORWARD_NONFINITE;
+    attend(desc, q, k, v, a, n, pos0, <usize>wi(desc, D_K_CACHE) + <usize>l * layerCache, <usize>wi(desc, D_V_CACHE) + <usize>l * layerCache, rope, att);
+    const asub = <usize>wi(L, L_ATTN_SUB_NORM);
+    if (asub) rmsnorm_rows(a, asub, n, qd, eps, a);
+    if (matmul(desc, L, SLOT_O, e, qd, a, n, h, mm) < 0) return FORWARD_NONFINITE;
+    add(x, h, n * e, x);
+    // Feed-forward.
+    rmsnorm_rows(x, <usize>wi(L, L_FFN_NORM), n, e, eps, h);
+    if (matmul(desc, L, SLOT_GATE, ff, e, h, n, g, mm) < 0) return FORWARD_NONFINITE;
+    if (matmul(desc, L, SLOT_UP, ff, e, h, n, u, mm) < 0) return FORWARD_NONFINITE;
+    if (act == ACT_RELU2) relu_sq_mul(g, u, n * ff, g); else silu_mul(g, u, n * ff, g);
+    const fsub = <usize>wi(L, L_FFN_SUB_NORM);
+    if (fsub) rmsnorm_rows(g, fsub, n, ff, eps, g);
+    if (matmul(desc, L, SLOT_DOWN, e, ff, g, n, h, mm) < 0) return FORWARD_NONFINITE;
+    add(x, h, n * e, x);
+  }
+  // Output head on the last token.
+  return logits_of(desc, x + ((<usize>(n - 1) * <usize>e) << 2), hb, qrow, logits);
 }
 
 /** K-shift (llama.cpp's context shift): in every layer's cache, positions [keep + drop, n) move to
