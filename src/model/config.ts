@@ -45,6 +45,18 @@ function positiveInt(name: string, v: number, max = 2 ** 24): number {
   return v;
 }
 
+/** The FFN activation's metadata value: `<arch>.hidden_activation`, else `<arch>.activation`. */
+export function activationMetadata(h: GGUFHeader, arch: string): unknown {
+  return metadataValue(h, `${arch}.hidden_activation`) ?? metadataValue(h, `${arch}.activation`);
+}
+
+/** The FFN activation from that value; when the file names none, squared ReLU for bitnet.cpp's
+ *  2B4T spellings and SiLU otherwise (1bitLLM models, llama). undefined: a name we do not know. */
+export function activationOf(arch: string, named: unknown): Activation | undefined {
+  if (typeof named === 'string') return /relu/i.test(named) ? 'relu2' : /silu|swish/i.test(named) ? 'silu' : undefined;
+  return arch === 'bitnet-b1.58' || arch === 'bitnet-25' ? 'relu2' : 'silu';
+}
+
 export function configFromGGUF(h: GGUFHeader): ModelConfig {
   const arch = metadataValue(h, 'general.architecture');
   if (typeof arch !== 'string') throw new BitnetError('BAD_GGUF', 'missing general.architecture');
@@ -62,16 +74,9 @@ export function configFromGGUF(h: GGUFHeader): ModelConfig {
   if (ropeDim > headDim || ropeDim % 2) throw new BitnetError('BAD_GGUF', `${k('rope.dimension_count')} ${ropeDim} must be even and <= head_dim ${headDim}`);
   const tokens = metadataValue(h, 'tokenizer.ggml.tokens') as unknown as { length: number } | undefined;
   const nVocab = positiveInt(k('vocab_size'), num(h, k('vocab_size'), tokens?.length ?? 0));
-  const act = metadataValue(h, k('hidden_activation')) ?? metadataValue(h, k('activation'));
-  let activation: Activation;
-  if (typeof act === 'string') {
-    if (/relu/i.test(act)) activation = 'relu2';
-    else if (/silu|swish/i.test(act)) activation = 'silu';
-    else throw new BitnetError('BAD_GGUF', `unknown hidden activation '${act}' (${k('hidden_activation')})`);
-  } else {
-    // 2B4T (bitnet.cpp's spellings) uses squared ReLU; 1bitLLM models and llama use SiLU.
-    activation = arch === 'bitnet-b1.58' || arch === 'bitnet-25' ? 'relu2' : 'silu';
-  }
+  const act = activationMetadata(h, arch);
+  const activation = activationOf(arch, act);
+  if (!activation) throw new BitnetError('BAD_GGUF', `unknown hidden activation '${String(act)}' (${k('hidden_activation')})`);
   return {
     architecture: arch,
     nEmbd,

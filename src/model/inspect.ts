@@ -7,25 +7,19 @@
 import { fromFile, type GGUFInput } from '../gguf/source.js';
 import { parseGGUFHeader, type GGUFHeader, type GGUFTensorInfo } from '../gguf/reader.js';
 import { ternaryTraits } from '../gguf/types.js';
+import { activationMetadata, activationOf, type ModelConfig } from './config.js';
 import { EXACT_EMBEDDING_BYTES } from './weights.js';
 import { KERNELS, kernelRow, layoutBits, type KernelName, type LayoutName } from '../../bindings/kernels.js';
 
 
-export interface Hyperparameters {
-  nVocab: number;
+/** ModelConfig's fields as far as the header gives them (a missing key reads 0; rope base and RMS
+ *  epsilon as the decimals they were written from), plus what only the tensors tell. */
+export interface Hyperparameters extends Omit<ModelConfig, 'architecture' | 'nCtxTrain' | 'activation' | 'ropeType'> {
   nCtx: number;
-  nEmbd: number;
-  nLayer: number;
-  nHead: number;
-  nHeadKv: number;
-  headDim: number;
-  nFf: number;
-  ropeBase: number;
-  ropeDim: number;
-  rmsEps: number;
-  /** `<arch>.hidden_activation` when present; else relu2 for bitnet.cpp's 2B4T spellings, silu. */
+  /** ModelConfig's activation (config.ts activationOf); a name it does not know is shown as it is. */
   activation: string;
   tiedEmbeddings: boolean;
+  /** Whether the file has sub-norm tensors. */
   subNorms: boolean;
 }
 
@@ -203,7 +197,7 @@ export function inspectHeader(h: GGUFHeader, options: InspectOptions = {}): Mode
       if (m) nLayer = Math.max(nLayer, Number(m[1]) + 1);
     }
   }
-  const hidden = str(h, `${arch}.hidden_activation`);
+  const named = activationMetadata(h, arch);
   const hp: Hyperparameters = {
     nVocab: k('vocab_size') ?? embd?.shape[1] ?? nTokens,
     nCtx: k('context_length') ?? 0,
@@ -216,7 +210,7 @@ export function inspectHeader(h: GGUFHeader, options: InspectOptions = {}): Mode
     ropeBase: f32Clean(k('rope.freq_base')) ?? 10000,
     ropeDim: k('rope.dimension_count') ?? headDim,
     rmsEps: f32Clean(k('attention.layer_norm_rms_epsilon')) ?? 0,
-    activation: hidden ?? (arch === 'bitnet-b1.58' || arch === 'bitnet-25' ? 'relu2' : 'silu'),
+    activation: activationOf(arch, named) ?? String(named),
     tiedEmbeddings: out === undefined,
     subNorms: byName.has('blk.0.attn_sub_norm.weight'),
   };
