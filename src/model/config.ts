@@ -27,7 +27,17 @@ export interface ModelConfig {
   ropeType: 'neox' | 'interleaved';
 }
 
-const SUPPORTED = ['bitnet', 'bitnet-b1.58', 'bitnet-25', 'llama'];
+/** The architectures loading accepts, one row each: what a file of that architecture does not
+ *  spell out in its metadata. Adding one that computes the same block is a row here. */
+const ARCHITECTURES: Readonly<Record<string, { activation: Activation; subNorms: boolean; ropeType: ModelConfig['ropeType'] }>> = {
+  // llama.cpp's graph (1bitLLM bitnet_b1_58-*, newer 2B4T conversions): SiLU unless the file names one.
+  bitnet: { activation: 'silu', subNorms: true, ropeType: 'neox' },
+  // bitnet.cpp's spellings (2B4T): squared ReLU.
+  'bitnet-b1.58': { activation: 'relu2', subNorms: true, ropeType: 'neox' },
+  'bitnet-25': { activation: 'relu2', subNorms: true, ropeType: 'neox' },
+  // llama with ternary weights (Llama3-8B-1.58, Falcon3-*-1.58bit): no sub-norms, rotary pairs (2i, 2i+1).
+  llama: { activation: 'silu', subNorms: false, ropeType: 'interleaved' },
+};
 
 function num(h: GGUFHeader, key: string, dflt?: number): number {
   const v = metadataValue(h, key);
@@ -50,18 +60,18 @@ export function activationMetadata(h: GGUFHeader, arch: string): unknown {
   return metadataValue(h, `${arch}.hidden_activation`) ?? metadataValue(h, `${arch}.activation`);
 }
 
-/** The FFN activation from that value; when the file names none, squared ReLU for bitnet.cpp's
- *  2B4T spellings and SiLU otherwise (1bitLLM models, llama). undefined: a name we do not know. */
+/** The FFN activation from that value; when the file names none, its architecture's (SiLU for one
+ *  not in the table). undefined: a name we do not know. */
 export function activationOf(arch: string, named: unknown): Activation | undefined {
   if (typeof named === 'string') return /relu/i.test(named) ? 'relu2' : /silu|swish/i.test(named) ? 'silu' : undefined;
-  return arch === 'bitnet-b1.58' || arch === 'bitnet-25' ? 'relu2' : 'silu';
+  return Object.hasOwn(ARCHITECTURES, arch) ? ARCHITECTURES[arch].activation : 'silu';
 }
 
 export function configFromGGUF(h: GGUFHeader): ModelConfig {
   const arch = metadataValue(h, 'general.architecture');
   if (typeof arch !== 'string') throw new BitnetError('BAD_GGUF', 'missing general.architecture');
-  if (!SUPPORTED.includes(arch)) {
-    throw new BitnetError('BAD_GGUF', `architecture '${arch}' is not supported (supported: ${SUPPORTED.join(', ')})`);
+  if (!Object.hasOwn(ARCHITECTURES, arch)) {
+    throw new BitnetError('BAD_GGUF', `architecture '${arch}' is not supported (supported: ${Object.keys(ARCHITECTURES).join(', ')})`);
   }
   const k = (s: string) => `${arch}.${s}`;
   const nEmbd = positiveInt(k('embedding_length'), num(h, k('embedding_length')));
@@ -91,8 +101,8 @@ export function configFromGGUF(h: GGUFHeader): ModelConfig {
     ropeBase: num(h, k('rope.freq_base'), 10000),
     rmsEps: num(h, k('attention.layer_norm_rms_epsilon'), 1e-5),
     activation,
-    subNorms: arch !== 'llama',
-    ropeType: arch === 'llama' ? 'interleaved' : 'neox',
+    subNorms: ARCHITECTURES[arch].subNorms,
+    ropeType: ARCHITECTURES[arch].ropeType,
   };
 }
 

@@ -20,7 +20,7 @@ import { f16BitsToF32, f32ToF16Bits } from '../gguf/half.js';
 import type { GGUFValue } from '../gguf/metadata.js';
 import { ggmlTypeInfo, tensorByteSize, ternaryTraits, TERNARY_TYPE_NAMES, type GGMLTypeName } from '../gguf/types.js';
 import { encodeTensorData, writeGGUF, GGML_MAX_NAME_BYTES } from '../gguf/writer.js';
-import { headDim, resolveConfig, tensorPlan, type ModelArch, type ModelConfig, type PresetName, type TensorPlan, type TokenizerKind } from './presets.js';
+import { headDim, resolveConfig, tensorPlan, type ModelArch, type SynthConfig, type PresetName, type TensorPlan, type TokenizerKind } from './presets.js';
 
 /** A ggml type whose row carries ternary traits (TERNARY_TYPE_NAMES; checked when a model is planned). */
 export type TernaryTypeName = GGMLTypeName;
@@ -31,11 +31,11 @@ export const TOKENIZER_KINDS: readonly TokenizerKind[] = ['spm', 'bpe', 'llama',
 
 export interface MakeModelOptions {
   /** A preset name or a full config (default 'tiny'). */
-  preset?: PresetName | ModelConfig;
+  preset?: PresetName | SynthConfig;
   /** Architecture spelling; see resolveConfig (default: the preset's, `bitnet`). */
   arch?: ModelArch;
   /** Field overrides, applied last. */
-  config?: Partial<ModelConfig>;
+  config?: Partial<SynthConfig>;
   /** u32 seed (default 1). */
   seed?: number;
   /** Type of the ternary projections (default TQ2_0). I2_S is bitnet.cpp's; upstream llama.cpp
@@ -61,7 +61,7 @@ export interface PlannedTensor extends TensorPlan {
 
 /** Everything about the file except the tensor bytes. */
 export interface ModelPlan {
-  config: ModelConfig;
+  config: SynthConfig;
   nVocab: number;
   seed: number;
   ternaryType: TernaryTypeName;
@@ -198,8 +198,8 @@ function typedTokenizerMetadata(raw: Record<string, unknown>, nVocab: number): R
 // ---------------------------------------------------------------------------------------------
 // Planning
 
-function checkConfig(c: ModelConfig, ternary: TernaryTypeName, embedding: EmbeddingTypeName): void {
-  const ints: (keyof ModelConfig)[] = ['nEmbd', 'nLayer', 'nHead', 'nHeadKv', 'nFf', 'nCtx'];
+function checkConfig(c: SynthConfig, ternary: TernaryTypeName, embedding: EmbeddingTypeName): void {
+  const ints: (keyof SynthConfig)[] = ['nEmbd', 'nLayer', 'nHead', 'nHeadKv', 'nFf', 'nCtx'];
   for (const k of ints) {
     const v = c[k];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) bad(`config.${k} must be a positive integer, got ${String(v)}`);

@@ -14,7 +14,7 @@ export type FfnActivation = 'silu' | 'relu2';
 export type TokenizerKind = 'spm' | 'bpe' | 'llama' | 'llama3';
 export type PresetName = 'tiny' | 'large' | '2b4t' | 'llama3-8b' | 'falcon3-10b';
 
-export interface ModelConfig {
+export interface SynthConfig {
   name: string;
   arch: ModelArch;
   nEmbd: number;
@@ -39,7 +39,7 @@ export interface ModelConfig {
   tokenizer: TokenizerKind;
 }
 
-export const PRESETS: Readonly<Record<PresetName, Readonly<ModelConfig>>> = Object.freeze({
+export const PRESETS: Readonly<Record<PresetName, Readonly<SynthConfig>>> = Object.freeze({
   /** A few MB: GQA (4 query heads over 2 KV heads), head_dim 64, sub-norms, SiLU. */
   tiny: Object.freeze({
     name: 'bitnet-wasm tiny (synthetic)',
@@ -150,14 +150,14 @@ export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
  * `bitnet.hidden_activation` written whenever the activation is not SiLU (llama.cpp's default).
  * `llama`: no sub-norms, SiLU. Fields given in `overrides` always win.
  */
-export function resolveConfig(preset: PresetName | ModelConfig = 'tiny', arch?: ModelArch, overrides: Partial<ModelConfig> = {}): ModelConfig {
-  const base: ModelConfig = typeof preset === 'string' ? { ...presetOrThrow(preset) } : { ...preset };
+export function resolveConfig(preset: PresetName | SynthConfig = 'tiny', arch?: ModelArch, overrides: Partial<SynthConfig> = {}): SynthConfig {
+  const base: SynthConfig = typeof preset === 'string' ? { ...presetOrThrow(preset) } : { ...preset };
   if (arch !== undefined && !(['bitnet', 'bitnet-b1.58', 'llama'] as string[]).includes(arch)) {
     throw new TypeError(`unknown architecture ${JSON.stringify(arch)} (bitnet, bitnet-b1.58, llama)`);
   }
   const a = overrides.arch ?? arch ?? base.arch;
   const o = overrides;
-  const c: ModelConfig = { ...base, ...o, arch: a };
+  const c: SynthConfig = { ...base, ...o, arch: a };
   if (a === 'bitnet-b1.58') {
     c.subNorms = o.subNorms ?? true;
     c.activation = o.activation ?? 'relu2';
@@ -174,14 +174,14 @@ export function resolveConfig(preset: PresetName | ModelConfig = 'tiny', arch?: 
   return c;
 }
 
-function presetOrThrow(name: string): ModelConfig {
-  const p = Object.hasOwn(PRESETS, name) ? (PRESETS as Record<string, ModelConfig>)[name] : undefined;
+function presetOrThrow(name: string): SynthConfig {
+  const p = Object.hasOwn(PRESETS, name) ? (PRESETS as Record<string, SynthConfig>)[name] : undefined;
   if (!p) throw new TypeError(`unknown preset ${JSON.stringify(name)} (${PRESET_NAMES.join(', ')})`);
   return p;
 }
 
 /** Per-head size. */
-export function headDim(c: Pick<ModelConfig, 'nEmbd' | 'nHead'>): number {
+export function headDim(c: Pick<SynthConfig, 'nEmbd' | 'nHead'>): number {
   return c.nEmbd / c.nHead;
 }
 
@@ -193,7 +193,7 @@ export interface TensorPlan {
   kind: 'ternary' | 'embedding' | 'norm';
 }
 
-export function tensorPlan(c: ModelConfig, nVocab: number): TensorPlan[] {
+export function tensorPlan(c: SynthConfig, nVocab: number): TensorPlan[] {
   const hd = headDim(c);
   const kv = c.nHeadKv * hd;
   const out: TensorPlan[] = [
@@ -223,7 +223,7 @@ export function tensorPlan(c: ModelConfig, nVocab: number): TensorPlan[] {
 }
 
 /** Number of ternary weights a config has (all projections of all layers). */
-export function ternaryWeightCount(c: ModelConfig): number {
+export function ternaryWeightCount(c: SynthConfig): number {
   const kv = c.nHeadKv * headDim(c);
   return c.nLayer * (2 * c.nEmbd * c.nEmbd + 2 * c.nEmbd * kv + 3 * c.nEmbd * c.nFf);
 }
