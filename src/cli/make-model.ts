@@ -1,12 +1,10 @@
 // `make-model`: writes a synthetic ternary model (seeded weights, real shapes and vocabulary).
 import { TERNARY_TYPE_NAMES } from '../gguf/index.js';
 import { EMBEDDING_TYPES, TOKENIZER_KINDS, writeModelFile, type EmbeddingTypeName, type TernaryTypeName } from '../synth/make-model.js';
-import { PRESET_NAMES, type ModelArch, type PresetName, type TokenizerKind } from '../synth/presets.js';
+import { MODEL_ARCHS, PRESET_NAMES, type ModelArch, type PresetName, type TokenizerKind } from '../synth/presets.js';
 import { formatBytes } from '../model/inspect.js';
 import { PROGRAM, type Command } from './common.js';
 import { UsageError } from './errors.js';
-
-const ARCHS: readonly ModelArch[] = ['bitnet', 'bitnet-b1.58', 'llama'];
 
 export const command: Command = {
   spec: {
@@ -18,7 +16,7 @@ export const command: Command = {
     options: [
       { name: 'output', short: 'o', kind: 'string', arg: 'FILE', help: 'where to write (required)' },
       { name: 'preset', kind: 'choice', arg: 'NAME', choices: PRESET_NAMES, default: 'tiny', help: 'shape' },
-      { name: 'arch', kind: 'choice', arg: 'ARCH', choices: ARCHS, defaultText: "the preset's", help: 'architecture written to the file' },
+      { name: 'arch', kind: 'choice', arg: 'ARCH', choices: MODEL_ARCHS, defaultText: "the preset's", help: 'architecture written to the file' },
       { name: 'ternary', kind: 'choice', arg: 'TYPE', choices: TERNARY_TYPE_NAMES, default: 'TQ2_0', help: 'ternary tensor type' },
       { name: 'embedding', kind: 'choice', arg: 'TYPE', choices: EMBEDDING_TYPES, default: 'F16', help: 'token embedding type' },
       { name: 'tokenizer', kind: 'choice', arg: 'KIND', choices: TOKENIZER_KINDS, defaultText: "the preset's", help: 'vocabulary' },

@@ -6,7 +6,8 @@
 
 /** `bitnet`: llama.cpp's spelling (1bitLLM files, newer 2B4T conversions); `bitnet-b1.58`:
  *  bitnet.cpp's spelling for 2B4T; `llama`: plain llama blocks with ternary weights (no sub-norms). */
-export type ModelArch = 'bitnet' | 'bitnet-b1.58' | 'llama';
+export const MODEL_ARCHS = ['bitnet', 'bitnet-b1.58', 'llama'] as const;
+export type ModelArch = (typeof MODEL_ARCHS)[number];
 export type FfnActivation = 'silu' | 'relu2';
 /** `spm` / `bpe`: small vocabularies trained on a built-in corpus (SentencePiece with byte
  *  fallback / llama3-style byte-level BPE); `llama` / `llama3`: the real 32000 / 128256
@@ -152,8 +153,8 @@ export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
  */
 export function resolveConfig(preset: PresetName | SynthConfig = 'tiny', arch?: ModelArch, overrides: Partial<SynthConfig> = {}): SynthConfig {
   const base: SynthConfig = typeof preset === 'string' ? { ...presetOrThrow(preset) } : { ...preset };
-  if (arch !== undefined && !(['bitnet', 'bitnet-b1.58', 'llama'] as string[]).includes(arch)) {
-    throw new TypeError(`unknown architecture ${JSON.stringify(arch)} (bitnet, bitnet-b1.58, llama)`);
+  if (arch !== undefined && !(MODEL_ARCHS as readonly string[]).includes(arch)) {
+    throw new TypeError(`unknown architecture ${JSON.stringify(arch)} (${MODEL_ARCHS.join(', ')})`);
   }
   const a = overrides.arch ?? arch ?? base.arch;
   const o = overrides;
