@@ -106,3 +106,24 @@ export const LAYOUT_COUNT = 3;
 // What the GGUF ternary decoders (quant/ggml_ternary.ts) return instead of a scale (>= 0).
 export const DECODE_SCALES_DIFFER = -1;
 export const DECODE_BAD_CODE = -2;
+
+// Thread pool control block (i32 words from its base; threads/pool.ts). JS allocates it in linear
+// memory and starts POOL_WORKERS worker instances on the same shared memory; the calling thread
+// hands a job to them by bumping POOL_SEQ and waits until POOL_PENDING is 0 (atomic.wait/notify).
+// POOL_SEQ and POOL_PENDING sit on their own 64-byte lines (every thread polls them).
+export const POOL_SEQ = 0;         // job generation: workers wait for it to change
+export const POOL_QUIT = 1;        // 1: workers return from pool_work (dispose)
+export const POOL_WORKERS = 2;     // worker instances running pool_work (written by JS)
+export const POOL_THREADS = 3;     // threads a call may use, the caller included (written by JS before calls)
+export const POOL_ACTIVE = 4;      // threads of the current job (worker i takes part when i < ACTIVE)
+export const POOL_OP = 5;          // POOL_OP_*
+export const POOL_FAILED = 6;      // a worker trapped (set by its JS; the caller's JS throws)
+export const POOL_ARGS = 8;        // the job's arguments (POOL_ARG_COUNT words)
+export const POOL_ARG_COUNT = 8;
+export const POOL_PENDING = 16;    // participants that have not finished the current job
+export const POOL_WSCRATCH = 17;   // per-worker scratch (worker i: + (i - 1) * POOL_WSCRATCH_BYTES)
+export const POOL_WSCRATCH_BYTES = 18;
+export const POOL_WORDS = 32;      // the block's size in words (128 bytes, 64-byte aligned)
+
+// Jobs.
+export const POOL_OP_MATMUL = 1;   // rows of one ternary_matmul (its quantized activations are ready)

@@ -4,8 +4,9 @@
 import { quantize_row } from "../quant/absmax_i8";
 import {
   KERNEL_COUNT, KERNEL_I2_DOT, KERNEL_I2_DOT16, KERNEL_I2_DOT32, KERNEL_SCALAR, KERNEL_TL3, KERNEL_TL3_RELAXED,
-  LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3, MATMUL_KERNEL_MASK, MATMUL_STREAMING,
+  LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3, MATMUL_KERNEL_MASK, MATMUL_STREAMING, POOL_OP_MATMUL,
 } from "../abi";
+import { pool_args, pool_run, pool_threads, pool_wscratch_bytes } from "../threads/pool";
 import { padded_cols, padded_rows } from "./layouts";
 import { gemm_i8_scalar } from "./scalar";
 import { gemm_i2_dot16, gemm_i2_dot32, gemv_i2_dot32 } from "./dot_i2";
@@ -29,10 +30,17 @@ export function matmul_scratch_bytes(kernel: i32, rows: i32, cols: i32, n: i32):
   return s;
 }
 
-/** Returns 0, or -1 - j when activation row j holds a NaN or an infinity (nothing is written then). */
+/** Scratch bytes each pool worker needs for a GEMM (n > 1) of `kernel` over `cols` columns: TL3's decode area. */
+export function matmul_worker_bytes(kernel: i32, cols: i32): i32 {
+  return kernel_layout(kernel) == LAYOUT_TL3 ? tl3_decoded_bytes(padded_cols(LAYOUT_TL3, cols)) : 0;
+}
+
+/** Returns 0, or -1 - j when activation row j holds a NaN or an infinity (nothing is written then).
+ *  With a thread pool attached (threads/pool.ts), the rows are split among its threads: each row's
+ *  sum and epilogue are the same code whichever thread runs it, so the bits do not depend on it. */
 export function ternary_matmul(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, x: usize, n: i32, out: usize,
                                scale: f32, scratch: usize): i32 {
-  const kernel = kernelAndFlags & MATMUL_KERNEL_MASK, streaming = (kernelAndFlags & MATMUL_STREAMING) != 0;
+  const kernel = kernelAndFlags & MATMUL_KERNEL_MASK;
   const layout = kernel_layout(kernel);
   const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(kp);
   const q = scratch;
@@ -47,30 +55,69 @@ export function ternary_matmul(kernelAndFlags: i32, w: usize, rows: i32, cols: i
   if (layout == LAYOUT_TL3) {
     for (let j = 0; j < n; j++) tl3_tables(q + <usize>j * <usize>qs, kp, tbl + <usize>j * <usize>(kp / 3) * 32);
   }
-  if (kernel == KERNEL_SCALAR) gemm_i8_scalar(w, rows, cols, q, qs, n, acc, rp);
-  else if (kernel == KERNEL_TL3) {
-    if (n == 1) gemv_tl3(w, rp, kp, tbl, acc, streaming);
-    else gemm_tl3(w, rp, kp, tbl, n, acc, tbl + <usize>n * <usize>(kp / 3) * 32);
-  } else if (kernel == KERNEL_TL3_RELAXED) {
-    if (n == 1) gemv_tl3_relaxed(w, rp, kp, tbl, acc, streaming);
-    else gemm_tl3_relaxed(w, rp, kp, tbl, n, acc, tbl + <usize>n * <usize>(kp / 3) * 32);
-  } else if (kernel == KERNEL_I2_DOT32) {
-    if (n == 1) gemv_i2_dot32(w, rp, kp, q, acc, streaming);
-    else gemm_i2_dot32(w, rp, kp, q, n, acc);
+  // Threads: at most one per row block; a TL3 GEMM needs each worker's decode area.
+  let t = min(pool_threads(<f64>rows * <f64>cols * <f64>n), (rp + ROW_BLOCK - 1) / ROW_BLOCK);
+  if (layout == LAYOUT_TL3 && n > 1 && <f64>pool_wscratch_bytes() < <f64>tl3_decoded_bytes(kp)) t = 1;
+  if (t > 1) {
+    const a = pool_args();
+    store<i32>(a, kernelAndFlags); store<usize>(a, w, 4); store<i32>(a, rows, 8); store<i32>(a, cols, 12);
+    store<i32>(a, n, 16); store<usize>(a, out, 20); store<f32>(a, scale, 24); store<usize>(a, scratch, 28);
+    pool_run(POOL_OP_MATMUL, t);
+  } else {
+    matmul_rows(kernelAndFlags, w, rows, cols, n, out, scale, scratch, 0, 1, 0);
   }
-  else if (kernel == KERNEL_I2_DOT16) gemm_i2_dot16(w, rp, kp, q, n, acc);
-  else if (n == 1) gemv_i2_dot32(w, rp, kp, q, acc, streaming);
-  else gemm_i2_dot16(w, rp, kp, q, n, acc);
-  // Shared epilogue.
+  return 0;
+}
+
+/** Worker `index` of `t`'s share of the ternary_matmul whose arguments are at `a` (see above). */
+export function matmul_part(a: usize, index: i32, t: i32, wscratch: usize): void {
+  matmul_rows(load<i32>(a), load<usize>(a, 4), load<i32>(a, 8), load<i32>(a, 12), load<i32>(a, 16), load<usize>(a, 20),
+              load<f32>(a, 24), load<usize>(a, 28), index, t, wscratch);
+}
+
+// Rows are split in blocks of 16 (TL3's row block, a multiple of I2's 4): whole blocks per thread.
+const ROW_BLOCK = 16;
+
+/** Share `index` of `t` of the rows: their integer sums, then the shared float epilogue
+ *  y = f32(acc) * f32(step * scale). `dec`: this thread's TL3 decode area (worker scratch; the
+ *  calling thread, index 0, uses the one after its tables). */
+function matmul_rows(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, n: i32, out: usize, scale: f32, scratch: usize,
+                     index: i32, t: i32, dec: usize): void {
+  const kernel = kernelAndFlags & MATMUL_KERNEL_MASK, streaming = (kernelAndFlags & MATMUL_STREAMING) != 0;
+  const layout = kernel_layout(kernel);
+  const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(kp);
+  const q = scratch;
+  const steps = q + <usize>al16(<f64>n * <f64>qs);
+  const acc = steps + <usize>al16(<f64>n * 4);
+  const tbl = acc + <usize>al16(<f64>n * <f64>rp * 4);
+  if (index == 0) dec = tbl + <usize>n * <usize>(kp / 3) * 32;
+  const blocks = <i64>((rp + ROW_BLOCK - 1) / ROW_BLOCK);
+  const r0 = <i32>(<i64>index * blocks / <i64>t) * ROW_BLOCK, r1 = min(rp, <i32>(<i64>(index + 1) * blocks / <i64>t) * ROW_BLOCK);
+  if (r0 >= r1) return;
+  if (kernel == KERNEL_SCALAR) gemm_i8_scalar(w, rows, cols, q, qs, n, acc, rp, r0, r1);
+  else if (kernel == KERNEL_TL3) {
+    if (n == 1) gemv_tl3(w, rp, kp, tbl, acc, streaming, r0, r1);
+    else gemm_tl3(w, rp, kp, tbl, n, acc, dec, r0, r1);
+  } else if (kernel == KERNEL_TL3_RELAXED) {
+    if (n == 1) gemv_tl3_relaxed(w, rp, kp, tbl, acc, streaming, r0, r1);
+    else gemm_tl3_relaxed(w, rp, kp, tbl, n, acc, dec, r0, r1);
+  } else if (kernel == KERNEL_I2_DOT32) {
+    if (n == 1) gemv_i2_dot32(w, rp, kp, q, acc, streaming, r0, r1);
+    else gemm_i2_dot32(w, rp, kp, q, n, acc, r0, r1);
+  }
+  else if (kernel == KERNEL_I2_DOT16) gemm_i2_dot16(w, rp, kp, q, n, acc, r0, r1);
+  else if (n == 1) gemv_i2_dot32(w, rp, kp, q, acc, streaming, r0, r1);
+  else gemm_i2_dot16(w, rp, kp, q, n, acc, r0, r1);
+  // Shared epilogue, rows r0 .. min(r1, rows) (r0 is a multiple of 4: the same vector lanes as one thread).
+  const re = min(r1, rows);
   for (let j = 0; j < n; j++) {
     const f: f32 = load<f32>(steps + (<usize>j << 2)) * scale;
     const a = acc + ((<usize>j * <usize>rp) << 2), o = out + ((<usize>j * <usize>rows) << 2);
     const vf = f32x4.splat(f);
-    let r = 0;
-    for (; r + 4 <= rows; r += 4) {
+    let r = r0;
+    for (; r + 4 <= re; r += 4) {
       v128.store(o + (<usize>r << 2), f32x4.mul(f32x4.convert_i32x4_s(v128.load(a + (<usize>r << 2))), vf));
     }
-    for (; r < rows; r++) store<f32>(o + (<usize>r << 2), <f32>load<i32>(a + (<usize>r << 2)) * f);
+    for (; r < re; r++) store<f32>(o + (<usize>r << 2), <f32>load<i32>(a + (<usize>r << 2)) * f);
   }
-  return 0;
 }
