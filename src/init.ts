@@ -73,13 +73,11 @@ export function warnSingleThread(asked: number, rt: WasmRuntime, notes: string[]
 /** Loads and selects the wasm build. Idempotent: later calls return the first call's result. */
 export function init(opts: InitOptions = {}): Promise<KernelInfo> {
   if (pending) {
-    if (opts.threads !== undefined && info && opts.threads !== 'auto' && opts.threads !== info.threads) {
-      return Promise.reject(new BitnetError('BAD_ARGUMENT', `already initialised with ${info.threads} thread(s); cannot switch to ${String(opts.threads)} (dispose() first, or loadModel(src, { threads }))`));
-    }
     if (opts.build !== undefined && info && opts.build !== info.build) {
       return Promise.reject(new BitnetError('BAD_ARGUMENT', `already initialised with build '${info.build}'; cannot switch to '${opts.build}' (use createRuntime for a second instance)`));
     }
-    return pending;
+    // A later `threads` becomes the default of what is made next (models keep theirs).
+    return opts.threads === undefined ? pending : pending.then((i) => retune(opts.threads));
   }
   pending = (async () => {
     const single: WasmSource | undefined = opts.module || opts.bytes || opts.url ? { module: opts.module, bytes: opts.bytes, url: opts.url } : undefined;
@@ -107,6 +105,16 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
   })();
   pending.catch(() => { pending = null; });
   return pending;
+}
+
+async function retune(asked: number | 'auto' | undefined): Promise<KernelInfo> {
+  const threads = await resolveThreads(asked);
+  const rt = runtime!, i = info!;
+  if (rt.shared && threads > rt.threads) await rt.startThreads(threads);
+  else warnSingleThread(threads, rt, i.notes);
+  rt.defaultThreads = Math.min(threads, rt.threads);
+  i.threads = rt.defaultThreads;
+  return i;
 }
 
 export function kernelInfo(): KernelInfo {
