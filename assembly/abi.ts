@@ -127,3 +127,4 @@ export const POOL_WORDS = 32;      // the block's size in words (128 bytes, 64-b
 
 // Jobs.
 export const POOL_OP_MATMUL = 1;   // rows of one ternary_matmul (its quantized activations are ready)
+export const POOL_OP_HEAD = 2;     // rows of the output head (forward.ts; its input row is ready)

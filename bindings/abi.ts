@@ -54,7 +54,7 @@ export const DECODE = { SCALES_DIFFER: -1, BAD_CODE: -2 } as const;
 export const POOL = {
   SEQ: 0, QUIT: 1, WORKERS: 2, THREADS: 3, ACTIVE: 4, OP: 5, FAILED: 6, ARGS: 8, ARG_COUNT: 8, PENDING: 16,
   WSCRATCH: 17, WSCRATCH_BYTES: 18, WORDS: 32,
-  OP_MATMUL: 1,
+  OP_MATMUL: 1, OP_HEAD: 2,
 } as const;
 
 /** Every group, by the prefix of its globals in the wasm. */

@@ -90,6 +90,22 @@ describe(`threads (${build} build)`, () => {
     }
   });
 
+  it('an int8 output head (untied, 20003 x 512: past the 32 MiB of f32): the same logits and tokens for 1-4 threads as one', async () => {
+    const wide = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 6,
+      config: { nEmbd: 512, nLayer: 1, nFf: 1024, nHead: 8, nHeadKv: 2, nVocab: 20003, tiedEmbeddings: false } });
+    const run = async (runtime: WasmRuntime, threads?: number) => {
+      scribble(runtime);
+      const m = await loadModel(wide, { runtime, threads });
+      try {
+        const ids = m.tokenize('It was the best of times');
+        return { logits: bitsOf(m.logits(ids)), tokens: (await m.generate('It was', { maxTokens: 16, temperature: 0.9, seed: 2 })).tokens };
+      } finally { m.dispose(); }
+    };
+    const want = await run(solo);
+    expect(want.logits.length).toBe(20003);
+    for (const threads of THREADS) expect(await run(pooled, threads), `threads=${threads}`).toEqual(want);
+  });
+
   it('bad thread counts are BAD_ARGUMENT', async () => {
     for (const threads of [0, -1, 1.5, 65, 'many']) {
       await expect(createRuntime({ build, threads: threads as number }), String(threads)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });

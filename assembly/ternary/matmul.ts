@@ -6,7 +6,7 @@ import {
   KERNEL_COUNT, KERNEL_I2_DOT, KERNEL_I2_DOT16, KERNEL_I2_DOT32, KERNEL_SCALAR, KERNEL_TL3, KERNEL_TL3_RELAXED,
   LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3, MATMUL_KERNEL_MASK, MATMUL_STREAMING, POOL_OP_MATMUL,
 } from "../abi";
-import { pool_args, pool_run, pool_threads, pool_wscratch_bytes } from "../threads/pool";
+import { pool_args, pool_run, pool_split, pool_threads, pool_wscratch_bytes, POOL_ROW_BLOCK } from "../threads/pool";
 import { padded_cols, padded_rows } from "./layouts";
 import { gemm_i8_scalar } from "./scalar";
 import { gemm_i2_dot16, gemm_i2_dot32, gemv_i2_dot32 } from "./dot_i2";
@@ -56,7 +56,7 @@ export function ternary_matmul(kernelAndFlags: i32, w: usize, rows: i32, cols: i
     for (let j = 0; j < n; j++) tl3_tables(q + <usize>j * <usize>qs, kp, tbl + <usize>j * <usize>(kp / 3) * 32);
   }
   // Threads: at most one per row block; a TL3 GEMM needs each worker's decode area.
-  let t = min(pool_threads(<f64>rows * <f64>cols * <f64>n), (rp + ROW_BLOCK - 1) / ROW_BLOCK);
+  let t = min(pool_threads(<f64>rows * <f64>cols * <f64>n), (rp + POOL_ROW_BLOCK - 1) / POOL_ROW_BLOCK);
   if (layout == LAYOUT_TL3 && n > 1 && <f64>pool_wscratch_bytes() < <f64>tl3_decoded_bytes(kp)) t = 1;
   if (t > 1) {
     const a = pool_args();
@@ -75,9 +75,6 @@ export function matmul_part(a: usize, index: i32, t: i32, wscratch: usize): void
               load<f32>(a, 24), load<usize>(a, 28), index, t, wscratch);
 }
 
-// Rows are split in blocks of 16 (TL3's row block, a multiple of I2's 4): whole blocks per thread.
-const ROW_BLOCK = 16;
-
 /** Share `index` of `t` of the rows: their integer sums, then the shared float epilogue
  *  y = f32(acc) * f32(step * scale). `dec`: this thread's TL3 decode area (worker scratch; the
  *  calling thread, index 0, uses the one after its tables). */
@@ -91,8 +88,7 @@ function matmul_rows(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, n: i32
   const acc = steps + <usize>al16(<f64>n * 4);
   const tbl = acc + <usize>al16(<f64>n * <f64>rp * 4);
   if (index == 0) dec = tbl + <usize>n * <usize>(kp / 3) * 32;
-  const blocks = <i64>((rp + ROW_BLOCK - 1) / ROW_BLOCK);
-  const r0 = <i32>(<i64>index * blocks / <i64>t) * ROW_BLOCK, r1 = min(rp, <i32>(<i64>(index + 1) * blocks / <i64>t) * ROW_BLOCK);
+  const r0 = pool_split(index, t, rp), r1 = pool_split(index + 1, t, rp);
   if (r0 >= r1) return;
   if (kernel == KERNEL_SCALAR) gemm_i8_scalar(w, rows, cols, q, qs, n, acc, rp, r0, r1);
   else if (kernel == KERNEL_TL3) {

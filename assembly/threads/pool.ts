@@ -6,10 +6,11 @@
 // decode step follow each other within microseconds) and then sleeps in memory.atomic.wait32.
 // Builds without threads compile none of this: pool_threads() is then always 1.
 import {
-  POOL_ACTIVE, POOL_ARGS, POOL_OP, POOL_OP_MATMUL, POOL_PENDING, POOL_QUIT, POOL_SEQ, POOL_THREADS, POOL_WSCRATCH,
+  POOL_ACTIVE, POOL_ARGS, POOL_OP, POOL_OP_HEAD, POOL_OP_MATMUL, POOL_PENDING, POOL_QUIT, POOL_SEQ, POOL_THREADS, POOL_WSCRATCH,
   POOL_WSCRATCH_BYTES,
 } from "../abi";
 import { matmul_part } from "../ternary/matmul";
+import { head_part } from "../model/forward";
 
 /** This instance's control block when it is the calling side (0: no pool, one thread). */
 let ctrl: usize = 0;
@@ -21,6 +22,16 @@ const MIN_WORK: f64 = 65536;
 
 // @ts-ignore: decorator
 @inline function word(c: usize, k: i32): usize { return c + (<usize>k << 2); }
+
+/** Rows are handed out in blocks of 16 (TL3's row block, a multiple of I2's 4): whole blocks per thread. */
+export const POOL_ROW_BLOCK = 16;
+
+/** First row of share `index` of `t` over `rows` rows (share i is [split(i), split(i + 1))). */
+// @ts-ignore: decorator
+@inline export function pool_split(index: i32, t: i32, rows: i32): i32 {
+  const blocks = <i64>((rows + POOL_ROW_BLOCK - 1) / POOL_ROW_BLOCK);
+  return min(rows, <i32>(<i64>index * blocks / <i64>t) * POOL_ROW_BLOCK);
+}
 
 /** Attaches the control block at c (0 detaches): calls on this instance may then use the pool. */
 export function pool_attach(c: usize): void { ctrl = c; }
@@ -40,6 +51,7 @@ export function pool_wscratch_bytes(): i32 { return ctrl == 0 ? 0 : load<i32>(wo
 function share(c: usize, op: i32, index: i32, t: i32): void {
   const ws: usize = index == 0 ? 0 : <usize>load<i32>(word(c, POOL_WSCRATCH)) + <usize>(index - 1) * <usize>load<i32>(word(c, POOL_WSCRATCH_BYTES));
   if (op == POOL_OP_MATMUL) matmul_part(word(c, POOL_ARGS), index, t, ws);
+  else if (op == POOL_OP_HEAD) head_part(word(c, POOL_ARGS), index, t);
 }
 
 /** Runs job `op` (arguments at pool_args()) on t threads, this one included; returns when all are done. */
