@@ -7,8 +7,8 @@ import { POOL } from './abi.js';
 
 /** What each worker runs (plain JS, no imports, so it needs no file of its own and no bundler help).
  *  It instantiates the module on the shared memory, reads POOL_SEQ, says it is ready and loops in
- *  pool_work. A trap ends its loop: it marks POOL_FAILED and counts itself done so that the caller
- *  never waits forever (the caller's JS then throws and stops using the pool). */
+ *  pool_work. A trap ends its loop: it marks POOL_FAILED and wakes the caller, which then stops
+ *  waiting for the piece it held (the caller's JS throws and stops using the pool). */
 const WORKER_SOURCE = `
 const wt = typeof require === 'function' ? require('node:worker_threads') : null;
 const port = wt ? wt.parentPort : null;
@@ -28,7 +28,7 @@ first(({ module, memory, ctrl, index }) => {
   } catch (e) {
     const w = new Int32Array(memory.buffer);
     Atomics.store(w, c + ${POOL.FAILED}, 1);
-    if (Atomics.sub(w, c + ${POOL.PENDING}, 1) === 1) Atomics.notify(w, c + ${POOL.PENDING}, 1);
+    Atomics.notify(w, c + ${POOL.DONE});
     post({ error: String((e && e.message) || e) });
   }
 });

@@ -97,8 +97,16 @@ export class WasmRuntime {
   /** Threads the next wasm calls may use (capped by the workers running). */
   useThreads(n: number): void {
     if (!this.ctrl) return;
-    if (this.pool?.failed) { this.closeThreads(); throw new BitnetError('MODEL_ERROR', 'a worker thread failed: bitnet-wasm runs on one thread from now on'); }
+    this.checkThreads();
     this.i32[(this.ctrl >> 2) + POOL.THREADS] = Math.max(1, Math.min(n, this.threads));
+  }
+
+  /** Pieces of jobs the workers (not the calling thread) have run since the pool started. */
+  get workerPieces(): number { return this.ctrl ? Atomics.load(this.i32, (this.ctrl >> 2) + POOL.WORKER_PIECES) : 0; }
+
+  /** After a call that may have used the pool: a worker that trapped made its result wrong. */
+  checkThreads(): void {
+    if (this.pool?.failed) { this.closeThreads(); throw new BitnetError('MODEL_ERROR', 'a worker thread failed (the last call\'s result is void): bitnet-wasm runs on one thread from now on'); }
   }
 
   /** Per-worker scratch of at least `bytes` (jobs that need a work area of their own). Call while no

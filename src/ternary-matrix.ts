@@ -147,6 +147,7 @@ export class TernaryMatrix {
     if (n > 1) rt.workerScratch(e.matmul_worker_bytes(this.gemmCallId & MATMUL.KERNEL_MASK, this.cols));
     rt.f32.set(X, base >>> 2);
     const status = e.ternary_matmul(n === 1 ? this.callId : this.gemmCallId, this.ptr, this.rows, this.cols, base, n, base + xo, this.scale, base + xo + yo);
+    rt.checkThreads();
     if (status !== 0) {
       const row = -1 - status;
       throw new BitnetError('NON_FINITE', n === 1 ? 'x holds a NaN or an infinity' : `row ${row} of X holds a NaN or an infinity`);

@@ -81,13 +81,15 @@ describe('wasm ABI', () => {
     expect(LAYOUTS.map((l) => l.id)).toEqual(Array.from({ length: LAYOUT.COUNT }, (_, i) => i));
     expect([LAYOUT_NAMES[LAYOUT.I8], LAYOUT_NAMES[LAYOUT.I2], LAYOUT_NAMES[LAYOUT.TL3]]).toEqual(['i8', 'i2', 'tl3']);
     // Thread pool control block: distinct words inside the block, the job's arguments clear of the
-    // other words, and the two polled words (SEQ, PENDING) on different 64-byte lines.
+    // other words, and the words every thread writes (DONE, NEXT) on 64-byte lines of their own.
     const words = Object.entries(POOL).filter(([k]) => !/^(WORDS|ARG_COUNT|OP_)/.test(k)).map(([, v]) => v);
     expect(new Set(words).size).toBe(words.length);
     for (const w of words) expect(w).toBeLessThan(POOL.WORDS);
     for (const w of words) if (w !== POOL.ARGS) expect(w >= POOL.ARGS && w < POOL.ARGS + POOL.ARG_COUNT).toBe(false);
-    expect(POOL.ARGS + POOL.ARG_COUNT).toBeLessThanOrEqual(POOL.PENDING);
-    expect(Math.floor(POOL.SEQ * 4 / 64)).not.toBe(Math.floor(POOL.PENDING * 4 / 64));
+    expect(POOL.ARGS + POOL.ARG_COUNT).toBeLessThanOrEqual(POOL.DONE);
+    const line = (w: number) => Math.floor(w * 4 / 64);
+    expect(new Set([line(POOL.SEQ), line(POOL.DONE), line(POOL.NEXT)]).size).toBe(3);
+    expect(POOL.NEXT).toBeLessThan(POOL.WORDS);
   });
 
   it("the wasm's kernel table answers what bindings/kernels.ts's rows say: layout, which build has it", () => {

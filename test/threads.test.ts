@@ -49,6 +49,22 @@ describe(`threads (${build} build)`, () => {
     expect([solo.shared, solo.threads]).toEqual([false, 1]);
   });
 
+  it('the workers do take part (pieces of a GEMM run off the calling thread), and none with threads: 1', () => {
+    const rows = 2048, cols = 2560;
+    const m = TernaryMatrix.fromTernary(trits(rows, cols, 9), rows, cols, 1, { runtime: pooled });
+    const x = Float32Array.from({ length: 8 * cols }, (_, i) => Math.cos(i));
+    try {
+      pooled.defaultThreads = 1;
+      const before = pooled.workerPieces;
+      for (let i = 0; i < 5; i++) m.gemm(x, 8);
+      expect(pooled.workerPieces).toBe(before);
+      pooled.defaultThreads = 4;
+      // A loaded machine may leave a worker asleep for a call or two, never for hundreds.
+      for (let i = 0; i < 400 && pooled.workerPieces === before; i++) m.gemm(x, 8);
+      expect(pooled.workerPieces).toBeGreaterThan(before);
+    } finally { m.dispose(); }
+  });
+
   // Shapes: rows not a multiple of the row block, fewer row blocks than threads (a thread gets no
   // rows), below the size that is worth a hand-off (runs on the caller), and the large preset's FFN.
   const shapes: [number, number][] = [[1000, 700], [40, 2600], [64, 96], [6912, 256]];

@@ -176,7 +176,7 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
     const a = pool_args();
     store<i32>(a, hfmt); store<usize>(a, head, 4); store<i32>(a, vocab, 8); store<i32>(a, e, 12);
     store<usize>(a, hx, 16); store<usize>(a, logits, 20); store<f32>(a, step, 24); store<usize>(a, hscales, 28);
-    pool_run(POOL_OP_HEAD, t);
+    pool_run(POOL_OP_HEAD, t, vocab);
   } else head_rows(hfmt, head, e, hx, logits, step, hscales, 0, vocab);
   // A non-finite logit (finite weights can still overflow) is an error, never a silent sample.
   if (first_nonfinite_f32(logits, vocab) >= 0) return FORWARD_NONFINITE;
@@ -195,11 +195,11 @@ function head_rows(fmt: i32, head: usize, e: i32, x: usize, logits: usize, step:
   }
 }
 
-/** Thread `index` of `t`'s share of the output head whose arguments logits_of wrote at `a`. */
-export function head_part(a: usize, index: i32, t: i32): void {
+/** Piece i of `pieces` of the output head whose arguments logits_of wrote at `a`. */
+export function head_part(a: usize, i: i32, pieces: i32): void {
   const vocab = load<i32>(a, 8);
   head_rows(load<i32>(a), load<usize>(a, 4), load<i32>(a, 12), load<usize>(a, 16), load<usize>(a, 20), load<f32>(a, 24), load<usize>(a, 28),
-            pool_split(index, t, vocab), pool_split(index + 1, t, vocab));
+            pool_split(i, pieces, vocab), pool_split(i + 1, pieces, vocab));
 }
 
 /** Runs tokens[0..n) at positions pos0..pos0+n-1 and writes the last token's logits.

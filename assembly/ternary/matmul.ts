@@ -62,24 +62,26 @@ export function ternary_matmul(kernelAndFlags: i32, w: usize, rows: i32, cols: i
     const a = pool_args();
     store<i32>(a, kernelAndFlags); store<usize>(a, w, 4); store<i32>(a, rows, 8); store<i32>(a, cols, 12);
     store<i32>(a, n, 16); store<usize>(a, out, 20); store<f32>(a, scale, 24); store<usize>(a, scratch, 28);
-    pool_run(POOL_OP_MATMUL, t);
+    pool_run(POOL_OP_MATMUL, t, rp);
   } else {
-    matmul_rows(kernelAndFlags, w, rows, cols, n, out, scale, scratch, 0, 1, 0);
+    matmul_rows(kernelAndFlags, w, rows, cols, n, out, scale, scratch, 0, rp, 0);
   }
   return 0;
 }
 
-/** Worker `index` of `t`'s share of the ternary_matmul whose arguments are at `a` (see above). */
-export function matmul_part(a: usize, index: i32, t: i32, wscratch: usize): void {
+/** Piece i of `pieces` of the ternary_matmul whose arguments are at `a` (see above); `dec`: the
+ *  running thread's TL3 decode area (0: the caller's, after its tables). */
+export function matmul_part(a: usize, i: i32, pieces: i32, dec: usize): void {
+  const kernel = load<i32>(a) & MATMUL_KERNEL_MASK, rp = padded_rows(kernel_layout(kernel), load<i32>(a, 8));
   matmul_rows(load<i32>(a), load<usize>(a, 4), load<i32>(a, 8), load<i32>(a, 12), load<i32>(a, 16), load<usize>(a, 20),
-              load<f32>(a, 24), load<usize>(a, 28), index, t, wscratch);
+              load<f32>(a, 24), load<usize>(a, 28), pool_split(i, pieces, rp), pool_split(i + 1, pieces, rp), dec);
 }
 
-/** Share `index` of `t` of the rows: their integer sums, then the shared float epilogue
- *  y = f32(acc) * f32(step * scale). `dec`: this thread's TL3 decode area (worker scratch; the
- *  calling thread, index 0, uses the one after its tables). */
+/** Rows [r0, r1) (multiples of 16 or rp): their integer sums, then the shared float epilogue
+ *  y = f32(acc) * f32(step * scale). `dec`: this thread's TL3 decode area (0: the calling thread's,
+ *  after its tables). */
 function matmul_rows(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, n: i32, out: usize, scale: f32, scratch: usize,
-                     index: i32, t: i32, dec: usize): void {
+                     r0: i32, r1: i32, dec: usize): void {
   const kernel = kernelAndFlags & MATMUL_KERNEL_MASK, streaming = (kernelAndFlags & MATMUL_STREAMING) != 0;
   const layout = kernel_layout(kernel);
   const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(kp);
@@ -87,8 +89,7 @@ function matmul_rows(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, n: i32
   const steps = q + <usize>al16(<f64>n * <f64>qs);
   const acc = steps + <usize>al16(<f64>n * 4);
   const tbl = acc + <usize>al16(<f64>n * <f64>rp * 4);
-  if (index == 0) dec = tbl + <usize>n * <usize>(kp / 3) * 32;
-  const r0 = pool_split(index, t, rp), r1 = pool_split(index + 1, t, rp);
+  if (dec == 0) dec = tbl + <usize>n * <usize>(kp / 3) * 32;
   if (r0 >= r1) return;
   if (kernel == KERNEL_SCALAR) gemm_i8_scalar(w, rows, cols, q, qs, n, acc, rp, r0, r1);
   else if (kernel == KERNEL_TL3) {

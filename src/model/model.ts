@@ -397,6 +397,7 @@ export class Model {
       }
       rt.useThreads(this._threads);
       const status = e.forward(this.desc, this.io, n, pos0 + s, logits);
+      rt.checkThreads();
       if (status !== FORWARD.OK) throw new BitnetError('MODEL_ERROR', status === FORWARD.NONFINITE ? 'the forward pass produced a NaN or an infinity' : `forward() failed with status ${status}`);
       for (let j = 0; j < n; j++) seq.cached.push(tokens[s + j]);
     }
