@@ -21,6 +21,12 @@ export { kernel_available, kernel_layout } from "./kernels"; // (index.ts export
 
 // Scratch layout: q (n rows of qs bytes) | steps (n f32) | acc (n rows of rp i32) | tables | decoded
 function qStride(kp: i32): i32 { return (kp + 15) & ~15; }
+// @ts-ignore: decorator
+@inline function stepsAt(q: usize, n: i32, qs: i32): usize { return q + <usize>al16(<f64>n * <f64>qs); }
+// @ts-ignore: decorator
+@inline function accAt(q: usize, n: i32, qs: i32): usize { return stepsAt(q, n, qs) + <usize>al16(<f64>n * 4); }
+// @ts-ignore: decorator
+@inline function tablesAt(q: usize, n: i32, qs: i32, rp: i32): usize { return accAt(q, n, qs) + <usize>al16(<f64>n * <f64>rp * 4); }
 
 export function matmul_scratch_bytes(kernel: i32, rows: i32, cols: i32, n: i32): f64 {
   const layout = kernel_layout(kernel);
@@ -40,13 +46,9 @@ export function matmul_worker_bytes(kernel: i32, cols: i32): i32 {
  *  sum and epilogue are the same code whichever thread runs it, so the bits do not depend on it. */
 export function ternary_matmul(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, x: usize, n: i32, out: usize,
                                scale: f32, scratch: usize): i32 {
-  const kernel = kernelAndFlags & MATMUL_KERNEL_MASK;
-  const layout = kernel_layout(kernel);
+  const layout = kernel_layout(kernelAndFlags & MATMUL_KERNEL_MASK);
   const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(kp);
-  const q = scratch;
-  const steps = q + <usize>al16(<f64>n * <f64>qs);
-  const acc = steps + <usize>al16(<f64>n * 4);
-  const tbl = acc + <usize>al16(<f64>n * <f64>rp * 4);
+  const q = scratch, steps = stepsAt(q, n, qs), tbl = tablesAt(q, n, qs, rp);
   for (let j = 0; j < n; j++) {
     const step = quantize_row(x + ((<usize>j * <usize>cols) << 2), cols, q + <usize>j * <usize>qs, kp);
     if (step < 0) return -1 - j;
@@ -85,10 +87,7 @@ function matmul_rows(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, n: i32
   const kernel = kernelAndFlags & MATMUL_KERNEL_MASK, streaming = (kernelAndFlags & MATMUL_STREAMING) != 0;
   const layout = kernel_layout(kernel);
   const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(kp);
-  const q = scratch;
-  const steps = q + <usize>al16(<f64>n * <f64>qs);
-  const acc = steps + <usize>al16(<f64>n * 4);
-  const tbl = acc + <usize>al16(<f64>n * <f64>rp * 4);
+  const q = scratch, steps = stepsAt(q, n, qs), acc = accAt(q, n, qs), tbl = tablesAt(q, n, qs, rp);
   if (dec == 0) dec = tbl + <usize>n * <usize>(kp / 3) * 32;
   if (r0 >= r1) return;
   if (kernel == KERNEL_SCALAR) gemm_i8_scalar(w, rows, cols, q, qs, n, acc, rp, r0, r1);
