@@ -60,14 +60,21 @@ export async function resolveThreads(threads: unknown, what = 'threads'): Promis
   return threads;
 }
 
-/** One line on the console when threads were wanted and cannot be had (said once per process). */
+/** One line on the console when threads were wanted and cannot be had (said once per process):
+ *  when a count was asked for, or when 'auto' runs on a page that is not cross-origin isolated (the
+ *  host can fix that); 'auto' where there are no workers at all (workerd) is quiet. */
 let warned = false;
-export function warnSingleThread(asked: number, rt: WasmRuntime, notes: string[]): void {
+export function warnSingleThread(asked: number, rt: WasmRuntime, notes: string[], explicit = true): void {
   if (asked <= 1 || rt.threads > 1 || warned) return;
-  warned = true;
   const why = notes.find((n) => n.startsWith('threads unavailable')) ?? 'threads unavailable';
-  console.warn(`bitnet-wasm: ${asked} threads asked, ${why}`);
+  // 'auto' speaks only on a page's own thread: in a worker, the page that started it (e.g.
+  // bitnet-wasm/worker's proxy) is the one to say it.
+  if (!explicit && !(/cross-origin isolated/.test(why) && typeof (globalThis as { document?: unknown }).document !== 'undefined')) return;
+  warned = true;
+  console.warn(`bitnet-wasm: ${explicit ? `${asked} threads asked` : `threads ('auto': ${asked} cores)`}, ${why}`);
 }
+
+const isAuto = (t: unknown) => t === undefined || t === 'auto';
 
 
 /** Loads and selects the wasm build. Idempotent: later calls return the first call's result. */
@@ -89,7 +96,7 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
     const threads = await resolveThreads(opts.threads);
     const sel = await selectBuild({ build: opts.build, sources, threads });
     runtime = sel.runtime;
-    warnSingleThread(threads, sel.runtime, sel.notes);
+    warnSingleThread(threads, sel.runtime, sel.notes, !isAuto(opts.threads));
     const kernels = KERNEL_NAMES.filter((k) => sel.runtime.exports.kernel_available(KERNEL_IDS[k]) === 1);
     const cal = calibration(sel.runtime);
     info = {
@@ -111,7 +118,7 @@ async function retune(asked: number | 'auto' | undefined): Promise<KernelInfo> {
   const threads = await resolveThreads(asked);
   const rt = runtime!, i = info!;
   if (rt.shared && threads > rt.threads) await rt.startThreads(threads);
-  else warnSingleThread(threads, rt, i.notes);
+  else warnSingleThread(threads, rt, i.notes, !isAuto(asked));
   rt.defaultThreads = Math.min(threads, rt.threads);
   i.threads = rt.defaultThreads;
   return i;
@@ -133,7 +140,7 @@ export function getRuntime(): WasmRuntime {
 export async function createRuntime(opts: { build?: BuildName; source?: WasmSource; threads?: number | 'auto' } = {}): Promise<WasmRuntime> {
   const threads = await resolveThreads(opts.threads === undefined ? 1 : opts.threads);
   const sel = await selectBuild({ build: opts.build, sources: opts.build && opts.source ? { [opts.build]: opts.source } : undefined, threads });
-  warnSingleThread(threads, sel.runtime, sel.notes);
+  warnSingleThread(threads, sel.runtime, sel.notes, !isAuto(opts.threads));
   return sel.runtime;
 }
 

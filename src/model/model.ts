@@ -292,7 +292,7 @@ export class Model {
     let threads = opts.threads === undefined ? rt.defaultThreads : await resolveThreads(opts.threads, 'opts.threads');
     if (threads > rt.threads) {
       if (rt.shared) await rt.startThreads(threads);
-      else warnSingleThread(threads, rt, ['threads unavailable: this runtime has no shared memory (init({ threads: 1 }), or no SharedArrayBuffer / workers here)']);
+      else warnSingleThread(threads, rt, ['threads unavailable: this runtime has no shared memory (init({ threads: 1 }), or no SharedArrayBuffer / workers here)'], opts.threads !== 'auto');
     }
     threads = Math.min(threads, rt.threads);
     const budget = opts.cacheBudget ?? Infinity;
