@@ -36,7 +36,7 @@ const wasmNextToBundle = {
   },
   writeBundle() {
     mkdirSync('dist', { recursive: true });
-    for (const b of ['simd128', 'relaxed']) copyFileSync(`build/bitnet-${b}.wasm`, `dist/bitnet-${b}.wasm`);
+    for (const b of ['simd128', 'relaxed', 'simd128-mt', 'relaxed-mt']) copyFileSync(`build/bitnet-${b}.wasm`, `dist/bitnet-${b}.wasm`);
   },
 };
 
@@ -50,11 +50,14 @@ const webBuild = {
     const inline = /bitnet-(simd128|relaxed)\.wasm\?base64$/.exec(id);
     if (inline) return `\0wasm-base64:${inline[1]}`;
     if (id === 'node:fs/promises') return '\0node-fs-unavailable';
+    // bindings/pool.ts asks for these only where process.versions.node is set (Node, Deno, Bun).
+    if (id === 'node:worker_threads' || id === 'node:os') return '\0node-threads-unavailable';
     if (id === '@huggingface/jinja') return fileURLToPath(import.meta.resolve('@huggingface/jinja'));
     return null;
   },
   load(id) {
     if (id.startsWith('\0wasm-base64:')) return `export default ${JSON.stringify(readFileSync(`build/bitnet-${id.slice('\0wasm-base64:'.length)}.wasm`).toString('base64'))};`;
+    if (id === '\0node-threads-unavailable') return 'export const Worker = undefined, availableParallelism = undefined, cpus = () => [];';
     if (id !== '\0node-fs-unavailable') return null;
     return `const no = () => { const e = new Error('file paths need Node, Deno or Bun; in this runtime pass bytes, a URL, a Blob or a ReadableStream'); e.code = 'BAD_ARGUMENT'; throw e; };
 export const open = no, readFile = no, stat = no;

@@ -106,3 +106,31 @@ export const LAYOUT_COUNT = 3;
 // What the GGUF ternary decoders (quant/ggml_ternary.ts) return instead of a scale (>= 0).
 export const DECODE_SCALES_DIFFER = -1;
 export const DECODE_BAD_CODE = -2;
+
+// Thread pool control block (i32 words from its base; threads/pool.ts). JS allocates it in linear
+// memory and starts POOL_WORKERS worker instances on the same shared memory. The calling thread posts
+// a job (POOL_OP, POOL_ARGS, POOL_CHUNKS pieces), sets POOL_DONE = 0 and POOL_NEXT = gen << 16, bumps
+// POOL_SEQ (gen = its low 16 bits) and notifies; every thread, the caller included, claims pieces
+// from POOL_NEXT (a claim only counts while its gen is the job's) and counts them in POOL_DONE; the
+// caller returns when POOL_DONE == POOL_CHUNKS. A worker that wakes late finds nothing left and
+// costs nothing (a loaded machine deschedules threads). The RMW'd words have their own 64-byte lines.
+export const POOL_SEQ = 0;         // job generation: workers wait for it to change
+export const POOL_QUIT = 1;        // 1: workers return from pool_work (dispose)
+export const POOL_WORKERS = 2;     // worker instances running pool_work (written by JS)
+export const POOL_THREADS = 3;     // threads a call may use, the caller included (written by JS before calls)
+export const POOL_ACTIVE = 4;      // threads of the current job (worker i takes part when i < ACTIVE)
+export const POOL_OP = 5;          // POOL_OP_*
+export const POOL_FAILED = 6;      // a worker trapped (set by its JS; the caller stops waiting, its JS throws)
+export const POOL_CHUNKS = 7;      // pieces of the current job
+export const POOL_ARGS = 8;        // the job's arguments (POOL_ARG_COUNT words)
+export const POOL_ARG_COUNT = 8;
+export const POOL_DONE = 16;       // pieces finished
+export const POOL_WSCRATCH = 17;   // per-worker scratch (worker i: + (i - 1) * POOL_WSCRATCH_BYTES)
+export const POOL_WSCRATCH_BYTES = 18;
+export const POOL_WORKER_PIECES = 19; // pieces run by workers since the pool started (tests, stats)
+export const POOL_NEXT = 32;       // gen << 16 | the next piece to claim
+export const POOL_WORDS = 48;      // the block's size in words (192 bytes, 64-byte aligned)
+
+// Jobs.
+export const POOL_OP_MATMUL = 1;   // rows of one ternary_matmul (its quantized activations are ready)
+export const POOL_OP_HEAD = 2;     // rows of the output head (forward.ts; its input row is ready)

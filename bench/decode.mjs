@@ -4,7 +4,7 @@
 //   node bench/decode.mjs MODEL.gguf [-p 64] [-n 32] [--kernel calibrated,i2-dot,...] [--build simd128,relaxed]
 //                         [--threads 1,2] [--rounds 2] [--no-llama] [--json]
 //
-// bitnet-wasm runs one thread, on each --build the engine runs (default: both), with the kernel its
+// bitnet-wasm runs at each --threads count (its worker pool), on each --build the engine runs (default: both), with the kernel its
 // calibration picks (`calibrated`, the default of loadModel) and with each kernel forced. llama.cpp runs at each --threads count, timed the way
 // node-llama-cpp's users run it: through `sequence.evaluate(...)`, the token generator its
 // LlamaChat / LlamaCompletion classes use (one call; it batches the prompt, then yields a token per
@@ -24,9 +24,11 @@ if (!file) { console.error('usage: node bench/decode.mjs MODEL.gguf [-p 64] [-n 
 const P = Number(opt('-p', 64)), N = Number(opt('-n', 32)), ROUNDS = Number(opt('--rounds', 2));
 const runtimeName = typeof Deno !== 'undefined' ? `deno ${Deno.version.deno}` : typeof Bun !== 'undefined' ? `bun ${Bun.version}` : `node ${process.version}`;
 
+const THREADS = opt('--threads', '1,2').split(',').map(Number);
 const runtimes = [];
 for (const build of opt('--build', 'simd128,relaxed').split(',')) {
-  try { runtimes.push(await createRuntime({ build })); } catch (e) { console.error(`${build}: skipped (${e.message})`); }
+  // One runtime per build with the most threads asked for; each model then uses its own count.
+  try { runtimes.push(await createRuntime({ build, threads: Math.max(...THREADS) })); } catch (e) { console.error(`${build}: skipped (${e.message})`); }
 }
 const rt = runtimes[runtimes.length - 1]; // loads the file once to learn its vocabulary
 
@@ -36,17 +38,17 @@ const engines = runtimes.flatMap((rt) => {
   const available = KERNEL_NAMES.filter((k) => k !== 'scalar' && rt.exports.kernel_available(KERNEL_IDS[k]) === 1);
   const kernels = opt('--kernel', ['calibrated', ...available].join(',')).split(',')
     .filter((k) => k === 'calibrated' || (available.includes(k) && available.length > 1)); // one candidate: calibrated is it
-  return kernels.map((k) => ({
-    name: k === 'calibrated' ? `bitnet-wasm ${rt.build}, calibrated (${cal.gemv}; prefill ${cal.byLayout[['i8', 'i2', 'tl3'][rt.exports.kernel_layout(KERNEL_IDS[cal.gemv])]]?.gemm}), 1 thread` : `bitnet-wasm ${rt.build}, ${k} forced, 1 thread`,
+  return kernels.flatMap((k) => THREADS.map((threads) => ({
+    name: `${k === 'calibrated' ? `bitnet-wasm ${rt.build}, calibrated (${cal.gemv}; prefill ${cal.byLayout[['i8', 'i2', 'tl3'][rt.exports.kernel_layout(KERNEL_IDS[cal.gemv])]]?.gemm})` : `bitnet-wasm ${rt.build}, ${k} forced`}, ${threads} thread${threads > 1 ? 's' : ''}${threads > rt.threads ? ` (only ${rt.threads} here)` : ''}`,
     async run() {
-      const model = await loadModel(file, { runtime: rt, kernel: k === 'calibrated' ? undefined : k, contextLength: P + N + 8, batchSize: 32 });
+      const model = await loadModel(file, { runtime: rt, kernel: k === 'calibrated' ? undefined : k, threads, contextLength: P + N + 8, batchSize: 32 });
       try {
         model.bench({ prompt: 8, gen: 2 }); // warm up
         const r = model.bench({ prompt: P, gen: N });
         return { prefill: r.prefillTokensPerSecond, decode: r.decodeTokensPerSecond };
       } finally { model.dispose(); }
     },
-  }));
+  })));
 });
 
 let llama = null, llamaModel = null, llamaVersion = '?';
@@ -57,7 +59,7 @@ if (!args.includes('--no-llama')) {
   llamaVersion = JSON.parse(readFileSync(new URL('../package.json', testDepUrl('node-llama-cpp').replace(/dist\/index.js$/, 'dist/')), 'utf8')).version;
   const vocab = await (async () => { const m = await loadModel(file, { runtime: rt, contextLength: 16 }); try { return m.config.nVocab; } finally { m.dispose(); } })();
   const ids = Array.from({ length: P }, (_, i) => (i * 7919 + 13) % vocab); // the prompt Model.bench uses
-  for (const threads of opt('--threads', '1,2').split(',').map(Number)) {
+  for (const threads of THREADS) {
     engines.push({
       name: `llama.cpp native (node-llama-cpp ${llamaVersion}, sequence.evaluate), ${threads} thread${threads > 1 ? 's' : ''}`,
       async run() {

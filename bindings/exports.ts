@@ -23,6 +23,8 @@ export interface WasmExports {
   kernel_available(kernel: number): number;
   kernel_layout(kernel: number): number;
   matmul_scratch_bytes(kernel: number, rows: number, cols: number, n: number): number;
+  /** Scratch bytes each pool worker needs for a GEMM of this kernel over `cols` (RuntimeWasm.workerScratch). */
+  matmul_worker_bytes(kernel: number, cols: number): number;
   ternary_matmul(kernel: number, w: number, rows: number, cols: number, x: number, n: number, out: number,
     scale: number, scratch: number): number;
   // nn / decoder
@@ -36,6 +38,9 @@ export interface WasmExports {
   decode_tq1_0(src: number, nBlocks: number, dst: number): number;
   decode_tq2_0(src: number, nBlocks: number, dst: number): number;
   decode_i2_s(src: number, n: number, dst: number): number;
+  // thread pool (threads/pool.ts; its loop runs only in -mt builds)
+  pool_attach(ctrl: number): void;
+  pool_work(ctrl: number, index: number, seen: number): void;
 }
 
 // Kernel ids and names, layout names: the kernel table.

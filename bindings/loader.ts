@@ -2,7 +2,7 @@
 // WebAssembly.Module. This is the one seam between runtimes: workerd can only hand over a Module,
 // browsers fetch, Node reads files.
 import { BitnetError } from './errors.js';
-import { type BuildName, wasmFileUrl } from './wasm-location.js';
+import { type WasmFile, wasmFileUrl } from './wasm-location.js';
 import type { CompiledWasmModule, WasmBytes } from './wasm-types.js';
 
 export interface WasmSource {
@@ -13,10 +13,10 @@ export interface WasmSource {
 
 // Sources a runtime-specific entry registers at import time (dist/workerd.js hands over the two
 // modules workerd imported; `import.meta.url` is undefined there, so the default location cannot work).
-const defaultSources: Partial<Record<BuildName, WasmSource>> = {};
+const defaultSources: Partial<Record<WasmFile, WasmSource>> = {};
 
 /** Registers where each build comes from when init() / createRuntime() are given no source. */
-export function setDefaultWasmSources(sources: Partial<Record<BuildName, WasmSource>>): void {
+export function setDefaultWasmSources(sources: Partial<Record<WasmFile, WasmSource>>): void {
   Object.assign(defaultSources, sources);
 }
 
@@ -61,7 +61,7 @@ async function compileUrl(url: URL): Promise<WebAssembly.Module> {
 }
 
 /** Compiles the module of one build from an explicit source, or from the default location. */
-export async function compileBuild(build: BuildName, source?: WasmSource): Promise<WebAssembly.Module> {
+export async function compileBuild(build: WasmFile, source?: WasmSource): Promise<WebAssembly.Module> {
   try {
     const src = source ?? defaultSources[build];
     if (src?.module) return src.module as WebAssembly.Module;

@@ -2,7 +2,9 @@
 // re-created whenever memory growth has detached the old ArrayBuffer.
 import { BitnetError } from './errors.js';
 import type { WasmExports } from './exports.js';
-import { LinearHeap } from './heap.js';
+import { POOL } from './abi.js';
+import { LinearHeap, WASM32_BYTES } from './heap.js';
+import { WorkerPool } from './pool.js';
 import type { BuildName } from './wasm-location.js';
 import type { CompiledWasmModule } from './wasm-types.js';
 
@@ -19,23 +21,119 @@ export class WasmRuntime {
   private scratchPtr = 0;
   private scratchSize = 0;
 
-  private constructor(instance: WebAssembly.Instance, build: BuildName) {
+  /** The worker pool of a -mt build (null: one thread, or not started yet). */
+  private pool: WorkerPool | null = null;
+  /** Its control block in linear memory (0: none). */
+  private ctrl = 0;
+  /** Threads calls use unless told otherwise (init's / createRuntime's `threads`). */
+  defaultThreads = 1;
+
+  private constructor(instance: WebAssembly.Instance, build: BuildName, limit?: number, private module?: WebAssembly.Module) {
     this.exports = instance.exports as unknown as WasmExports;
     this.build = build;
-    this.heap = new LinearHeap(this.exports.memory, this.exports.heap_base());
+    this.heap = new LinearHeap(this.exports.memory, this.exports.heap_base(), limit);
   }
 
-  static async instantiate(module: CompiledWasmModule, build: BuildName): Promise<WasmRuntime> {
-    const imports = {
+  private static imports(memory?: WebAssembly.Memory): WebAssembly.Imports {
+    return {
       env: {
+        ...(memory ? { memory } : {}),
         // AssemblyScript's abort(): the wasm allocates nothing, so this is a bug, not memory.
         bitnet_abort: (line: number) => {
           throw new BitnetError('MODEL_ERROR', `wasm abort (line ${line}): a bug in bitnet-wasm`);
         },
       },
     };
-    const instance = await WebAssembly.instantiate(module as WebAssembly.Module, imports);
+  }
+
+  static async instantiate(module: CompiledWasmModule, build: BuildName): Promise<WasmRuntime> {
+    const instance = await WebAssembly.instantiate(module as WebAssembly.Module, WasmRuntime.imports());
     return new WasmRuntime(instance, build);
+  }
+
+  /** An instance of a -mt build on a new shared memory (workers: startThreads). The memory's
+   *  maximum is the largest the engine grants, from wasm32's 4 GiB down to 256 MiB (a shared
+   *  memory cannot move when it grows, so the engine reserves its maximum up front). */
+  static async instantiateShared(module: CompiledWasmModule, build: BuildName): Promise<WasmRuntime> {
+    let memory: WebAssembly.Memory | null = null;
+    let error: unknown;
+    let pages = WASM32_BYTES / 65536;
+    for (; pages >= 4096; pages /= 2) {
+      try { memory = new WebAssembly.Memory({ initial: 1, maximum: pages, shared: true } as WebAssembly.MemoryDescriptor); break; } catch (e) { error = e; }
+    }
+    if (!memory) throw new BitnetError('OUT_OF_MEMORY', `the engine refused a shared memory of 256 MiB or more: ${(error as Error)?.message}`, { cause: error });
+    const instance = await WebAssembly.instantiate(module as WebAssembly.Module, WasmRuntime.imports(memory));
+    return new WasmRuntime(instance, build, pages * 65536, module as WebAssembly.Module);
+  }
+
+  /** True for an instance of a -mt build (shared memory: workers can join it). */
+  get shared(): boolean { return this.module !== undefined; }
+
+  /** Threads available to calls: the workers running plus this one. */
+  get threads(): number { return (this.pool?.size ?? 0) + 1; }
+
+  /** Starts workers until `threads` threads can run a call (a -mt build only). */
+  async startThreads(threads: number): Promise<void> {
+    if (!this.module) throw new BitnetError('BAD_ARGUMENT', 'this runtime has no shared memory: threads need a runtime created with threads > 1');
+    if (!this.ctrl) {
+      // 64-byte aligned (the block's two polled words each own a cache line).
+      const raw = this.alloc(POOL.WORDS * 4 + 64, 'thread pool control block');
+      this.ctrl = (raw + 63) & ~63;
+    }
+    if (!this.pool) this.u8.fill(0, this.ctrl, this.ctrl + POOL.WORDS * 4);
+    if (!this.pool) this.pool = await WorkerPool.start(this.module, this.exports.memory as WebAssembly.Memory, this.ctrl, 0);
+    const before = this.pool.size;
+    await this.pool.grow(threads - 1);
+    if (this.pool.size !== before) {
+      // The workers' scratch is one area per worker: give the new ones theirs.
+      const c = this.ctrl >> 2, bytes = this.i32[c + POOL.WSCRATCH_BYTES];
+      this.i32[c + POOL.WSCRATCH_BYTES] = 0;
+      if (bytes) this.workerScratch(bytes);
+    }
+    this.exports.pool_attach(this.ctrl);
+    this.useThreads(this.defaultThreads);
+  }
+
+  /** Threads the next wasm calls may use (capped by the workers running). */
+  useThreads(n: number): void {
+    if (!this.ctrl) return;
+    this.checkThreads();
+    this.i32[(this.ctrl >> 2) + POOL.THREADS] = Math.max(1, Math.min(n, this.threads));
+  }
+
+  /** Pieces of jobs the workers (not the calling thread) have run since the pool started. */
+  get workerPieces(): number { return this.ctrl ? Atomics.load(this.i32, (this.ctrl >> 2) + POOL.WORKER_PIECES) : 0; }
+
+  /** After a call that may have used the pool: a worker that trapped made its result wrong. */
+  checkThreads(): void {
+    if (this.pool?.failed) { this.closeThreads(); throw new BitnetError('MODEL_ERROR', 'a worker thread failed (the last call\'s result is void): bitnet-wasm runs on one thread from now on'); }
+  }
+
+  /** Per-worker scratch of at least `bytes` (jobs that need a work area of their own). Call while no
+   *  wasm call runs (JS is single-threaded: between calls the workers are idle). */
+  workerScratch(bytes: number): void {
+    if (!this.ctrl || this.threads < 2) return;
+    const c = this.ctrl >> 2;
+    if (this.i32[c + POOL.WSCRATCH_BYTES] >= bytes) return;
+    const per = Math.max(this.i32[c + POOL.WSCRATCH_BYTES], Math.ceil(bytes / 64) * 64);
+    if (this.i32[c + POOL.WSCRATCH]) this.free(this.i32[c + POOL.WSCRATCH]);
+    this.i32[c + POOL.WSCRATCH] = 0;
+    this.i32[c + POOL.WSCRATCH_BYTES] = 0;
+    const p = this.alloc(per * (this.threads - 1), 'worker scratch');
+    this.i32[c + POOL.WSCRATCH] = p;
+    this.i32[c + POOL.WSCRATCH_BYTES] = per;
+  }
+
+  /** Ends the workers (calls run on one thread afterwards). Idempotent. */
+  closeThreads(): void {
+    if (!this.pool) return;
+    this.exports.pool_attach(0);
+    this.pool.dispose();
+    this.pool = null;
+    const scratch = this.i32[(this.ctrl >> 2) + POOL.WSCRATCH];
+    if (scratch) this.free(scratch);
+    this.i32[(this.ctrl >> 2) + POOL.WSCRATCH] = 0;
+    this.i32[(this.ctrl >> 2) + POOL.WSCRATCH_BYTES] = 0;
   }
 
   private refresh(): void {

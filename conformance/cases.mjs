@@ -76,12 +76,24 @@ const now = () => (typeof performance !== 'undefined' ? performance.now() : Date
  * Never throws for a wrong answer: a mismatch between kernels becomes an error entry and a hash
  * of 'kernel-mismatch'.
  */
-export async function runConformance(lib, { build, modelBytes, log = () => {} }) {
-  const out = { build, kernels: [], hashes: {}, errors: [], decodeTokPerSec: null, generateTokPerSec: null, text: '' };
+export async function runConformance(lib, { build, modelBytes, log = () => {}, threads = 1 }) {
+  const out = { build, threads: 1, kernels: [], hashes: {}, errors: [], decodeTokPerSec: null, generateTokPerSec: null, text: '' };
   const modelHash = await sha256(modelBytes);
   if (modelHash !== MODEL_SHA256) out.errors.push(`model input hash ${modelHash} is not ${MODEL_SHA256}`);
-  const rt = await lib.createRuntime({ build });
+  // threads > 1: a runtime with workers on a shared memory (where the host has them; else 1 thread
+  // and a note, which the runner checks): the hashes must not change.
+  const rt = await lib.createRuntime({ build, threads });
+  try {
+    return await runCases(lib, rt, out, { modelBytes, log });
+  } finally {
+    rt.closeThreads?.();
+  }
+}
+
+async function runCases(lib, rt, out, { modelBytes, log }) {
+  const build = out.build;
   out.build = rt.build;
+  out.threads = rt.threads ?? 1;
   const kernels = lib.KERNEL_NAMES.filter((k) => rt.exports.kernel_available(lib.KERNEL_IDS[k]) === 1);
   out.kernels = kernels;
 
@@ -162,8 +174,8 @@ export async function runConformance(lib, { build, modelBytes, log = () => {} })
 
 /** Everything a host reports: default selection, then both builds (a build the engine cannot run is
  *  recorded as unavailable with the library's reason, never as a result). */
-export async function runAll(lib, { modelBytes, runtime, version, log = () => {} }) {
-  const report = { runtime, version, selected: null, notes: [], builds: {} };
+export async function runAll(lib, { modelBytes, runtime, version, log = () => {}, threads = [] }) {
+  const report = { runtime, version, selected: null, notes: [], builds: {}, threaded: {} };
   try {
     const info = await lib.init();
     report.selected = info.build;
@@ -172,12 +184,16 @@ export async function runAll(lib, { modelBytes, runtime, version, log = () => {}
     report.initError = { code: e.code, message: e.message };
     return report;
   }
-  for (const build of ['simd128', 'relaxed']) {
-    try {
-      report.builds[build] = await runConformance(lib, { build, modelBytes, log });
-    } catch (e) {
-      if (e && e.code === 'UNSUPPORTED_BUILD') report.builds[build] = { unavailable: e.message };
-      else report.builds[build] = { error: `${e && e.code ? e.code + ': ' : ''}${e && e.message}`, stack: String(e && e.stack).slice(0, 2000) };
+  // report.builds: one thread; report.threaded[n]: the same cases with n threads (`threads`).
+  for (const n of [1, ...threads]) {
+    const into = n === 1 ? report.builds : (report.threaded[n] = {});
+    for (const build of ['simd128', 'relaxed']) {
+      try {
+        into[build] = await runConformance(lib, { build, modelBytes, log, threads: n });
+      } catch (e) {
+        if (e && e.code === 'UNSUPPORTED_BUILD') into[build] = { unavailable: e.message };
+        else into[build] = { error: `${e && e.code ? e.code + ': ' : ''}${e && e.message}`, stack: String(e && e.stack).slice(0, 2000) };
+      }
     }
   }
   return report;

@@ -1,5 +1,6 @@
-// Compiles assembly/ into the two builds of asconfig.json: simd128 and simd128 + relaxed SIMD. The two compilations
-// run side by side (asc is single-threaded; this halves the wall time of a fresh `npm start`).
+// Compiles assembly/ into the four builds of asconfig.json: simd128 and simd128 + relaxed SIMD, each once with its
+// own memory and once with threads on an imported shared memory (-mt, for the worker pool). The compilations
+// run side by side (asc is single-threaded; this cuts the wall time of a fresh `npm start`).
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,7 +10,8 @@ const asc = require.resolve('assemblyscript/bin/asc.js');
 mkdirSync('build', { recursive: true });
 // Entries, flags and the two targets live in asconfig.json (editors and `npx asc --config asconfig.json
 // --target relaxed` read the same file).
-const builds = ['simd128', 'relaxed'].map((name) => new Promise((ok) => {
+const NAMES = ['simd128', 'relaxed', 'simd128-mt', 'relaxed-mt'];
+const builds = NAMES.map((name) => new Promise((ok) => {
   const child = spawn(process.execPath, [asc, '--config', 'asconfig.json', '--target', name], { stdio: 'inherit' });
   child.on('exit', (code, sig) => ok(code === 0 ? null : `${name} build failed (${code ?? sig})`));
 }));
@@ -17,8 +19,19 @@ const errors = (await Promise.all(builds)).filter(Boolean);
 if (errors.length) { console.error(errors.join('\n')); process.exit(1); }
 // Linear memory belongs to the JS heap (bindings/heap.ts): a wasm-side allocator would hand out the
 // same bytes, so the build must not contain one.
-for (const name of ['simd128', 'relaxed']) {
-  if (/__alloc|~lib\/rt\//.test(readFileSync(`build/bitnet-${name}.wat`, 'utf8'))) {
+const wat = Object.fromEntries(NAMES.map((name) => [name, readFileSync(`build/bitnet-${name}.wat`, 'utf8')]));
+for (const name of NAMES) {
+  if (/__alloc|~lib\/rt\//.test(wat[name])) {
     throw new Error(`build/bitnet-${name}.wasm links AssemblyScript's allocator: something in assembly/ allocates (new, arrays, strings)`);
   }
+}
+// Every instance of a -mt build (the caller's and each worker's) writes the module's active data
+// segments into the one shared memory when it is instantiated, possibly while another thread runs.
+// That is harmless only if they hold constants: require exactly the segments of the build with its
+// own memory (constant tables; zero-initialised statics such as forward.ts's OFFSETS are left out by
+// --zeroFilledMemory, so a worker starting never resets them) and no start function.
+const segments = (text) => text.split('\n').filter((l) => /^\s*\(data\b/.test(l)).join('\n');
+for (const name of ['simd128', 'relaxed']) {
+  if (segments(wat[`${name}-mt`]) !== segments(wat[name])) throw new Error(`build/bitnet-${name}-mt.wasm: its data segments differ from build/bitnet-${name}.wasm's (see scripts/build-wasm.mjs)`);
+  if (/^\s*\(start\b/m.test(wat[`${name}-mt`])) throw new Error(`build/bitnet-${name}-mt.wasm has a start function: it would run again in every worker`);
 }

@@ -23,9 +23,9 @@ const oldest = (paths) => (paths.every(existsSync) ? Math.min(...paths.map((p) =
 
 const steps = [
   { name: 'wasm (assembly/ -> build/*.wasm)', inputs: ['assembly', 'scripts/build-wasm.mjs', 'package-lock.json'],
-    outputs: ['build/bitnet-simd128.wasm', 'build/bitnet-relaxed.wasm'], cmd: ['scripts/build-wasm.mjs'] },
-  { name: 'dist/ (rollup)', inputs: ['src', 'bindings', 'build/bitnet-simd128.wasm', 'build/bitnet-relaxed.wasm', 'rollup.config.mjs', 'tsconfig.json', 'package.json', 'package-lock.json'],
-    outputs: ['dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/browser.js', 'dist/workerd.js', 'dist/worker.js', 'dist/worker.d.ts', 'dist/engine-worker.js', 'dist/bitnet-simd128.wasm', 'dist/bitnet-relaxed.wasm'],
+    outputs: ['build/bitnet-simd128.wasm', 'build/bitnet-relaxed.wasm', 'build/bitnet-simd128-mt.wasm', 'build/bitnet-relaxed-mt.wasm'], cmd: ['scripts/build-wasm.mjs'] },
+  { name: 'dist/ (rollup)', inputs: ['src', 'bindings', 'build/bitnet-simd128.wasm', 'build/bitnet-relaxed.wasm', 'build/bitnet-simd128-mt.wasm', 'build/bitnet-relaxed-mt.wasm', 'rollup.config.mjs', 'tsconfig.json', 'package.json', 'package-lock.json'],
+    outputs: ['dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/browser.js', 'dist/workerd.js', 'dist/worker.js', 'dist/worker.d.ts', 'dist/engine-worker.js', 'dist/bitnet-simd128.wasm', 'dist/bitnet-relaxed.wasm', 'dist/bitnet-simd128-mt.wasm', 'dist/bitnet-relaxed-mt.wasm'],
     cmd: ['node_modules/rollup/dist/bin/rollup', '-c', '--silent'] },
 ];
 for (const s of steps) {

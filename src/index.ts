@@ -1,5 +1,5 @@
 export { BitnetError, type BitnetErrorCode } from './errors.js';
-export { init, kernelInfo, createRuntime, type InitOptions, type KernelInfo, type BuildName, type KernelName, type WasmSource, type CompiledWasmModule, type WasmBytes, type Calibration } from './init.js';
+export { init, kernelInfo, createRuntime, dispose, type InitOptions, type KernelInfo, type BuildName, type KernelName, type WasmSource, type CompiledWasmModule, type WasmBytes, type Calibration } from './init.js';
 export { calibration as kernelCalibration, type RoleChoice } from './calibrate.js';
 export { TernaryMatrix, type MatrixOptions } from './ternary-matrix.js';
 export { quantizeActivations, type QuantizedActivations } from './quantize-activations.js';

@@ -2,6 +2,7 @@
 import { KERNEL_IDS, KERNEL_NAMES, type KernelName } from '../bindings/exports.js';
 import type { WasmSource } from '../bindings/loader.js';
 import type { WasmRuntime } from '../bindings/runtime.js';
+import { reportedCores } from '../bindings/pool.js';
 import { selectBuild } from '../bindings/select.js';
 import type { BuildName } from '../bindings/wasm-location.js';
 import type { CompiledWasmModule, WasmBytes } from '../bindings/wasm-types.js';
@@ -17,7 +18,12 @@ export interface InitOptions {
   module?: CompiledWasmModule;
   bytes?: WasmBytes;
   url?: string | URL;
-  sources?: Partial<Record<BuildName, WasmSource>>;
+  sources?: Partial<Record<BuildName | `${BuildName}-mt`, WasmSource>>;
+  /** Threads of every call (a model can ask for its own: loadModel's `threads`). Default 'auto': the
+   *  cores the runtime reports, at most 8. More than 1 needs SharedArrayBuffer and workers (Node,
+   *  Deno, Bun, a cross-origin isolated page's Worker); elsewhere (workerd, a page without COOP/COEP)
+   *  bitnet-wasm runs on 1 thread and says why once. Every thread count gives the same bits. */
+  threads?: number | 'auto';
 }
 
 export interface KernelInfo {
@@ -27,8 +33,10 @@ export interface KernelInfo {
   /** Kernels this build can run (all are bit-identical). */
   kernels: KernelName[];
   features: { simd128: true; relaxedSimd: boolean };
-  /** Why the relaxed build was not taken, when it was not. */
+  /** Why the relaxed build was not taken, when it was not; why threads are not used, when they are not. */
   notes: string[];
+  /** Threads calls use (1: no workers). */
+  threads: number;
   /** The kernel calibration run at init: per role (GEMV, GEMM) and layout, the fastest kernel on
    *  this CPU, with the timings it chose from and its own cost (src/calibrate.ts). */
   calibration: Calibration;
@@ -38,6 +46,36 @@ let runtime: WasmRuntime | null = null;
 let pending: Promise<KernelInfo> | null = null;
 let info: KernelInfo | null = null;
 
+/** Most threads 'auto' takes: past this, decode is bound by memory bandwidth on common machines. */
+const AUTO_MAX_THREADS = 8;
+/** Most threads anyone can ask for (each is a worker with its own wasm instance). */
+export const MAX_THREADS = 64;
+
+/** `threads` as init / loadModel / createRuntime take it -> a count (BAD_ARGUMENT when it is not one). */
+export async function resolveThreads(threads: unknown, what = 'threads'): Promise<number> {
+  if (threads === undefined || threads === 'auto') return Math.min(await reportedCores(), AUTO_MAX_THREADS);
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new BitnetError('BAD_ARGUMENT', `${what} must be 'auto' or an integer from 1 to ${MAX_THREADS}, got ${typeof threads === 'string' ? JSON.stringify(threads) : String(threads)}`);
+  }
+  return threads;
+}
+
+/** One line on the console when threads were wanted and cannot be had (said once per process):
+ *  when a count was asked for, or when 'auto' runs on a page that is not cross-origin isolated (the
+ *  host can fix that); 'auto' where there are no workers at all (workerd) is quiet. */
+let warned = false;
+export function warnSingleThread(asked: number, rt: WasmRuntime, notes: string[], explicit = true): void {
+  if (asked <= 1 || rt.threads > 1 || warned) return;
+  const why = notes.find((n) => n.startsWith('threads unavailable')) ?? 'threads unavailable';
+  // 'auto' speaks only on a page's own thread: in a worker, the page that started it (e.g.
+  // bitnet-wasm/worker's proxy) is the one to say it.
+  if (!explicit && !(/cross-origin isolated/.test(why) && typeof (globalThis as { document?: unknown }).document !== 'undefined')) return;
+  warned = true;
+  console.warn(`bitnet-wasm: ${explicit ? `${asked} threads asked` : `threads ('auto': ${asked} cores)`}, ${why}`);
+}
+
+const isAuto = (t: unknown) => t === undefined || t === 'auto';
+
 
 /** Loads and selects the wasm build. Idempotent: later calls return the first call's result. */
 export function init(opts: InitOptions = {}): Promise<KernelInfo> {
@@ -45,7 +83,8 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
     if (opts.build !== undefined && info && opts.build !== info.build) {
       return Promise.reject(new BitnetError('BAD_ARGUMENT', `already initialised with build '${info.build}'; cannot switch to '${opts.build}' (use createRuntime for a second instance)`));
     }
-    return pending;
+    // A later `threads` becomes the default of what is made next (models keep theirs).
+    return opts.threads === undefined ? pending : pending.then((i) => retune(opts.threads));
   }
   pending = (async () => {
     const single: WasmSource | undefined = opts.module || opts.bytes || opts.url ? { module: opts.module, bytes: opts.bytes, url: opts.url } : undefined;
@@ -54,8 +93,10 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
       if (!opts.build) throw new BitnetError('BAD_ARGUMENT', 'init({ module | bytes | url }) needs `build` to say which build it is (or use `sources`)');
       sources = { ...sources, [opts.build]: single };
     }
-    const sel = await selectBuild({ build: opts.build, sources });
+    const threads = await resolveThreads(opts.threads);
+    const sel = await selectBuild({ build: opts.build, sources, threads });
     runtime = sel.runtime;
+    warnSingleThread(threads, sel.runtime, sel.notes, !isAuto(opts.threads));
     const kernels = KERNEL_NAMES.filter((k) => sel.runtime.exports.kernel_available(KERNEL_IDS[k]) === 1);
     const cal = calibration(sel.runtime);
     info = {
@@ -64,12 +105,23 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
       kernels,
       features: { simd128: true, relaxedSimd: sel.runtime.build === 'relaxed' },
       notes: sel.notes,
+      threads: sel.runtime.threads,
       calibration: cal,
     };
     return info;
   })();
   pending.catch(() => { pending = null; });
   return pending;
+}
+
+async function retune(asked: number | 'auto' | undefined): Promise<KernelInfo> {
+  const threads = await resolveThreads(asked);
+  const rt = runtime!, i = info!;
+  if (rt.shared && threads > rt.threads) await rt.startThreads(threads);
+  else warnSingleThread(threads, rt, i.notes, !isAuto(asked));
+  rt.defaultThreads = Math.min(threads, rt.threads);
+  i.threads = rt.defaultThreads;
+  return i;
 }
 
 export function kernelInfo(): KernelInfo {
@@ -83,8 +135,24 @@ export function getRuntime(): WasmRuntime {
   return runtime;
 }
 
-/** A separate module instance of one build (for comparing builds side by side, or isolation). */
-export async function createRuntime(opts: { build?: BuildName; source?: WasmSource } = {}): Promise<WasmRuntime> {
-  const sel = await selectBuild({ build: opts.build, sources: opts.build && opts.source ? { [opts.build]: opts.source } : undefined });
+/** A separate module instance of one build (for comparing builds side by side, or isolation).
+ *  `threads` (default 1 here): > 1 starts workers on a shared memory (end them with runtime.closeThreads()). */
+export async function createRuntime(opts: { build?: BuildName; source?: WasmSource; threads?: number | 'auto' } = {}): Promise<WasmRuntime> {
+  const threads = await resolveThreads(opts.threads === undefined ? 1 : opts.threads);
+  const sel = await selectBuild({ build: opts.build, sources: opts.build && opts.source ? { [opts.build]: opts.source } : undefined, threads });
+  warnSingleThread(threads, sel.runtime, sel.notes, !isAuto(opts.threads));
   return sel.runtime;
+}
+
+/** Ends the worker threads of init()'s runtime; the next init() starts afresh. Models and matrices
+ *  made on it must not be used afterwards. A Node, Deno or Bun process then has nothing left open. */
+export async function dispose(): Promise<void> {
+  const p = pending;
+  if (!p) return;
+  try { await p; } catch { /* init failed: nothing to end */ }
+  if (pending !== p) return;
+  runtime?.closeThreads();
+  runtime = null;
+  info = null;
+  pending = null;
 }

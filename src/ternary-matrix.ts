@@ -142,8 +142,12 @@ export class TernaryMatrix {
     const xb = n * this.cols * 4, yb = n * this.rows * 4;
     const xo = (xb + 15) & ~15, yo = (yb + 15) & ~15;
     const base = rt.scratch(xo + yo + e.matmul_scratch_bytes(this.kernelId, this.rows, this.cols, n));
+    // The runtime's threads split the rows (same bits); a TL3 GEMM needs a decode area per worker.
+    rt.useThreads(rt.defaultThreads);
+    if (n > 1) rt.workerScratch(e.matmul_worker_bytes(this.gemmCallId & MATMUL.KERNEL_MASK, this.cols));
     rt.f32.set(X, base >>> 2);
     const status = e.ternary_matmul(n === 1 ? this.callId : this.gemmCallId, this.ptr, this.rows, this.cols, base, n, base + xo, this.scale, base + xo + yo);
+    rt.checkThreads();
     if (status !== 0) {
       const row = -1 - status;
       throw new BitnetError('NON_FINITE', n === 1 ? 'x holds a NaN or an infinity' : `row ${row} of X holds a NaN or an infinity`);

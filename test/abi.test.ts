@@ -6,7 +6,7 @@
 // Node 24 for relaxed.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ABI, D, KERNEL, L, LAYOUT, M, SLOT } from '../bindings/abi.js';
+import { ABI, D, KERNEL, L, LAYOUT, M, POOL, SLOT } from '../bindings/abi.js';
 import type { WasmRuntime } from '../bindings/runtime.js';
 import { MATRICES } from '../src/model/tensors.js';
 import { createRuntime, KERNEL_IDS } from '../src/index.js';
@@ -80,6 +80,16 @@ describe('wasm ABI', () => {
     expect(Object.values(KERNEL_IDS).sort()).toEqual(Array.from({ length: KERNEL.COUNT }, (_, i) => i));
     expect(LAYOUTS.map((l) => l.id)).toEqual(Array.from({ length: LAYOUT.COUNT }, (_, i) => i));
     expect([LAYOUT_NAMES[LAYOUT.I8], LAYOUT_NAMES[LAYOUT.I2], LAYOUT_NAMES[LAYOUT.TL3]]).toEqual(['i8', 'i2', 'tl3']);
+    // Thread pool control block: distinct words inside the block, the job's arguments clear of the
+    // other words, and the words every thread writes (DONE, NEXT) on 64-byte lines of their own.
+    const words = Object.entries(POOL).filter(([k]) => !/^(WORDS|ARG_COUNT|OP_)/.test(k)).map(([, v]) => v);
+    expect(new Set(words).size).toBe(words.length);
+    for (const w of words) expect(w).toBeLessThan(POOL.WORDS);
+    for (const w of words) if (w !== POOL.ARGS) expect(w >= POOL.ARGS && w < POOL.ARGS + POOL.ARG_COUNT).toBe(false);
+    expect(POOL.ARGS + POOL.ARG_COUNT).toBeLessThanOrEqual(POOL.DONE);
+    const line = (w: number) => Math.floor(w * 4 / 64);
+    expect(new Set([line(POOL.SEQ), line(POOL.DONE), line(POOL.NEXT)]).size).toBe(3);
+    expect(POOL.NEXT).toBeLessThan(POOL.WORDS);
   });
 
   it("the wasm's kernel table answers what bindings/kernels.ts's rows say: layout, which build has it", () => {

@@ -47,7 +47,10 @@ describe('bitnet-wasm CLI', () => {
     const long = await cli('run', '--model', DEFAULT_MODEL, '--prompt', 'The jury said', '--n-predict', '8', '--temp', '0.7', '--seed', '3', '--ctx-size', '64', '--top-k', '20');
     const short = await cli('run', '-m', DEFAULT_MODEL, '-p', 'The jury said', '-n', '8', '--temperature=0.7', '-s', '3', '--ctx=64', '--top-k=20', '-t', '1');
     const positional = await cli('run', DEFAULT_MODEL, '-p', 'The jury said', '-n8', '--temp', '0.7', '-s3', '-c', '64', '--top-k', '20');
+    const threaded = await cli('run', '-m', DEFAULT_MODEL, '-p', 'The jury said', '-n', '8', '--temp', '0.7', '-s', '3', '-c', '64', '--top-k', '20', '--threads=3');
     expect(long.code).toBe(0);
+    expect(threaded.out).toBe(long.out);
+    expect(threaded.err).toMatch(/3 threads/);
     expect(long.out.length).toBeGreaterThan('The jury said'.length + 5);
     expect(short.out).toBe(long.out);
     expect(positional.out).toBe(long.out);

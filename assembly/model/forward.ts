@@ -10,6 +10,7 @@
 import { quantize_row } from "../quant/absmax_i8";
 import { first_nonfinite_f32, gemv_f32, gemv_i8 } from "../dense/matrix";
 import { ternary_matmul } from "../ternary/matmul";
+import { pool_args, pool_run, pool_split, pool_threads, POOL_ROW_BLOCK } from "../threads/pool";
 import { rmsnorm } from "../nn/rmsnorm";
 import { rope_apply, rope_apply_interleaved, rope_table } from "../nn/rope";
 import { attention } from "../nn/attention";
@@ -21,7 +22,7 @@ import {
   ACT_RELU2, D_ACT, D_EMBD, D_EMBD_FMT, D_EMBD_SCALES, D_EPS, D_HEAD, D_HEAD_DIM, D_HEAD_FMT, D_HEAD_SCALES, D_K_CACHE,
   D_KERNEL, D_KERNEL_GEMM, D_KV_TYPE, D_LAYERS, D_N_CTX, D_N_EMBD, D_N_FF, D_N_HEAD, D_N_HEAD_KV, D_N_LAYER, D_N_VOCAB, D_OUT_NORM,
   D_ROPE_BASE, D_ROPE_DIM, D_ROPE_TYPE, D_SCRATCH, D_V_CACHE, DENSE_F32, FORWARD_BAD_POS, FORWARD_BAD_TOKEN,
-  FORWARD_NONFINITE, FORWARD_OK, KV_F16, L_ATTN_NORM, L_ATTN_SUB_NORM, L_FFN_NORM, L_FFN_SUB_NORM, L_MATS, L_WORDS,
+  FORWARD_NONFINITE, FORWARD_OK, KV_F16, POOL_OP_HEAD, L_ATTN_NORM, L_ATTN_SUB_NORM, L_FFN_NORM, L_FFN_SUB_NORM, L_MATS, L_WORDS,
   M_FMT, M_PTR, M_SCALE, M_WORDS, MAT_F32, MATMUL_STREAMING, ROPE_INTERLEAVED, SLOT_DOWN, SLOT_GATE, SLOT_K, SLOT_O,
   SLOT_Q, SLOT_UP, SLOT_V,
 } from "../abi";
@@ -163,19 +164,42 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
   rmsnorm(xl, <usize>wi(desc, D_OUT_NORM), e, wf(desc, D_EPS), hb);
   let head = <usize>wi(desc, D_HEAD), hfmt = wi(desc, D_HEAD_FMT), hscales = <usize>wi(desc, D_HEAD_SCALES);
   if (!head) { head = <usize>wi(desc, D_EMBD); hfmt = wi(desc, D_EMBD_FMT); hscales = <usize>wi(desc, D_EMBD_SCALES); }
-  if (hfmt == DENSE_F32) gemv_f32(head, vocab, e, hb, logits);
-  else {
-    const step = quantize_row(hb, e, qrow, e);
+  let hx = hb, step: f32 = 1;
+  if (hfmt != DENSE_F32) {
+    step = quantize_row(hb, e, qrow, e);
     if (step < 0) return FORWARD_NONFINITE;
-    gemv_i8(head, vocab, e, qrow, logits, 1);
-    for (let r = 0; r < vocab; r++) {
-      const o = logits + (<usize>r << 2);
-      store<f32>(o, <f32>load<i32>(o) * (step * load<f32>(hscales + (<usize>r << 2))));
-    }
+    hx = qrow;
   }
+  // The vocabulary's rows split among the threads (each row's dot product is the same code).
+  const t = min(pool_threads(<f64>vocab * <f64>e), (vocab + POOL_ROW_BLOCK - 1) / POOL_ROW_BLOCK);
+  if (t > 1) {
+    const a = pool_args();
+    store<i32>(a, hfmt); store<usize>(a, head, 4); store<i32>(a, vocab, 8); store<i32>(a, e, 12);
+    store<usize>(a, hx, 16); store<usize>(a, logits, 20); store<f32>(a, step, 24); store<usize>(a, hscales, 28);
+    pool_run(POOL_OP_HEAD, t, vocab);
+  } else head_rows(hfmt, head, e, hx, logits, step, hscales, 0, vocab);
   // A non-finite logit (finite weights can still overflow) is an error, never a silent sample.
   if (first_nonfinite_f32(logits, vocab) >= 0) return FORWARD_NONFINITE;
   return FORWARD_OK;
+}
+
+/** Rows [r0, r1) of the output head: logits = head . x (DENSE_F32, x = the normed f32 row) or
+ *  f32(head_i8 . x) * (step * scale_r) (DENSE_I8, x = its int8 quantization with that step). */
+function head_rows(fmt: i32, head: usize, e: i32, x: usize, logits: usize, step: f32, scales: usize, r0: i32, r1: i32): void {
+  if (r1 <= r0) return;
+  if (fmt == DENSE_F32) { gemv_f32(head + ((<usize>r0 * <usize>e) << 2), r1 - r0, e, x, logits + (<usize>r0 << 2)); return; }
+  gemv_i8(head + <usize>r0 * <usize>e, r1 - r0, e, x, logits + (<usize>r0 << 2), 1);
+  for (let r = r0; r < r1; r++) {
+    const o = logits + (<usize>r << 2);
+    store<f32>(o, <f32>load<i32>(o) * (step * load<f32>(scales + (<usize>r << 2))));
+  }
+}
+
+/** Piece i of `pieces` of the output head whose arguments logits_of wrote at `a`. */
+export function head_part(a: usize, i: i32, pieces: i32): void {
+  const vocab = load<i32>(a, 8);
+  head_rows(load<i32>(a), load<usize>(a, 4), load<i32>(a, 12), load<usize>(a, 16), load<usize>(a, 20), load<f32>(a, 24), load<usize>(a, 28),
+            pool_split(i, pieces, vocab), pool_split(i + 1, pieces, vocab));
 }
 
 /** Runs tokens[0..n) at positions pos0..pos0+n-1 and writes the last token's logits.

@@ -19,13 +19,13 @@ import { touch } from "./lut_tl3";
 
 /** GEMV, i32 accumulation (i32x4.relaxed_dot_i8x16_i7x16_add_s): 4 rows per block, 2 chains per row.
  *  ahead: touch the weights 16 rows ahead every 16 rows (weights streamed from DRAM; see lut_tl3.ts). */
-export function gemv_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, acc: usize, ahead: bool = false): void {
+export function gemv_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, acc: usize, ahead: bool, r0: i32, r1: i32): void {
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
   const sq = sum_i8(q, kp);
   const m3 = mask2();
-  let p = w;
-  for (let rb = 0; rb < rp; rb += 4) {
-    if (ahead && (rb & 15) == 0 && rb + 16 < rp) touch(p + (<usize>kp << 2), <usize>min(16, rp - rb - 16) * <usize>(kp >> 2));
+  let p = w + <usize>(r0 >> 2) * <usize>kp;
+  for (let rb = r0; rb < r1; rb += 4) {
+    if (ahead && ((rb - r0) & 15) == 0 && rb + 16 < r1) touch(p + (<usize>kp << 2), <usize>min(16, r1 - rb - 16) * <usize>(kp >> 2));
     let a0 = i32x4.splat(0), b0 = i32x4.splat(0), a1 = i32x4.splat(0), b1 = i32x4.splat(0);
     let a2 = i32x4.splat(0), b2 = i32x4.splat(0), a3 = i32x4.splat(0), b3 = i32x4.splat(0);
     for (let c = 0; c < kp; c += 64) {
@@ -63,7 +63,7 @@ export function gemv_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, acc: usize, 
 
 /** GEMM over tokens in blocks of 4 (each weight load and unpack serves 4 tokens); i32 accumulation.
  *  q: n rows of kp, acc: n rows of rp. */
-export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc: usize): void {
+export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc: usize, r0: i32, r1: i32): void {
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
   const kq = <usize>kp;
   const m3 = mask2();
@@ -71,12 +71,12 @@ export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc:
   // Tiles of rows whose weights (tile * kp / 4 bytes) stay in L2 while every token block passes
   // over them: the matrix is read from memory once, not once per token block.
   const tile = max(4, min(rp, (<i32>(256 << 10) / max(1, kp >> 2)) & ~3));
-  for (let r0 = 0; r0 < rp; r0 += tile) {
-  const r1 = min(rp, r0 + tile);
+  for (let t0 = r0; t0 < r1; t0 += tile) {
+  const t1 = min(r1, t0 + tile);
   for (let j = 0; j < n4; j += 4) {
     const q0 = q + <usize>j * kq, q1 = q0 + kq, q2 = q1 + kq, q3 = q2 + kq;
     const s0 = sum_i8(q0, kp), s1 = sum_i8(q1, kp), s2 = sum_i8(q2, kp), s3 = sum_i8(q3, kp);
-    for (let r = r0; r < r1; r++) {
+    for (let r = t0; r < t1; r++) {
       let p = w + <usize>(r >> 2) * kq + (<usize>(r & 3) << 4);
       let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
       for (let c = 0; c < kp; c += 64) {
@@ -109,14 +109,14 @@ export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc:
     }
   }
   }
-  for (let j = n4; j < n; j++) gemv_i2_dot32(w, rp, kp, q + <usize>j * kq, acc + ((<usize>j * <usize>rp) << 2));
+  for (let j = n4; j < n; j++) gemv_i2_dot32(w, rp, kp, q + <usize>j * kq, acc + ((<usize>j * <usize>rp) << 2), false, r0, r1);
 }
 
 /** GEMM over tokens in blocks of 4 with i16 accumulation: one unpack of each weight vector serves
  *  4 tokens at 2 instructions per 16 weights each. Widened to i32 every 16 chunks
  *  (16 chunks x 4 dots x 508 = 32512 <= 32767). Tokens past the last block of 4 (so every GEMV) run
  *  gemv_i2_dot32: the same sums. */
-export function gemm_i2_dot16(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc: usize): void {
+export function gemm_i2_dot16(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc: usize, r0: i32, r1: i32): void {
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
   const kq = <usize>kp;
   const m3 = mask2();
@@ -124,12 +124,12 @@ export function gemm_i2_dot16(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc:
   // Tiles of rows whose weights (tile * kp / 4 bytes) stay in L2 while every token block passes
   // over them: the matrix is read from memory once, not once per token block.
   const tile = max(4, min(rp, (<i32>(256 << 10) / max(1, kp >> 2)) & ~3));
-  for (let r0 = 0; r0 < rp; r0 += tile) {
-  const r1 = min(rp, r0 + tile);
+  for (let t0 = r0; t0 < r1; t0 += tile) {
+  const t1 = min(r1, t0 + tile);
   for (let j = 0; j < n4; j += 4) {
     const q0 = q + <usize>j * kq, q1 = q0 + kq, q2 = q1 + kq, q3 = q2 + kq;
     const s0 = sum_i8(q0, kp), s1 = sum_i8(q1, kp), s2 = sum_i8(q2, kp), s3 = sum_i8(q3, kp);
-    for (let r = r0; r < r1; r++) {
+    for (let r = t0; r < t1; r++) {
       let p = w + <usize>(r >> 2) * kq + (<usize>(r & 3) << 4);
       let w0 = i32x4.splat(0), w1 = i32x4.splat(0), w2 = i32x4.splat(0), w3 = i32x4.splat(0);
       for (let c0 = 0; c0 < kp; c0 += 1024) {
@@ -162,5 +162,5 @@ export function gemm_i2_dot16(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc:
     }
   }
   }
-  for (let j = n4; j < n; j++) gemv_i2_dot32(w, rp, kp, q + <usize>j * kq, acc + ((<usize>j * <usize>rp) << 2));
+  for (let j = n4; j < n; j++) gemv_i2_dot32(w, rp, kp, q + <usize>j * kq, acc + ((<usize>j * <usize>rp) << 2), false, r0, r1);
 }

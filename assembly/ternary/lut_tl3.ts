@@ -73,17 +73,17 @@ export function tl3_tables(q: usize, kp: i32, tbl: usize): void {
 }
 
 // @ts-ignore: decorator
-@inline function gemvBody(w: usize, rp: i32, kp: i32, tbl: usize, acc: usize, relaxed: bool, ahead: bool): void {
+@inline function gemvBody(w: usize, rp: i32, kp: i32, tbl: usize, acc: usize, relaxed: bool, ahead: bool, r0: i32, r1: i32): void {
   const nsb = kp / 24;
   const counts = w + <usize>rp * <usize>nsb * 5;
   const m15 = mask4(), z = zero();
   const blockBytes = <usize>nsb * 80;
-  let p = w;
-  for (let rb = 0; rb < rp; rb += 16) {
+  let p = w + <usize>(r0 >> 4) * blockBytes;
+  for (let rb = r0; rb < r1; rb += 16) {
     // Touch every cache line of the next row block now: a tight loop of loads puts many misses
     // in flight at once, which the compute loop (tens of instructions per line) cannot; the
     // next block then computes from cache. See README "DRAM".
-    if (ahead && rb + 16 < rp) touch(p + blockBytes, blockBytes);
+    if (ahead && rb + 16 < r1) touch(p + blockBytes, blockBytes);
     let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
     let va = i16x8.splat(0), vb = i16x8.splat(0);
     let t = tbl;
@@ -152,13 +152,13 @@ export function touch(p: usize, n: usize): void {
 
 /** ahead: touch the next row block's weights first (pays when weights stream from DRAM, costs
  *  ~20% when they are in cache: the decoder turns it on for models, see ternary_matmul). */
-export function gemv_tl3(w: usize, rp: i32, kp: i32, tbl: usize, acc: usize, ahead: bool): void {
-  gemvBody(w, rp, kp, tbl, acc, false, ahead);
+export function gemv_tl3(w: usize, rp: i32, kp: i32, tbl: usize, acc: usize, ahead: bool, r0: i32, r1: i32): void {
+  gemvBody(w, rp, kp, tbl, acc, false, ahead, r0, r1);
 }
 
-export function gemv_tl3_relaxed(w: usize, rp: i32, kp: i32, tbl: usize, acc: usize, ahead: bool): void {
+export function gemv_tl3_relaxed(w: usize, rp: i32, kp: i32, tbl: usize, acc: usize, ahead: bool, r0: i32, r1: i32): void {
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
-  gemvBody(w, rp, kp, tbl, acc, true, ahead);
+  gemvBody(w, rp, kp, tbl, acc, true, ahead, r0, r1);
 }
 
 /** Bytes of scratch gemm_tl3 needs for its decoded weights: 8 (index, mask) pairs per super-block. */
@@ -172,15 +172,15 @@ export function tl3_decoded_bytes(kp: i32): i32 {
 }
 
 // @ts-ignore: decorator
-@inline function gemmBody(w: usize, rp: i32, kp: i32, tbl: usize, n: i32, acc: usize, dec: usize, relaxed: bool): void {
+@inline function gemmBody(w: usize, rp: i32, kp: i32, tbl: usize, n: i32, acc: usize, dec: usize, relaxed: bool, r0: i32, r1: i32): void {
   // Per block of 16 rows, the indices and sign masks are decoded once into `dec`; then tokens go
   // in pairs, each pair sharing the loads of the decoded (index, mask) vectors.
   const nsb = kp / 24;
   const counts = w + <usize>rp * <usize>nsb * 5;
   const tstride = <usize>(kp / 3) * 32;
   const m15 = mask4(), z = zero();
-  let p = w;
-  for (let rb = 0; rb < rp; rb += 16) {
+  let p = w + <usize>(r0 >> 4) * <usize>nsb * 80;
+  for (let rb = r0; rb < r1; rb += 16) {
     let d = dec;
     for (let sb = 0; sb < nsb; sb++) {
       const S = v128.load(p, 64);
@@ -242,11 +242,11 @@ export function tl3_decoded_bytes(kp: i32): i32 {
   }
 }
 
-export function gemm_tl3(w: usize, rp: i32, kp: i32, tbl: usize, n: i32, acc: usize, dec: usize): void {
-  gemmBody(w, rp, kp, tbl, n, acc, dec, false);
+export function gemm_tl3(w: usize, rp: i32, kp: i32, tbl: usize, n: i32, acc: usize, dec: usize, r0: i32, r1: i32): void {
+  gemmBody(w, rp, kp, tbl, n, acc, dec, false, r0, r1);
 }
 
-export function gemm_tl3_relaxed(w: usize, rp: i32, kp: i32, tbl: usize, n: i32, acc: usize, dec: usize): void {
+export function gemm_tl3_relaxed(w: usize, rp: i32, kp: i32, tbl: usize, n: i32, acc: usize, dec: usize, r0: i32, r1: i32): void {
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
-  gemmBody(w, rp, kp, tbl, n, acc, dec, true);
+  gemmBody(w, rp, kp, tbl, n, acc, dec, true, r0, r1);
 }

@@ -10,7 +10,8 @@ export default {
   async fetch(request) {
     const url = new URL(request.url);
     try {
-      const report = await runAll(lib, { modelBytes: new Uint8Array(model), runtime: 'workerd', version: url.searchParams.get('version') ?? 'unknown' });
+      const threads = (url.searchParams.get('threads') ?? '').split(',').filter(Boolean).map(Number);
+      const report = await runAll(lib, { modelBytes: new Uint8Array(model), runtime: 'workerd', version: url.searchParams.get('version') ?? 'unknown', threads });
       return Response.json(report);
     } catch (e) {
       return Response.json({ fatal: `${e && e.code ? e.code + ': ' : ''}${e && e.stack || e}` });

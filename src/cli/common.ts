@@ -3,7 +3,7 @@
 import { existsSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defaultModelUrl } from '../default-model.js';
-import { init, kernelInfo } from '../init.js';
+import { init, kernelInfo, MAX_THREADS } from '../init.js';
 import { loadModel, type Model } from '../model/model.js';
 import { checkReadable, describeError, OutputClosed } from './errors.js';
 import type { CommandSpec, Option, Values } from './options.js';
@@ -63,7 +63,7 @@ export function loadOptions(ctx: Pick<Option, 'default' | 'defaultText' | 'help'
   return [
     { name: 'ctx-size', short: 'c', aliases: ['ctx'], kind: 'int', arg: 'N', min: 1, max: 1 << 20, ...ctx },
     { name: 'batch-size', short: 'b', kind: 'int', arg: 'N', min: 1, max: 4096, default: 32, help: 'prefill batch: tokens per forward call' },
-    { name: 'threads', short: 't', kind: 'int', arg: 'N', min: 1, max: 1, default: 1, help: 'threads (only 1: the kernels run on one thread)', rangeNote: 'bitnet-wasm runs on one thread' },
+    { name: 'threads', short: 't', kind: 'int', arg: 'N', min: 1, max: MAX_THREADS, defaultText: 'the cores the runtime reports, at most 8', help: 'threads (the same output for every count)' },
     { name: 'build', kind: 'choice', arg: 'NAME', choices: ['simd128', 'relaxed'], defaultText: 'relaxed where the engine has relaxed SIMD, else simd128', help: 'wasm build' },
   ];
 }
@@ -72,7 +72,7 @@ export function loadOptions(ctx: Pick<Option, 'default' | 'defaultText' | 'help'
 export async function openModel(v: Values, io: CliIO, contextLength = v['ctx-size'] as number | undefined): Promise<Model> {
   const file = (v.model as string | undefined) ?? DEFAULT_MODEL;
   await checkReadable(file, 'model');
-  await init({ build: v.build as 'simd128' | 'relaxed' | undefined });
+  await init({ build: v.build as 'simd128' | 'relaxed' | undefined, threads: (v.threads as number | undefined) ?? 'auto' });
   try {
     return await loadModel(file, { contextLength, batchSize: v['batch-size'] as number, onWarning: (w) => io.err(`${PROGRAM}: warning: ${w}`) });
   } catch (e) {
@@ -82,5 +82,5 @@ export async function openModel(v: Values, io: CliIO, contextLength = v['ctx-siz
 
 /** "bitnet 4 layers, simd128 build, tl3 kernel". */
 export function describeModel(model: Model): string {
-  return `${model.config.architecture} ${model.config.nLayer} layers, context ${model.contextLength}, ${kernelInfo().build} build, ${model.kernel} kernel`;
+  return `${model.config.architecture} ${model.config.nLayer} layers, context ${model.contextLength}, ${kernelInfo().build} build, ${model.kernel} kernel, ${model.threads} thread${model.threads === 1 ? '' : 's'}`;
 }

@@ -9,7 +9,7 @@ import { BitnetError } from '../errors.js';
 import { cachedUrlSource, type ModelCacheOptions } from '../cache/model-cache.js';
 import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
 import { estimateMemory, forwardScratchBytes, inspectHeader, loadingStagingBytes } from './inspect.js';
-import { getRuntime, init } from '../init.js';
+import { getRuntime, init, resolveThreads, warnSingleThread } from '../init.js';
 import { checkStopTokens, Sampler, type SamplingOptions, type TokenLogprob } from '../sampling.js';
 import { constraintFor, type ConstraintOptions } from '../grammar/index.js';
 import { createDetokenizer, createTokenizer, type Tokenizer } from '../tokenizer/index.js';
@@ -70,6 +70,10 @@ export interface LoadModelOptions {
    *  fastest GEMV kernel picks the layout, prefill runs that layout's fastest GEMM kernel
    *  (kernelInfo().calibration). Every kernel gives the same bits. */
   kernel?: KernelName;
+  /** Threads of this model's forward passes (default: init's `threads`, 'auto' unless said).
+   *  More than the runtime's workers starts more; a runtime without shared memory (init({ threads: 1 }),
+   *  workerd, a page without COOP/COEP) runs on 1 and says so once. Same bits for every count. */
+  threads?: number | 'auto';
   runtime?: WasmRuntime;
   /** Called (once per load) with a warning the load does not fail on: today, a contextLength
    *  beyond the context the model was trained for. Default: console.warn. */
@@ -176,6 +180,7 @@ export class Model {
   private main!: Sequence;
   private sequences = new Set<Sequence>();
   private readonly cacheBudget: number;
+  private _threads = 1;
 
   private constructor(readonly config: ModelConfig, readonly tokenizer: Tokenizer, readonly header: GGUFHeader,
                       private weights: ModelWeights, readonly rt: WasmRuntime, contextLength: number, readonly batchSize: number,
@@ -267,6 +272,9 @@ export class Model {
     return new ChatSession(this.createSequence({ contextLength: opts.contextLength }), opts.template, opts);
   }
 
+  /** Threads its forward passes use (1: no workers). */
+  get threads(): number { return this._threads; }
+
   /** The model's main sequence (the one model.generate, chat and logits use). */
   get mainSequence(): Sequence { return this.main; }
 
@@ -281,6 +289,12 @@ export class Model {
       throw new BitnetError('BAD_ARGUMENT', `kernel ${JSON.stringify(kernel)} is not one of this build's kernels (${rt.build})`);
     }
     const gemmKernel = opts.kernel ?? kernelForRole(rt, kernel, 'gemm');
+    let threads = opts.threads === undefined ? rt.defaultThreads : await resolveThreads(opts.threads, 'opts.threads');
+    if (threads > rt.threads) {
+      if (rt.shared) await rt.startThreads(threads);
+      else warnSingleThread(threads, rt, ['threads unavailable: this runtime has no shared memory (init({ threads: 1 }), or no SharedArrayBuffer / workers here)'], opts.threads !== 'auto');
+    }
+    threads = Math.min(threads, rt.threads);
     const budget = opts.cacheBudget ?? Infinity;
     if (typeof budget !== 'number' || !(budget >= 0)) throw new BitnetError('BAD_ARGUMENT', `cacheBudget must be a number of bytes >= 0, got ${budget}`);
     const cacheType = opts.cacheType ?? 'f32';
@@ -332,7 +346,11 @@ export class Model {
       await input.close?.();
     }
     try {
-      return new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType, gemmKernel);
+      const model = new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType, gemmKernel);
+      model._threads = threads;
+      // Prefill's TL3 GEMM gives each worker a decode area of its own (0 bytes for other kernels).
+      if (threads > 1) rt.workerScratch(rt.exports.matmul_worker_bytes(KERNEL_IDS[gemmKernel], Math.max(config.nEmbd, config.nFf, config.nHead * config.headDim)));
+      return model;
     } catch (err) {
       weights.dispose();
       throw err;
@@ -377,7 +395,9 @@ export class Model {
         if (!Number.isInteger(id) || id < 0 || id >= c.nVocab) throw new BitnetError('BAD_ARGUMENT', `token id ${id} is out of range (vocabulary ${c.nVocab})`);
         t[base + j] = id;
       }
+      rt.useThreads(this._threads);
       const status = e.forward(this.desc, this.io, n, pos0 + s, logits);
+      rt.checkThreads();
       if (status !== FORWARD.OK) throw new BitnetError('MODEL_ERROR', status === FORWARD.NONFINITE ? 'the forward pass produced a NaN or an infinity' : `forward() failed with status ${status}`);
       for (let j = 0; j < n; j++) seq.cached.push(tokens[s + j]);
     }

@@ -86,6 +86,10 @@ export function checkLoadOptions<T extends object>(opts: T | undefined): T {
   fields('opts', o as Record<string, unknown>, { contextLength: 'uint', batchSize: 'uint', onProgress: 'function', onWarning: 'function', signal: 'signal' });
   const kernel = (o as { kernel?: unknown }).kernel;
   if (kernel !== undefined && typeof kernel !== 'string') bad(`opts.kernel must be a kernel name, got ${describe(kernel)}`);
+  const threads = (o as { threads?: unknown }).threads;
+  if (threads !== undefined && threads !== 'auto' && !(typeof threads === 'number' && Number.isInteger(threads) && threads >= 1)) {
+    bad(`opts.threads must be 'auto' or an integer >= 1, got ${describe(threads)}`);
+  }
   const cache = (o as { cache?: unknown }).cache;
   if (cache !== undefined && typeof cache !== 'boolean') {
     if (typeof cache !== 'object' || cache === null) bad(`opts.cache must be a boolean or { name, chunkBytes, parallel, retries, retryDelayMs }, got ${describe(cache)}`);

@@ -59,17 +59,22 @@ server.waiters = new Map();
 
 const want = (name) => !ONLY || ONLY.includes(name);
 const runtimes = []; // { name, version, run: () => report } | { name, skipped }
-if (want('node20')) runtimes.push({ name: `node${process.versions.node.split('.')[0]}`, version: process.versions.node, run: () => runCli('node', process.execPath) });
+// Every runtime also runs the set with THREADS threads (more than this machine's 2 cores): the same
+// hashes, with workers where the runtime has them (THREADED) and 1 thread elsewhere (workerd).
+// Browsers: see runBrowserPage (threads in a page are the web proxy's business).
+const THREADS = 3;
+const THREADED = new Set(['node20', 'node22', 'node24', 'deno', 'bun']);
+if (want('node20')) runtimes.push({ name: `node${process.versions.node.split('.')[0]}`, version: process.versions.node, run: () => runCli('node', process.execPath, { threads: [THREADS] }) });
 for (const n of ['node22', 'node24', 'deno', 'bun', 'workerd']) {
   if (!want(n)) continue;
   const bin = NPM_BINARIES[n]();
   if (!bin) { runtimes.push({ name: n, missing: `npm runtime ${n} is not installed: run \`node test/deps.mjs\`` }); continue; }
   if (n === 'workerd') {
     const v = (await binaryVersion(bin)).replace(/^workerd\s*/, '');
-    runtimes.push({ name: n, version: v, run: () => runWorkerd(bin, v) });
+    runtimes.push({ name: n, version: v, run: () => runWorkerd(bin, v, { threads: [THREADS] }) });
   } else {
     const v = (await binaryVersion(bin)).replace(/^(v|deno\s+)/, '').replace(/\s.*$/, '');
-    runtimes.push({ name: n, version: v, bin, run: () => runCli(n === 'deno' ? 'deno' : 'node', bin) });
+    runtimes.push({ name: n, version: v, bin, run: () => runCli(n === 'deno' ? 'deno' : 'node', bin, { threads: [THREADS] }) });
   }
 }
 for (const b of ['chromium', 'firefox']) {
@@ -150,6 +155,20 @@ for (const r of reports) {
     check(ok, `${r.name} ${r.version} ${build}: all ${Object.keys(expected.hashes).length} case hashes equal conformance/expected.json`,
       [...bad.map((k) => `case "${k}" gave ${String(b.hashes[k]).slice(0, 16)} expected ${expected.hashes[k].slice(0, 16)}`), ...extra.map((k) => `unexpected case "${k}"`), ...b.errors].join('; '));
     rows.push([r.name, r.version, build, combined(b.hashes).slice(0, 16), ok ? 'pass' : 'FAIL']);
+  }
+  // The same set on THREADS threads (runtimes that ran it: the CLI hosts and workerd).
+  const threaded = rep.threaded?.[THREADS];
+  if (threaded) {
+    const ran = THREADED.has(r.name) ? THREADS : 1;
+    for (const build of ['simd128', 'relaxed']) {
+      const b = threaded[build];
+      if (b?.unavailable && NO_RELAXED.has(r.name) && build === 'relaxed') continue;
+      const bad = b?.hashes ? Object.keys(expected.hashes).filter((k) => b.hashes[k] !== expected.hashes[k]) : ['(no result)'];
+      const ok = !!b?.hashes && bad.length === 0 && b.errors.length === 0 && b.threads === ran;
+      check(ok, `${r.name} ${r.version} ${build}, ${THREADS} threads asked: ran on ${ran}${ran === 1 ? ' (no workers here)' : ''}, the same ${Object.keys(expected.hashes).length} case hashes`,
+        b?.hashes ? [`ran on ${b.threads}`, ...bad.map((k) => `case "${k}" differs`), ...b.errors].join('; ') : (b?.error ?? b?.unavailable ?? 'no result'));
+      rows.push([r.name, r.version, `${build}, ${THREADS} threads (${b?.threads ?? '?'} ran)`, b?.hashes ? combined(b.hashes).slice(0, 16) : 'ERROR', ok ? 'pass' : 'FAIL']);
+    }
   }
   const expectSel = NO_RELAXED.has(r.name) ? 'simd128' : 'relaxed';
   check(rep.selected === expectSel, `${r.name}: init() selects ${expectSel}`, `selected ${rep.selected}; notes: ${rep.notes.join('; ')}`);

@@ -50,8 +50,8 @@ function parseHostOutput(r) {
 const HOST = resolve(ROOT, 'conformance/hosts/cli-host.mjs');
 
 /** Node / Deno / Bun: one process runs the shared cases on both builds. */
-export async function runCli(kind, binary, { env } = {}) {
-  const args = kind === 'deno' ? ['run', '--allow-read', HOST] : [HOST];
+export async function runCli(kind, binary, { env, threads } = {}) {
+  const args = [...(kind === 'deno' ? ['run', '--allow-read', HOST] : [HOST]), ...(threads ? ['--threads', threads.join(',')] : [])];
   return parseHostOutput(await run(binary, args, { env }));
 }
 
@@ -77,7 +77,7 @@ export async function runBrowserPage(kind, binary, server, path, { prefs, timeou
 
 /** workerd: a config embedding the worker host, the shared cases, dist/workerd.js, both wasm
  *  modules and the model as data; one GET runs everything. */
-export async function runWorkerd(binary, wVersion) {
+export async function runWorkerd(binary, wVersion, { threads } = {}) {
   const port = await freePort();
   const configPath = resolve(ROOT, 'build/runtimes/conformance.capnp');
   writeConfig({
@@ -97,7 +97,7 @@ export async function runWorkerd(binary, wVersion) {
     return { fatal: e.message };
   }
   try {
-    const res = await fetch(`${w.url}/?version=${encodeURIComponent(wVersion)}`, { signal: AbortSignal.timeout(300000) });
+    const res = await fetch(`${w.url}/?version=${encodeURIComponent(wVersion)}${threads ? `&threads=${threads.join(',')}` : ''}`, { signal: AbortSignal.timeout(300000) });
     const text = await res.text();
     try { return JSON.parse(text); } catch { return { fatal: `HTTP ${res.status}: ${text.slice(0, 3000)}\n${w.output().slice(-3000)}` }; }
   } catch (e) {

@@ -1,0 +1,111 @@
+// The wasm side of the thread pool (builds with threads and a shared, imported memory). JS starts
+// worker instances of the same module on the same memory; each runs pool_work() until it is told to
+// quit. A job is cut into pieces (runs of 16-row blocks) that threads claim one at a time from an
+// atomic counter (abi.ts POOL_*): whoever is running takes the next piece, so a worker the OS has
+// descheduled delays nothing (the caller takes its share), and a row's code never depends on who
+// runs it, so the bits do not either. Waiting spins briefly (jobs of one decode step follow each
+// other within microseconds), then sleeps in memory.atomic.wait32.
+// Builds without threads compile none of this: pool_threads() is then always 1.
+import {
+  POOL_ACTIVE, POOL_ARGS, POOL_CHUNKS, POOL_DONE, POOL_FAILED, POOL_NEXT, POOL_OP, POOL_OP_HEAD, POOL_OP_MATMUL, POOL_QUIT,
+  POOL_SEQ, POOL_THREADS, POOL_WORKER_PIECES, POOL_WSCRATCH, POOL_WSCRATCH_BYTES,
+} from "../abi";
+import { matmul_part } from "../ternary/matmul";
+import { head_part } from "../model/forward";
+
+/** This instance's control block when it is the calling side (0: no pool, one thread). */
+let ctrl: usize = 0;
+
+/** Polls before sleeping: ~10-50 µs on current CPUs, about the gap between two jobs of a step. */
+const SPIN = 1 << 14;
+/** Jobs smaller than this many multiply-adds run on the calling thread (a hand-off costs more). */
+const MIN_WORK: f64 = 65536;
+/** Pieces per thread: small enough that a late or slow thread leaves little for the others to wait on. */
+const PIECES_PER_THREAD = 4;
+
+// @ts-ignore: decorator
+@inline function word(c: usize, k: i32): usize { return c + (<usize>k << 2); }
+
+/** Rows are handed out in blocks of 16 (TL3's row block, a multiple of I2's 4). */
+export const POOL_ROW_BLOCK = 16;
+
+/** First row of piece `i` of `pieces` over `rows` rows (piece i is [split(i), split(i + 1))). */
+// @ts-ignore: decorator
+@inline export function pool_split(i: i32, pieces: i32, rows: i32): i32 {
+  const blocks = <i64>((rows + POOL_ROW_BLOCK - 1) / POOL_ROW_BLOCK);
+  return min(rows, <i32>(<i64>i * blocks / <i64>pieces) * POOL_ROW_BLOCK);
+}
+
+/** Attaches the control block at c (0 detaches): calls on this instance may then use the pool. */
+export function pool_attach(c: usize): void { ctrl = c; }
+
+/** Threads a job of `work` multiply-adds may use (1 without a pool). */
+export function pool_threads(work: f64): i32 {
+  if (!ASC_FEATURE_THREADS || ctrl == 0 || work < MIN_WORK) return 1;
+  return max(1, load<i32>(word(ctrl, POOL_THREADS)));
+}
+
+/** Where the calling side writes a job's arguments. */
+export function pool_args(): usize { return word(ctrl, POOL_ARGS); }
+
+/** Bytes of scratch each worker has (for jobs that need their own work area). */
+export function pool_wscratch_bytes(): i32 { return ctrl == 0 ? 0 : load<i32>(word(ctrl, POOL_WSCRATCH_BYTES)); }
+
+/** Claims and runs pieces of the job of generation `gen` until none is left (or the job is over). */
+function work(c: usize, index: i32, gen: i32): void {
+  if (!ASC_FEATURE_THREADS) { unreachable(); return; }
+  const op = load<i32>(word(c, POOL_OP)), pieces = load<i32>(word(c, POOL_CHUNKS)), a = word(c, POOL_ARGS);
+  const ws: usize = index == 0 ? 0 : <usize>load<i32>(word(c, POOL_WSCRATCH)) + <usize>(index - 1) * <usize>load<i32>(word(c, POOL_WSCRATCH_BYTES));
+  while (true) {
+    const v = atomic.load<i32>(word(c, POOL_NEXT));
+    // Another job's counter (this one is over): what was read above may belong to it, so stop.
+    if ((v >>> 16) != gen || (v & 0xffff) >= pieces) return;
+    if (atomic.cmpxchg<i32>(word(c, POOL_NEXT), v, v + 1) != v) continue;
+    const i = v & 0xffff;
+    if (op == POOL_OP_MATMUL) matmul_part(a, i, pieces, ws);
+    else if (op == POOL_OP_HEAD) head_part(a, i, pieces);
+    if (index != 0) atomic.add<i32>(word(c, POOL_WORKER_PIECES), 1);
+    if (atomic.add<i32>(word(c, POOL_DONE), 1) + 1 == pieces) atomic.notify(word(c, POOL_DONE), 1);
+  }
+}
+
+/** Runs job `op` (arguments at pool_args()) on up to t threads, this one included, over `rows`
+ *  rows; returns when every piece is done. */
+export function pool_run(op: i32, t: i32, rows: i32): void {
+  if (!ASC_FEATURE_THREADS) { unreachable(); return; }
+  const c = ctrl;
+  const pieces = min(t * PIECES_PER_THREAD, (rows + POOL_ROW_BLOCK - 1) / POOL_ROW_BLOCK);
+  const seq = atomic.load<i32>(word(c, POOL_SEQ)) + 1, gen = seq & 0xffff;
+  store<i32>(word(c, POOL_OP), op);
+  store<i32>(word(c, POOL_ACTIVE), t);
+  store<i32>(word(c, POOL_CHUNKS), pieces);
+  atomic.store<i32>(word(c, POOL_DONE), 0);
+  atomic.store<i32>(word(c, POOL_NEXT), gen << 16);
+  atomic.store<i32>(word(c, POOL_SEQ), seq);        // seq-cst: the job's words are visible before it
+  atomic.notify(word(c, POOL_SEQ), -1);            // all: a sleeping worker may be any of them
+  work(c, 0, gen);
+  let spins = 0;
+  for (let d = atomic.load<i32>(word(c, POOL_DONE)); d != pieces; d = atomic.load<i32>(word(c, POOL_DONE))) {
+    if (atomic.load<i32>(word(c, POOL_FAILED)) != 0) return; // its JS throws after this call
+    if (spins < SPIN) spins++;
+    else atomic.wait<i32>(word(c, POOL_DONE), d, 1000000000); // 1 s: re-check FAILED now and then
+  }
+}
+
+/** A worker's loop: takes pieces of every job whose POOL_ACTIVE includes `index` (1-based), until
+ *  POOL_QUIT. `seen`: POOL_SEQ as the worker's JS read it before saying it was ready. */
+export function pool_work(c: usize, index: i32, seen: i32): void {
+  if (!ASC_FEATURE_THREADS) { unreachable(); return; }
+  while (true) {
+    let spins = 0;
+    let s = atomic.load<i32>(word(c, POOL_SEQ));
+    while (s == seen) {
+      if (spins < SPIN) spins++;
+      else atomic.wait<i32>(word(c, POOL_SEQ), seen, -1);
+      s = atomic.load<i32>(word(c, POOL_SEQ));
+    }
+    seen = s;
+    if (atomic.load<i32>(word(c, POOL_QUIT)) != 0) return;
+    if (index < load<i32>(word(c, POOL_ACTIVE))) work(c, index, s & 0xffff);
+  }
+}

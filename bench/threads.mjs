@@ -1,0 +1,58 @@
+// Ternary GEMV on 1 vs N threads (issue 14's shapes: 6912x2560 and 2560x6912, the 2B4T FFN), hot
+// (one matrix, in cache) and streamed (a ring of matrices larger than the last-level cache, so each
+// call reads its weights from memory). Same runtime, thread counts interleaved round by round, best
+// of each; prints the CPU, the load and the ratio to 1 thread. Outputs are compared bit for bit.
+//
+//   node bench/threads.mjs [--threads 1,2] [--build relaxed] [--kernel K] [--rounds 7] [--ring-mb 96]
+import { cpus, loadavg } from 'node:os';
+import { createRuntime, TernaryMatrix } from '../dist/index.js';
+
+const args = process.argv.slice(2);
+const opt = (k, d) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
+const THREADS = opt('--threads', '1,2').split(',').map(Number);
+const ROUNDS = Number(opt('--rounds', 7)), RING_MB = Number(opt('--ring-mb', 96));
+const rt = await createRuntime({ build: opt('--build', undefined), threads: Math.max(...THREADS) });
+const kernel = opt('--kernel', undefined);
+console.log(`${cpus()[0]?.model ?? '?'} (${cpus().length} cores), ${typeof Deno !== 'undefined' ? `deno ${Deno.version.deno}` : typeof Bun !== 'undefined' ? `bun ${Bun.version}` : `node ${process.version}`}, ${rt.build} build, ${rt.threads} threads available; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+
+function trits(n, seed) {
+  const t = new Int8Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; t[i] = (s % 3) - 1; }
+  return t;
+}
+
+const rows = [];
+for (const [r, c] of [[6912, 2560], [2560, 6912]]) {
+  const t = trits(r * c, r + c);
+  // Hot: the kernels' in-cache form; streamed: prefetching ahead as a model's matrices do.
+  const hot = TernaryMatrix.fromTernary(t, r, c, 1, { runtime: rt, kernel });
+  const first = TernaryMatrix.fromTernary(t, r, c, 1, { runtime: rt, kernel, streaming: true });
+  const ringSize = Math.max(2, Math.ceil((RING_MB * 2 ** 20) / first.byteLength));
+  const ring = [first, ...Array.from({ length: ringSize - 1 }, () => first.clone())];
+  const x = Float32Array.from({ length: c }, (_, i) => Math.sin(i * 0.1));
+  const ref = first.gemv(x);
+  for (const mode of ['hot', 'streamed']) {
+    const best = Object.fromEntries(THREADS.map((n) => [n, Infinity]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const n of THREADS) {
+        rt.defaultThreads = n;
+        const calls = mode === 'hot' ? 20 : ring.length;
+        hot.gemv(x); // wake the workers
+        const t0 = performance.now();
+        for (let i = 0; i < calls; i++) {
+          const y = (mode === 'hot' ? hot : ring[i]).gemv(x);
+          if (i === 0 && !y.every((v, k) => Object.is(v, ref[k]))) throw new Error(`${n} threads: bits differ`);
+        }
+        best[n] = Math.min(best[n], (performance.now() - t0) / calls);
+      }
+    }
+    const base = best[THREADS[0]];
+    rows.push({ shape: `${r}x${c}`, kernel: first.kernel, mode, ...Object.fromEntries(THREADS.map((n) => [`${n}t µs`, +(best[n] * 1000).toFixed(0)])),
+      ...Object.fromEntries(THREADS.slice(1).map((n) => [`${n}t vs ${THREADS[0]}t`, +(base / best[n]).toFixed(2)])), weightsMB: +(first.byteLength / 2 ** 20).toFixed(1), ring: mode === 'streamed' ? ring.length : 1 });
+  }
+  for (const m of [hot, ...ring]) m.dispose();
+}
+console.table(rows);
+console.log(`load after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+rt.closeThreads();

@@ -1,0 +1,172 @@
+// Threads: a runtime with workers on a shared memory (the -mt build) gives the bits of one thread
+// with its own memory, for 1, 2, 3 and 4 threads (more than this machine's cores), every kernel,
+// GEMV and GEMM, and the decoder's logits and sampled tokens. Node 20 checks simd128; scripts/test.mjs
+// runs this file again under Node 24 for relaxed. (Speed is bench/decode.mjs's business.)
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build as esbuild } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WasmRuntime } from '../bindings/runtime.js';
+import { makeModel } from '../src/synth/make-model.js';
+import { createRuntime, KERNEL_IDS, KERNEL_NAMES, loadModel, TernaryMatrix, type BuildName, type KernelName } from '../src/index.js';
+
+const THREADS = [1, 2, 3, 4];
+const build: BuildName = process.env.BITNET_TEST_BUILD === 'relaxed' ? 'relaxed' : 'simd128';
+let solo: WasmRuntime;
+let pooled: WasmRuntime;
+let bytes: Uint8Array;
+
+beforeAll(async () => {
+  solo = await createRuntime({ build });
+  pooled = await createRuntime({ build, threads: 4 });
+  bytes = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 5 });
+}, 120_000);
+afterAll(() => pooled?.closeThreads());
+
+const kernels = (rt: WasmRuntime) => KERNEL_NAMES.filter((k) => rt.exports.kernel_available(KERNEL_IDS[k]) === 1) as KernelName[];
+const bitsOf = (f: Float32Array) => Array.from(new Uint32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)));
+
+function trits(rows: number, cols: number, seed: number): Int8Array {
+  const t = new Int8Array(rows * cols);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < t.length; i++) { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; t[i] = (s % 3) - 1; }
+  return t;
+}
+
+/** Fills free memory with garbage: a buffer a thread leaves unwritten then cannot hold the value
+ *  the previous model (same prompt) left there. */
+function scribble(rt: WasmRuntime): void {
+  const n = 48 << 20, p = rt.alloc(n, 'scribble');
+  rt.u8.fill(0xa5, p, p + n);
+  rt.free(p);
+}
+
+describe(`threads (${build} build)`, () => {
+  it('the threaded runtime has a shared memory and 4 threads; the solo one neither', () => {
+    expect([pooled.shared, pooled.threads]).toEqual([true, 4]);
+    expect([solo.shared, solo.threads]).toEqual([false, 1]);
+  });
+
+  it('the workers do take part (pieces of a GEMM run off the calling thread), and none with threads: 1', () => {
+    const rows = 2048, cols = 2560;
+    const m = TernaryMatrix.fromTernary(trits(rows, cols, 9), rows, cols, 1, { runtime: pooled });
+    const x = Float32Array.from({ length: 8 * cols }, (_, i) => Math.cos(i));
+    try {
+      pooled.defaultThreads = 1;
+      const before = pooled.workerPieces;
+      for (let i = 0; i < 5; i++) m.gemm(x, 8);
+      expect(pooled.workerPieces).toBe(before);
+      pooled.defaultThreads = 4;
+      // A loaded machine may leave a worker asleep for a call or two, never for hundreds.
+      for (let i = 0; i < 400 && pooled.workerPieces === before; i++) m.gemm(x, 8);
+      expect(pooled.workerPieces).toBeGreaterThan(before);
+    } finally { m.dispose(); }
+  });
+
+  // Shapes: rows not a multiple of the row block, fewer row blocks than threads (a thread gets no
+  // rows), below the size that is worth a hand-off (runs on the caller), and the large preset's FFN.
+  const shapes: [number, number][] = [[1000, 700], [40, 2600], [64, 96], [6912, 256]];
+  it('every kernel: GEMV and GEMM (n = 2, 3, 8) bits equal one thread, for 1-4 threads', () => {
+    for (const kernel of kernels(solo)) {
+      for (const [rows, cols] of shapes) {
+        const t = trits(rows, cols, rows + cols);
+        const ref = TernaryMatrix.fromTernary(t, rows, cols, 0.75, { kernel, runtime: solo });
+        const m = TernaryMatrix.fromTernary(t, rows, cols, 0.75, { kernel, runtime: pooled });
+        try {
+          for (const n of [1, 2, 3, 8]) {
+            for (const threads of THREADS) {
+              // Other inputs for every call: a row left unwritten cannot show the last call's value.
+              const x = Float32Array.from({ length: n * cols }, (_, i) => Math.sin(i * 0.37 + threads + n) * (1 + (i % 7)));
+              pooled.defaultThreads = threads;
+              expect(bitsOf(m.gemm(x, n)), `${kernel} ${rows}x${cols} n=${n} threads=${threads}`).toEqual(bitsOf(ref.gemm(x, n)));
+            }
+          }
+        } finally { ref.dispose(); m.dispose(); pooled.defaultThreads = 4; }
+      }
+    }
+  });
+
+  it("the decoder's logits and 64 sampled tokens equal one thread's, for 1-4 threads and every kernel", async () => {
+    const prompt = 'The jury said that the city had been';
+    for (const kernel of kernels(solo)) {
+      const run = async (runtime: WasmRuntime, threads?: number) => {
+        scribble(runtime);
+        const m = await loadModel(bytes, { runtime, kernel, threads, batchSize: 3 });
+        try {
+          expect(m.threads).toBe(threads ?? 1);
+          const ids = m.tokenize(prompt);
+          return { logits: bitsOf(m.logits(ids)), tokens: (await m.generate(prompt, { maxTokens: 64, temperature: 0.9, seed: 11 })).tokens };
+        } finally { m.dispose(); }
+      };
+      const want = await run(solo);
+      expect(want.tokens.length).toBe(64);
+      for (const threads of THREADS) expect(await run(pooled, threads), `${kernel} threads=${threads}`).toEqual(want);
+    }
+  });
+
+  it('an int8 output head (untied, 20003 x 512: past the 32 MiB of f32): the same logits and tokens for 1-4 threads as one', async () => {
+    const wide = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 6,
+      config: { nEmbd: 512, nLayer: 1, nFf: 1024, nHead: 8, nHeadKv: 2, nVocab: 20003, tiedEmbeddings: false } });
+    const run = async (runtime: WasmRuntime, threads?: number) => {
+      scribble(runtime);
+      const m = await loadModel(wide, { runtime, threads });
+      try {
+        const ids = m.tokenize('It was the best of times');
+        return { logits: bitsOf(m.logits(ids)), tokens: (await m.generate('It was', { maxTokens: 16, temperature: 0.9, seed: 2 })).tokens };
+      } finally { m.dispose(); }
+    };
+    const want = await run(solo);
+    expect(want.logits.length).toBe(20003);
+    for (const threads of THREADS) expect(await run(pooled, threads), `threads=${threads}`).toEqual(want);
+  });
+
+  it('bad thread counts are BAD_ARGUMENT', async () => {
+    for (const threads of [0, -1, 1.5, 65, 'many']) {
+      await expect(createRuntime({ build, threads: threads as number }), String(threads)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+      await expect(loadModel(bytes, { runtime: solo, threads: threads as number }), String(threads)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    }
+  });
+});
+
+describe('threads: lifetime', () => {
+  // In build/, so that the bundle finds ../build/*.wasm as from src/.
+  const ROOT = fileURLToPath(new URL('..', import.meta.url));
+  const CHILD = join(ROOT, 'build', `threads-child-${process.pid}.mjs`);
+  beforeAll(async () => {
+    await esbuild({ entryPoints: [join(ROOT, 'test/helpers/threads-child.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: CHILD, logLevel: 'silent' });
+  });
+  afterAll(() => rmSync(CHILD, { force: true }));
+
+  for (const how of ['dispose', 'forget']) {
+    it(`a process that ran 2 threads exits by itself (${how === 'dispose' ? 'after dispose()' : 'without dispose(): unref\'d workers'})`, () => {
+      const t0 = Date.now();
+      const r = spawnSync(process.execPath, [CHILD, how], { encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
+      expect(r.signal, `still running after 60 s: ${r.stderr}`).toBe(null);
+      expect(r.status, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines[0]).toEqual({ threads: 2, modelThreads: 2, tokens: 8 });
+      if (how === 'dispose') expect(lines[1]).toEqual({ afterDispose: 'NOT_INITIALIZED' });
+      expect(Date.now() - t0).toBeLessThan(60_000);
+    });
+  }
+
+  it('aborting a generation on 2 threads leaves the model usable: the next call equals a fresh solo call', async () => {
+    const prompt = 'Once upon a time';
+    const fresh = await loadModel(bytes, { runtime: solo });
+    const want = await fresh.generate(prompt, { maxTokens: 24, temperature: 0.7, seed: 3 });
+    fresh.dispose();
+    const m = await loadModel(bytes, { runtime: pooled, threads: 2 });
+    try {
+      const ac = new AbortController();
+      let seen = 0;
+      const stream = m.stream('A long story about the sea', { maxTokens: 200, temperature: 0.7, seed: 4, signal: ac.signal });
+      await expect((async () => { for await (const _ of stream) if (++seen === 5) ac.abort(); })()).rejects.toThrow();
+      expect(seen).toBe(5);
+      const again = await m.generate(prompt, { maxTokens: 24, temperature: 0.7, seed: 3 });
+      expect(again.tokens).toEqual(want.tokens);
+      expect(again.text).toBe(want.text);
+    } finally { m.dispose(); }
+  });
+});
