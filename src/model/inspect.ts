@@ -147,7 +147,7 @@ export function estimateMemory(args: {
 export function loadingStagingBytes(header: GGUFHeader): number {
   const blk = header.tensors.filter((t) => /^blk\./.test(t.name));
   const slot = blk.reduce((mx, t) => Math.max(mx, t.byteSize), 0);
-  const tmp = blk.reduce((mx, t) => Math.max(mx, t.typeName === 'I2_S' ? t.nElements : 16 * Math.ceil(Number(t.shape[0]) / 24) * 24 + 1024), 0);
+  const tmp = blk.reduce((mx, t) => Math.max(mx, !ternaryTraits(t.type) ? 0 : ternaryTraits(t.type)!.repacker ? 16 * Math.ceil(Number(t.shape[0]) / 24) * 24 + 1024 : t.nElements), 0);
   let table = 0;
   const embd = header.tensors.find((t) => t.name === 'token_embd.weight');
   if (embd) {
