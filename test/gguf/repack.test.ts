@@ -110,3 +110,37 @@ describe('row-wise repack = decode + pack', () => {
     }
   });
 });
+
+describe('F16 embedding rows -> int8 rows + scale (dense_rows_from_f16) = f16_row_to_f32 then quantize_row', () => {
+  it('same bytes and scales for random rows, subnormals, zeros, odd widths; NaN / infinity rows refused', () => {
+    const e = rt.exports;
+    let seed = 5;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (const cols of [8, 17, 256, 1000, 2560]) {
+      const rows = 7;
+      const h = new Uint16Array(rows * cols);
+      for (let i = 0; i < h.length; i++) h[i] = Math.floor(rnd() * 0x7c00) | (rnd() < 0.5 ? 0x8000 : 0);
+      h.fill(0, 0, cols); // row 0: zeros
+      for (let c = 0; c < cols; c++) h[cols + c] = Math.floor(rnd() * 0x400) | (rnd() < 0.5 ? 0x8000 : 0); // row 1: subnormals
+      h[2 * cols + cols - 1] = 0x7bff; // row 2: the largest half last (in the tail for odd widths)
+      const src = rt.alloc(h.byteLength), q = rt.alloc(rows * cols), sc = rt.alloc(rows * 4), tmp = rt.alloc(cols * 4), q2 = rt.alloc(cols);
+      try {
+        new Uint16Array(rt.u8.buffer, src, h.length).set(h);
+        expect(e.dense_rows_from_f16(src, rows, cols, 1, q, sc, 0, tmp)).toBe(0);
+        for (let r = 0; r < rows; r++) {
+          e.f16_row_to_f32(src + r * cols * 2, cols, tmp);
+          const step = e.quantize_row(tmp, cols, q2, cols);
+          expect(rt.f32[(sc >>> 2) + r], `${cols} row ${r}`).toBe(step);
+          expect(Buffer.compare(rt.u8.slice(q + r * cols, q + (r + 1) * cols), rt.u8.slice(q2, q2 + cols)), `${cols} row ${r}`).toBe(0);
+        }
+        for (const bad of [0x7c00, 0xfc00, 0x7e00]) { // +inf, -inf, NaN in row 4
+          const v = new Uint16Array(rt.u8.buffer, src, h.length);
+          const keep = v[4 * cols + cols - 1];
+          v[4 * cols + cols - 1] = bad;
+          expect(e.dense_rows_from_f16(src, rows, cols, 1, q, sc, 0, tmp)).toBe(-1 - 4);
+          v[4 * cols + cols - 1] = keep;
+        }
+      } finally { for (const p of [src, q, sc, tmp, q2]) rt.free(p); }
+    }
+  });
+});
