@@ -3,7 +3,7 @@ export { heap_base, memory_bytes } from "./memory";
 export { quantize_row, sum_i8 } from "./quant/absmax_i8";
 export { gemv_f32, gemv_i8, dense_rows_from_f32, dense_rows_from_f16, f16_row_to_f32, first_nonfinite_f32 } from "./dense/matrix";
 export { absmean_quantize } from "./ternary/absmean";
-export { find_non_ternary, pack, packed_bytes, padded_cols, padded_rows } from "./ternary/layouts";
+export { find_non_ternary, pack, pack_rows, packed_bytes, padded_cols, padded_rows } from "./ternary/layouts";
 export { kernel_available, kernel_layout, matmul_scratch_bytes, matmul_worker_bytes, ternary_matmul } from "./ternary/matmul";
 export { selftest_relaxed_dot } from "./selftest";
 
@@ -22,4 +22,5 @@ export { attention, attention_scratch_bytes } from "./nn/attention";
 export { forward, forward_scratch_bytes, kv_shift } from "./model/forward";
 export { attention_f16, kv_load_f16, kv_store_f16 } from "./nn/kv_f16";
 export { decode_tq1_0, decode_tq2_0, decode_i2_s } from "./quant/ggml_ternary";
+export { repack_tmp_bytes, repack_tq1_0, repack_tq2_0 } from "./quant/repack";
 export { pool_attach, pool_work } from "./threads/pool";

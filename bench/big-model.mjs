@@ -57,6 +57,7 @@ for (const name of only) {
   console.log(rep.fatal ? `FAIL ${name}: ${rep.fatal}`
     : `ok   ${name.padEnd(8)} ${rep.runtime.padEnd(22)} ${rep.build.padEnd(7)} ${rep.kernel.padEnd(11)} load ${(rep.loadMs / 1000).toFixed(2)} s `
       + `(${rep.fileGBps} GB/s)  wasm memory ${mib(rep.wasmBytes)} (info ${mib(rep.estimateBytes)}, ${((rep.wasmBytes / rep.estimateBytes - 1) * 100).toFixed(1)}%)  `
+      + (rep.rssBytes ? `RSS ${mib(rep.rssBytes)}  ` : '')
       + `tokens ${rep.tokens.join(',')}  ${rep.decodeTokensPerSecond} tok/s`);
 }
 const ok = results.filter((r) => !r.fatal);

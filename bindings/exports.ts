@@ -17,6 +17,7 @@ export interface WasmExports {
   absmean_quantize(w: number, n: number, t: number): number;
   find_non_ternary(t: number, n: number): number;
   pack(layout: number, t: number, rows: number, cols: number, dst: number): void;
+  pack_rows(layout: number, t: number, rows: number, cols: number, dst: number, r0: number, r1: number): void;
   packed_bytes(layout: number, rows: number, cols: number): number;
   padded_cols(layout: number, cols: number): number;
   padded_rows(layout: number, rows: number): number;
@@ -38,6 +39,10 @@ export interface WasmExports {
   decode_tq1_0(src: number, nBlocks: number, dst: number): number;
   decode_tq2_0(src: number, nBlocks: number, dst: number): number;
   decode_i2_s(src: number, n: number, dst: number): number;
+  // the same, rows r0..r1 straight into a layout (assembly/quant/repack.ts); same returns
+  repack_tmp_bytes(layout: number, cols: number): number;
+  repack_tq2_0(src: number, rows: number, cols: number, layout: number, dst: number, r0: number, r1: number, tmp: number): number;
+  repack_tq1_0(src: number, rows: number, cols: number, layout: number, dst: number, r0: number, r1: number, tmp: number): number;
   // thread pool (threads/pool.ts; its loop runs only in -mt builds)
   pool_attach(ctrl: number): void;
   pool_work(ctrl: number, index: number, seen: number): void;

@@ -119,6 +119,12 @@ export class TernaryMatrix {
     return TernaryMatrix.packFrom(rt, kernel, kernel, tp, rows, cols, Math.fround(scale));
   }
 
+  /** @internal Adopts weights already packed (by the model loader) at ptr, bytes long, for kernel. */
+  static _fromPacked(rt: WasmRuntime, kernel: KernelName, ptr: number, bytes: number, rows: number, cols: number, scale: number): TernaryMatrix {
+    checkDim('rows', rows); checkDim('cols', cols); checkFinite('scale', scale);
+    return new TernaryMatrix(rt, kernel, kernel, rows, cols, Math.fround(scale), ptr, bytes);
+  }
+
   private static packFrom(rt: WasmRuntime, kernel: KernelName, gemmKernel: KernelName, tp: number, rows: number, cols: number, scale: number, streaming = false): TernaryMatrix {
     const layout = rt.exports.kernel_layout(KERNEL_IDS[kernel]);
     const bytes = rt.exports.packed_bytes(layout, rows, cols);

@@ -59,18 +59,50 @@ export function dense_rows_from_f32(src: usize, k: i32, cols: i32, fmt: i32, dst
   return 0;
 }
 
-/** Same from IEEE half rows (GGUF F16 embeddings), converted exactly; tmp holds one f32 row. */
+/** Same from IEEE half rows (GGUF F16 embeddings), converted exactly. (tmp: unused, kept for the ABI.) */
 export function dense_rows_from_f16(src: usize, k: i32, cols: i32, fmt: i32, dst: usize, scales: usize, r0: i32, tmp: usize): i32 {
   for (let i = 0; i < k; i++) {
     const row = src + ((<usize>i * <usize>cols) << 1), r = <usize>(r0 + i);
-    const out = fmt == 0 ? dst + ((r * <usize>cols) << 2) : tmp;
-    f16_row_to_f32(row, cols, out);
-    if (fmt == 0) continue;
-    const step = quantize_row(tmp, cols, dst + r * <usize>cols, cols);
+    if (fmt == 0) { f16_row_to_f32(row, cols, dst + ((r * <usize>cols) << 2)); continue; }
+    const step = quantize_row_f16(row, cols, dst + r * <usize>cols);
     if (step < 0) return -1 - i;
     store<f32>(scales + (r << 2), step);
   }
   return 0;
+}
+
+/** quantize_row of the f32 values of n halves, without forming them in memory: same bits. max|x| is
+ *  read off the halves' magnitude bits (the conversion is exact and monotone; exponent 31 = an
+ *  infinity or NaN, refused as quantize_row refuses them); then each quotient as quantize_row's. */
+function quantize_row_f16(h: usize, n: i32, q: usize): f32 {
+  const magMask = i16x8.splat(0x7fff);
+  let vmax = i16x8.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) vmax = i16x8.max_u(vmax, v128.and(v128.load(h + (<usize>i << 1)), magMask));
+  vmax = i16x8.max_u(vmax, i64x2.shuffle(vmax, vmax, 1, 0)); // (halves folded onto lanes 0..1)
+  vmax = i16x8.max_u(vmax, i32x4.shuffle(vmax, vmax, 1, 0, 3, 2));
+  let m: u32 = max(<u32>i16x8.extract_lane_u(vmax, 0), <u32>i16x8.extract_lane_u(vmax, 1));
+  for (; i < n; i++) m = max(m, <u32>load<u16>(h + (<usize>i << 1)) & 0x7fff);
+  if (m >= 0x7c00) return -1;
+  const amax = f16_to_f32(m);
+  if (amax == 0) { memory.fill(q, 0, <usize>n); return 0; }
+  const step: f32 = amax / 127;
+  const vstep = f32x4.splat(step), lo = f32x4.splat(-127), hi = f32x4.splat(127);
+  i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = h + (<usize>i << 1);
+    const h0 = v128.load(p), h1 = v128.load(p, 16);
+    const a = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(half4(i32x4.extend_low_i16x8_u(h0)), vstep)), lo), hi));
+    const b = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(half4(i32x4.extend_high_i16x8_u(h0)), vstep)), lo), hi));
+    const c = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(half4(i32x4.extend_low_i16x8_u(h1)), vstep)), lo), hi));
+    const d = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(half4(i32x4.extend_high_i16x8_u(h1)), vstep)), lo), hi));
+    v128.store(q + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, d)));
+  }
+  for (; i < n; i++) {
+    const r = nearest<f32>(f16_to_f32(<u32>load<u16>(h + (<usize>i << 1))) / step); // quantize_one (finite here)
+    store<i8>(q + <usize>i, <i8><i32>min<f32>(max<f32>(r, -127), 127));
+  }
+  return step;
 }
 
 // @ts-ignore: decorator

@@ -25,7 +25,7 @@ export function f16_to_f32(h: u32): f32 {
 @lazy let scaleBad = false;
 
 // @ts-ignore: decorator
-@inline function noteScale(bits: u32, blockNonZero: bool): void {
+@inline export function noteScale(bits: u32, blockNonZero: bool): void {
   if (!blockNonZero || bits == 0) return;
   if (!scaleSet) { scaleBits = bits; scaleSet = true; } else if (bits != scaleBits) scaleBad = true;
 }
@@ -47,7 +47,18 @@ function result(isF16: bool): f32 {
 
 /** TQ2_0: 66-byte blocks of 256 (qs[64], f16 d); code q = t + 1 in bits 2n of qs[j + m] for element j*4 + 32n + m. */
 export function decode_tq2_0(src: usize, nBlocks: i32, dst: usize): f32 {
-  scaleSet = false; scaleBad = false;
+  ternary_scale_begin();
+  return tq2_0_blocks(src, nBlocks, dst) ? BAD_CODE : result(true);
+}
+
+/** Starts tracking one tensor's scale over decoder calls on its parts (the row-wise loaders). */
+export function ternary_scale_begin(): void { scaleSet = false; scaleBad = false; }
+
+/** The tensor's one scale (f16 d's), SCALES_DIFFER, or 0 when every block was zero. */
+export function ternary_scale_f16(): f32 { return result(true); }
+
+/** Decodes nBlocks TQ2_0 blocks into trits, noting their scales; true when a code 3 was found. */
+export function tq2_0_blocks(src: usize, nBlocks: i32, dst: usize): bool {
   const three = i8x16.splat(3), one = i8x16.splat(1);
   for (let b = 0; b < nBlocks; b++) {
     const blk = src + <usize>b * 66, out = dst + (<usize>b << 8);
@@ -64,10 +75,10 @@ export function decode_tq2_0(src: usize, nBlocks: i32, dst: usize): f32 {
         v128.store(o, i8x16.sub(q1, one), 16);
       }
     }
-    if (v128.any_true(bad)) return BAD_CODE;
+    if (v128.any_true(bad)) return true;
     finishBlock(<u32>load<u16>(blk + 64), v128.any_true(nzv), out);
   }
-  return result(true);
+  return false;
 }
 
 // @ts-ignore: decorator
@@ -78,7 +89,13 @@ export function decode_tq2_0(src: usize, nBlocks: i32, dst: usize): f32 {
 
 /** TQ1_0: 54-byte blocks of 256 (qs[48], qh[4], f16 d), five trits per byte in qs, four in qh. */
 export function decode_tq1_0(src: usize, nBlocks: i32, dst: usize): f32 {
-  scaleSet = false; scaleBad = false;
+  ternary_scale_begin();
+  tq1_0_blocks(src, nBlocks, dst);
+  return result(true);
+}
+
+/** Decodes nBlocks TQ1_0 blocks into trits, noting their scales (every byte is a valid code). */
+export function tq1_0_blocks(src: usize, nBlocks: i32, dst: usize): void {
   for (let b = 0; b < nBlocks; b++) {
     const blk = src + <usize>b * 54, out = dst + (<usize>b << 8);
     let nz = false;
@@ -107,7 +124,6 @@ export function decode_tq1_0(src: usize, nBlocks: i32, dst: usize): f32 {
     }
     finishBlock(<u32>load<u16>(blk + 52), nz, out);
   }
-  return result(true);
 }
 
 /** I2_S (bitnet.cpp, x86 layout): n/4 bytes in blocks of 128 weights / 32 bytes,

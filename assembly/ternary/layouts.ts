@@ -63,12 +63,24 @@ export function find_non_ternary(t: usize, n: i32): i32 {
 
 /** Packs row-major trits t (rows x cols, validated) into `layout` at dst. */
 export function pack(layout: i32, t: usize, rows: i32, cols: i32, dst: usize): void {
-  if (layout == LAYOUT_I8) { memory.copy(dst, t, <usize>rows * <usize>cols); return; }
-  const rp = padded_rows(layout, rows), kp = padded_cols(layout, cols);
+  pack_rows(layout, t, rows, cols, dst, 0, padded_rows(layout, rows));
+}
+
+/** Packs rows [r0, r1) of a rows x cols matrix (r0 and r1 multiples of padded_rows(layout, 1), or
+ *  r1 = padded rows) into the whole matrix's packing at dst. t addresses row 0's trits: only rows
+ *  r0 .. min(r1, rows) are read, so a caller holding just those rows passes their address minus
+ *  r0 * cols (wasm32 addresses wrap, and only in-range rows are dereferenced). */
+export function pack_rows(layout: i32, t: usize, rows: i32, cols: i32, dst: usize, r0: i32, r1: i32): void {
+  if (layout == LAYOUT_I8) {
+    const n = <usize>(min(r1, rows) - r0) * <usize>cols, o = <usize>r0 * <usize>cols;
+    memory.copy(dst + o, t + o, n);
+    return;
+  }
+  const kp = padded_cols(layout, cols);
   if (layout == LAYOUT_I2) {
-    let o = dst;
+    let o = dst + <usize>r0 * <usize>(kp >> 2);
     const one = i8x16.splat(1);
-    for (let rb = 0; rb < rp; rb += 4) {
+    for (let rb = r0; rb < r1; rb += 4) {
       for (let c = 0; c < kp; c += 64) {
         for (let r = rb; r < rb + 4; r++) {
           if (r < rows && c + 64 <= cols) {
@@ -92,9 +104,9 @@ export function pack(layout: i32, t: usize, rows: i32, cols: i32, dst: usize): v
   }
   // LAYOUT_TL3
   const nsb = kp / 24;
-  const counts = dst + <usize>rp * <usize>nsb * 5;
-  let o = dst;
-  for (let rb = 0; rb < rp; rb += 16) {
+  const counts = dst + <usize>padded_rows(layout, rows) * <usize>nsb * 5;
+  let o = dst + <usize>r0 * <usize>nsb * 5;
+  for (let rb = r0; rb < r1; rb += 16) {
     for (let r = 0; r < 16; r++) store<i32>(counts + (<usize>(rb + r) << 2), 0);
     for (let sb = 0; sb < nsb; sb++) {
       for (let r = 0; r < 16; r++) {

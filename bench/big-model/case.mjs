@@ -20,6 +20,8 @@ export async function runBig(lib, source, { contextLength, maxTokens = 4, fileSi
     fileGBps: fileSize ? +(fileSize / loadMs / 1e6).toFixed(3) : undefined,
     wasmBytes, grownBytes: wasmBytes - before, modelBytes: model.byteLength, estimateBytes: estimate.total,
     tokens: r.tokens, decodeTokensPerSecond: +r.stats.decodeTokensPerSecond.toFixed(2),
+    // the process's resident set after generating (Node, Deno, Bun): untouched KV cache pages are not in it
+    rssBytes: globalThis.process?.memoryUsage?.().rss,
   };
   model.dispose();
   return report;

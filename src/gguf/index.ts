@@ -27,6 +27,7 @@ export { fromBytes, fromBlob, fromFile, fromStream, fromUrl, toByteSource, type 
 export {
   parseGGUFHeader,
   readTensorData,
+  readTensorPieces,
   readTensorBytes,
   metadataValue,
   GGUF_MAGIC,
@@ -36,6 +37,7 @@ export {
   type GGUFTensorInfo,
   type ParseOptions,
   type TensorSink,
+  type TensorPiece,
   type ReadTensorDataOptions,
 } from './reader.js';
 export { writeGGUF, writeGGUFChunks, encodeTensorData, GGML_MAX_NAME_BYTES, type GGUFWriteOptions, type GGUFWriteTensor } from './writer.js';

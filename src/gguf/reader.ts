@@ -459,6 +459,83 @@ export async function readTensorData(
   }
 }
 
+/** A part of one tensor's data that a loader wants in a buffer of its own (often a view of wasm memory). */
+export interface TensorPiece {
+  tensor: GGUFTensorInfo;
+  /** Byte offset within the tensor's data, and length. */
+  offset: number;
+  length: number;
+  /** Where the bytes go. Called when they are about to be written: a view of wasm memory made
+   *  earlier would be stale if memory grew in between. */
+  dest(): Uint8Array;
+  /** Uses the bytes; called in order, while the next piece is already being read. */
+  done(): void;
+}
+
+/**
+ * Reads pieces (in file order) into the buffers they name, one read ahead: while piece i's done()
+ * runs (a repack in wasm, say), piece i + 1 is already on its way. Sources with readInto (files,
+ * bytes) read straight into dest; the others are read in windows of `chunkSize` and copied.
+ * Works with sequential sources.
+ */
+export async function readTensorPieces(
+  input: GGUFInput,
+  pieces: Iterable<TensorPiece>,
+  options: { totalBytes: number; chunkSize?: number; onProgress?: ReadTensorDataOptions['onProgress']; signal?: AbortSignal },
+): Promise<void> {
+  const src = toByteSource(input);
+  const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? 1 << 23));
+  const short = (p: TensorPiece, got: number) =>
+    fail('TRUNCATED', `tensor "${p.tensor.name}" data ends early (${p.offset + got} of ${p.tensor.byteSize} bytes)`, p.tensor.absoluteOffset + p.offset + got);
+  let win: Uint8Array = new Uint8Array(0);
+  let winStart = 0;
+  const fill = async (p: TensorPiece): Promise<void> => {
+    const abs = p.tensor.absoluteOffset + p.offset;
+    if (src.readInto) {
+      let view = p.dest();
+      let got = await src.readInto(abs, view);
+      // Memory grew during the read (its old buffer is detached): read again into the new one.
+      if (view.byteLength === 0 && p.length > 0) { view = p.dest(); got = await src.readInto(abs, view); }
+      if (got < p.length) short(p, got);
+      return;
+    }
+    for (let o = 0; o < p.length;) {
+      const a = abs + o;
+      if (a < winStart || a >= winStart + win.length) {
+        win = await src.read(a, Math.max(p.length - o, chunkSize));
+        winStart = a;
+        if (win.length === 0) short(p, o);
+      }
+      const n = Math.min(p.length - o, winStart + win.length - a);
+      p.dest().set(win.subarray(a - winStart, a - winStart + n), o); // a fresh view after the await
+      o += n;
+    }
+  };
+  const aborted = () => { if (options.signal?.aborted) throw options.signal.reason ?? new BitnetError('BAD_ARGUMENT', 'aborted'); };
+  let loadedBytes = 0;
+  options.onProgress?.({ loadedBytes, totalBytes: options.totalBytes });
+  const it = pieces[Symbol.iterator]();
+  aborted();
+  let cur = it.next();
+  let pending: Promise<void> | null = cur.done ? null : fill(cur.value);
+  try {
+    while (!cur.done) {
+      await pending;
+      pending = null;
+      aborted();
+      const next = it.next();
+      if (!next.done) pending = fill(next.value);
+      cur.value.done();
+      loadedBytes += cur.value.length;
+      options.onProgress?.({ loadedBytes, totalBytes: options.totalBytes });
+      cur = next;
+    }
+  } finally {
+    // Never leave a read writing into memory the caller is about to free.
+    if (pending) await (pending as Promise<void>).catch(() => undefined);
+  }
+}
+
 /** One tensor's bytes, copied into a fresh array. */
 export async function readTensorBytes(input: GGUFInput, header: GGUFHeader, tensor: GGUFTensorInfo | string): Promise<Uint8Array> {
   const info = typeof tensor === 'string' ? header.tensors.find((t) => t.name === tensor) : tensor;

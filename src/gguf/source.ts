@@ -11,6 +11,12 @@ export interface ByteSource {
    * Sequential sources accept offsets that never go below the previous read's offset.
    */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: reads bytes [offset, offset + dest.length) straight into dest (e.g. a view of wasm
+   * memory), with no buffer in between; resolves to the count read (fewer only at the end of the
+   * data). Only random-access sources have it. dest must stay valid until the promise settles.
+   */
+  readInto?(offset: number, dest: Uint8Array): Promise<number>;
   /** Total size when known up front; lets the reader reject impossible counts before reading. */
   readonly size?: number;
   /** True when reads must move forward (streams, servers without Range support). */
@@ -32,6 +38,12 @@ export function fromBytes(data: Uint8Array | ArrayBuffer): ByteSource {
     async read(offset, length) {
       checkRange(offset, length);
       return bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + length, bytes.length));
+    },
+    async readInto(offset, dest) {
+      checkRange(offset, dest.length);
+      const part = bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + dest.length, bytes.length));
+      dest.set(part);
+      return part.length;
     },
   };
 }
@@ -71,6 +83,18 @@ export async function fromFile(path: string): Promise<ByteSource> {
         got += bytesRead;
       }
       return got === n ? buf : buf.subarray(0, got);
+    },
+    async readInto(offset, dest) {
+      checkRange(offset, dest.length);
+      if (closed) throw new BitnetError('BAD_ARGUMENT', 'file source is closed');
+      const n = Math.max(0, Math.min(dest.length, size - offset));
+      let got = 0;
+      while (got < n) {
+        const { bytesRead } = await fh.read(dest, got, n - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got;
     },
     async close() {
       if (!closed) {

@@ -62,6 +62,9 @@ export interface TernaryTraits {
   readonly decoder: 'decode_tq1_0' | 'decode_tq2_0' | 'decode_i2_s';
   /** 'blocks': the decoder takes n / blockSize; 'elements': it takes n. */
   readonly decoderCount: 'blocks' | 'elements';
+  /** The wasm repacker that takes rows of whole blocks straight into a kernel layout, as they arrive
+   *  (assembly/quant/repack.ts); absent when only whole tensors decode (I2_S: its scale comes last). */
+  readonly repacker?: 'repack_tq1_0' | 'repack_tq2_0';
   /** llama.cpp's general.file_type for a model whose matrices are all this type, if it has one. */
   readonly fileType?: number;
 }
@@ -396,7 +399,7 @@ const POW3 = [1, 3, 9, 27, 81];
 
 const TQ1_0_ROW: GGMLTypeInfo = {
   id: 34, name: 'TQ1_0', blockSize: 256, typeSize: 54, tensorExtraBytes: 0, blockAxis: 'row',
-  ternary: { decoder: 'decode_tq1_0', decoderCount: 'blocks', fileType: 36 }, // LLAMA_FTYPE_MOSTLY_TQ1_0
+  ternary: { decoder: 'decode_tq1_0', decoderCount: 'blocks', repacker: 'repack_tq1_0', fileType: 36 }, // LLAMA_FTYPE_MOSTLY_TQ1_0
   dequantize(bytes, n) {
     checkDecodeArgs('TQ1_0', 256, bytes, n, (n / 256) * 54);
     const out = new Float32Array(n);
@@ -445,7 +448,7 @@ const TQ1_0_ROW: GGMLTypeInfo = {
 
 const TQ2_0_ROW: GGMLTypeInfo = {
   id: 35, name: 'TQ2_0', blockSize: 256, typeSize: 66, tensorExtraBytes: 0, blockAxis: 'row',
-  ternary: { decoder: 'decode_tq2_0', decoderCount: 'blocks', fileType: 37 }, // LLAMA_FTYPE_MOSTLY_TQ2_0
+  ternary: { decoder: 'decode_tq2_0', decoderCount: 'blocks', repacker: 'repack_tq2_0', fileType: 37 }, // LLAMA_FTYPE_MOSTLY_TQ2_0
   dequantize(bytes, n) {
     checkDecodeArgs('TQ2_0', 256, bytes, n, (n / 256) * 66);
     const out = new Float32Array(n);

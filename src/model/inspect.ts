@@ -140,14 +140,22 @@ export function estimateMemory(args: {
   return { kernel: args.kernel, layout, bitsPerWeight, ternary, embedding, norms, other: args.otherBytes, kvCache, scratch, staging, total };
 }
 
-/** Wasm memory loading needs besides the model (free again afterwards): the largest ternary tensor
- *  staged whole with its trits, and one embedding row batch (2 MiB of file rows, plus their f32
- *  form for quantized types). */
+/** Wasm memory loading needs besides the model (free again afterwards): two staging slots of the
+ *  largest ternary tensor (one is read while the other is repacked), the repack's row-block buffer
+ *  (I2_S: the whole tensor's trits), and two embedding row batches of up to 2 MiB (plus their f32 form
+ *  for quantized types), as src/model/weights.ts allocates them. */
 export function loadingStagingBytes(header: GGUFHeader): number {
-  const ternary = header.tensors.filter((t) => /^blk\./.test(t.name)).reduce((mx, t) => Math.max(mx, t.byteSize + t.nElements), 0);
+  const blk = header.tensors.filter((t) => /^blk\./.test(t.name));
+  const slot = blk.reduce((mx, t) => Math.max(mx, t.byteSize), 0);
+  const tmp = blk.reduce((mx, t) => Math.max(mx, !ternaryTraits(t.type) ? 0 : ternaryTraits(t.type)!.repacker ? 16 * Math.ceil(Number(t.shape[0]) / 24) * 24 + 1024 : t.nElements), 0);
+  let table = 0;
   const embd = header.tensors.find((t) => t.name === 'token_embd.weight');
-  const quantized = embd && embd.typeName !== 'F16' && embd.typeName !== 'F32';
-  return ternary + (2 << 20) * (quantized ? 5 : 1) + (embd ? Number(embd.shape[0]) * 4 : 0) + 65536;
+  if (embd) {
+    const [cols, rows] = embd.shape.map(Number), rowBytes = embd.byteSize / rows;
+    const batch = Math.min(rows, Math.max(1, Math.floor((2 << 20) / rowBytes))); // weights.ts ROW_BATCH_BYTES
+    table = 2 * batch * rowBytes + (embd.typeName !== 'F16' && embd.typeName !== 'F32' ? batch * cols * 4 : 0) + cols * 4;
+  }
+  return 2 * slot + tmp + table + 65536;
 }
 
 /** The forward pass's scratch for a batch of n tokens (assembly/model/forward.ts layout(), to

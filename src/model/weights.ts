@@ -2,11 +2,11 @@
 // kernel, f32 norms, and the embedding / output head as exact f32 or compact int8 rows (one f32
 // scale per row). model.ts writes their pointers into the descriptor forward() reads.
 import { DECODE } from '../../bindings/abi.js';
-import type { KernelName } from '../../bindings/exports.js';
+import { KERNEL_IDS, type KernelName } from '../../bindings/exports.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { DenseMatrix } from '../dense-matrix.js';
 import { BitnetError } from '../errors.js';
-import { dequantize, elementCount, ggmlTypeInfo, readTensorData, tensorByteSize, ternaryTraits, TERNARY_TYPE_NAMES, type GGUFHeader, type GGUFInput, type GGUFTensorInfo, type TernaryTraits } from '../gguf/index.js';
+import { dequantize, elementCount, ggmlTypeInfo, readTensorPieces, tensorByteSize, ternaryTraits, TERNARY_TYPE_NAMES, type GGUFHeader, type GGUFInput, type GGUFTensorInfo, type TensorPiece, type TernaryTraits } from '../gguf/index.js';
 import { TernaryMatrix } from '../ternary-matrix.js';
 import type { ModelConfig } from './config.js';
 import { MATRICES } from './tensors.js';
@@ -57,66 +57,65 @@ export class ModelWeights {
   }
 }
 
-/** Turns a streamed embedding / head tensor into a compact DenseMatrix batch by batch of rows, in
- *  wasm, so neither the file's bytes nor an f32 copy of the whole table ever exists. */
-class RowStreamer {
+/** Reading is split into pieces of about this many bytes (whole row blocks): few reads, and reading
+ *  the next piece overlaps repacking this one. */
+const PIECE_BYTES = 1 << 20;
+/** Embedding / head rows are converted in batches of about this many file bytes (two batches: one
+ *  is read while the other is converted). */
+const ROW_BATCH_BYTES = 1 << 21;
+
+/** Turns an embedding / head tensor into a compact DenseMatrix batch by batch of rows, in wasm, so
+ *  neither the file's bytes nor an f32 copy of the whole table ever exists. */
+class TableLoader {
   readonly m: DenseMatrix;
-  private rowBytes: number; private batch: number; private staging: number; private fill = 0; private r0 = 0;
-  private tmp = 0; private f32 = 0;
+  private rowBytes: number; private batch: number; private slots = [0, 0]; private tmp = 0; private f32 = 0;
   constructor(private rt: WasmRuntime, private t: GGUFTensorInfo, private rows: number, private cols: number, format: 'f32' | 'i8') {
     this.rowBytes = tensorByteSize(t.type, [cols]);
-    this.batch = Math.max(1, Math.floor((1 << 21) / this.rowBytes));
+    this.batch = Math.min(rows, Math.max(1, Math.floor(ROW_BATCH_BYTES / this.rowBytes)));
     this.m = DenseMatrix._allocate(rt, rows, cols, format);
     try {
-      this.staging = rt.alloc(this.batch * this.rowBytes, `staging for ${t.name}`, true);
+      for (let i = 0; i < 2; i++) this.slots[i] = rt.alloc(this.batch * this.rowBytes, `staging for ${t.name}`, true);
       this.tmp = rt.alloc(cols * 4, 'row', true);
       if (t.typeName !== 'F16' && t.typeName !== 'F32') this.f32 = rt.alloc(this.batch * cols * 4, 'rows', true);
     } catch (e) { this.free(); this.m.dispose(); throw e; }
   }
-  push(chunk: Uint8Array): void {
-    let o = 0;
-    while (o < chunk.length) {
-      const n = Math.min(chunk.length - o, this.batch * this.rowBytes - this.fill);
-      this.rt.u8.set(chunk.subarray(o, o + n), this.staging + this.fill);
-      this.fill += n; o += n;
-      if (this.fill === this.batch * this.rowBytes) this.flush();
+  /** Batches of rows; the last one's done() hands the finished matrix to `finish`. */
+  *pieces(finish: (m: DenseMatrix) => void): Generator<TensorPiece> {
+    for (let r0 = 0, i = 0; r0 < this.rows; r0 += this.batch, i++) {
+      const k = Math.min(this.batch, this.rows - r0), slot = this.slots[i & 1], len = k * this.rowBytes;
+      yield {
+        tensor: this.t, offset: r0 * this.rowBytes, length: len,
+        dest: () => this.rt.u8.subarray(slot, slot + len),
+        done: () => {
+          this.convert(slot, k, r0);
+          if (r0 + k === this.rows) { this.free(); finish(this.m); }
+        },
+      };
     }
   }
-  private flush(): void {
-    const k = Math.floor(this.fill / this.rowBytes);
-    if (k === 0) return;
+  private convert(staging: number, k: number, r0: number): void {
     const rt = this.rt, e = rt.exports, { ptr, scales } = this.m._wasm, fmt = this.m.format === 'f32' ? 0 : 1;
     let status: number;
-    if (this.t.typeName === 'F16') status = e.dense_rows_from_f16(this.staging, k, this.cols, fmt, ptr, scales, this.r0, this.tmp);
-    else if (this.t.typeName === 'F32') status = e.dense_rows_from_f32(this.staging, k, this.cols, fmt, ptr, scales, this.r0);
+    if (this.t.typeName === 'F16') status = e.dense_rows_from_f16(staging, k, this.cols, fmt, ptr, scales, r0, this.tmp);
+    else if (this.t.typeName === 'F32') status = e.dense_rows_from_f32(staging, k, this.cols, fmt, ptr, scales, r0);
     else {
-      const vals = dequantize(this.t.type, rt.u8.subarray(this.staging, this.staging + k * this.rowBytes), k * this.cols);
+      const vals = dequantize(this.t.type, rt.u8.subarray(staging, staging + k * this.rowBytes), k * this.cols);
       rt.f32.set(vals, this.f32 >>> 2);
-      status = e.dense_rows_from_f32(this.f32, k, this.cols, fmt, ptr, scales, this.r0);
+      status = e.dense_rows_from_f32(this.f32, k, this.cols, fmt, ptr, scales, r0);
     }
     if (status !== 0) {
       const r = -1 - status; // the row quantize_row refused: find its first bad element
-      const row = dequantize(this.t.type, rt.u8.subarray(this.staging + r * this.rowBytes, this.staging + (r + 1) * this.rowBytes), this.cols);
-      throw nonFinite(this.t, (this.r0 + r) * this.cols + Math.max(0, firstNonFinite(row)));
+      const row = dequantize(this.t.type, rt.u8.subarray(staging + r * this.rowBytes, staging + (r + 1) * this.rowBytes), this.cols);
+      throw nonFinite(this.t, (r0 + r) * this.cols + Math.max(0, firstNonFinite(row)));
     }
     if (fmt === 0) { // exact rows are copied as they are: check them here
-      const bad = e.first_nonfinite_f32(ptr + this.r0 * this.cols * 4, k * this.cols);
-      if (bad >= 0) throw nonFinite(this.t, this.r0 * this.cols + bad);
+      const bad = e.first_nonfinite_f32(ptr + r0 * this.cols * 4, k * this.cols);
+      if (bad >= 0) throw nonFinite(this.t, r0 * this.cols + bad);
     }
-    const used = k * this.rowBytes;
-    if (this.fill > used) rt.u8.copyWithin(this.staging, this.staging + used, this.staging + this.fill);
-    this.fill -= used;
-    this.r0 += k;
-  }
-  finish(): DenseMatrix {
-    this.flush();
-    this.free();
-    if (this.r0 !== this.rows) throw new BitnetError('TRUNCATED', `${this.t.name}: ${this.r0} of ${this.rows} rows read (at byte ${this.t.absoluteOffset})`, { offset: this.t.absoluteOffset });
-    return this.m;
   }
   free(): void {
-    for (const p of [this.staging, this.tmp, this.f32]) this.rt.free(p);
-    this.staging = this.tmp = this.f32 = 0;
+    for (const p of [...this.slots, this.tmp, this.f32]) this.rt.free(p);
+    this.slots = [0, 0]; this.tmp = this.f32 = 0;
   }
 }
 
@@ -169,15 +168,15 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
   // (the header passed checkTensors in Model.load, before memory was reserved)
 
   const w = new ModelWeights(rt, config, kernel);
+  const ex = rt.exports, layout = ex.kernel_layout(KERNEL_IDS[kernel]);
+  // Loading's temporaries, freed at the end (staging slots, a packed matrix not yet handed over).
+  const temps = new Set<number>();
+  let table: TableLoader | null = null;
   try {
     for (let l = 0; l < nLayer; l++) w.layers.push({ attnNorm: 0, attnSubNorm: 0, ffnNorm: 0, ffnSubNorm: 0, mats: new Array(MATRICES.length) });
     const scales = new Map<string, { value: number; t: GGUFTensorInfo }>();
-    const wanted = new Set<string>();
-    for (const t of header.tensors) {
-      if (/^blk\.\d+\.(attn_norm|attn_sub_norm|ffn_norm|ffn_sub_norm|attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\.(weight|scale)$/.test(t.name)
-          || t.name === 'token_embd.weight' || t.name === 'output_norm.weight' || t.name === 'output.weight') wanted.add(t.name);
-    }
-    const buffers = new Map<string, Uint8Array>();
+    const wanted = header.tensors.filter((t) => /^blk\.\d+\.(attn_norm|attn_sub_norm|ffn_norm|ffn_sub_norm|attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\.(weight|scale)$/.test(t.name)
+      || t.name === 'token_embd.weight' || t.name === 'output_norm.weight' || t.name === 'output.weight').sort((a, b) => a.absoluteOffset - b.absoluteOffset);
     const done = (t: GGUFTensorInfo, bytes: Uint8Array) => {
       const m = /^blk\.(\d+)\.(\w+)\.(weight|scale)$/.exec(t.name);
       const n = elementCount(t.shape.map(Number));
@@ -192,44 +191,74 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
       else if (kind === 'ffn_sub_norm') L.ffnSubNorm = w.vector(values);
       else throw new BitnetError('UNSUPPORTED_TYPE', `${t.name} is ${t.typeName}; bitnet-wasm runs ternary weights (${TERNARY_TYPE_NAMES.join(', ')})`, { offset: t.infoOffset });
     };
-    // Ternary tensors stream straight into a wasm staging buffer and are decoded + repacked there;
-    // the rest (norms, embedding, scales: small or row-chunked) are decoded in JS.
-    let staging = 0, stagingSize = 0;
-    let rows: RowStreamer | null = null;
-    try {
-      await readTensorData(input, header, (t, chunk, off) => {
+
+    // Ternary tensors go to two staging slots in turn (the next tensor's first piece is read while
+    // this one's last is repacked); TQ2_0 / TQ1_0 are repacked row block by row block as they arrive.
+    const ternary = wanted.filter((t) => ternaryTraits(t.type));
+    const slotBytes = ternary.reduce((mx, t) => Math.max(mx, t.byteSize), 0);
+    const rowBlock = ex.padded_rows(layout, 1);
+    // Types with a row-wise repacker, in rows of whole blocks (I2_S's one scale comes last: whole tensors).
+    const rowwise = (t: GGUFTensorInfo) => !!ternaryTraits(t.type)?.repacker && Number(t.shape[0]) % ggmlTypeInfo(t.type)!.blockSize === 0;
+    const tmpBytes = ternary.filter(rowwise).reduce((mx, t) => Math.max(mx, ex.repack_tmp_bytes(layout, Number(t.shape[0]))), 0);
+    const slots = [0, 0];
+    let tmp = 0, nth = 0;
+    const temp = (size: number, what: string) => { const p = rt.alloc(size, what, true); temps.add(p); return p; };
+
+    function* ternaryPieces(t: GGUFTensorInfo, tr: TernaryTraits): Generator<TensorPiece> {
+      if (!slots[0]) {
+        slots[0] = temp(slotBytes, 'staging for ternary tensors'); slots[1] = temp(slotBytes, 'staging for ternary tensors');
+        if (tmpBytes) tmp = temp(tmpBytes, 'repack buffer');
+      }
+      const slot = slots[nth++ & 1];
+      const [cols, rows] = t.shape.map(Number);
+      const m = /^blk\.(\d+)\.(\w+)\.weight$/.exec(t.name)!;
+      const assign = (mat: TernaryMatrix | DenseMatrix) => { w.layers[Number(m[1])].mats[MATRICES.indexOf(m[2] as (typeof MATRICES)[number])] = mat; };
+      const view = (a: number, b: number) => () => rt.u8.subarray(slot + a, slot + b);
+      if (!rowwise(t)) {
+        yield { tensor: t, offset: 0, length: t.byteSize, dest: view(0, t.byteSize), done: () => assign(ternaryFromWasm(rt, kernel, t, tr, slot)) };
+        return;
+      }
+      const rp = ex.padded_rows(layout, rows), rowBytes = t.byteSize / rows, bytes = ex.packed_bytes(layout, rows, cols);
+      const per = Math.max(1, Math.floor(PIECE_BYTES / (rowBytes * rowBlock))) * rowBlock;
+      const repack = ex[tr.repacker!];
+      let ptr = 0, scale = 0, differ = false;
+      for (let r0 = 0; r0 < rp; r0 += per) {
+        const r1 = Math.min(rp, r0 + per), a = r0 * rowBytes, b = Math.min(r1, rows) * rowBytes;
+        yield {
+          tensor: t, offset: a, length: b - a, dest: view(a, b),
+          done: () => {
+            if (!ptr) { ptr = rt.alloc(bytes, `${rows}x${cols} ternary matrix`); temps.add(ptr); }
+            const s = repack(slot + a, rows, cols, layout, ptr, r0, r1, tmp);
+            if (s === DECODE.BAD_CODE) throw new BitnetError('BAD_GGUF', `${t.name}: invalid 2-bit code 3 in ${t.typeName} data`, { offset: t.absoluteOffset });
+            // One scale for the tensor (blocks of zeros answer 0 and may carry any d), as decode_* track it.
+            if (s === DECODE.SCALES_DIFFER || !Number.isFinite(s) || (s > 0 && scale > 0 && s !== scale)) differ = true;
+            else if (s > 0) scale = s;
+            if (r1 < rp) return;
+            temps.delete(ptr);
+            if (!differ) { assign(TernaryMatrix._fromPacked(rt, kernel, ptr, bytes, rows, cols, scale)); return; }
+            rt.free(ptr); // blocks with different (or non-finite) scales: the exact f32 fallback, checked element-wise
+            assign(DenseMatrix.fromFloat32(finite(t, dequantize(t.type, rt.u8.slice(slot, slot + t.byteSize), rows * cols)), rows, cols, 'f32', rt));
+          },
+        };
+      }
+    }
+
+    function* pieces(): Generator<TensorPiece> {
+      for (const t of wanted) {
         if (t.name === 'token_embd.weight' || t.name === 'output.weight') {
           // Small tables stay exact (f32); large ones int8 with one scale per row (4x smaller).
-          if (off === 0) rows = new RowStreamer(rt, t, nVocab, e, nVocab * e * 4 <= EXACT_EMBEDDING_BYTES ? 'f32' : 'i8');
-          rows!.push(chunk);
-          if (off + chunk.length === t.byteSize) {
-            const dm = rows!.finish();
-            rows = null;
-            if (t.name === 'token_embd.weight') w.tokEmbd = dm; else w.output = dm;
-          }
-          return;
+          table = new TableLoader(rt, t, nVocab, e, nVocab * e * 4 <= EXACT_EMBEDDING_BYTES ? 'f32' : 'i8');
+          yield* table.pieces((dm) => { table = null; if (t.name === 'token_embd.weight') w.tokEmbd = dm; else w.output = dm; });
+        } else if (ternaryTraits(t.type)) {
+          yield* ternaryPieces(t, ternaryTraits(t.type)!);
+        } else {
+          let buf: Uint8Array | null = null;
+          yield { tensor: t, offset: 0, length: t.byteSize, dest: () => (buf ??= new Uint8Array(t.byteSize)), done: () => done(t, buf!) };
         }
-        const tr = ternaryTraits(t.type);
-        if (tr) {
-          if (off === 0) {
-            if (t.byteSize > stagingSize) { rt.free(staging); staging = 0; staging = rt.alloc(t.byteSize, `staging for ${t.name}`, true); stagingSize = t.byteSize; }
-          }
-          rt.u8.set(chunk, staging + off);
-          if (off + chunk.length === t.byteSize) {
-            const m = /^blk\.(\d+)\.(\w+)\.weight$/.exec(t.name)!;
-            w.layers[Number(m[1])].mats[MATRICES.indexOf(m[2] as (typeof MATRICES)[number])] = ternaryFromWasm(rt, kernel, t, tr, staging);
-          }
-          return;
-        }
-        let buf = buffers.get(t.name);
-        if (!buf) { buf = new Uint8Array(t.byteSize); buffers.set(t.name, buf); }
-        buf.set(chunk, off);
-        if (off + chunk.length === t.byteSize) { buffers.delete(t.name); done(t, buf); }
-      }, { filter: (t) => wanted.has(t.name), onProgress: opts.onProgress, signal: opts.signal });
-    } finally {
-      rt.free(staging);
-      if (rows) { (rows as RowStreamer).free(); (rows as RowStreamer).m.dispose(); }
+      }
     }
+
+    await readTensorPieces(input, pieces(), { totalBytes: wanted.reduce((n, t) => n + t.byteSize, 0), onProgress: opts.onProgress, signal: opts.signal });
     // Optional per-matrix scales (one f32 each) multiply the matmul's result: fold them in.
     for (const [key, { value: s, t }] of scales) {
       const m = /^blk\.(\d+)\.(\w+)$/.exec(key)!;
@@ -244,6 +273,9 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
   } catch (err) {
     w.dispose();
     throw err;
+  } finally {
+    for (const p of temps) rt.free(p);
+    if (table) { (table as TableLoader).free(); (table as TableLoader).m.dispose(); }
   }
   return w;
 }
