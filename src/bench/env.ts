@@ -5,10 +5,15 @@ import { createRuntime, init, type BuildName } from '../init.js';
 declare const Deno: { version: { deno: string } } | undefined;
 declare const Bun: { version: string } | undefined;
 
+/** "node 24.9.0", "deno 2.9.6", "bun 1.4.5", "chromium 142.0.1", "firefox 140.5", "workerd". */
 export function runtimeName(): string {
   if (typeof Deno !== 'undefined') return `deno ${Deno.version.deno}`;
   if (typeof Bun !== 'undefined') return `bun ${Bun.version}`;
-  return `node ${process.version.slice(1)}`;
+  if (typeof process !== 'undefined' && process.versions?.node) return `node ${process.versions.node}`;
+  const ua = (globalThis.navigator as { userAgent?: string } | undefined)?.userAgent ?? '';
+  const m = /(Firefox|Chrome)\/([\d.]+)/.exec(ua);
+  if (m) return `${m[1] === 'Chrome' ? 'chromium' : 'firefox'} ${m[2]}`;
+  return ua.startsWith('Cloudflare-Workers') ? 'workerd' : ua || 'unknown';
 }
 
 async function cpuModel(): Promise<{ cpu: string; cores: number; os: string }> {
