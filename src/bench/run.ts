@@ -94,7 +94,7 @@ export async function runBench(o: RunOptions): Promise<BenchRun> {
         } else if (o.peers) {
           const { llamaCppPeer } = await import('./peers.js');
           try {
-            const r = await llamaCppPeer({ runtime, file: m.file as string, modelName: m.name, prompts: o.prompts, gens: o.gens, repetitions: o.repetitions, threads: [...new Set([1, ...threads, env.cores])] }, benchContext(o.prompts, o.gens));
+            const r = await llamaCppPeer({ runtime, file: m.file as string, modelName: m.name, prompts: o.prompts, gens: o.gens, repetitions: o.repetitions, threads: [...new Set([1, ...threads, ...(o.quick ? [] : [env.cores])])] }, benchContext(o.prompts, o.gens));
             run.results.push(...r.results); run.notes.push(...r.notes);
           } catch (e) { // the peer's failure is reported, bitnet-wasm's figures kept
             run.notes.push(`llama.cpp (node-llama-cpp) on ${m.name}: failed, ${(e as Error).message.split('\n')[0]}`);

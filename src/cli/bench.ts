@@ -44,7 +44,7 @@ export const command: Command = {
       { name: 'output', short: 'o', kind: 'choice', arg: 'FORMAT', choices: ['md', 'json', 'csv'], default: 'md', help: 'output format of the suite (llama-bench -o)' },
       { name: 'suite', kind: 'choice', arg: 'NAME', choices: [...SUITES, 'all'], help: 'run the benchmark suite' },
       { name: 'quick', kind: 'flag', help: 'seconds instead of minutes: small shapes, short timings (checks the suite runs, figures are rough)' },
-      { name: 'threads', short: 't', kind: 'ints', arg: 'N,..', min: 1, max: 256, defaultText: '1 and every core', help: 'e2e: thread counts, a list (llama-bench -t); peers also run at 1 and every core' },
+      { name: 'threads', short: 't', kind: 'ints', arg: 'N,..', min: 1, max: 256, defaultText: '1 and every core', help: 'e2e: thread counts, a list (llama-bench -t); peers also run at 1 and (but with --quick) every core' },
       { name: 'runtime', kind: 'choices', arg: 'NAMES', choices: [...BENCH_RUNTIMES, 'all'], defaultText: 'this one', help: 'runtimes to run the suite in (the repository\'s runtime runner starts the others)' },
       { name: 'presets', kind: 'choices', arg: 'NAMES', choices: PRESET_NAMES, help: 'e2e/load: make-model presets to run (instead of -m)' },
       { name: 'types', kind: 'choices', arg: 'TYPES', choices: TERNARY_TYPES, defaultText: TERNARY_TYPES.join(','), help: '--presets: ternary types of the files' },

@@ -106,11 +106,11 @@ async function inBrowser(name, { options, log }) {
   }
 }
 
-/** wllama in Chromium on the same files, at 1 thread, the -t counts and every core. */
+/** wllama in Chromium on the same files, at 1 thread, the -t counts and (not in quick mode) every core. */
 async function wllamaPeer(bin, server, o, options, run, log) {
   if (!existsSync(resolve(WLLAMA, 'index.js'))) return { results: [], notes: ['wllama (@wllama/wllama): skipped, not installed (node test/deps.mjs installs test/package.json)'] };
   const results = [], notes = [];
-  const threads = [...new Set([1, ...(o.threads ?? []), run.env.cores])];
+  const threads = [...new Set([1, ...(o.threads ?? []), ...(o.quick ? [] : [run.env.cores])])];
   const lib = await import(pathToFileURL(resolve(ROOT, 'dist/index.js')).href);
   const { LLAMA_CPP_TYPES } = await import(pathToFileURL(resolve(ROOT, BUNDLES.chromium)).href);
   for (const m of o.models) {
@@ -157,7 +157,7 @@ async function inWorkerd(name, { options, log }) {
   const w = await startWorkerd({ workerd: bin, configPath, port });
   try {
     log(`workerd ${version}`);
-    const o = { ...plainOptions(options, fits.map((m, i) => ({ ...m, file: `models/${i}.gguf` }))), suites };
+    const o = { ...plainOptions(options, fits.map((m, i) => ({ ...m, file: `../../models/${i}.gguf` }))), suites };
     const res = await fetch(`${w.url}/`, { method: 'POST', body: JSON.stringify(o), signal: AbortSignal.timeout(2 * HOUR) });
     const text = await res.text();
     let run;

@@ -1,5 +1,5 @@
 // The benchmark suite in workerd (bench-hosts.mjs): POST the options as JSON (models by the name of
-// their embedded data module), get the run as JSON.
+// their embedded data module, relative to this one), get the run as JSON.
 import { runBench, setProbeModule } from '../../build/bench/workerd.js';
 import probe from '../../build/bench/probe.wasm';
 
