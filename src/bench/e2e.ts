@@ -31,10 +31,18 @@ export async function e2eSuite(o: E2ESuiteOptions): Promise<{ results: BenchResu
   const results: BenchResult[] = [], notes: string[] = [];
   const ctx = benchContext(o.prompts, o.gens);
   for (const threads of o.threads) {
-    const rt = await createRuntime({ build: o.build }); // a fresh instance: load time includes growing memory
-    const options = { runtime: rt, contextLength: ctx, batchSize: 32, ...(threads > 1 ? { threads } : {}) } as LoadModelOptions;
-    const load = await timeOnce(() => loadModel(o.file, options));
-    const model = load.value;
+    // A fresh instance (load time includes growing memory), with the workers of `threads` where the
+    // library has threads; the thread count is always said (the library's default may be every core).
+    const rt = await createRuntime({ build: o.build, threads } as Parameters<typeof createRuntime>[0]);
+    const closeThreads = () => (rt as unknown as { closeThreads?: () => void }).closeThreads?.();
+    let model: Model;
+    let load: { ms: number };
+    try {
+      ({ value: model, ...load } = await timeOnce(() => loadModel(o.file, { runtime: rt, contextLength: ctx, batchSize: 32, threads } as LoadModelOptions)));
+    } catch (e) {
+      closeThreads();
+      throw e;
+    }
     try {
       if (modelThreads(model) !== threads) {
         notes.push(`bitnet-wasm ${o.runtime} ${o.build} -t ${threads}: skipped, the library ran ${modelThreads(model)} thread(s) (threads are not in this version)`);
@@ -59,6 +67,7 @@ export async function e2eSuite(o: E2ESuiteOptions): Promise<{ results: BenchResu
       }
     } finally {
       model.dispose();
+      closeThreads();
     }
   }
   return { results, notes };

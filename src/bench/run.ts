@@ -29,6 +29,8 @@ export interface RunOptions {
   /** e2e thread counts (llama-bench -t); default 1 and every core. */
   threads?: number[];
   repetitions: number;
+  /** Kernel suite: the models whose projection shapes are timed (default all of MODEL_SHAPES). */
+  kernelModels?: string[];
   /** Seconds instead of minutes: small shapes, short timings, small pools. */
   quick: boolean;
   builds?: BuildName[];
@@ -79,7 +81,7 @@ export async function runBench(o: RunOptions): Promise<BenchRun> {
   const suites: Record<SuiteName, () => Promise<void>> = {
     probe: async () => {},
     kernels: async () => {
-      const r = await kernelSuite({ runtime, builds, models: mode.models, batches: mode.batches, streamMB: mode.streamMB, timeMs: mode.timeMs, probe, shapesOverride: mode.shapes });
+      const r = await kernelSuite({ runtime, builds, models: o.quick ? mode.models : o.kernelModels ?? mode.models, batches: mode.batches, streamMB: mode.streamMB, timeMs: mode.timeMs, probe, shapesOverride: mode.shapes });
       run.results.push(...r.results); run.notes.push(...r.notes);
     },
     e2e: async () => {

@@ -7,6 +7,7 @@ import { BitnetError } from '../errors.js';
 import { kernelInfo } from '../init.js';
 import { formatCsv, formatMarkdown } from '../bench/format.js';
 import { compareRuns, formatComparison, htmlReport, replaceReadmeSection } from '../bench/report.js';
+import { MODEL_SHAPES } from '../bench/kernels.js';
 import { presetModels } from '../bench/models.js';
 import { mergeRuns, runBench, type BenchModel, type RunOptions } from '../bench/run.js';
 import { BENCH_RUNTIMES, runtimeFamily, runWithRuntimes } from '../bench/runtimes.js';
@@ -46,6 +47,7 @@ export const command: Command = {
       { name: 'quick', kind: 'flag', help: 'seconds instead of minutes: small shapes, short timings (checks the suite runs, figures are rough)' },
       { name: 'threads', short: 't', kind: 'ints', arg: 'N,..', min: 1, max: 256, defaultText: '1 and every core', help: 'e2e: thread counts, a list (llama-bench -t); peers also run at 1 and (but with --quick) every core' },
       { name: 'runtime', kind: 'choices', arg: 'NAMES', choices: [...BENCH_RUNTIMES, 'all'], defaultText: 'this one', help: 'runtimes to run the suite in (the repository\'s runtime runner starts the others)' },
+      { name: 'kernel-models', kind: 'choices', arg: 'NAMES', choices: Object.keys(MODEL_SHAPES), defaultText: Object.keys(MODEL_SHAPES).join(','), help: 'kernels: the models whose projection shapes are timed' },
       { name: 'presets', kind: 'choices', arg: 'NAMES', choices: PRESET_NAMES, help: 'e2e/load: make-model presets to run (instead of -m)' },
       { name: 'types', kind: 'choices', arg: 'TYPES', choices: TERNARY_TYPES, defaultText: TERNARY_TYPES.join(','), help: '--presets: ternary types of the files' },
       { name: 'models-dir', kind: 'string', arg: 'DIR', defaultText: 'bitnet-wasm-bench in the temporary folder', help: '--presets: where the files are written once and reused' },
@@ -69,7 +71,7 @@ export const command: Command = {
   check(v) {
     const p = Math.max(...list(v['n-prompt'])), n = Math.max(...list(v['n-gen'])), c = v['ctx-size'] as number | undefined;
     if (c !== undefined && p + n > c) throw new UsageError(`-p ${p} + -n ${n} tokens do not fit -c ${c}`);
-    const suiteOnly = ['quick', 'report', 'from', 'readme', 'compare', 'no-peers', 'runtime', 'presets', 'types', 'models-dir'].filter((k) => v[k] !== undefined);
+    const suiteOnly = ['quick', 'report', 'from', 'readme', 'compare', 'no-peers', 'runtime', 'presets', 'types', 'models-dir', 'kernel-models'].filter((k) => v[k] !== undefined);
     if (!v.suite && !v.from && suiteOnly.length) throw new UsageError(`--${suiteOnly[0]} needs --suite (or --from)`);
     if (v.suite && v.from) throw new UsageError('--suite runs the suite and --from reads a saved run: give one');
     if (v.presets && v.model) throw new UsageError('-m FILE and --presets both name the models: give one');
@@ -112,7 +114,7 @@ async function suiteRun(v: Values, io: Parameters<Command['run']>[1]): Promise<B
   const models: BenchModel[] = !needModels ? [] : presets ? await presetModels(presets, types, modelsDir, log)
     : [{ file: (v.model as string | undefined) ?? DEFAULT_MODEL, name: v.model ? basename(v.model as string, '.gguf') : 'default' }];
   const options: RunOptions = {
-    suites, models, prompts: list(v['n-prompt']), gens: list(v['n-gen']), threads: v.threads ? list(v.threads) : undefined, repetitions: v.repetitions as number,
+    suites, models, kernelModels: v['kernel-models'] as string[] | undefined, prompts: list(v['n-prompt']), gens: list(v['n-gen']), threads: v.threads ? list(v.threads) : undefined, repetitions: v.repetitions as number,
     quick: v.quick === true, builds: v.build ? [v.build as 'simd128' | 'relaxed'] : undefined,
     peers: v['no-peers'] !== true, command: `${PROGRAM} bench ${process.argv.slice(3).join(' ')}`.trim(),
     packageName: `bitnet-wasm ${(await import('./main.js')).version()}`, log,
@@ -121,7 +123,7 @@ async function suiteRun(v: Values, io: Parameters<Command['run']>[1]): Promise<B
   if (!runtimes) return runBench(options);
   // The same suite in another runtime: a child CLI (Node, Deno, Bun) takes these arguments.
   const childArgs = ['bench', '--suite', v.suite as string, '-p', list(v['n-prompt']).join(','), '-n', list(v['n-gen']).join(','), '-r', String(v.repetitions),
-    ...(v.threads ? ['-t', list(v.threads).join(',')] : []), ...(v.quick ? ['--quick'] : []), ...(v.build ? ['--build', v.build as string] : []),
+    ...(v.threads ? ['-t', list(v.threads).join(',')] : []), ...(v['kernel-models'] ? ['--kernel-models', (v['kernel-models'] as string[]).join(',')] : []), ...(v.quick ? ['--quick'] : []), ...(v.build ? ['--build', v.build as string] : []),
     ...(presets ? ['--presets', presets.join(','), '--types', types.join(','), '--models-dir', modelsDir] : v.model ? ['-m', v.model as string] : []), '--no-peers', '-o', 'json'];
   const all = runtimes.includes('all') ? [...BENCH_RUNTIMES] : runtimes;
   return { ...mergeRuns(await runWithRuntimes(all, runtimeFamily(), options, childArgs, log)), command: options.command };

@@ -67,7 +67,7 @@ function named(run, runtime) {
 
 /** The suite's options as a page or Worker gets them: JSON, models by URL or module name. */
 const plainOptions = (options, models) => ({
-  suites: options.suites, models, prompts: options.prompts, gens: options.gens, threads: options.threads,
+  suites: options.suites, models, kernelModels: options.kernelModels, prompts: options.prompts, gens: options.gens, threads: options.threads,
   repetitions: options.repetitions, quick: options.quick, builds: options.builds, peers: false,
   command: options.command, packageName: options.packageName,
 });
