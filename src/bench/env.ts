@@ -20,7 +20,9 @@ async function cpuModel(): Promise<{ cpu: string; cores: number; os: string }> {
   try {
     const os = await import('node:os');
     const c = os.cpus();
-    return { cpu: c[0]?.model?.trim() || 'unknown', cores: os.availableParallelism?.() ?? c.length, os: `${os.platform()} ${os.release()} ${os.arch()}` };
+    const cores = os.availableParallelism?.() || c.length;
+    if (!cores) throw new Error('no CPU count here'); // a stand-in node:os (browser bundles): ask the navigator
+    return { cpu: c[0]?.model?.trim() || 'unknown', cores, os: `${os.platform()} ${os.release()} ${os.arch()}` };
   } catch {
     return { cpu: 'unknown', cores: (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 1, os: 'unknown' };
   }
@@ -36,7 +38,8 @@ export async function availableBuilds(): Promise<BuildName[]> {
 }
 
 export async function benchEnv(pkg: string) {
-  const info = await init();
+  // One thread: the suite asks each test for its own thread count (the default may be every core).
+  const info = await init({ threads: 1 } as Parameters<typeof init>[0]);
   const c = info.calibration;
   return { package: pkg, runtime: runtimeName(), ...(await cpuModel()), builds: await availableBuilds(), defaultKernel: `${info.build}/${info.kernel}`,
     calibration: { gemv: c.gemv, gemm: c.gemm, byLayout: c.byLayout, measured: c.measured, ms: c.ms } };
