@@ -6,7 +6,9 @@ import { PRIMARY, resultKey, type BenchResult, type BenchRun } from './types.js'
 interface Bar { label: string; value: number }
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]!));
-const label = (r: BenchResult) => `${r.engine === 'bitnet-wasm' ? '' : `${r.engine} `}${r.runtime.split(' (')[0]} ${r.build}/${r.kernel}${r.threads > 1 ? ` ${r.threads}t` : ''}`.trim();
+/** "chromium 156.0.8078.114 (wllama ...)" -> "chromium 156": chart labels stay in their column. */
+const shortRuntime = (rt: string) => rt.split(' (')[0].replace(/^(\S+) (\d+)\.[\w.]+$/, '$1 $2');
+const label = (r: BenchResult) => `${r.engine === 'bitnet-wasm' ? '' : `${r.engine} `}${shortRuntime(r.runtime)} ${r.build}/${r.kernel}${r.threads > 1 ? ` ${r.threads}t` : ''}`.trim();
 
 /** A horizontal bar chart; `limit` draws a line (e.g. 1.0 = all of the measured bandwidth). */
 export function barChart(title: string, unit: string, bars: Bar[], limit?: number): string {
