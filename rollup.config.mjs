@@ -96,6 +96,15 @@ const engineWorkerSource = {
 // package needs nothing more.
 const bundleTinybench = { name: 'bundle-tinybench', resolveId: (id) => (id === 'tinybench' ? fileURLToPath(import.meta.resolve('tinybench')) : null) };
 
+// The benchmark suite for browsers and workerd (bench-hosts.mjs of the runtime runner), in build/:
+// not in the package. Node-only modules are reached only on Node's paths (files, llama.cpp, CPU name).
+const benchEntry = (name) => ({
+  input: `src/entries/bench-${name}.ts`,
+  output: { file: `build/bench/${name}.js`, format: 'es', inlineDynamicImports: true },
+  external: (id) => id.endsWith('.wasm') || /^node:(os|fs|module|url|path)$/.test(id) || id === 'node-llama-cpp',
+  plugins: [webBuild, bundleTinybench, ts()],
+});
+
 export default [
   {
     input: { index: 'src/index.ts', cli: 'src/cli/bin.ts' },
@@ -120,4 +129,6 @@ export default [
   webEntry('workerd'),
   { ...webEntry('worker'), plugins: [engineWorkerSource, ...webEntry('worker').plugins] },
   { input: 'src/entries/worker.ts', output: { file: 'dist/worker.d.ts', format: 'es' }, external: (id) => id.endsWith('?source'), plugins: [dts()] },
+  benchEntry('browser'),
+  benchEntry('workerd'),
 ];

@@ -28,6 +28,8 @@ const steps = [
     outputs: ['dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/browser.js', 'dist/workerd.js', 'dist/worker.js', 'dist/worker.d.ts', 'dist/engine-worker.js', 'dist/bitnet-simd128.wasm', 'dist/bitnet-relaxed.wasm', 'dist/bitnet-simd128-mt.wasm', 'dist/bitnet-relaxed-mt.wasm'],
     cmd: ['node_modules/rollup/dist/bin/rollup', '-c', '--silent'] },
 ];
+// The same rollup run writes the benchmark suite's bundles for browsers and workerd (not packaged).
+steps[1].outputs.push('build/bench/browser.js', 'build/bench/workerd.js');
 for (const s of steps) {
   if (!force && oldest(s.outputs) > newest(s.inputs)) continue;
   console.error(`building ${s.name}`);

@@ -5,14 +5,20 @@ import { describe, expect, it } from 'vitest';
 import { KERNEL_IDS, KERNEL_NAMES } from '../bindings/exports.js';
 import { formatCsv, formatMarkdown } from '../src/bench/format.js';
 import { compareRuns, htmlReport, readmeTable, replaceReadmeSection } from '../src/bench/report.js';
-import { runBench } from '../src/bench/run.js';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clockStep } from '../src/bench/measure.js';
+import { presetModels } from '../src/bench/models.js';
+import { headlines } from '../src/bench/report.js';
+import { mergeRuns, runBench } from '../src/bench/run.js';
 import { PRIMARY, resultKey, SUITES, type BenchRun } from '../src/bench/types.js';
 import { main, DEFAULT_MODEL } from '../src/cli/main.js';
 import { createRuntime } from '../src/init.js';
 
 let run: BenchRun;
 const quickRun = async () => (run ??= await runBench({
-  suites: [...SUITES], file: DEFAULT_MODEL, modelName: 'default', prompts: [16], gens: [4], repetitions: 1,
+  suites: [...SUITES], models: [{ file: DEFAULT_MODEL, name: 'default' }], prompts: [16], gens: [4], threads: [1, 2], repetitions: 1,
   quick: true, peers: false, command: 'test', packageName: 'bitnet-wasm test',
 }));
 
@@ -28,7 +34,58 @@ describe('bench suite (quick)', () => {
     }
     expect(new Set(r.results.map(resultKey)).size).toBe(r.results.length);
     expect(r.env.cores).toBeGreaterThan(0);
-    expect(r.results.every((x) => x.threads === 1)).toBe(true);
+    expect(r.results.filter((x) => x.suite !== 'e2e').every((x) => x.threads === 1)).toBe(true);
+  });
+
+  it('-t: every thread count has e2e results or a line saying why it was skipped', async () => {
+    const r = await quickRun();
+    for (const build of r.env.builds) {
+      for (const t of [1, 2]) {
+        const has = r.results.some((x) => x.suite === 'e2e' && x.build === build && x.threads === t && x.test === 'tg4');
+        const skipped = r.notes.some((n) => n.startsWith(`bitnet-wasm ${r.env.runtime} ${build} -t ${t}: skipped`));
+        expect(has !== skipped, `${build} -t ${t}`).toBe(true);
+      }
+      expect(r.results.some((x) => x.suite === 'e2e' && x.build === build && x.threads === 1)).toBe(true);
+    }
+  });
+
+  it('timings batch calls to 100 clock steps; the step is measured', async () => {
+    expect(clockStep()).toBeGreaterThan(0);
+    expect(Number.isFinite(clockStep())).toBe(true);
+    const r = await quickRun();
+    expect(r.results.filter((x) => x.suite === 'kernels').every((x) => Number(x.params.callsPerSample) >= 1)).toBe(true);
+  });
+
+  it('headline ratios divide the figures they name; runs of several runtimes merge', async () => {
+    const r = await quickRun();
+    const h = headlines(r);
+    for (const build of r.env.builds) {
+      const f32 = r.results.find((x) => x.suite === 'kernels' && x.build === build && x.kernel === 'dense-f32' && x.params.n === 1 && x.params.mode === 'hot')!;
+      const line = h.find((l) => l.includes(`${r.env.runtime} ${build}:`))!;
+      const [, kernel, gops] = /: (\S+) ([\d.]+) GOPS/.exec(line)!;
+      const top = r.results.find((x) => x.suite === 'kernels' && x.build === build && x.kernel === kernel && x.params.shape === f32.params.shape && x.params.n === 1 && x.params.mode === 'hot')!;
+      expect(gops).toBe(top.metrics.gops.toFixed(1));
+      expect(line).toContain(`= ${(top.metrics.gops / f32.metrics.gops).toFixed(2)}x dense f32`);
+    }
+    expect(h.some((l) => l.startsWith('default, decode\'s weight traffic'))).toBe(true);
+    const other = { ...r, env: { ...r.env, runtime: 'other 1' }, results: r.results.map((x) => ({ ...x, runtime: 'other 1' })), notes: ['n'] };
+    const m = mergeRuns({ runs: [r, other], notes: ['chromium: skipped, x'] });
+    expect(m.envs?.map((e) => e.runtime)).toEqual([r.env.runtime, 'other 1']);
+    expect(m.results).toHaveLength(2 * r.results.length);
+    expect(new Set(m.results.map(resultKey)).size).toBe(m.results.length);
+    expect(m.notes).toContain('chromium: skipped, x');
+    expect(() => mergeRuns({ runs: [], notes: ['deno: skipped, y'] })).toThrow(/deno: skipped, y/);
+  });
+
+  it('--presets files are written once and reused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-models-'));
+    const lines: string[] = [];
+    const [m] = await presetModels(['tiny'], ['TQ1_0'], dir, (l) => lines.push(l));
+    expect(m).toMatchObject({ name: 'tiny-TQ1_0', type: 'TQ1_0', file: join(dir, 'tiny-TQ1_0.gguf') });
+    const t = statSync(m.file as string).mtimeMs;
+    await presetModels(['tiny'], ['TQ1_0'], dir, (l) => lines.push(l));
+    expect(lines).toHaveLength(1);
+    expect(statSync(m.file as string).mtimeMs).toBe(t);
   });
 
   it('kernels: every ternary kernel and both dense baselines, GEMV and GEMM, hot and streamed, ratios to f32', async () => {
@@ -90,5 +147,15 @@ describe('bench suite (quick)', () => {
     expect(err.at(-1)).toMatch(/--quick needs --suite/);
     expect(await main(['bench', '-p', '1,x'], io)).toBe(2);
     expect(err.at(-1)).toMatch(/integers separated by commas/);
+    expect(await main(['bench', '--suite', 'attention', '--runtime', 'node,bogus'], io)).toBe(2);
+    expect(err.at(-1)).toMatch(/--runtime must be one of node, deno, bun, chromium, firefox, workerd, all, got "bogus"/);
+    expect(await main(['bench', '--suite', 'e2e', '--presets', 'tiny', '-m', 'x.gguf'], io)).toBe(2);
+    expect(await main(['bench', '-t', '1,2'], io)).toBe(2);
+    expect(err.at(-1)).toMatch(/-t above 1 needs --suite/);
+    out.length = 0;
+    expect(await main(['bench', '--suite', 'attention', '--quick', '--runtime', 'node', '-o', 'json'], io)).toBe(0);
+    const one = JSON.parse(out.join('\n')) as BenchRun;
+    expect(one.envs).toHaveLength(1);
+    expect(one.results.every((x) => x.runtime.startsWith('node '))).toBe(true);
   });
 });

@@ -1,35 +1,54 @@
 // End-to-end suite: load time, prefill (pp N) and decode (tg N) tok/s and resident memory of one
 // GGUF file, like llama-bench; decode's weight traffic as a fraction of the probe's bandwidth.
-// Peers (native llama.cpp, peers.ts) are timed beside it by run.ts on the same file.
+// Peers (native llama.cpp, peers.ts; wllama in Chromium) are timed beside it on the same file.
 import { createRuntime, type BuildName } from '../init.js';
-import { loadModel } from '../model/model.js';
+import { loadModel, type LoadModelOptions, type Model } from '../model/model.js';
 import { mean, timeOnce } from './measure.js';
 import type { BenchResult } from './types.js';
 
+/** Context every engine gets: the longest prompt and generation, plus room for a warm-up. */
+export const benchContext = (prompts: number[], gens: number[]) => Math.max(...prompts) + Math.max(...gens) + 8;
+
 export interface E2ESuiteOptions {
   runtime: string;
-  file: string;
-  /** Display name of the file (its preset or base name). */
+  /** A path (Node, Deno, Bun), a URL (browsers) or the bytes (workerd). */
+  file: string | Uint8Array;
+  /** Display name of the file (its preset and type, or its base name). */
   modelName: string;
-  build?: BuildName;
-  kernels?: string[];
+  build: BuildName;
+  /** Thread counts (llama-bench -t); more than 1 runs only where the library has threads. */
+  threads: number[];
   prompts: number[];
   gens: number[];
   repetitions: number;
   probeGBs: number;
 }
 
+/** The threads a loaded model runs its kernels on (1 where the library has no threads). */
+const modelThreads = (m: Model) => (m as unknown as { threads?: number }).threads ?? 1;
+
 export async function e2eSuite(o: E2ESuiteOptions): Promise<{ results: BenchResult[]; notes: string[] }> {
   const results: BenchResult[] = [], notes: string[] = [];
-  const ctx = Math.max(...o.prompts) + Math.max(...o.gens) + 8;
-  const probe = await createRuntime({ build: o.build });
-  const kernels = o.kernels ?? [undefined];
-  for (const kernel of kernels) {
-    const rt = await createRuntime({ build: probe.build }); // a fresh instance: load time includes growing memory
-    const load = await timeOnce(() => loadModel(o.file, { runtime: rt, kernel: kernel as never, contextLength: ctx, batchSize: 32 }));
-    const model = load.value;
+  const ctx = benchContext(o.prompts, o.gens);
+  for (const threads of o.threads) {
+    // A fresh instance (load time includes growing memory), with the workers of `threads` where the
+    // library has threads; the thread count is always said (the library's default may be every core).
+    const rt = await createRuntime({ build: o.build, threads } as Parameters<typeof createRuntime>[0]);
+    const closeThreads = () => (rt as unknown as { closeThreads?: () => void }).closeThreads?.();
+    let model: Model;
+    let load: { ms: number };
     try {
-      const base = { suite: 'e2e' as const, engine: 'bitnet-wasm', runtime: o.runtime, build: rt.build, kernel: model.kernel, threads: 1 };
+      ({ value: model, ...load } = await timeOnce(() => loadModel(o.file, { runtime: rt, contextLength: ctx, batchSize: 32, threads } as LoadModelOptions)));
+    } catch (e) {
+      closeThreads();
+      throw e;
+    }
+    try {
+      if (modelThreads(model) !== threads) {
+        notes.push(`bitnet-wasm ${o.runtime} ${o.build} -t ${threads}: skipped, the library ran ${modelThreads(model)} thread(s) (threads are not in this version)`);
+        continue;
+      }
+      const base = { suite: 'e2e' as const, engine: 'bitnet-wasm', runtime: o.runtime, build: rt.build, kernel: model.kernel, threads };
       const weightBytes = (model as unknown as { weights: { byteLength: number } }).weights.byteLength;
       const memory = rt.exports.memory.buffer.byteLength;
       results.push({ ...base, test: 'load', params: { model: o.modelName }, metrics: { ms: load.ms, mbPerSec: weightBytes / 1e3 / load.ms, residentMB: memory / 1e6, weightMB: weightBytes / 1e6 }, repetitions: 1 });
@@ -48,6 +67,7 @@ export async function e2eSuite(o: E2ESuiteOptions): Promise<{ results: BenchResu
       }
     } finally {
       model.dispose();
+      closeThreads();
     }
   }
   return { results, notes };

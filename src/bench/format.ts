@@ -24,13 +24,17 @@ export function markdownTable(head: string[], rows: string[][]): string[] {
   return [`| ${head.join(' | ')} |`, `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
+/** One line per runtime that ran: engine version, CPU, cores, builds, the calibration's choice. */
+export function environmentLines(run: BenchRun): string[] {
+  return (run.envs ?? [run.env]).map((e) => `${e.package} on ${e.runtime}, ${e.cpu} (${e.cores} cores), ${e.os}; builds ${e.builds.join(', ')}; default ${e.defaultKernel} (calibrated: GEMV ${e.calibration?.gemv ?? '?'}, GEMM ${e.calibration?.gemm ?? '?'})`);
+}
+
 export function environmentLine(run: BenchRun): string {
-  const e = run.env;
-  return `${e.package} on ${e.runtime}, ${e.cpu} (${e.cores} cores), ${e.os}; builds ${e.builds.join(', ')}; default ${e.defaultKernel} (calibrated: GEMV ${e.calibration?.gemv ?? '?'}, GEMM ${e.calibration?.gemm ?? '?'}); ${run.date}`;
+  return `${environmentLines(run).join('; ')}; ${run.date}`;
 }
 
 export function formatMarkdown(run: BenchRun): string {
-  const out = [environmentLine(run), ''];
+  const out = [...environmentLines(run), run.date, ''];
   for (const [suite, rs] of groupBySuite(run.results)) {
     const t = table(rs);
     out.push(`### ${suite}`, '', ...markdownTable(t.head, t.rows), '');

@@ -8,7 +8,7 @@ import { KERNEL_IDS, KERNEL_NAMES } from '../../bindings/exports.js';
 import { DenseMatrix } from '../dense-matrix.js';
 import { createRuntime, type BuildName } from '../init.js';
 import { TernaryMatrix } from '../ternary-matrix.js';
-import { measure } from './measure.js';
+import { measure, type Timing } from './measure.js';
 import type { BenchResult } from './types.js';
 
 /** Rows x columns (out x in) of each model's projections. */
@@ -69,11 +69,11 @@ export async function kernelSuite(o: KernelSuiteOptions): Promise<{ results: Ben
           { kernel: 'dense-i8', make: () => DenseMatrix.fromFloat32(wf, M, K, 'i8', rt) },
         ];
         const shapeResults: BenchResult[] = [];
-        const row = (kernel: string, n: number, mode: string, m: Mat, ms: number, samples: number) => {
+        const row = (kernel: string, n: number, mode: string, m: Mat, { ms, samples, batch }: Timing) => {
           const r: BenchResult = {
             suite: 'kernels', engine: 'bitnet-wasm', runtime: o.runtime, build, kernel, threads: 1,
             test: `${n === 1 ? 'gemv' : `gemm${n}`} ${M}x${K} ${mode}`,
-            params: { model, shape: `${M}x${K}`, n, mode, bitsPerWeight: +(m.byteLength * 8 / (M * K)).toFixed(3) },
+            params: { model, shape: `${M}x${K}`, n, mode, bitsPerWeight: +(m.byteLength * 8 / (M * K)).toFixed(3), callsPerSample: batch },
             metrics: { gops: 2 * M * K * n / ms / 1e6, weightGBs: m.byteLength / ms / 1e6, ms },
             repetitions: samples,
           };
@@ -88,7 +88,7 @@ export async function kernelSuite(o: KernelSuiteOptions): Promise<{ results: Ben
               const x = floats(K * n, 7 + n), y = new Float32Array(M * n);
               const fn = n === 1 ? () => { m.gemv(x, y); } : () => { (m as TernaryMatrix).gemm(x, n, y); };
               const tm = await measure(`${kernel} ${n}`, fn, o.timeMs);
-              row(kernel, n, 'hot', m, tm.ms, tm.samples);
+              row(kernel, n, 'hot', m, tm);
             }
             if (o.streamMB > 0 && M === streamShape[0] && K === streamShape[1]) {
               const first = m instanceof TernaryMatrix ? make(true) : m; // ternary gets the streaming hint (touch-ahead)
@@ -100,7 +100,7 @@ export async function kernelSuite(o: KernelSuiteOptions): Promise<{ results: Ben
                 let i = 0;
                 const probeGBs = await o.probe(); // right before: the machine's load changes during a run
                 const tm = await measure(`${kernel} streamed`, () => { pool[i].gemv(x, y); i = (i + 1) % copies; }, o.timeMs);
-                row(kernel, 1, 'streamed', m, tm.ms, tm.samples);
+                row(kernel, 1, 'streamed', m, tm);
                 const r = shapeResults[shapeResults.length - 1];
                 r.metrics.bandwidthFraction = r.metrics.weightGBs / probeGBs;
               } finally {

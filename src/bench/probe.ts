@@ -11,7 +11,7 @@ const str = (s: string) => [s.length, ...[...s].map((c) => c.charCodeAt(0))];
  *   loop: acc ^= 64 bytes at p, p+q, p+2q, p+3q; p += 64 while p < end)
  *  Four streams a quarter of the buffer apart, as a GEMV reads several rows at once: one sequential
  *  stream is held back by the prefetcher of one stream and measures less than the memory gives. */
-function probeModule(): Uint8Array {
+export function probeWasm(): Uint8Array {
   const stream = (k: number) => [0x20, 0, 0x20, 2, 0x41, k, 0x6c, 0x6a, 0x21, 4, // a = p + k*q
     ...[0, 16, 32, 48].flatMap((off) => [0x20, 4, 0xfd, 0x00, 0x04, ...leb(off), 0xfd, 0x51])]; // acc ^= v128.load(a + off)
   const body = [
@@ -36,6 +36,10 @@ function probeModule(): Uint8Array {
 
 /** Read bandwidth of a `mb`-megabyte buffer in GB/s (median of repeated full passes). */
 const probes = new Map<number, (p: number, end: number, q: number) => number>();
+let compiled: WebAssembly.Module | undefined;
+
+/** The probe already compiled (workerd compiles no bytes at run time: its host embeds probeWasm()). */
+export function setProbeModule(m: WebAssembly.Module): void { compiled = m; }
 
 /** The probe over a buffer of `bytes`, made once per size (a run probes many times). */
 function probeOf(bytes: number) {
@@ -43,7 +47,7 @@ function probeOf(bytes: number) {
   if (!read) {
     const memory = new WebAssembly.Memory({ initial: bytes / 65536 });
     new Uint8Array(memory.buffer).fill(1); // touch every page so the pass reads memory, not the zero page
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(probeModule() as Uint8Array<ArrayBuffer>), { m: { mem: memory } });
+    const instance = new WebAssembly.Instance(compiled ??= new WebAssembly.Module(probeWasm() as Uint8Array<ArrayBuffer>), { m: { mem: memory } });
     read = instance.exports.read as (p: number, end: number, q: number) => number;
     probes.set(bytes, read);
   }

@@ -1,12 +1,14 @@
 // What a run's JSON becomes for people: an HTML page with inline SVG charts, the README's
 // performance table, and a comparison with an older run. All of it drawn from the JSON only.
-import { environmentLine, formatMarkdown, markdownTable } from './format.js';
+import { environmentLine, environmentLines, formatMarkdown, markdownTable } from './format.js';
 import { PRIMARY, resultKey, type BenchResult, type BenchRun } from './types.js';
 
 interface Bar { label: string; value: number }
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]!));
-const label = (r: BenchResult) => `${r.engine === 'bitnet-wasm' ? '' : `${r.engine} `}${r.runtime.split(' (')[0]} ${r.build}/${r.kernel}${r.threads > 1 ? ` ${r.threads}t` : ''}`.trim();
+/** "chromium 156.0.8078.114 (wllama ...)" -> "chromium 156": chart labels stay in their column. */
+const shortRuntime = (rt: string) => rt.split(' (')[0].replace(/^(\S+) (\d+)\.[\w.]+$/, '$1 $2');
+const label = (r: BenchResult) => `${r.engine === 'bitnet-wasm' ? '' : `${r.engine} `}${shortRuntime(r.runtime)} ${r.build}/${r.kernel}${r.threads > 1 ? ` ${r.threads}t` : ''}`.trim();
 
 /** A horizontal bar chart; `limit` draws a line (e.g. 1.0 = all of the measured bandwidth). */
 export function barChart(title: string, unit: string, bars: Bar[], limit?: number): string {
@@ -37,23 +39,69 @@ function headlineShape(run: BenchRun): string | undefined {
   return (streamed.find((r) => r.params.model === '2B4T') ?? streamed[0] ?? k[0])?.params.shape as string | undefined;
 }
 
+/** The decode results (tg with the most tokens) of each model, in the order the run made them. */
+function decodeByModel(run: BenchRun): Map<string, BenchResult[]> {
+  const tg = run.results.filter((r) => r.suite === 'e2e' && r.test.startsWith('tg'));
+  const out = new Map<string, BenchResult[]>();
+  for (const r of tg) {
+    const model = String(r.params.model);
+    const longest = Math.max(...tg.filter((x) => x.params.model === model).map((x) => Number(x.params.n)));
+    if (Number(r.params.n) === longest) out.set(model, [...(out.get(model) ?? []), r]);
+  }
+  return out;
+}
+
+const best = (rs: BenchResult[]) => rs.reduce<BenchResult | undefined>((a, r) => (!a || r.metrics.tokPerSec > a.metrics.tokPerSec ? r : a), undefined);
+const who = (r: BenchResult) => `${r.engine} ${r.runtime.split(' (')[0]} ${r.build}/${r.kernel} ${r.threads}t`;
+const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
+/** The ratios the issue asks for, side by side in this run, each naming what it divides. */
+export function headlines(run: BenchRun): string[] {
+  const out: string[] = [];
+  const shape = headlineShape(run);
+  const gemv = run.results.filter((r) => r.suite === 'kernels' && r.params.shape === shape && r.params.n === 1 && r.params.mode === 'hot');
+  for (const rt of [...new Set(gemv.map((r) => `${r.runtime}|${r.build}`))]) {
+    const rs = gemv.filter((r) => `${r.runtime}|${r.build}` === rt);
+    const f32 = rs.find((r) => r.kernel === 'dense-f32');
+    const top = rs.filter((r) => !r.kernel.startsWith('dense')).reduce<BenchResult | undefined>((a, r) => (!a || r.metrics.gops > a.metrics.gops ? r : a), undefined);
+    if (f32 && top) out.push(`Ternary vs f32, GEMV ${shape} hot, ${rt.replace('|', ' ')}: ${top.kernel} ${top.metrics.gops.toFixed(1)} GOPS = ${x(top.metrics.gops, f32.metrics.gops)} dense f32 (${f32.metrics.gops.toFixed(1)})`);
+  }
+  for (const [model, rs] of decodeByModel(run)) {
+    const bitnet = rs.filter((r) => r.engine === 'bitnet-wasm');
+    const chromium = bitnet.filter((r) => r.runtime.startsWith('chromium'));
+    const wllama = rs.filter((r) => r.engine === 'wllama');
+    const b1 = best(chromium.filter((r) => r.threads === 1)), w1 = best(wllama.filter((r) => r.threads === 1));
+    const bb = best(chromium), wb = best(wllama);
+    if (b1 && w1 && bb && wb) {
+      out.push(`${model}, decode in Chromium, bitnet-wasm vs wllama: 1 thread ${b1.metrics.tokPerSec.toFixed(1)} vs ${w1.metrics.tokPerSec.toFixed(1)} tok/s = ${x(b1.metrics.tokPerSec, w1.metrics.tokPerSec)}; each at its best (${who(bb)}, ${who(wb)}) ${bb.metrics.tokPerSec.toFixed(1)} vs ${wb.metrics.tokPerSec.toFixed(1)} = ${x(bb.metrics.tokPerSec, wb.metrics.tokPerSec)}`);
+    }
+    const bn = best(bitnet), ln = best(rs.filter((r) => r.engine === 'llama.cpp'));
+    if (bn && ln) out.push(`${model}, decode, bitnet-wasm vs native llama.cpp, each at its best (${who(bn)}; llama.cpp ${ln.threads}t): ${bn.metrics.tokPerSec.toFixed(1)} vs ${ln.metrics.tokPerSec.toFixed(1)} tok/s = ${x(bn.metrics.tokPerSec, ln.metrics.tokPerSec)}`);
+    const bw = bitnet.filter((r) => r.metrics.bandwidthFraction !== undefined).reduce<BenchResult | undefined>((a, r) => (!a || r.metrics.bandwidthFraction > a.metrics.bandwidthFraction ? r : a), undefined);
+    if (bw) out.push(`${model}, decode's weight traffic: ${bw.metrics.weightGBs.toFixed(1)} GB/s = ${bw.metrics.bandwidthFraction.toFixed(2)} of the measured bandwidth (${who(bw)})`);
+  }
+  return out;
+}
+
 export function charts(run: BenchRun): string[] {
   const shape = headlineShape(run);
   const k = run.results.filter((r) => r.suite === 'kernels' && r.params.shape === shape);
   const gemv = k.filter((r) => r.params.n === 1 && r.params.mode === 'hot').map((r) => ({ label: label(r), value: r.metrics.gops }));
   const maxN = Math.max(0, ...k.map((r) => Number(r.params.n)));
   const gemm = k.filter((r) => r.params.n === maxN && maxN > 1).map((r) => ({ label: label(r), value: r.metrics.gops }));
-  const tg = run.results.filter((r) => r.suite === 'e2e' && r.test.startsWith('tg'));
-  const pp = run.results.filter((r) => r.suite === 'e2e' && r.test.startsWith('pp'));
-  const e2eBar = (r: BenchResult) => ({ label: `${label(r)} ${r.params.model} ${r.test}`, value: r.metrics.tokPerSec });
+  const e2eBar = (r: BenchResult) => ({ label: `${label(r)} ${r.test}`, value: r.metrics.tokPerSec });
+  const decode = [...decodeByModel(run)];
+  // Prefill of the model with the most engines beside bitnet-wasm (the peers' model).
+  const [main] = [...decode].sort((a, b) => new Set(b[1].map((r) => r.engine)).size - new Set(a[1].map((r) => r.engine)).size)[0] ?? [];
+  const pp = run.results.filter((r) => r.suite === 'e2e' && r.test.startsWith('pp') && r.params.model === main);
   const bw = run.results.filter((r) => r.metrics.bandwidthFraction !== undefined)
     .map((r) => ({ label: `${label(r)} ${r.suite === 'e2e' ? `decode ${r.params.model}` : `gemv ${r.params.shape}`}`, value: r.metrics.bandwidthFraction }));
   const probe = run.results.find((r) => r.suite === 'probe');
   return [
     barChart(`GEMV ${shape ?? ''} (hot, weights in cache): GOPS by kernel x runtime`, 'GOPS', gemv),
     barChart(`GEMM n=${maxN} ${shape ?? ''} (hot): GOPS by kernel x runtime`, 'GOPS', gemm),
-    barChart('Decode: tok/s by engine x threads', 'tok/s', tg.map(e2eBar)),
-    barChart('Prefill: tok/s by engine x threads', 'tok/s', pp.map(e2eBar)),
+    ...(decode.length ? decode.map(([model, rs]) => barChart(`Decode ${model}: tok/s by engine x runtime x threads`, 'tok/s', rs.map(e2eBar))) : [barChart('Decode: tok/s by engine x threads', 'tok/s', [])]),
+    barChart(`Prefill${main ? ` ${main}` : ''}: tok/s by engine x runtime x threads`, 'tok/s', pp.map(e2eBar)),
     barChart(`Fraction of the measured memory bandwidth (probe: ${probe ? probe.metrics.readGBs.toFixed(1) : '?'} GB/s read)`, '', bw, 1),
   ];
 }
@@ -65,8 +113,10 @@ export function htmlReport(run: BenchRun): string {
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}pre{white-space:pre-wrap}</style></head>
 <body>
 <h1>bitnet-wasm benchmark</h1>
-<p>${esc(environmentLine(run))}</p>
-<p>Command: <code>${esc(run.command)}</code>${run.quick ? ' (quick mode: short timings, small shapes)' : ''}. Drawn from <a href="run.json">run.json</a>; one thread everywhere (threads are not implemented yet).</p>
+${environmentLines(run).map((l) => `<p>${esc(l)}</p>`).join('\n')}<p>${esc(run.date)}</p>
+<p>Command: <code>${esc(run.command)}</code>${run.quick ? ' (quick mode: short timings, small shapes)' : ''}. Drawn from <a href="run.json">run.json</a>.</p>
+<h2>Headline ratios (same run)</h2>
+<ul>${headlines(run).map((h) => `<li>${esc(h)}</li>`).join('\n')}</ul>
 ${charts(run).join('\n')}
 <h2>All results</h2>
 <pre>${esc(formatMarkdown(run))}</pre>
@@ -81,17 +131,29 @@ export function readmeTable(run: BenchRun): string {
   const streamed = (r: BenchResult) => k.find((s) => s.params.mode === 'streamed' && s.kernel === r.kernel && s.build === r.build && s.runtime === r.runtime);
   const f = (v: number | undefined, d = 1) => (v === undefined ? '-' : v.toFixed(d));
   const kernelRows = k.filter((r) => r.params.mode === 'hot').map((r) => [r.runtime, r.build, r.kernel, f(r.metrics.gops), f(r.metrics.overF32, 2), f(streamed(r)?.metrics.weightGBs), f(streamed(r)?.metrics.bandwidthFraction, 2)]);
-  const e2e = run.results.filter((r) => r.suite === 'e2e' && r.test !== 'load');
-  const e2eRows = e2e.map((r) => [`${r.engine} (${r.runtime})`, `${r.build}/${r.kernel}`, String(r.threads), String(r.params.model), r.test, f(r.metrics.tokPerSec), f(r.metrics.bandwidthFraction, 2)]);
-  const probe = run.results.find((r) => r.suite === 'probe');
+  const probes = run.results.filter((r) => r.suite === 'probe').map((r) => `${r.runtime.split(' (')[0]} ${r.metrics.readGBs.toFixed(1)}`);
+  const decode = decodeByModel(run);
+  const models = [...decode.keys()];
+  const rowKey = (r: BenchResult) => `${r.engine}|${r.runtime}|${r.build}|${r.threads}`;
+  const rowKeys = [...new Set([...decode.values()].flat().map(rowKey))];
+  const cell = (key: string, model: string) => {
+    const r = decode.get(model)!.find((x) => rowKey(x) === key);
+    return r ? `${f(r.metrics.tokPerSec)}${r.metrics.bandwidthFraction !== undefined ? ` (${f(r.metrics.bandwidthFraction, 2)})` : ''}` : '-';
+  };
+  const e2eRows = rowKeys.map((key) => { const [engine, runtime, build, threads] = key.split('|'); return [engine, runtime, build, threads, ...models.map((m) => cell(key, m))]; });
   const lines = [
-    `Measured with \`${run.command}\`: ${environmentLine(run)}.${probe ? ` Memory read bandwidth (wasm probe, same run): ${probe.metrics.readGBs.toFixed(1)} GB/s.` : ''}`,
+    `Measured with \`${run.command}\` (${run.date}):`,
+    '',
+    ...environmentLines(run).map((l) => `- ${l}`),
+    ...(probes.length ? ['', `Memory read bandwidth (wasm probe, same run, GB/s): ${probes.join(', ')}.`] : []),
+    '',
+    ...headlines(run).map((h) => `- ${h}`),
     '',
     `Kernels, GEMV ${shape ?? ''} (rows x columns; ${k[0]?.params.model ?? ''}), one thread; hot = weights in cache, streamed = weights read from memory at each call:`,
     '',
     ...markdownTable(['runtime', 'build', 'kernel', 'GOPS (hot)', 'x f32', 'streamed GB/s', 'of bandwidth'], kernelRows),
   ];
-  if (e2eRows.length) lines.push('', 'End to end:', '', ...markdownTable(['engine', 'build/kernel', 'threads', 'model', 'test', 'tok/s', 'of bandwidth'], e2eRows));
+  if (e2eRows.length) lines.push('', `Decode tok/s (tg${Math.max(...[...decode.values()].flat().map((r) => Number(r.params.n)))}; in brackets: weight traffic as a fraction of the bandwidth):`, '', ...markdownTable(['engine', 'runtime', 'build', 'threads', ...models], e2eRows));
   return lines.join('\n');
 }
 

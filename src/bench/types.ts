@@ -41,7 +41,10 @@ export interface BenchRun {
   date: string;
   command: string;
   quick: boolean;
+  /** Where the command ran (the host; with --runtime it starts the others). */
   env: BenchEnv;
+  /** --runtime: the environment of every runtime that ran, host included (results name theirs). */
+  envs?: BenchEnv[];
   results: BenchResult[];
   /** Things skipped and why (peers not installed, builds this runtime lacks). */
   notes: string[];
@@ -52,5 +55,5 @@ export const PRIMARY: Record<SuiteName, string> = {
   probe: 'readGBs', kernels: 'gops', e2e: 'tokPerSec', load: 'mbPerSec', attention: 'gflops',
 };
 
-/** Identity of a result across runs. */
-export const resultKey = (r: BenchResult) => [r.suite, r.engine, r.runtime.split(' ')[0], r.build, r.kernel, r.threads, r.test].join('|');
+/** Identity of a result across runs (e2e and load runs repeat their tests per model file). */
+export const resultKey = (r: BenchResult) => [r.suite, r.engine, r.runtime.split(' ')[0], r.build, r.kernel, r.threads, r.params.model ?? '', r.test].join('|');

@@ -7,13 +7,18 @@ import { BitnetError } from '../errors.js';
 import { kernelInfo } from '../init.js';
 import { formatCsv, formatMarkdown } from '../bench/format.js';
 import { compareRuns, formatComparison, htmlReport, replaceReadmeSection } from '../bench/report.js';
-import { runBench } from '../bench/run.js';
+import { MODEL_SHAPES } from '../bench/kernels.js';
+import { presetModels } from '../bench/models.js';
+import { mergeRuns, runBench, type BenchModel, type RunOptions } from '../bench/run.js';
+import { BENCH_RUNTIMES, runtimeFamily, runWithRuntimes } from '../bench/runtimes.js';
 import { SUITES, type BenchRun, type SuiteName } from '../bench/types.js';
+import { TERNARY_TYPE_NAMES as TERNARY_TYPES } from '../gguf/index.js';
+import { PRESET_NAMES } from '../synth/presets.js';
 import { DEFAULT_MODEL, describeModel, loadOptions, MODEL_OPTION, MODEL_POSITIONAL, openModel, PROGRAM, type Command } from './common.js';
 import { UsageError } from './errors.js';
 import type { Values } from './options.js';
 
-const list = (v: Values[string]) => (Array.isArray(v) ? v : [v as number]);
+const list = (v: Values[string]) => (Array.isArray(v) ? v as number[] : [v as number]);
 
 async function readRun(file: string): Promise<BenchRun> {
   let run: BenchRun;
@@ -40,13 +45,20 @@ export const command: Command = {
       { name: 'output', short: 'o', kind: 'choice', arg: 'FORMAT', choices: ['md', 'json', 'csv'], default: 'md', help: 'output format of the suite (llama-bench -o)' },
       { name: 'suite', kind: 'choice', arg: 'NAME', choices: [...SUITES, 'all'], help: 'run the benchmark suite' },
       { name: 'quick', kind: 'flag', help: 'seconds instead of minutes: small shapes, short timings (checks the suite runs, figures are rough)' },
-      { name: 'no-peers', kind: 'flag', help: 'e2e: do not time native llama.cpp beside bitnet-wasm' },
+      { name: 'threads', short: 't', kind: 'ints', arg: 'N,..', min: 1, max: 256, defaultText: '1 and every core', help: 'e2e: thread counts, a list (llama-bench -t); peers also run at 1 and (but with --quick) every core' },
+      { name: 'runtime', kind: 'choices', arg: 'NAMES', choices: [...BENCH_RUNTIMES, 'all'], defaultText: 'this one', help: 'runtimes to run the suite in (the repository\'s runtime runner starts the others)' },
+      { name: 'kernel-models', kind: 'choices', arg: 'NAMES', choices: Object.keys(MODEL_SHAPES), defaultText: Object.keys(MODEL_SHAPES).join(','), help: 'kernels: the models whose projection shapes are timed' },
+      { name: 'presets', kind: 'choices', arg: 'NAMES', choices: PRESET_NAMES, help: 'e2e/load: make-model presets to run (instead of -m)' },
+      { name: 'types', kind: 'choices', arg: 'TYPES', choices: TERNARY_TYPES, defaultText: TERNARY_TYPES.join(','), help: '--presets: ternary types of the files' },
+      { name: 'models-dir', kind: 'string', arg: 'DIR', defaultText: 'bitnet-wasm-bench in the temporary folder', help: '--presets: where the files are written once and reused' },
+      { name: 'no-peers', kind: 'flag', help: 'e2e: do not time native llama.cpp (and wllama in Chromium) beside bitnet-wasm' },
       { name: 'report', kind: 'string', arg: 'DIR', help: 'write DIR/run.json and DIR/index.html (charts) from the run' },
       { name: 'from', kind: 'file', arg: 'FILE', help: 'use a saved run (run.json) instead of running: re-print, --report, --readme, --compare' },
       { name: 'readme', kind: 'file', arg: 'FILE', help: "replace FILE's section between <!-- bench:begin --> and <!-- bench:end --> with the run's table" },
       { name: 'compare', kind: 'file', arg: 'OLD', help: 'print each result over the same result of an older run (OLD.json) and flag drops' },
       { name: 'threshold', kind: 'number', arg: 'F', min: 0, max: 1, default: 0.1, help: '--compare: a drop bigger than this fraction is flagged (exit code 1)' },
-      ...loadOptions({ defaultText: "the model's trained context, at most 4096", help: 'context length (must hold -p + -n)' }),
+      // -t is this command's list (above): the suite runs every count given.
+      ...loadOptions({ defaultText: "the model's trained context, at most 4096", help: 'context length (must hold -p + -n)' }).filter((o) => o.name !== 'threads'),
     ],
     examples: [
       `${PROGRAM} bench model.gguf -p 128 -n 64`,
@@ -59,21 +71,16 @@ export const command: Command = {
   check(v) {
     const p = Math.max(...list(v['n-prompt'])), n = Math.max(...list(v['n-gen'])), c = v['ctx-size'] as number | undefined;
     if (c !== undefined && p + n > c) throw new UsageError(`-p ${p} + -n ${n} tokens do not fit -c ${c}`);
-    const suiteOnly = ['quick', 'report', 'from', 'readme', 'compare', 'no-peers'].filter((k) => v[k] !== undefined);
+    const suiteOnly = ['quick', 'report', 'from', 'readme', 'compare', 'no-peers', 'runtime', 'presets', 'types', 'models-dir', 'kernel-models'].filter((k) => v[k] !== undefined);
     if (!v.suite && !v.from && suiteOnly.length) throw new UsageError(`--${suiteOnly[0]} needs --suite (or --from)`);
     if (v.suite && v.from) throw new UsageError('--suite runs the suite and --from reads a saved run: give one');
+    if (v.presets && v.model) throw new UsageError('-m FILE and --presets both name the models: give one');
+    if ((v.types || v['models-dir']) && !v.presets) throw new UsageError(`--${v.types ? 'types' : 'models-dir'} needs --presets`);
+    if (!v.suite && list(v.threads ?? [1]).some((t) => t > 1)) throw new UsageError('-t above 1 needs --suite (the e2e suite runs each thread count)');
   },
   async run(v, io) {
     if (!v.suite && !v.from) return singleModel(v, io);
-    const run = v.from ? await readRun(v.from as string) : await runBench({
-      suites: v.suite === 'all' ? [...SUITES] : [v.suite as SuiteName],
-      file: (v.model as string | undefined) ?? DEFAULT_MODEL,
-      modelName: v.model ? basename(v.model as string, '.gguf') : 'default',
-      prompts: list(v['n-prompt']), gens: list(v['n-gen']), repetitions: v.repetitions as number,
-      quick: v.quick === true, builds: v.build ? [v.build as 'simd128' | 'relaxed'] : undefined,
-      peers: v['no-peers'] !== true, command: `${PROGRAM} bench ${process.argv.slice(3).join(' ')}`.trim(),
-      packageName: `bitnet-wasm ${(await import('./main.js')).version()}`, log: (l) => io.err(`${PROGRAM} bench: ${l}`),
-    });
+    const run = v.from ? await readRun(v.from as string) : await suiteRun(v, io);
     const fmt = v.output as string;
     io.out(fmt === 'json' ? JSON.stringify(run, null, 2) : fmt === 'csv' ? formatCsv(run) : formatMarkdown(run));
     if (v.report) {
@@ -96,6 +103,31 @@ export const command: Command = {
     }
   },
 };
+
+/** Runs the suite here and, with --runtime, in the other runtimes; one merged run. */
+async function suiteRun(v: Values, io: Parameters<Command['run']>[1]): Promise<BenchRun> {
+  const log = (l: string) => io.err(`${PROGRAM} bench: ${l}`);
+  const suites = v.suite === 'all' ? [...SUITES] : [v.suite as SuiteName];
+  const presets = v.presets as string[] | undefined, types = (v.types as string[] | undefined) ?? [...TERNARY_TYPES];
+  const modelsDir = (v['models-dir'] as string | undefined) ?? (await import('node:path')).join((await import('node:os')).tmpdir(), 'bitnet-wasm-bench');
+  const needModels = suites.includes('e2e') || suites.includes('load');
+  const models: BenchModel[] = !needModels ? [] : presets ? await presetModels(presets, types, modelsDir, log)
+    : [{ file: (v.model as string | undefined) ?? DEFAULT_MODEL, name: v.model ? basename(v.model as string, '.gguf') : 'default' }];
+  const options: RunOptions = {
+    suites, models, kernelModels: v['kernel-models'] as string[] | undefined, prompts: list(v['n-prompt']), gens: list(v['n-gen']), threads: v.threads ? list(v.threads) : undefined, repetitions: v.repetitions as number,
+    quick: v.quick === true, builds: v.build ? [v.build as 'simd128' | 'relaxed'] : undefined,
+    peers: v['no-peers'] !== true, command: `${PROGRAM} bench ${process.argv.slice(3).join(' ')}`.trim(),
+    packageName: `bitnet-wasm ${(await import('./main.js')).version()}`, log,
+  };
+  const runtimes = v.runtime as string[] | undefined;
+  if (!runtimes) return runBench(options);
+  // The same suite in another runtime: a child CLI (Node, Deno, Bun) takes these arguments.
+  const childArgs = ['bench', '--suite', v.suite as string, '-p', list(v['n-prompt']).join(','), '-n', list(v['n-gen']).join(','), '-r', String(v.repetitions),
+    ...(v.threads ? ['-t', list(v.threads).join(',')] : []), ...(v['kernel-models'] ? ['--kernel-models', (v['kernel-models'] as string[]).join(',')] : []), ...(v.quick ? ['--quick'] : []), ...(v.build ? ['--build', v.build as string] : []),
+    ...(presets ? ['--presets', presets.join(','), '--types', types.join(','), '--models-dir', modelsDir] : v.model ? ['-m', v.model as string] : []), '--no-peers', '-o', 'json'];
+  const all = runtimes.includes('all') ? [...BENCH_RUNTIMES] : runtimes;
+  return { ...mergeRuns(await runWithRuntimes(all, runtimeFamily(), options, childArgs, log)), command: options.command };
+}
 
 /** The command's behaviour without --suite: one table row per (-p, -n) pair. */
 async function singleModel(v: Values, io: Parameters<Command['run']>[1]): Promise<void> {

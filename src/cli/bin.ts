@@ -13,4 +13,7 @@ const fatal = (e: unknown) => {
 process.on('uncaughtException', fatal);
 process.on('unhandledRejection', fatal);
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, fatal);
+// Bun (1.4) ends the process while main() still awaits init() when no timer or socket is open; a
+// timer holds it until main is done (Node and Deno would wait anyway).
+const keepAlive = setInterval(() => {}, 1 << 30);
+main(process.argv.slice(2)).finally(() => clearInterval(keepAlive)).then((code) => { process.exitCode = code; }, fatal);

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 
 /** How an option's value is read and checked. */
-export type Kind = 'flag' | 'string' | 'file' | 'int' | 'ints' | 'number' | 'choice' | 'ids';
+export type Kind = 'flag' | 'string' | 'file' | 'int' | 'ints' | 'number' | 'choice' | 'choices' | 'ids';
 
 export interface Option {
   /** Long name: --name. */
@@ -52,7 +52,7 @@ export interface CommandSpec {
   examples?: string[];
 }
 
-export type Values = Record<string, string | number | boolean | number[] | undefined>;
+export type Values = Record<string, string | number | boolean | number[] | string[] | undefined>;
 
 /** Options every command has. */
 export const COMMON_OPTIONS: Option[] = [
@@ -117,7 +117,7 @@ function inRange(o: Option, raw: string, v: number, what: string, shown: string)
 }
 
 /** Reading and checking one value of each kind. */
-const KINDS: Record<Exclude<Kind, 'flag'>, (o: Option, raw: string, shown: string) => string | number | number[]> = {
+const KINDS: Record<Exclude<Kind, 'flag'>, (o: Option, raw: string, shown: string) => string | number | number[] | string[]> = {
   string: (_o, raw) => raw,
   file: (_o, raw, shown) => {
     if (raw === '') throw new UsageError(`${shown} needs a file name, got an empty string`);
@@ -141,6 +141,7 @@ const KINDS: Record<Exclude<Kind, 'flag'>, (o: Option, raw: string, shown: strin
     const near = closest(raw, [...o.choices!]);
     throw new UsageError(`${label(o, shown)} must be one of ${o.choices!.join(', ')}, got ${JSON.stringify(raw)}${near ? ` (did you mean ${near}?)` : ''}`);
   },
+  choices: (o, raw, shown) => [...new Set(raw.split(',').map((s) => KINDS.choice(o, s.trim(), shown) as string))], // --runtime node,deno
   ids: (o, raw, shown) => {
     const parts = raw.split(',').map((s) => s.trim());
     if (parts.some((p) => !/^\d+$/.test(p))) throw new UsageError(`${label(o, shown)} needs comma-separated token ids like 1,2,3, got ${JSON.stringify(raw)}`);
@@ -257,7 +258,7 @@ export function formatHelp(spec: CommandSpec, program: string): string {
   const rows: [string, string][] = [];
   const describe = (o: Option) => {
     const dflt = o.defaultText ?? (o.default !== undefined && o.kind !== 'flag' ? String(o.default) : undefined);
-    const choices = o.kind === 'choice' ? ` (${o.choices!.join(', ')})` : '';
+    const choices = o.kind === 'choice' ? ` (${o.choices!.join(', ')})` : o.kind === 'choices' ? ` (comma-separated: ${o.choices!.join(', ')})` : '';
     return `${o.help}${choices}${dflt !== undefined ? ` (default: ${dflt})` : ''}`;
   };
   const lines = [`usage: ${program} ${spec.name}${pos ? ` ${pos}` : ''} [options]`, '', spec.description];

@@ -5,7 +5,7 @@
 // build with the same bits), the worker model in the browsers (test/runtimes/worker-proxy.mjs), the
 // packaging check and the examples (test/runtimes/examples.mjs).
 //
-//   node test/runtimes/matrix.mjs [--update] [--only node20,deno,...,fallback,worker,examples,serving] [--no-examples] [--no-serving]
+//   node test/runtimes/matrix.mjs [--update] [--only node20,deno,...,fallback,worker,examples,serving,bench] [--no-examples] [--no-serving] [--no-bench]
 //
 // Needs dist/ (npm run build). A runtime or check that cannot run (a browser not installed) is
 // counted as skipped and makes the exit status non-zero; BITNET_REQUIRE_ALL_RUNTIMES=1 counts it as a
@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startServer } from './server.mjs';
 import { ensureTestDeps } from '../deps.mjs';
-import { BROWSERS, NPM_BINARIES, ROOT, binaryVersion, browserVersion, findBrowser, runBrowserPage, runCli, runWorkerd } from './runtimes.mjs';
+import { BROWSERS, NPM_BINARIES, ROOT, binaryVersion, browserVersion, findBrowser, run, runBrowserPage, runCli, runWorkerd } from './runtimes.mjs';
 
 const argv = process.argv.slice(2);
 const UPDATE = argv.includes('--update');
@@ -223,6 +223,33 @@ if (!argv.includes('--no-serving') && want('serving')) {
   servingResults = await runServingChecks({ check, skip });
 }
 
+// ---- the benchmark suite in every runtime (bitnet-wasm bench --runtime, bench-hosts.mjs) -----
+// Quick e2e on the conformance model: each runtime gives decode figures; wllama runs beside it in
+// Chromium. Shape only, never speed.
+let benchResults = null;
+if (!argv.includes('--no-bench') && want('bench')) {
+  const names = ['deno', 'bun', 'chromium', 'firefox', 'workerd'];
+  const s0 = Date.now();
+  const r = await run(process.execPath, [resolve(ROOT, 'dist/cli.js'), 'bench', '--suite', 'e2e', '--quick', '-m', 'conformance/tiny.gguf', '-p', '4', '-n', '2', '-t', '1', '--runtime', names.join(','), '-o', 'json'], { timeoutMs: 600000 });
+  let br = null;
+  try { br = JSON.parse(r.stdout); } catch { check(false, 'bench --runtime gave a run', `exit ${r.status}: ${r.stderr.slice(-1500)}`); }
+  if (br) {
+    benchResults = { wallMs: Date.now() - s0, notes: br.notes };
+    for (const name of names) {
+      const skipped = br.notes.find((n) => n.startsWith(`${name}: skipped`));
+      if (skipped) { skip(`bench --runtime ${name}`, skipped); continue; }
+      const tg = br.results.filter((x) => x.engine === 'bitnet-wasm' && x.runtime.startsWith(`${name} `) && x.test === 'tg2');
+      check(tg.length > 0 && tg.every((x) => x.metrics.tokPerSec > 0 && Number.isFinite(x.metrics.tokPerSec)), `bench --runtime ${name}: e2e decode figures from ${name}`,
+        br.notes.filter((n) => n.startsWith(name)).join('; ') || `${tg.length} results`);
+    }
+    const w = br.results.filter((x) => x.engine === 'wllama' && x.test === 'tg2');
+    const wNote = br.notes.find((n) => n.startsWith('wllama'));
+    if (!w.length && /not installed/.test(wNote ?? '')) skip('bench: wllama in chromium', wNote);
+    else if (br.notes.some((n) => n.startsWith('chromium: skipped'))) skip('bench: wllama in chromium', 'chromium is not installed');
+    else check(w.some((x) => x.threads === 1 && x.metrics.tokPerSec > 0), 'bench: wllama (llama.cpp in wasm) decodes the same file in chromium', wNote ?? `${w.length} results`);
+  }
+}
+
 // ---- report --------------------------------------------------------------------------------
 const table = [['runtime', 'version', 'build', 'hash (all cases)', 'result'], ...rows];
 const widths = table[0].map((_, i) => Math.max(...table.map((r) => String(r[i]).length)));
@@ -250,7 +277,7 @@ if (fallback.length) {
   for (const f of fallback) console.log(`  ${f.case}: ${f.result}`);
 }
 const wallMs = Date.now() - t0;
-writeFileSync(resolve(ARTIFACTS, 'runtime-matrix.json'), JSON.stringify({ expected: expected.hashes, rows, reports, fallback, worker: workerResults, examples: exampleResults, serving: servingResults, failures, skips, wallMs }, null, 2));
+writeFileSync(resolve(ARTIFACTS, 'runtime-matrix.json'), JSON.stringify({ expected: expected.hashes, rows, reports, fallback, worker: workerResults, examples: exampleResults, serving: servingResults, bench: benchResults, failures, skips, wallMs }, null, 2));
 if (failures.length) {
   console.log('\nFailures:');
   for (const f of failures) console.log(`  - ${f}`);
