@@ -14,6 +14,7 @@ import { checkStopTokens, Sampler, type SamplingOptions, type TokenLogprob } fro
 import { constraintFor, type ConstraintOptions } from '../grammar/index.js';
 import { createDetokenizer, createTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { renderChatTemplate } from './chat-template.js';
+import { nextTask } from './yield.js';
 import { configFromGGUF, withFileOffsets, type ModelConfig } from './config.js';
 import { checkTensors } from './tensors.js';
 import { checkGenerateOptions, checkLoadOptions, checkOptions, checkPrompt, checkString, checkTokens } from './options.js';
@@ -551,7 +552,7 @@ export class Model {
         if (stopTokens?.has(next)) return 'stop';
         if (logprobs) logprobs.push(sampler.logprobs(logits, next)); // (only when a caller collects them: not on the decode path otherwise)
         yield next;
-        if (opts.signal) { await new Promise((r) => setTimeout(r, 0)); opts.signal.throwIfAborted(); }
+        if (opts.signal) { await nextTask(); opts.signal.throwIfAborted(); }
         if (generated >= maxTokens) return 'length';
         // Prompt and generated tokens together fill at most contextLength (the last one is never run).
         const pos = seq.cached.length;
