@@ -22,7 +22,8 @@
   const sign = i32x4.shl(v128.xor(h, em), 16);
   const sh = i32x4.shl(em, 13);
   const fin = f32x4.mul(sh, two112);
-  return v128.or(v128.bitselect(v128.or(sh, inf), fin, i32x4.gt_s(em, maxFinite)), sign);
+  // Inf / NaN (em > 0x7bff): fin has exponent 143 and the right mantissa; or-ing in all exponent bits makes it Inf / NaN.
+  return v128.or(v128.or(fin, v128.and(i32x4.gt_s(em, maxFinite), inf)), sign);
 }
 
 // @ts-ignore: decorator
