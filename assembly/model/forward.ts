@@ -13,8 +13,8 @@ import { ternary_matmul } from "../ternary/matmul";
 import { pool_args, pool_run, pool_split, pool_threads, POOL_ROW_BLOCK } from "../threads/pool";
 import { rmsnorm } from "../nn/rmsnorm";
 import { rope_apply, rope_apply_interleaved, rope_table } from "../nn/rope";
-import { attention } from "../nn/attention";
-import { attention_f16, kv_load_f16, kv_store_f16 } from "../nn/kv_f16";
+import { attention, attention_f16 } from "../nn/attention";
+import { kv_load_f16, kv_store_f16 } from "../nn/kv_f16";
 import { add } from "../nn/elementwise";
 import { relu_sq_mul, silu_mul } from "../nn/glu";
 

@@ -1,31 +1,57 @@
 // Causal attention of one new token over the KV cache (decode step), with grouped-query heads.
 //
-// Layouts (f32):
+// Layouts (f32 cache; the f16 cache has the same shape in binary16, see nn/kv_f16.ts):
 //   q:      [nHead][headDim]            (the token's queries, after RoPE)
 //   kCache: [pos][nHeadKv][headDim]     (positions 0..nPos-1; the token's own k is at nPos-1)
 //   vCache: [pos][nHeadKv][headDim]
 //   out:    [nHead][headDim]
-//   scratch: attention_scratch_bytes(nHead, nHeadKv, headDim, nPos) bytes
+//   scratch: attention_scratch_bytes(nHead, nHeadKv, headDim, nPos) bytes (one per concurrent call)
 // Query head h reads kv head h / (nHead / nHeadKv). The new token sits at position nPos-1 and
 // sees every cached position, so the causal mask is just "p < nPos".
 //
-// Arithmetic (fixed order, identical bits everywhere):
+// Arithmetic (fixed order, identical bits everywhere, for any head range and block size):
 //   score = dot(q_h, k_p) * scale, scale = f32(1/sqrt(headDim)) correctly rounded; the dot uses
 //   four f32x4 partial sums over 16-element blocks, then 4-element blocks into the first, combined
 //   (a0+a1)+(a2+a3), lanes (0+1)+(2+3), then a scalar tail in index order.
 //   probabilities: nn/softmax over the nPos scores.
 //   out[d] = p_0 v_0[d], then += p_t v_t[d] for t = 1..nPos-1 in order (f32), the same per-element
 //   sequence for every headDim and chunking, so nPos = 1 returns v_0 exactly.
-// Loop order: the group's query heads share each k row while it is in L1 (two heads per load when
-// headDim % 16 == 0). For V, each pass walks the positions over a column chunk with its sums in
-// registers: pairs of heads share 16 columns (2 x 4 accumulators), the remaining head takes 32
-// columns (8 accumulators), then 4 at a time.
+// Loop order (flash-decoding's blocking, with an exact two-pass softmax instead of its online
+// rescaling, which would change the bits). Every K and V row is read from memory once for all
+// the query heads that use it, front to back:
+//   pass 1, scores: four positions at a time (four contiguous cache rows), every kv head, its
+//     query heads in tiles (below) that share each q load across positions and each k load
+//     across heads; the four positions' lane sums are reduced together (reduce4).
+//   pass 2: the softmax of each head's row.
+//   pass 3, values: blocks of BLOCK positions; for each kv head, its query heads add the block's
+//     v rows into their outputs (kept in out between blocks: exact, the per-element order is
+//     still p = 0, 1, 2, ...). A kv head's block (BLOCK x headDim f32, 16 KB at headDim 128)
+//     stays in L1 while its heads use it; pairs of heads share each v load.
+// An f16 cache is decoded into scratch (four rows, or one kv head's block) and then runs the same
+// code, so its output is bit-identical to attention() on the decoded cache. The next rows are
+// touched ahead (one load per line) while the current ones compute: wasm has no prefetch.
 import { softmax } from "./softmax";
+import { kv_load_f16 } from "./kv_f16";
 
-/** Scratch bytes for attention / attention_f16: the group's score rows plus one f32 row. */
+/** Positions per block of the value pass. */
+const BLOCK = 32;
+/** How many positions ahead of the current four the score pass touches the cache rows. */
+const K_AHEAD = 8;
+
+/** Scratch bytes for attention / attention_f16 / attention_heads (any head range): decoded f16
+ *  rows, the four accumulators of four positions per head, and one row of nPos scores per head. */
 export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, nPos: i32): i32 {
-  const group = nHeadKv > 0 ? nHead / nHeadKv : 0;
-  return (((group * nPos + headDim) << 2) + 15) & ~15;
+  return <i32>bufBytes(nHeadKv, headDim) + ((((nHead << 6) + nHead * nPos) << 2) + 15) & ~15;
+}
+
+/** Bytes of the decoded f16 rows: four positions of every kv head, or one block of one kv head. */
+// @ts-ignore: decorator
+@inline function bufBytes(nHeadKv: i32, headDim: i32): usize { return <usize>(max(4 * nHeadKv, BLOCK) * headDim) << 2; }
+
+/** (x0+x1)+(x2+x3) of a lane vector: dot_f32's last step. */
+// @ts-ignore: decorator
+@inline function lane_sum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
 /** The f32 dot product of attention (order documented above). */
@@ -44,141 +70,231 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
     const o = <usize>i << 2;
     a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
   }
-  const s = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-  let acc: f32 = (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1)) + (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
+  let acc = lane_sum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
   for (; i < n; i++) acc += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
   return acc;
 }
 
-/** dot_f32(qa, k, n) * scale and dot_f32(qb, k, n) * scale, stored to oa and ob, sharing each k
- *  load (n % 16 == 0; the same per-head order as dot_f32, so the same bits). */
+// Score tiles (headDim % 16 == 0). dot_f32's four accumulators are independent sums: a_i adds
+// q[16b+4i..16b+4i+4) * k[...] over b = 0, 1, 2, ... So a tile computes one accumulator index i
+// at a time for several (head, position) pairs, sharing each q load across positions and each k
+// load across heads, and stores the four accumulators of a pair to a 64-byte slot; reduce4 then
+// combines them exactly as dot_f32 does. Same bits, half the loads of one dot at a time.
+// Slot of (head j, position p of a quad): parts + ((j * 4 + p) << 6).
+
 // @ts-ignore: decorator
-@inline function dot2_f32(qa: usize, qb: usize, k: usize, n: i32, oa: usize, ob: usize, scale: f32): void {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-  for (let i = 0; i < n; i += 16) {
-    const o = <usize>i << 2;
-    const k0 = v128.load(k + o), k1 = v128.load(k + o, 16), k2 = v128.load(k + o, 32), k3 = v128.load(k + o, 48);
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(qa + o), k0)); b0 = f32x4.add(b0, f32x4.mul(v128.load(qb + o), k0));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(qa + o, 16), k1)); b1 = f32x4.add(b1, f32x4.mul(v128.load(qb + o, 16), k1));
-    a2 = f32x4.add(a2, f32x4.mul(v128.load(qa + o, 32), k2)); b2 = f32x4.add(b2, f32x4.mul(v128.load(qb + o, 32), k2));
-    a3 = f32x4.add(a3, f32x4.mul(v128.load(qa + o, 48), k3)); b3 = f32x4.add(b3, f32x4.mul(v128.load(qb + o, 48), k3));
+@inline function slot(parts: usize, j: i32, p: i32): usize { return parts + (<usize>(j * 4 + p) << 6); }
+
+/** Heads j..j+3 (q rows row bytes apart) x positions p0, p0 + 1 of the quad (k rows k0, k1). */
+// @ts-ignore: decorator
+@inline function tile_h4p2(q: usize, row: usize, k0: usize, k1: usize, parts: usize, j: i32, p0: i32): void {
+  const p1 = p0 + 1;
+  const q1 = q + row, q2 = q1 + row, q3 = q2 + row;
+  for (let i: usize = 0; i < 64; i += 16) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
+    for (let o = i; o < row; o += 64) {
+      const x0 = v128.load(k0 + o), x1 = v128.load(k1 + o);
+      let y = v128.load(q + o); a0 = f32x4.add(a0, f32x4.mul(y, x0)); a1 = f32x4.add(a1, f32x4.mul(y, x1));
+      y = v128.load(q1 + o); b0 = f32x4.add(b0, f32x4.mul(y, x0)); b1 = f32x4.add(b1, f32x4.mul(y, x1));
+      y = v128.load(q2 + o); c0 = f32x4.add(c0, f32x4.mul(y, x0)); c1 = f32x4.add(c1, f32x4.mul(y, x1));
+      y = v128.load(q3 + o); d0 = f32x4.add(d0, f32x4.mul(y, x0)); d1 = f32x4.add(d1, f32x4.mul(y, x1));
+    }
+    v128.store(slot(parts, j, p0) + i, a0); v128.store(slot(parts, j, p1) + i, a1);
+    v128.store(slot(parts, j + 1, p0) + i, b0); v128.store(slot(parts, j + 1, p1) + i, b1);
+    v128.store(slot(parts, j + 2, p0) + i, c0); v128.store(slot(parts, j + 2, p1) + i, c1);
+    v128.store(slot(parts, j + 3, p0) + i, d0); v128.store(slot(parts, j + 3, p1) + i, d1);
   }
-  const sa = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-  const sb = f32x4.add(f32x4.add(b0, b1), f32x4.add(b2, b3));
-  store<f32>(oa, ((f32x4.extract_lane(sa, 0) + f32x4.extract_lane(sa, 1)) + (f32x4.extract_lane(sa, 2) + f32x4.extract_lane(sa, 3))) * scale);
-  store<f32>(ob, ((f32x4.extract_lane(sb, 0) + f32x4.extract_lane(sb, 1)) + (f32x4.extract_lane(sb, 2) + f32x4.extract_lane(sb, 3))) * scale);
+}
+
+/** Head j x the quad's four positions (k rows k0..k3). */
+// @ts-ignore: decorator
+@inline function tile_h1p4(q: usize, row: usize, k0: usize, k1: usize, k2: usize, k3: usize, parts: usize, j: i32): void {
+  for (let i: usize = 0; i < 64; i += 16) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let o = i; o < row; o += 64) {
+      const y = v128.load(q + o);
+      a0 = f32x4.add(a0, f32x4.mul(y, v128.load(k0 + o))); a1 = f32x4.add(a1, f32x4.mul(y, v128.load(k1 + o)));
+      a2 = f32x4.add(a2, f32x4.mul(y, v128.load(k2 + o))); a3 = f32x4.add(a3, f32x4.mul(y, v128.load(k3 + o)));
+    }
+    v128.store(slot(parts, j, 0) + i, a0); v128.store(slot(parts, j, 1) + i, a1);
+    v128.store(slot(parts, j, 2) + i, a2); v128.store(slot(parts, j, 3) + i, a3);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function lanes_of(sl: usize): v128 {
+  return f32x4.add(f32x4.add(v128.load(sl), v128.load(sl, 16)), f32x4.add(v128.load(sl, 32), v128.load(sl, 48)));
+}
+
+/** Scores of four consecutive slots (one head, positions p..p+3): ((x0+x1)+(x2+x3)) * scale of
+ *  each slot's lane vector (a0+a1)+(a2+a3), the lane order of dot_f32, four at once. */
+// @ts-ignore: decorator
+@inline function reduce4(sl: usize, scale: v128): v128 {
+  const s0 = lanes_of(sl), s1 = lanes_of(sl + 64), s2 = lanes_of(sl + 128), s3 = lanes_of(sl + 192);
+  // [x0+x1 of s0, of s1, x2+x3 of s0, of s1], then the same for s2, s3.
+  const h01 = f32x4.add(v128.shuffle<f32>(s0, s1, 0, 4, 2, 6), v128.shuffle<f32>(s0, s1, 1, 5, 3, 7));
+  const h23 = f32x4.add(v128.shuffle<f32>(s2, s3, 0, 4, 2, 6), v128.shuffle<f32>(s2, s3, 1, 5, 3, 7));
+  return f32x4.mul(f32x4.add(v128.shuffle<f32>(h01, h23, 0, 1, 4, 5), v128.shuffle<f32>(h01, h23, 2, 3, 6, 7)), scale);
+}
+
+/** Reads one word per 64-byte line of [p, p + bytes): the lines of a block about to be used start
+ *  arriving while this block computes (wasm has no prefetch instruction). */
+// @ts-ignore: decorator
+@inline function touch(p: usize, bytes: usize): i32 {
+  let x = 0;
+  for (let o: usize = 0; o < bytes; o += 64) x ^= load<i32>(p + o);
+  return x;
 }
 
 /** f32(1 / sqrt(headDim)), correctly rounded. */
 // @ts-ignore: decorator
 @inline export function attn_scale(headDim: i32): f32 { return <f32>(1.0 / sqrt<f64>(<f64>headDim)); }
 
-/** Returns 0, or -1 for bad sizes (nHeadKv must divide nHead; all sizes > 0). */
-export function attention(q: usize, kCache: usize, vCache: usize, nHead: i32, nHeadKv: i32, headDim: i32,
-                          nPos: i32, out: usize, scratch: usize): i32 {
+/** out rows of heads [0, nh) (probabilities in rows w + j * rowsBytes) += their weights times the n
+ *  v rows of one block (vStride bytes apart); first: the block holds position 0, so each element
+ *  starts as p_0 v_0 (not 0 + p_0 v_0, which would turn -0 into +0). */
+// @ts-ignore: decorator
+@inline function value_block(w: usize, rowsBytes: usize, vb: usize, vStride: usize, n: i32, headDim: i32, nh: i32,
+                             out: usize, first: bool): void {
+  const row = <usize>headDim << 2;
+  let j = 0;
+  // Heads in pairs share each v load: 16 columns x 2 heads in registers over the block's rows.
+  for (; j + 2 <= nh && (headDim & 15) == 0; j += 2) {
+    const pa = w + <usize>j * rowsBytes, pb = pa + rowsBytes;
+    const oa = out + <usize>j * row, ob = oa + row;
+    for (let d = 0; d < headDim; d += 16) {
+      const col = vb + (<usize>d << 2), da = oa + (<usize>d << 2), db = ob + (<usize>d << 2);
+      let a0: v128, a1: v128, a2: v128, a3: v128, b0: v128, b1: v128, b2: v128, b3: v128;
+      let p = 0, vp = col;
+      if (first) {
+        const v0 = v128.load(col), v1 = v128.load(col, 16), v2 = v128.load(col, 32), v3 = v128.load(col, 48);
+        const wa = f32x4.splat(load<f32>(pa)), wb = f32x4.splat(load<f32>(pb));
+        a0 = f32x4.mul(wa, v0); a1 = f32x4.mul(wa, v1); a2 = f32x4.mul(wa, v2); a3 = f32x4.mul(wa, v3);
+        b0 = f32x4.mul(wb, v0); b1 = f32x4.mul(wb, v1); b2 = f32x4.mul(wb, v2); b3 = f32x4.mul(wb, v3);
+        p = 1; vp += vStride;
+      } else {
+        a0 = v128.load(da); a1 = v128.load(da, 16); a2 = v128.load(da, 32); a3 = v128.load(da, 48);
+        b0 = v128.load(db); b1 = v128.load(db, 16); b2 = v128.load(db, 32); b3 = v128.load(db, 48);
+      }
+      for (; p < n; p++) {
+        const v0 = v128.load(vp), v1 = v128.load(vp, 16), v2 = v128.load(vp, 32), v3 = v128.load(vp, 48);
+        const wa = f32x4.splat(load<f32>(pa + (<usize>p << 2))), wb = f32x4.splat(load<f32>(pb + (<usize>p << 2)));
+        a0 = f32x4.add(a0, f32x4.mul(wa, v0)); a1 = f32x4.add(a1, f32x4.mul(wa, v1));
+        a2 = f32x4.add(a2, f32x4.mul(wa, v2)); a3 = f32x4.add(a3, f32x4.mul(wa, v3));
+        b0 = f32x4.add(b0, f32x4.mul(wb, v0)); b1 = f32x4.add(b1, f32x4.mul(wb, v1));
+        b2 = f32x4.add(b2, f32x4.mul(wb, v2)); b3 = f32x4.add(b3, f32x4.mul(wb, v3));
+        vp += vStride;
+      }
+      v128.store(da, a0); v128.store(da, a1, 16); v128.store(da, a2, 32); v128.store(da, a3, 48);
+      v128.store(db, b0); v128.store(db, b1, 16); v128.store(db, b2, 32); v128.store(db, b3, 48);
+    }
+  }
+  // Remaining heads: 4 columns at a time, then single columns.
+  for (; j < nh; j++) {
+    const pr = w + <usize>j * rowsBytes, o = out + <usize>j * row;
+    let d = 0;
+    for (; d + 4 <= headDim; d += 4) {
+      const col = vb + (<usize>d << 2), od = o + (<usize>d << 2);
+      let p = 0, vp = col;
+      let a: v128;
+      if (first) { a = f32x4.mul(f32x4.splat(load<f32>(pr)), v128.load(col)); p = 1; vp += vStride; } else a = v128.load(od);
+      for (; p < n; p++) { a = f32x4.add(a, f32x4.mul(f32x4.splat(load<f32>(pr + (<usize>p << 2))), v128.load(vp))); vp += vStride; }
+      v128.store(od, a);
+    }
+    for (; d < headDim; d++) {
+      const col = vb + (<usize>d << 2), od = o + (<usize>d << 2);
+      let p = 0, vp = col;
+      let a: f32;
+      if (first) { a = load<f32>(pr) * load<f32>(col); p = 1; vp += vStride; } else a = load<f32>(od);
+      for (; p < n; p++) { a += load<f32>(pr + (<usize>p << 2)) * load<f32>(vp); vp += vStride; }
+      store<f32>(od, a);
+    }
+  }
+}
+
+/**
+ * Attention for query heads [h0, h1) only (out rows h0..h1-1 written, the rest untouched), over
+ * an f32 cache (f16 == false) or an f16 one. Disjoint head ranges with their own scratch may run
+ * at the same time (threads); any split gives the same bits as one call over all heads.
+ * Returns 0, or -1 for bad sizes (nHeadKv must divide nHead; sizes > 0; 0 <= h0 < h1 <= nHead).
+ */
+export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i32, nHeadKv: i32, headDim: i32,
+                                nPos: i32, out: usize, scratch: usize, h0: i32, h1: i32, f16: bool): i32 {
   if (nHead <= 0 || nHeadKv <= 0 || headDim <= 0 || nPos <= 0 || nHead % nHeadKv != 0) return -1;
+  if (h0 < 0 || h1 > nHead || h0 >= h1) return -1;
   const group = nHead / nHeadKv;
   const row = <usize>headDim << 2;
-  const posStride = <usize>nHeadKv * row;
+  const cshift: usize = f16 ? 1 : 2;
+  const cacheRow = <usize>headDim << cshift;
+  const posStride = <usize>nHeadKv * cacheRow;
   const scale = attn_scale(headDim);
   const rowsBytes = <usize>nPos << 2;
-  for (let g = 0; g < nHeadKv; g++) {
-    const h0 = g * group;
-    // Scores: each k row is read once for the whole group.
-    let kp = kCache + <usize>g * row;
-    for (let p = 0; p < nPos; p++) {
-      const sp = scratch + (<usize>p << 2);
-      let j = 0;
-      // Two query heads per k load when headDim % 16 == 0 (dot2: each the bits of dot_f32).
-      for (; j + 2 <= group && (headDim & 15) == 0; j += 2) {
-        const qa = q + <usize>(h0 + j) * row;
-        dot2_f32(qa, qa + row, kp, headDim, sp + <usize>j * rowsBytes, sp + <usize>(j + 1) * rowsBytes, scale);
-      }
-      for (; j < group; j++) store<f32>(sp + <usize>j * rowsBytes, dot_f32(q + <usize>(h0 + j) * row, kp, headDim) * scale);
-      kp += posStride;
+  const g0 = h0 / group, g1 = (h1 + group - 1) / group, ng = g1 - g0;
+  const buf = scratch, parts = buf + bufBytes(nHeadKv, headDim);
+  const scores = parts + (<usize>(nHead * 4) << 6);
+  const vs = f32x4.splat(scale);
+  // Pass 1: scores, four positions (contiguous rows) at a time, every kv head of the range.
+  let sink = 0; // the touched words, stored at the end so the loads stay
+  for (let p = 0; p < nPos; p += 4) {
+    const m = min(4, nPos - p);
+    if (p + K_AHEAD + 4 <= nPos) sink ^= touch(kCache + <usize>(p + K_AHEAD) * posStride, posStride << 2);
+    let kq = kCache + <usize>p * posStride, rs = posStride, gs = cacheRow;
+    if (f16) {
+      for (let r = 0; r < m; r++) kv_load_f16(kq + <usize>r * posStride + <usize>g0 * cacheRow, ng * headDim, buf + <usize>(r * ng) * row);
+      kq = buf - <usize>g0 * row; rs = <usize>ng * row; gs = row;
     }
-    for (let j = 0; j < group; j++) softmax(scratch + <usize>j * rowsBytes, nPos);
-    // Weighted sum of V.
-    const vb = vCache + <usize>g * row;
-    let j0 = 0;
-    // Query heads in pairs share each V load (16 columns x 2 heads per pass over the positions).
-    // Each element still sums p = 0, 1, 2, ... in order, so the bits are the same as one by one.
-    for (; j0 + 2 <= group && headDim % 16 == 0; j0 += 2) {
-      const pa = scratch + <usize>j0 * rowsBytes, pb = pa + rowsBytes;
-      const oa = out + <usize>(h0 + j0) * row, ob = oa + row;
-      for (let d = 0; d < headDim; d += 16) {
-        const col = vb + (<usize>d << 2);
-        let v0 = v128.load(col), v1 = v128.load(col, 16), v2 = v128.load(col, 32), v3 = v128.load(col, 48);
-        let wa = f32x4.splat(load<f32>(pa)), wb = f32x4.splat(load<f32>(pb));
-        let a0 = f32x4.mul(wa, v0), a1 = f32x4.mul(wa, v1), a2 = f32x4.mul(wa, v2), a3 = f32x4.mul(wa, v3);
-        let b0 = f32x4.mul(wb, v0), b1 = f32x4.mul(wb, v1), b2 = f32x4.mul(wb, v2), b3 = f32x4.mul(wb, v3);
-        let vp = col;
-        for (let p = 1; p < nPos; p++) {
-          vp += posStride;
-          v0 = v128.load(vp); v1 = v128.load(vp, 16); v2 = v128.load(vp, 32); v3 = v128.load(vp, 48);
-          wa = f32x4.splat(load<f32>(pa + (<usize>p << 2))); wb = f32x4.splat(load<f32>(pb + (<usize>p << 2)));
-          a0 = f32x4.add(a0, f32x4.mul(wa, v0)); a1 = f32x4.add(a1, f32x4.mul(wa, v1));
-          a2 = f32x4.add(a2, f32x4.mul(wa, v2)); a3 = f32x4.add(a3, f32x4.mul(wa, v3));
-          b0 = f32x4.add(b0, f32x4.mul(wb, v0)); b1 = f32x4.add(b1, f32x4.mul(wb, v1));
-          b2 = f32x4.add(b2, f32x4.mul(wb, v2)); b3 = f32x4.add(b3, f32x4.mul(wb, v3));
+    for (let g = g0; g < g1; g++) {
+      const ha = max(h0, g * group), hb = min(h1, g * group + group);
+      // Rows of the quad; a short tail repeats its last row (its slots are never read).
+      const k0 = kq + <usize>g * gs, k1 = k0 + <usize>min(1, m - 1) * rs, k2 = k0 + <usize>min(2, m - 1) * rs, k3 = k0 + <usize>(m - 1) * rs;
+      let h = ha;
+      if ((headDim & 15) == 0) {
+        for (; h + 4 <= hb; h += 4) {
+          tile_h4p2(q + <usize>h * row, row, k0, k1, parts, h - h0, 0);
+          tile_h4p2(q + <usize>h * row, row, k2, k3, parts, h - h0, 2);
         }
-        const da = oa + (<usize>d << 2), db = ob + (<usize>d << 2);
-        v128.store(da, a0); v128.store(da, a1, 16); v128.store(da, a2, 32); v128.store(da, a3, 48);
-        v128.store(db, b0); v128.store(db, b1, 16); v128.store(db, b2, 32); v128.store(db, b3, 48);
+        for (; h < hb; h++) tile_h1p4(q + <usize>h * row, row, k0, k1, k2, k3, parts, h - h0);
+      } else {
+        for (; h < hb; h++) {
+          const sh = scores + <usize>(h - h0) * rowsBytes + (<usize>p << 2), qh = q + <usize>h * row;
+          for (let r = 0; r < m; r++) store<f32>(sh + (<usize>r << 2), dot_f32(qh, k0 + <usize>r * rs, headDim) * scale);
+        }
       }
     }
-    for (let j = j0; j < group; j++) {
-      const pr = scratch + <usize>j * rowsBytes;
-      const o = out + <usize>(h0 + j) * row;
-      let d = 0;
-      // 32 columns per pass over the positions (8 accumulators), then 4 at a time.
-      // Each element still sums p = 0, 1, 2, ... in order, so the bits are the same.
-      for (; d + 32 <= headDim; d += 32) {
-        const col = vb + (<usize>d << 2);
-        let w = f32x4.splat(load<f32>(pr));
-        let a0 = f32x4.mul(w, v128.load(col)), a1 = f32x4.mul(w, v128.load(col, 16));
-        let a2 = f32x4.mul(w, v128.load(col, 32)), a3 = f32x4.mul(w, v128.load(col, 48));
-        let a4 = f32x4.mul(w, v128.load(col, 64)), a5 = f32x4.mul(w, v128.load(col, 80));
-        let a6 = f32x4.mul(w, v128.load(col, 96)), a7 = f32x4.mul(w, v128.load(col, 112));
-        let vp = col;
-        for (let p = 1; p < nPos; p++) {
-          vp += posStride;
-          w = f32x4.splat(load<f32>(pr + (<usize>p << 2)));
-          a0 = f32x4.add(a0, f32x4.mul(w, v128.load(vp)));
-          a1 = f32x4.add(a1, f32x4.mul(w, v128.load(vp, 16)));
-          a2 = f32x4.add(a2, f32x4.mul(w, v128.load(vp, 32)));
-          a3 = f32x4.add(a3, f32x4.mul(w, v128.load(vp, 48)));
-          a4 = f32x4.add(a4, f32x4.mul(w, v128.load(vp, 64)));
-          a5 = f32x4.add(a5, f32x4.mul(w, v128.load(vp, 80)));
-          a6 = f32x4.add(a6, f32x4.mul(w, v128.load(vp, 96)));
-          a7 = f32x4.add(a7, f32x4.mul(w, v128.load(vp, 112)));
-        }
-        const od = o + (<usize>d << 2);
-        v128.store(od, a0); v128.store(od, a1, 16); v128.store(od, a2, 32); v128.store(od, a3, 48);
-        v128.store(od, a4, 64); v128.store(od, a5, 80); v128.store(od, a6, 96); v128.store(od, a7, 112);
-      }
-      for (; d + 4 <= headDim; d += 4) {
-        const col = vb + (<usize>d << 2);
-        let a0 = f32x4.mul(f32x4.splat(load<f32>(pr)), v128.load(col));
-        let vp = col;
-        for (let p = 1; p < nPos; p++) {
-          vp += posStride;
-          a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(pr + (<usize>p << 2))), v128.load(vp)));
-        }
-        v128.store(o + (<usize>d << 2), a0);
-      }
-      for (; d < headDim; d++) {
-        const col = vb + (<usize>d << 2);
-        let a: f32 = load<f32>(pr) * load<f32>(col);
-        let vp = col;
-        for (let p = 1; p < nPos; p++) {
-          vp += posStride;
-          a += load<f32>(pr + (<usize>p << 2)) * load<f32>(vp);
-        }
-        store<f32>(o + (<usize>d << 2), a);
+    if ((headDim & 15) == 0) {
+      for (let h = h0; h < h1; h++) {
+        const sh = scores + <usize>(h - h0) * rowsBytes + (<usize>p << 2), sl = slot(parts, h - h0, 0);
+        if (m == 4) v128.store(sh, reduce4(sl, vs));
+        else for (let r = 0; r < m; r++) store<f32>(sh + (<usize>r << 2), lane_sum(lanes_of(sl + (<usize>r << 6))) * scale);
       }
     }
   }
+  for (let h = h0; h < h1; h++) softmax(scores + <usize>(h - h0) * rowsBytes, nPos);
+  const stride = f16 ? row : posStride;
+  for (let p0 = 0; p0 < nPos; p0 += BLOCK) {
+    const n = min(BLOCK, nPos - p0);
+    if (p0 + 2 * BLOCK <= nPos) sink ^= touch(vCache + <usize>(p0 + BLOCK) * posStride, <usize>BLOCK * posStride);
+    for (let g = g0; g < g1; g++) {
+      const ha = max(h0, g * group), hb = min(h1, g * group + group);
+      let vb = vCache + <usize>g * cacheRow + <usize>p0 * posStride;
+      if (f16) { for (let p = 0; p < n; p++) kv_load_f16(vb + <usize>p * posStride, headDim, buf + <usize>p * row); vb = buf; }
+      value_block(scores + <usize>(ha - h0) * rowsBytes + (<usize>p0 << 2), rowsBytes, vb, stride, n, headDim, hb - ha, out + <usize>ha * row, p0 == 0);
+    }
+  }
+  store<i32>(parts, sink);
   return 0;
+}
+
+/** Attention over all heads of an f32 cache (attention_heads over [0, nHead)). */
+export function attention(q: usize, kCache: usize, vCache: usize, nHead: i32, nHeadKv: i32, headDim: i32,
+                          nPos: i32, out: usize, scratch: usize): i32 {
+  return attention_heads(q, kCache, vCache, nHead, nHeadKv, headDim, nPos, out, scratch, 0, nHead, false);
+}
+
+/** attention() over an f16 cache: same arguments, layouts, scratch size and result bits as
+ *  attention() over the decoded f32 cache. */
+export function attention_f16(q: usize, kCache: usize, vCache: usize, nHead: i32, nHeadKv: i32, headDim: i32,
+                              nPos: i32, out: usize, scratch: usize): i32 {
+  return attention_heads(q, kCache, vCache, nHead, nHeadKv, headDim, nPos, out, scratch, 0, nHead, true);
 }

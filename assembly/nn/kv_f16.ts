@@ -5,11 +5,8 @@
 // kv_store_f16 rounds f32 to f16 to nearest even (overflow to +-Inf, f16 subnormals kept, NaN
 // becomes a quiet NaN). Decoding is exact, with integer and bit operations plus one multiply by
 // 2^112 (exact: it only moves the exponent; f16 subnormals become f32 normals).
-// attention_f16 decodes each k / v row into scratch and then runs exactly the per-element
-// arithmetic of attention (nn/attention.ts): its output is bit-identical to attention() on the
-// decoded f32 cache.
-import { attn_scale, dot_f32 } from "./attention";
-import { softmax } from "./softmax";
+// attention_f16 (nn/attention.ts) decodes each block of k / v rows into scratch and then runs
+// exactly the arithmetic of the f32 cache: bit-identical to attention() on the decoded cache.
 
 // @ts-ignore: decorator
 @lazy const F16C = memory.data<u32>([
@@ -25,7 +22,8 @@ import { softmax } from "./softmax";
   const sign = i32x4.shl(v128.xor(h, em), 16);
   const sh = i32x4.shl(em, 13);
   const fin = f32x4.mul(sh, two112);
-  return v128.or(v128.bitselect(v128.or(sh, inf), fin, i32x4.gt_s(em, maxFinite)), sign);
+  // Inf / NaN (em > 0x7bff): fin has exponent 143 and the right mantissa; or-ing in all exponent bits makes it Inf / NaN.
+  return v128.or(v128.or(fin, v128.and(i32x4.gt_s(em, maxFinite), inf)), sign);
 }
 
 // @ts-ignore: decorator
@@ -67,55 +65,4 @@ export function kv_load_f16(src: usize, n: i32, dst: usize): void {
     v128.store(o, decode4(i32x4.extend_high_i16x8_u(v), mask, two112, maxFinite, inf), 16);
   }
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), f16_to_f32(<u32>load<u16>(src + (<usize>i << 1))));
-}
-
-/** attention() over an f16 cache; same arguments, layouts, scratch size and result bits. */
-export function attention_f16(q: usize, kCache: usize, vCache: usize, nHead: i32, nHeadKv: i32, headDim: i32,
-                              nPos: i32, out: usize, scratch: usize): i32 {
-  if (nHead <= 0 || nHeadKv <= 0 || headDim <= 0 || nPos <= 0 || nHead % nHeadKv != 0) return -1;
-  const group = nHead / nHeadKv;
-  const row = <usize>headDim << 2;
-  const rowH = <usize>headDim << 1;
-  const posStride = <usize>nHeadKv * rowH;
-  const scale = attn_scale(headDim);
-  const rowsBytes = <usize>nPos << 2;
-  const buf = scratch + <usize>group * rowsBytes;
-  for (let g = 0; g < nHeadKv; g++) {
-    const h0 = g * group;
-    let kp = kCache + <usize>g * rowH;
-    for (let p = 0; p < nPos; p++) {
-      kv_load_f16(kp, headDim, buf);
-      for (let j = 0; j < group; j++) {
-        store<f32>(scratch + <usize>j * rowsBytes + (<usize>p << 2), dot_f32(q + <usize>(h0 + j) * row, buf, headDim) * scale);
-      }
-      kp += posStride;
-    }
-    for (let j = 0; j < group; j++) softmax(scratch + <usize>j * rowsBytes, nPos);
-    // Position-major here (each v row decoded once); per element still p_0 v_0, then += p_t v_t.
-    let vp = vCache + <usize>g * rowH;
-    for (let p = 0; p < nPos; p++) {
-      kv_load_f16(vp, headDim, buf);
-      for (let j = 0; j < group; j++) {
-        const w: f32 = load<f32>(scratch + <usize>j * rowsBytes + (<usize>p << 2));
-        const vw = f32x4.splat(w);
-        const o = out + <usize>(h0 + j) * row;
-        let d = 0;
-        if (p == 0) {
-          for (; d + 4 <= headDim; d += 4) v128.store(o + (<usize>d << 2), f32x4.mul(vw, v128.load(buf + (<usize>d << 2))));
-          for (; d < headDim; d++) store<f32>(o + (<usize>d << 2), w * load<f32>(buf + (<usize>d << 2)));
-        } else {
-          for (; d + 4 <= headDim; d += 4) {
-            const od = o + (<usize>d << 2);
-            v128.store(od, f32x4.add(v128.load(od), f32x4.mul(vw, v128.load(buf + (<usize>d << 2)))));
-          }
-          for (; d < headDim; d++) {
-            const od = o + (<usize>d << 2);
-            store<f32>(od, load<f32>(od) + w * load<f32>(buf + (<usize>d << 2)));
-          }
-        }
-      }
-      vp += posStride;
-    }
-  }
-  return 0;
 }

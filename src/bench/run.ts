@@ -47,7 +47,7 @@ export const LLAMA_CPP_TYPES = ['TQ1_0', 'TQ2_0'];
 /** Sizes of each mode: quick keeps `npm test` in seconds, full is what the report shows. */
 const MODES = {
   quick: { timeMs: 25, probeMB: 16, streamMB: 8, models: ['2B4T'], shapes: [[256, 512]] as [number, number][], batches: [1, 4], positions: [64] },
-  full: { timeMs: 300, probeMB: 1024, streamMB: 1024, models: Object.keys(MODEL_SHAPES), shapes: undefined, batches: [1, 8, 64], positions: [512, 4096] },
+  full: { timeMs: 300, probeMB: 1024, streamMB: 1024, models: Object.keys(MODEL_SHAPES), shapes: undefined, batches: [1, 8, 64], positions: [512, 1024, 4096] },
 };
 
 /** The bytes of a model file: fetched when it is a URL, else read from disk. */

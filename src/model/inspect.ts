@@ -163,10 +163,11 @@ export function loadingStagingBytes(header: GGUFHeader): number {
 export function forwardScratchBytes(hp: Hyperparameters, nCtx: number, layout: LayoutName, n = 32): number {
   const e = hp.nEmbd, ff = hp.nFf, qd = hp.nHead * hp.headDim, kd = hp.nHeadKv * hp.headDim;
   const wide = Math.max(e, ff, qd);
-  const group = hp.nHeadKv ? hp.nHead / hp.nHeadKv : 0;
+  // assembly/nn/attention.ts attention_scratch_bytes: decoded f16 rows, 4 x 16 f32 per head, a score row per head.
+  const attention = 4 * (Math.max(4 * hp.nHeadKv, 32) * hp.headDim + hp.nHead * 64 + hp.nHead * nCtx);
   // The widest ternary matmul: int8 rows of its input, f32 outputs, and for TL3 the tables (32 B per 3 inputs).
   const matmul = Math.ceil(n * wide * (1 + (layout === 'tl3' ? 32 / 3 : 0)) + n * wide * 4 + wide / 24 * 256) + 4096;
-  return 4 * (n * (2 * e + 2 * qd + 2 * kd + 2 * ff) + e) + hp.ropeDim * 4 + (group * nCtx + hp.headDim) * 4 + wide * 5 + matmul
+  return 4 * (n * (2 * e + 2 * qd + 2 * kd + 2 * ff) + e) + hp.ropeDim * 4 + attention + wide * 5 + matmul
     + n * 4 + hp.nVocab * 4 + 1024;
 }
 

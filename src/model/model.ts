@@ -14,6 +14,7 @@ import { checkStopTokens, Sampler, type SamplingOptions, type TokenLogprob } fro
 import { constraintFor, type ConstraintOptions } from '../grammar/index.js';
 import { createDetokenizer, createTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { renderChatTemplate } from './chat-template.js';
+import { nextTask } from './yield.js';
 import { configFromGGUF, withFileOffsets, type ModelConfig } from './config.js';
 import { checkTensors } from './tensors.js';
 import { checkGenerateOptions, checkLoadOptions, checkOptions, checkPrompt, checkString, checkTokens } from './options.js';
@@ -135,7 +136,9 @@ export interface GenerateOptions extends SamplingOptions, ConstraintOptions {
   /** generate(): called with each text piece as it is produced. */
   onText?: (piece: string) => void;
   /** When the context is full, drop the oldest half of the tokens after the first `keep` (default:
-   *  the BOS token if the sequence starts with it, else none) and go on. method 'reprefill'
+   *  the BOS token if the sequence starts with it, else none; in chat() and chat sessions whose
+   *  first message is a system message, that message: the tokens of it rendered alone by the
+   *  template, as far as they agree with the conversation's) and go on. method 'reprefill'
    *  (default) runs the remaining tokens again at their new positions, exactly as a fresh model;
    *  'kshift' rotates their cached keys instead (llama.cpp's K-shift: far cheaper, approximate).
    *  Off by default: generation then ends with finishReason 'context'. */
@@ -234,21 +237,19 @@ export class Model {
     return 2 * c.nLayer * c.nHeadKv * c.headDim * CACHE_VALUE_BYTES[this.cacheType];
   }
 
-  private allocSequence(ctx: number, what: string, budgeted = true): Sequence {
+  private allocSequence(ctx: number, what: string): Sequence {
     const bytes = ctx * this.cacheBytesPerPosition;
-    if (budgeted) {
-      let used = 0;
-      for (const s of this.sequences) used += s.byteLength;
-      if (used + bytes > this.cacheBudget) {
-        throw new BitnetError('OUT_OF_MEMORY', `${what} for ${ctx} positions needs ${bytes} bytes; the cache budget is ${this.cacheBudget} and `
-          + `${this.sequences.size} caches hold ${used} (dispose() a sequence or chat session to free its cache, or raise loadModel({ cacheBudget }))`);
-      }
+    let used = 0;
+    for (const s of this.sequences) used += s.byteLength;
+    if (used + bytes > this.cacheBudget) {
+      throw new BitnetError('OUT_OF_MEMORY', `${what} for ${ctx} positions needs ${bytes} bytes; the cache budget is ${this.cacheBudget} and `
+        + `${this.sequences.size} caches hold ${used} (dispose() a sequence or chat session to free its cache, or raise loadModel({ cacheBudget }))`);
     }
     const ptr = this.rt.alloc(bytes, `${what} (${ctx} positions)`);
     const seq = new Sequence(this, ctx, bytes, ptr, ptr + bytes / 2, (s) => {
-      if (this.sequences.delete(s) || !budgeted) this.rt.free(s.k);
+      if (this.sequences.delete(s)) this.rt.free(s.k);
     });
-    if (budgeted) this.sequences.add(seq);
+    this.sequences.add(seq);
     return seq;
   }
 
@@ -437,7 +438,8 @@ export class Model {
     this.live();
     seq.live();
     if (seq.queue.idle) return fn(seq);
-    const tmp = this.allocSequence(Math.min(positions, seq.contextLength), 'temporary KV cache', false);
+    // Counted in the cache budget while it lives, like every other cache.
+    const tmp = this.allocSequence(Math.min(positions, seq.contextLength), 'a temporary KV cache (a synchronous call while its sequence is busy)');
     try { return fn(tmp); } finally { tmp.dispose(); }
   }
 
@@ -570,7 +572,7 @@ export class Model {
         if (stopTokens?.has(next)) return 'stop';
         if (logprobs) logprobs.push(sampler.logprobs(logits, next)); // (only when a caller collects them: not on the decode path otherwise)
         yield next;
-        if (opts.signal) { await new Promise((r) => setTimeout(r, 0)); opts.signal.throwIfAborted(); }
+        if (opts.signal) { await nextTask(); opts.signal.throwIfAborted(); }
         if (generated >= maxTokens) return 'length';
         // Prompt and generated tokens together fill at most contextLength (the last one is never run).
         const pos = seq.cached.length;
@@ -641,11 +643,32 @@ export class Model {
   _chat(seq: Sequence, messages: ChatMessage[], opts: GenerateOptions & { template?: string } = {}): Promise<GenerateResult> {
     opts = checkGenerateOptions(opts);
     opts.signal?.throwIfAborted(); // before rendering (bounded, but synchronous)
-    return this._generate(seq, this.applyChatTemplate(messages, opts.template), { parseSpecial: true, addBos: false, ...opts });
+    const prompt = this.applyChatTemplate(messages, opts.template);
+    const shift = opts.contextShift;
+    if (shift && (shift === true || shift.keep === undefined) && messages[0]?.role === 'system') {
+      // A chat's context shift keeps its system message: the tokens of the system message rendered
+      // alone, as far as they agree with the conversation's (a template may not render it apart).
+      let alone: string | null = null;
+      try { alone = this.renderChat([messages[0]], opts.template, false); } catch { /* a template that cannot render it alone: the default */ }
+      const keep = alone === null ? undefined : commonPrefix(this.chatTokens(alone), this.chatTokens(prompt));
+      if (keep !== undefined && keep > seq.contextLength - 2) {
+        throw new BitnetError('BAD_ARGUMENT', `the system message takes ${keep} tokens: a context shift needs at least 2 more positions than it keeps `
+          + `(this context holds ${seq.contextLength}); pass contextShift: { keep } or a longer contextLength`);
+      }
+      if (keep !== undefined) opts = { ...opts, contextShift: { ...(shift === true ? {} : shift), keep } };
+    }
+    return this._generate(seq, prompt, { parseSpecial: true, addBos: false, ...opts });
   }
+
+  /** Tokens of rendered chat text, as chat() tokenizes its prompt. */
+  private chatTokens(text: string): number[] { return Array.from(this.tokenizer.encode(text, { parseSpecial: true, addBos: false })); }
 
   /** The prompt text chat() generates from (with the generation prompt appended). */
   applyChatTemplate(messages: ChatMessage[], template?: string): string {
+    return this.renderChat(messages, template, true);
+  }
+
+  private renderChat(messages: ChatMessage[], template: string | undefined, addGenerationPrompt: boolean): string {
     this.live();
     if (template !== undefined) checkString('template', template);
     const src = template ?? this.header.metadata.get('tokenizer.chat_template')?.value;
@@ -655,7 +678,7 @@ export class Model {
     }
     const tk = this.tokenizer;
     const text = (id: number) => (id >= 0 ? tk.tokenText(id) : '');
-    return renderChatTemplate(src, { messages, add_generation_prompt: true, bos_token: text(tk.bos), eos_token: text(tk.eos) });
+    return renderChatTemplate(src, { messages, add_generation_prompt: addGenerationPrompt, bos_token: text(tk.bos), eos_token: text(tk.eos) });
   }
 
   generate(prompt: string | number[], opts: GenerateOptions = {}): Promise<GenerateResult> { return this._generate(this.main, prompt, opts); }

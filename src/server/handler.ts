@@ -79,8 +79,10 @@ async function readJson(req: Request, max: number): Promise<unknown> {
 
 export function createHandler(opts: ServerOptions): FetchHandler {
   const queue = new RequestQueue(opts.maxQueue ?? 16);
-  // Generations so far, for /health: cancelled = the client left; textPieces = streamed-size pieces of text produced.
-  const served = { completed: 0, cancelled: 0, failed: 0, textPieces: 0 };
+  // Generations so far, for /health: cancelled = the client left; textPieces = streamed-size pieces of text
+  // produced; afterCancel = pieces produced after the server saw a client leave (its generation checks the
+  // abort between tokens, so this stays 0: the bound the serving checks assert, whatever the token speed).
+  const served = { completed: 0, cancelled: 0, failed: 0, textPieces: 0, afterCancel: 0 };
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
   const defaultMaxTokens = opts.defaultMaxTokens ?? 512;
   const cors: Record<string, string> = opts.cors ? { 'access-control-allow-origin': opts.cors } : {};
@@ -154,7 +156,7 @@ export function createHandler(opts: ServerOptions): FetchHandler {
       try {
         const g = await m.generate(ids, {
           temperature: 1, seed: crypto.getRandomValues(new Uint32Array(1))[0], ...r.options,
-          maxTokens: r.maxTokens ?? defaultMaxTokens, signal: ac.signal, onText: (s) => { served.textPieces++; onText?.(s); },
+          maxTokens: r.maxTokens ?? defaultMaxTokens, signal: ac.signal, onText: (s) => { served.textPieces++; if (ac.signal.aborted) served.afterCancel++; onText?.(s); },
         });
         served.completed++;
         return g;

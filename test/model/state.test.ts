@@ -147,6 +147,27 @@ describe('KV reuse', () => {
     m.dispose(); solo.dispose();
   });
 
+  it('the temporary cache of a synchronous call on a busy sequence counts in the cache budget', async () => {
+    const probe = await fresh(64);
+    const perPosition = probe.mainSequence.byteLength / 64;
+    probe.dispose();
+    const solo = await reference(64);
+    const ids = solo.tokenize(PROMPTS[4]);
+    // room for the main cache and a temporary one of exactly ids.length positions
+    const m = await loadModel(bytes, { contextLength: 64, cacheBudget: (64 + ids.length) * perPosition });
+    const g = m.stream(PROMPTS[3], { maxTokens: 5 });
+    let text = (await g.next()).value as string; // the stream holds the main sequence
+    expect(bitsOf(m.logits(ids))).toEqual(bitsOf(solo.logits(ids)));
+    let err: unknown;
+    try { m.logits([...ids, ids[1]]); } catch (e) { err = e; }
+    expect(err).toMatchObject({ code: 'OUT_OF_MEMORY', message: expect.stringMatching(/temporary KV cache.*cache budget/) });
+    for await (const p of g) text += p;
+    expect(text).toBe((await solo.generate(PROMPTS[3], { maxTokens: 5 })).text);
+    // both temporary caches are gone: a sequence of that size fits now
+    m.createSequence({ contextLength: ids.length }).dispose();
+    m.dispose(); solo.dispose();
+  });
+
   it('sequences: independent caches side by side, a cache budget, explicit eviction', async () => {
     const probe = await fresh(128);
     const per = probe.mainSequence.byteLength;
@@ -212,6 +233,45 @@ describe('context full', () => {
     }
     await expect(m.generate(PROMPTS[2], { contextShift: { keep: 23 } })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     m.dispose(); solo.dispose();
+  });
+
+  it("a chat's context shift keeps its system message (chat sessions and model.chat): the documented tokens", async () => {
+    const ctx = 160, system = 'You are a careful assistant.';
+    const m = await fresh(ctx), solo = await reference(ctx);
+    const user = 'Tell me a story';
+    // The system turn as the built-in llama3-style template renders it alone, written out by hand.
+    const bosText = m.tokenizer.tokenText(m.tokenizer.bos);
+    const sys = m.tokenize(`${bosText}<|start_header_id|>system<|end_header_id|>\n\n${system}<|eot_id|>`, { addBos: false, parseSpecial: true });
+    const prompt = m.tokenize(m.applyChatTemplate([{ role: 'system', content: system }, { role: 'user', content: user }]), { addBos: false, parseSpecial: true });
+    expect(prompt.slice(0, sys.length)).toEqual(sys);
+    expect(sys.length).toBeGreaterThan(10);
+    /** The rule of 'context full' (above), replayed on a fresh model with k kept tokens. */
+    const replay = (k: number, n: number) => {
+      let C = prompt.slice();
+      const want: number[] = [];
+      while (want.length < n) {
+        const next = argmax(solo.logits(C));
+        want.push(next);
+        if (C.length + 1 === ctx) C = [...C.slice(0, k), ...C.slice(k + Math.max(1, (C.length - k) >> 1))];
+        C.push(next);
+      }
+      return want;
+    };
+    const n = ctx - prompt.length + 10; // at least one shift
+    const session = m.createChat({ system, contextLength: ctx });
+    const r = await session.send(user, { maxTokens: n, contextShift: true, stopTokens: [] });
+    expect(r.tokens.length).toBe(n);
+    expect(r.tokens).toEqual(replay(sys.length, n));
+    expect(session.sequence.tokens.slice(0, sys.length)).toEqual(sys); // the system message is still cached
+    expect(r.tokens).not.toEqual(replay(1, n)); // (keeping only the BOS gives other tokens here)
+    // model.chat does the same; an explicit keep still wins; { method } alone keeps the system message too.
+    const messages = [{ role: 'system', content: system }, { role: 'user', content: user }];
+    expect((await m.chat(messages, { maxTokens: n, contextShift: { method: 'reprefill' } })).tokens).toEqual(r.tokens);
+    expect((await m.chat(messages, { maxTokens: n, contextShift: { keep: 1 } })).tokens).toEqual(replay(1, n));
+    // A system message that leaves no room to shift is a clear error (not a silent BOS-only shift).
+    const tight = m.createChat({ system: system.repeat(8), contextLength: ctx });
+    await expect(tight.send(user, { contextShift: true })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/system message takes \d+ tokens/) });
+    session.dispose(); tight.dispose(); m.dispose(); solo.dispose();
   });
 });
 

@@ -138,6 +138,126 @@ describe('attention (f32 cache)', () => {
     expect(run({ nHead: 3, nHeadKv: 2, headDim: 8, nPos: 1 }, q, k, v).status).toBe(-1);
     expect(run({ nHead: 2, nHeadKv: 0, headDim: 8, nPos: 1 }, q, k, v).status).toBe(-1);
     expect(run({ nHead: 2, nHeadKv: 1, headDim: 8, nPos: 0 }, q, k, v).status).toBe(-1);
-    expect(e.attention_scratch_bytes(20, 5, 128, 4096)).toBe((4 * 4096 + 128) * 4);
+    // decoded f16 rows (max(4 kv heads' rows, 32 rows) x headDim), 4 x 16 f32 accumulators per head, nPos scores per head
+    expect(e.attention_scratch_bytes(20, 5, 128, 4096)).toBe((32 * 128 + 20 * 64 + 20 * 4096) * 4);
+    expect(e.attention_scratch_bytes(32, 8, 128, 100)).toBe((32 * 128 + 32 * 64 + 32 * 100) * 4);
+  });
+});
+
+/** The documented arithmetic replayed in JS, one f32 rounding per operation (Math.fround of an f64
+ *  sum or product of two f32 values is the correctly rounded f32 result), with the module's own
+ *  softmax: an independent check that the tiled, blocked kernel keeps exactly that order. */
+function documented(c: Case, q: Float32Array, k: Float32Array, v: Float32Array): Float32Array {
+  const { nHead, nHeadKv, headDim: n, nPos } = c;
+  const f = Math.fround, group = nHead / nHeadKv, scale = f(1 / Math.sqrt(n));
+  const out = new Float32Array(nHead * n);
+  const ps = rt.alloc(4 * nPos);
+  for (let h = 0; h < nHead; h++) {
+    const g = Math.floor(h / group), qh = q.subarray(h * n, h * n + n);
+    const s = new Float32Array(nPos);
+    for (let p = 0; p < nPos; p++) {
+      const kp = k.subarray((p * nHeadKv + g) * n, (p * nHeadKv + g) * n + n);
+      const a = new Float64Array(16); // four f32x4 accumulators
+      let i = 0;
+      for (; i + 16 <= n; i += 16) for (let j = 0; j < 16; j++) a[j] = f(a[j] + f(qh[i + j] * kp[i + j]));
+      for (; i + 4 <= n; i += 4) for (let j = 0; j < 4; j++) a[j] = f(a[j] + f(qh[i + j] * kp[i + j]));
+      const l = [0, 1, 2, 3].map((j) => f(f(a[j] + a[4 + j]) + f(a[8 + j] + a[12 + j])));
+      let acc = f(f(l[0] + l[1]) + f(l[2] + l[3]));
+      for (; i < n; i++) acc = f(acc + f(qh[i] * kp[i]));
+      s[p] = f(acc * scale);
+    }
+    new Float32Array(rt.exports.memory.buffer, ps, nPos).set(s);
+    e.softmax(ps, nPos);
+    const w = getF32(rt, ps, nPos);
+    for (let d = 0; d < n; d++) {
+      let o = f(w[0] * v[g * n + d]);
+      for (let p = 1; p < nPos; p++) o = f(o + f(w[p] * v[(p * nHeadKv + g) * n + d]));
+      out[h * n + d] = o;
+    }
+  }
+  rt.free(ps);
+  return out;
+}
+
+const f16Round = (x: Float32Array) => { // the cache's f16 rounding, through the module
+  const p = put(rt, x), p16 = rt.alloc(2 * x.length);
+  e.kv_store_f16(p, x.length, p16); e.kv_load_f16(p16, x.length, p);
+  const r = getF32(rt, p, x.length);
+  rt.free(p); rt.free(p16);
+  return r;
+};
+
+/** attention_heads over [h0, h1) with its own scratch; checks that the bytes around scratch and the
+ *  output rows outside the range are left alone. */
+function runHeads(c: Case, pq: number, pk: number, pv: number, po: number, h0: number, h1: number, f16: boolean): void {
+  const bytes = e.attention_scratch_bytes(c.nHead, c.nHeadKv, c.headDim, c.nPos);
+  const guard = 64, block = rt.alloc(bytes + 2 * guard), ps = block + guard;
+  rt.u8.fill(0xa5, block, block + bytes + 2 * guard);
+  const before = getF32(rt, po, c.nHead * c.headDim);
+  expect(e.attention_heads(pq, pk, pv, c.nHead, c.nHeadKv, c.headDim, c.nPos, po, ps, h0, h1, f16 ? 1 : 0)).toBe(0);
+  const u8 = rt.u8;
+  for (const [a, b] of [[block, ps], [ps + bytes, ps + bytes + guard]]) for (let i = a; i < b; i++) if (u8[i] !== 0xa5) throw new Error(`attention_heads wrote outside its scratch (byte ${i - ps})`);
+  const after = getF32(rt, po, c.nHead * c.headDim), hd = c.headDim;
+  expect(bits(after.subarray(0, h0 * hd))).toEqual(bits(before.subarray(0, h0 * hd)));
+  expect(bits(after.subarray(h1 * hd))).toEqual(bits(before.subarray(h1 * hd)));
+  rt.free(block);
+}
+
+describe('blocked attention (score tiles, value blocks, head ranges)', () => {
+  // Position counts around the quads (4) and value blocks (32) of the kernel; group sizes 1..5.
+  const SHAPES: Omit<Case, 'nPos'>[] = [
+    { nHead: 20, nHeadKv: 5, headDim: 128 }, { nHead: 8, nHeadKv: 2, headDim: 64 }, { nHead: 6, nHeadKv: 2, headDim: 32 },
+    { nHead: 10, nHeadKv: 2, headDim: 48 }, { nHead: 4, nHeadKv: 4, headDim: 96 }, { nHead: 6, nHeadKv: 3, headDim: 20 },
+    { nHead: 2, nHeadKv: 1, headDim: 7 },
+  ];
+  const POSITIONS = [1, 2, 3, 4, 5, 7, 31, 32, 33, 64, 67, 100];
+
+  it('gives exactly the bits of the documented order (f32 cache, and f16 = the decoded cache)', () => {
+    let checked = 0;
+    for (const [si, shape] of SHAPES.entries()) {
+      for (const nPos of POSITIONS) {
+        if (shape.headDim === 128 && nPos % 3 !== 1 && nPos > 5) continue; // the JS replay is slow
+        const c = { ...shape, nPos };
+        const { q, k, v } = inputs(c, 1000 + si * 100 + nPos);
+        expect(bits(run(c, q, k, v).out)).toEqual(bits(documented(c, q, k, v)));
+        const k16 = f16Round(k), v16 = f16Round(v);
+        const pq = put(rt, q), pk = put(rt, k), pv = put(rt, v), po = rt.alloc(4 * c.nHead * c.headDim);
+        const ps = rt.alloc(e.attention_scratch_bytes(c.nHead, c.nHeadKv, c.headDim, c.nPos));
+        e.kv_store_f16(pk, k.length, pk); e.kv_store_f16(pv, v.length, pv); // in place: the f16 cache
+        expect(e.attention_f16(pq, pk, pv, c.nHead, c.nHeadKv, c.headDim, nPos, po, ps)).toBe(0);
+        expect(bits(getF32(rt, po, c.nHead * c.headDim))).toEqual(bits(documented(c, q, k16, v16)));
+        for (const p of [pq, pk, pv, po, ps]) rt.free(p);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  it('any split into head ranges (own scratch each) gives the bits of one call, and stays in its scratch and rows', () => {
+    const rnd = prng(77);
+    for (const [si, shape] of SHAPES.entries()) {
+      for (const nPos of [1, 6, 33, 70]) {
+        const c = { ...shape, nPos };
+        const { q, k, v } = inputs(c, 3000 + si * 100 + nPos);
+        for (const f16 of [false, true]) {
+          const pq = put(rt, q), pk = put(rt, k), pv = put(rt, v), po = rt.alloc(4 * c.nHead * c.headDim);
+          if (f16) { e.kv_store_f16(pk, k.length, pk); e.kv_store_f16(pv, v.length, pv); }
+          runHeads(c, pq, pk, pv, po, 0, c.nHead, f16);
+          const whole = bits(getF32(rt, po, c.nHead * c.headDim));
+          // Random cut points (they may split a kv head's group), and every single head.
+          const cuts = [...new Set([0, c.nHead, ...Array.from({ length: 3 }, () => Math.floor(rnd() * c.nHead))])].sort((a, b) => a - b);
+          for (const ranges of [cuts.slice(1).map((h1, i) => [cuts[i], h1]), Array.from({ length: c.nHead }, (_, h) => [h, h + 1])]) {
+            rt.f32.fill(NaN, po >> 2, (po >> 2) + c.nHead * c.headDim);
+            for (const [h0, h1] of ranges) runHeads(c, pq, pk, pv, po, h0, h1, f16);
+            expect(bits(getF32(rt, po, c.nHead * c.headDim))).toEqual(whole);
+          }
+          for (const p of [pq, pk, pv, po]) rt.free(p);
+        }
+      }
+    }
+  });
+
+  it('rejects empty or out-of-range head ranges with -1', () => {
+    for (const [h0, h1] of [[0, 0], [3, 3], [4, 2], [-1, 2], [0, 9]]) expect(e.attention_heads(0, 0, 0, 8, 2, 16, 4, 0, 0, h0, h1, 0)).toBe(-1);
   });
 });

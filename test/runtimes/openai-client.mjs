@@ -84,7 +84,9 @@ await attempt('abort mid-stream', async () => {
   const later = await health();
   check('aborting a stream (controller.abort) stops the generation on the server and frees the model',
     after.served.cancelled === before.cancelled + 1 && after.served.completed === before.completed
-    && later.served.textPieces - before.textPieces < 100 && later.served.textPieces === after.served.textPieces,
+    // speed-independent: no piece after the server saw the disconnect, none later either (how many came
+    // before it depends on token speed and the runtime's network stack; the request did not complete)
+    && later.served.afterCancel === before.afterCancel && later.served.textPieces === after.served.textPieces,
     `before ${JSON.stringify(before)} after ${JSON.stringify(after.served)} later ${JSON.stringify(later.served)}`);
   const next = await client.completions.create({ ...textParams, max_tokens: 4 });
   check('the next request after an abort is served', next.choices[0].finish_reason === 'length', JSON.stringify(next));

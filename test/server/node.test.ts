@@ -82,7 +82,10 @@ describe('toNodeListener (Node http)', () => {
     const after = await health();
     expect(after.queue).toEqual({ running: 0, waiting: 0, limit: 16 });
     expect(after.served.cancelled - before.cancelled).toBe(1);
-    expect(after.served.textPieces - before.textPieces).toBeLessThan(100); // of the 250 asked for
+    // Speed-independent: nothing is produced once the server has seen the disconnect (how much came
+    // before depends on token speed; the request was stopped before its 250).
+    expect(after.served.afterCancel).toBe(before.afterCancel);
+    expect(after.served.textPieces - before.textPieces).toBeLessThan(250);
     await new Promise((r) => setTimeout(r, 50));
     expect((await health()).served.textPieces).toBe(after.served.textPieces); // nothing more after it stopped
   });

@@ -28,7 +28,7 @@ describe('bitnet-wasm serve', () => {
     try {
       expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(await (await fetch(`${s.url}/health`)).json()).toEqual({ status: 'ok', model: 'default', contextLength: s.model.contextLength, queue: { running: 0, waiting: 0, limit: 3 },
-        served: { completed: 0, cancelled: 0, failed: 0, textPieces: 0 } });
+        served: { completed: 0, cancelled: 0, failed: 0, textPieces: 0, afterCancel: 0 } });
       const j = await (await fetch(`${s.url}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'The jury said', max_tokens: 10, temperature: 0 }) })).json();
       const ref = await s.model.generate('The jury said', { maxTokens: 10, temperature: 0 });
       expect(j.choices[0].text).toBe(ref.text);
