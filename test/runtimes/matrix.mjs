@@ -81,7 +81,10 @@ for (const b of ['chromium', 'firefox']) {
   if (!want(b)) continue;
   const bin = findBrowser(b);
   if (!bin) { runtimes.push({ name: b, skipped: `${b} is not installed, so it is NOT tested. Install it with: ${BROWSERS[b].install}` }); continue; }
-  runtimes.push({ name: b, version: await browserVersion(bin), bin, run: () => runBrowserPage(b, bin, server, '/conformance/hosts/browser.html') });
+  const v = await browserVersion(bin);
+  runtimes.push({ name: b, version: v, bin, run: () => runBrowserPage(b, bin, server, '/conformance/hosts/browser.html') });
+  // In a dedicated worker of the (COOP/COEP) page: where threads run in a browser.
+  if (want(`${b}-worker`)) runtimes.push({ name: `${b}-worker`, version: v, bin, run: () => runBrowserPage(b, bin, server, '/conformance/hosts/browser.html?worker=1') });
 }
 
 const reports = [];
