@@ -47,7 +47,7 @@ const wasmNextToBundle = {
 const webBuild = {
   name: 'web-build',
   resolveId(id) {
-    const inline = /bitnet-(simd128|relaxed)\.wasm\?base64$/.exec(id);
+    const inline = /bitnet-((?:simd128|relaxed)(?:-mt)?)\.wasm\?base64$/.exec(id);
     if (inline) return `\0wasm-base64:${inline[1]}`;
     if (id === 'node:fs/promises') return '\0node-fs-unavailable';
     // bindings/pool.ts asks for these only where process.versions.node is set (Node, Deno, Bun).

@@ -1,7 +1,7 @@
 // Host for the worker model in browsers (test/runtimes/worker-proxy.mjs serves it with and without
 // COOP/COEP): dist/worker.js's loadModel runs the engine in a Worker; this page computes the
 // conformance hashes through it (both builds, the f16 cache, a worker started from
-// dist/engine-worker.js), aborts a stream, collects errors, and measures how long the main
+// dist/engine-worker.js, 1-4 threads in the worker), aborts a stream, collects errors, and measures how long the main
 // thread is blocked while the worker generates and while the in-page engine (dist/browser.js)
 // generates the same text. POSTs the report to /__result/<id>.
 import { MAX_TOKENS, PROMPT, SAMPLING, sha256 } from '../cases.mjs';
@@ -35,6 +35,7 @@ async function hashes(lib, bytes, opts) {
     out[`${MAX_TOKENS} sampled tokens`] = await sha256(Int32Array.from(g.tokens));
     out['sampled text'] = await sha256(new TextEncoder().encode(g.text));
     out.build = model.kernelInfo().build;
+    out.threads = model.kernelInfo().threads;
     out.kernel = model.kernel;
   } finally {
     model.dispose();
@@ -93,14 +94,14 @@ async function blocking(fn) {
 }
 
 try {
-  const report = { userAgent: navigator.userAgent, crossOriginIsolated: self.crossOriginIsolated, hashes: {}, checks: {} };
+  const report = { userAgent: navigator.userAgent, crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency, hashes: {}, checks: {} };
   const lib = await import('../../dist/worker.js');
   const bytes = new Uint8Array(await (await fetch('../tiny.gguf')).arrayBuffer());
 
   // Hashes: the default engine, each build, and a worker started from dist/engine-worker.js.
   report.hashes.default = await hashes(lib, bytes, {});
   log('default done');
-  if (params.get('lite')) { // the page without isolation: the default engine and what it says
+  if (params.get('lite')) { // the page without isolation: the default engine (1 thread) and what it says
     report.consoleLines = infoLines;
     await post(report);
     throw null;
@@ -109,6 +110,8 @@ try {
     try { report.hashes[build] = await hashes(lib, bytes, { init: { build } }); } catch (e) { report.hashes[build] = { error: errOf(e) }; }
   }
   report.hashes.engineWorkerFile = await hashes(lib, bytes, { worker: new Worker('../../dist/engine-worker.js', { type: 'module' }) });
+  // Threads inside the engine worker (this page is cross-origin isolated): 1-4, same bits.
+  for (const n of [1, 2, 3, 4]) report.hashes[`${n} threads`] = await hashes(lib, bytes, { init: { threads: n } });
   log('hashes done');
 
   // Other sources: a URL relative to this page (the worker's own base is a blob: URL), a Blob, a

@@ -286,10 +286,16 @@ export async function loadModel(source: ModelSource, opts: WorkerLoadOptions = {
   const { worker, ...rest } = opts;
   const { value, transfer } = wireSource(source);
   if (!worker && !startWorker) throw new BitnetError('BAD_ARGUMENT', 'no engine worker: import loadModel from \'bitnet-wasm/worker\' or pass opts.worker');
+  // Without isolation there is no SharedArrayBuffer: said once here for the page, and the engine
+  // asked for 1 thread (so each worker does not say it again), unless threads were asked for.
   const g = globalThis as { crossOriginIsolated?: boolean };
-  if (g.crossOriginIsolated === false && !saidSingleThread) {
-    saidSingleThread = true;
-    console.info('bitnet-wasm: this page is not cross-origin isolated (no COOP/COEP headers), so there is no SharedArrayBuffer: the engine worker runs on 1 thread');
+  if (g.crossOriginIsolated === false) {
+    if (!saidSingleThread) {
+      saidSingleThread = true;
+      console.info('bitnet-wasm: this page is not cross-origin isolated (no COOP/COEP headers), so there is no SharedArrayBuffer: the engine worker runs on 1 thread');
+    }
+    const asked = (o: object | undefined) => (o as { threads?: unknown } | undefined)?.threads !== undefined;
+    if (!asked(rest.init) && !asked(rest)) rest.init = { ...rest.init, threads: 1 } as WorkerLoadOptions['init'];
   }
   const conn = new Connection(worker ?? startWorker!(), !worker);
   try {

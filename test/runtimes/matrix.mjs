@@ -61,9 +61,10 @@ const want = (name) => !ONLY || ONLY.includes(name);
 const runtimes = []; // { name, version, run: () => report } | { name, skipped }
 // Every runtime also runs the set with THREADS threads (more than this machine's 2 cores): the same
 // hashes, with workers where the runtime has them (THREADED) and 1 thread elsewhere (workerd).
-// Browsers: see runBrowserPage (threads in a page are the web proxy's business).
+// Browsers: a page's main thread may not wait on workers, so threads run in the `-worker` rows
+// (the set in a dedicated worker of the COOP/COEP page, with 2, 3 and 4 threads).
 const THREADS = 3;
-const THREADED = new Set(['node20', 'node22', 'node24', 'deno', 'bun']);
+const THREADED = new Set(['node20', 'node22', 'node24', 'deno', 'bun', 'chromium-worker', 'firefox-worker']);
 if (want('node20')) runtimes.push({ name: `node${process.versions.node.split('.')[0]}`, version: process.versions.node, run: () => runCli('node', process.execPath, { threads: [THREADS] }) });
 for (const n of ['node22', 'node24', 'deno', 'bun', 'workerd']) {
   if (!want(n)) continue;
@@ -81,7 +82,10 @@ for (const b of ['chromium', 'firefox']) {
   if (!want(b)) continue;
   const bin = findBrowser(b);
   if (!bin) { runtimes.push({ name: b, skipped: `${b} is not installed, so it is NOT tested. Install it with: ${BROWSERS[b].install}` }); continue; }
-  runtimes.push({ name: b, version: await browserVersion(bin), bin, run: () => runBrowserPage(b, bin, server, '/conformance/hosts/browser.html') });
+  const v = await browserVersion(bin);
+  runtimes.push({ name: b, version: v, bin, run: () => runBrowserPage(b, bin, server, '/conformance/hosts/browser.html') });
+  // In a dedicated worker of the (COOP/COEP) page: where threads run in a browser.
+  if (want(`${b}-worker`)) runtimes.push({ name: `${b}-worker`, version: v, bin, run: () => runBrowserPage(b, bin, server, '/conformance/hosts/browser.html?worker=1') });
 }
 
 const reports = [];
@@ -156,20 +160,21 @@ for (const r of reports) {
       [...bad.map((k) => `case "${k}" gave ${String(b.hashes[k]).slice(0, 16)} expected ${expected.hashes[k].slice(0, 16)}`), ...extra.map((k) => `unexpected case "${k}"`), ...b.errors].join('; '));
     rows.push([r.name, r.version, build, combined(b.hashes).slice(0, 16), ok ? 'pass' : 'FAIL']);
   }
-  // The same set on THREADS threads (runtimes that ran it: the CLI hosts and workerd).
-  const threaded = rep.threaded?.[THREADS];
-  if (threaded) {
-    const ran = THREADED.has(r.name) ? THREADS : 1;
+  // The same set on more threads (runtimes that ran it: the CLI hosts and workerd with THREADS,
+  // the browsers' worker host with 2, 3 and 4).
+  for (const [count, threaded] of Object.entries(rep.threaded ?? {})) {
+    const n = Number(count), ran = THREADED.has(r.name) ? n : 1;
     for (const build of ['simd128', 'relaxed']) {
       const b = threaded[build];
       if (b?.unavailable && NO_RELAXED.has(r.name) && build === 'relaxed') continue;
       const bad = b?.hashes ? Object.keys(expected.hashes).filter((k) => b.hashes[k] !== expected.hashes[k]) : ['(no result)'];
       const ok = !!b?.hashes && bad.length === 0 && b.errors.length === 0 && b.threads === ran;
-      check(ok, `${r.name} ${r.version} ${build}, ${THREADS} threads asked: ran on ${ran}${ran === 1 ? ' (no workers here)' : ''}, the same ${Object.keys(expected.hashes).length} case hashes`,
+      check(ok, `${r.name} ${r.version} ${build}, ${n} threads asked: ran on ${ran}${ran === 1 ? ' (no workers here)' : ''}, the same ${Object.keys(expected.hashes).length} case hashes`,
         b?.hashes ? [`ran on ${b.threads}`, ...bad.map((k) => `case "${k}" differs`), ...b.errors].join('; ') : (b?.error ?? b?.unavailable ?? 'no result'));
-      rows.push([r.name, r.version, `${build}, ${THREADS} threads (${b?.threads ?? '?'} ran)`, b?.hashes ? combined(b.hashes).slice(0, 16) : 'ERROR', ok ? 'pass' : 'FAIL']);
+      rows.push([r.name, r.version, `${build}, ${n} threads (${b?.threads ?? '?'} ran)`, b?.hashes ? combined(b.hashes).slice(0, 16) : 'ERROR', ok ? 'pass' : 'FAIL']);
     }
   }
+
   const expectSel = NO_RELAXED.has(r.name) ? 'simd128' : 'relaxed';
   check(rep.selected === expectSel, `${r.name}: init() selects ${expectSel}`, `selected ${rep.selected}; notes: ${rep.notes.join('; ')}`);
 }

@@ -35,9 +35,12 @@ export async function runWorkerProxyChecks({ check, skip, expected, only = ['chr
       const keys = ['prompt tokens', 'logits', 'logits, f16 KV cache', '64 sampled tokens', 'sampled text'];
       for (const [name, h] of Object.entries(rep.hashes)) {
         const want = name === 'simd128' ? 'simd128' : 'relaxed'; // both browsers run the relaxed build by default
+        // Threads: n when asked (init: { threads: n }); by default the cores reported, at most 8; 1 without isolation.
+        const threads = /^\d+ threads$/.test(name) ? Number(name.split(' ')[0]) : coi ? Math.min(rep.hardwareConcurrency, 8) : 1;
         const bad = keys.filter((k) => h[k] !== expected[k]).map((k) => `${k}: ${String(h[k] ?? JSON.stringify(h.error)).slice(0, 16)}`);
-        check(bad.length === 0 && h.build === want, `${tag}: worker model (${name}: ${h.build}, ${h.kernel}) gives the pinned prompt tokens, logits (f32 and f16 cache), 64 sampled tokens and text`,
-          `${bad.join('; ')}; build ${h.build}`);
+        check(bad.length === 0 && h.build === want && h.threads === threads,
+          `${tag}: worker model (${name}: ${h.build}, ${h.kernel}, ${h.threads} thread${h.threads === 1 ? '' : 's'}) gives the pinned prompt tokens, logits (f32 and f16 cache), 64 sampled tokens and text`,
+          `${bad.join('; ')}; build ${h.build}; threads ${h.threads}, expected ${threads}`);
       }
       const said = rep.consoleLines.filter((l) => /not cross-origin isolated/.test(l));
       check(rep.crossOriginIsolated === coi && said.length === (coi ? 0 : 1),
