@@ -55,11 +55,13 @@ export async function e2eSuite(o: E2ESuiteOptions): Promise<{ results: BenchResu
       model.bench({ prompt: 8, gen: 2 }); // warm-up
       for (const p of o.prompts) {
         const xs = Array.from({ length: o.repetitions }, () => model.bench({ prompt: p, gen: 0 }).prefillTokensPerSecond);
+        if (!xs.every(Number.isFinite)) { notes.push(tooShort(o.runtime, `pp${p}`)); continue; }
         results.push({ ...base, test: `pp${p}`, params: { model: o.modelName, p }, metrics: { tokPerSec: mean(xs) }, repetitions: xs.length });
       }
       for (const n of o.gens) {
         if (n === 0) continue;
         const xs = Array.from({ length: o.repetitions }, () => model.bench({ prompt: 1, gen: n }).decodeTokensPerSecond);
+        if (!xs.every(Number.isFinite)) { notes.push(tooShort(o.runtime, `tg${n}`)); continue; }
         const tps = mean(xs);
         const metrics: Record<string, number> = { tokPerSec: tps, weightGBs: weightBytes * tps / 1e9 };
         if (o.probeGBs > 0) metrics.bandwidthFraction = metrics.weightGBs / o.probeGBs;
@@ -72,3 +74,7 @@ export async function e2eSuite(o: E2ESuiteOptions): Promise<{ results: BenchResu
   }
   return { results, notes };
 }
+
+// A run shorter than the clock's step (workerd's clock moves in 1 ms steps, and not at all during
+// synchronous code) measures 0 ms: say so instead of reporting an infinite rate.
+const tooShort = (runtime: string, test: string) => `${runtime} ${test}: no figure, the run took less than one step of this runtime's clock (give more tokens)`;

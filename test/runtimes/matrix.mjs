@@ -235,7 +235,7 @@ let benchResults = null;
 if (!argv.includes('--no-bench') && want('bench')) {
   const names = ['deno', 'bun', 'chromium', 'firefox', 'workerd'];
   const s0 = Date.now();
-  const r = await run(process.execPath, [resolve(ROOT, 'dist/cli.js'), 'bench', '--suite', 'e2e', '--quick', '-m', 'conformance/tiny.gguf', '-p', '4', '-n', '2', '-t', '1', '--runtime', names.join(','), '-o', 'json'], { timeoutMs: 600000 });
+  const r = await run(process.execPath, [resolve(ROOT, 'dist/cli.js'), 'bench', '--suite', 'e2e', '--quick', '-m', 'conformance/tiny.gguf', '-p', '4', '-n', '32', '-t', '1', '--runtime', names.join(','), '-o', 'json'], { timeoutMs: 600000 });
   let br = null;
   try { br = JSON.parse(r.stdout); } catch { check(false, 'bench --runtime gave a run', `exit ${r.status}: ${r.stderr.slice(-1500)}`); }
   if (br) {
@@ -243,11 +243,11 @@ if (!argv.includes('--no-bench') && want('bench')) {
     for (const name of names) {
       const skipped = br.notes.find((n) => n.startsWith(`${name}: skipped`));
       if (skipped) { skip(`bench --runtime ${name}`, skipped); continue; }
-      const tg = br.results.filter((x) => x.engine === 'bitnet-wasm' && x.runtime.startsWith(`${name} `) && x.test === 'tg2');
+      const tg = br.results.filter((x) => x.engine === 'bitnet-wasm' && x.runtime.startsWith(`${name} `) && x.test === 'tg32');
       check(tg.length > 0 && tg.every((x) => x.metrics.tokPerSec > 0 && Number.isFinite(x.metrics.tokPerSec)), `bench --runtime ${name}: e2e decode figures from ${name}`,
         br.notes.filter((n) => n.startsWith(name)).join('; ') || `${tg.length} results`);
     }
-    const w = br.results.filter((x) => x.engine === 'wllama' && x.test === 'tg2');
+    const w = br.results.filter((x) => x.engine === 'wllama' && x.test === 'tg32');
     const wNote = br.notes.find((n) => n.startsWith('wllama'));
     if (!w.length && /not installed/.test(wNote ?? '')) skip('bench: wllama in chromium', wNote);
     else if (br.notes.some((n) => n.startsWith('chromium: skipped'))) skip('bench: wllama in chromium', 'chromium is not installed');
