@@ -22,4 +22,4 @@ export { attention, attention_scratch_bytes } from "./nn/attention";
 export { forward, forward_scratch_bytes, kv_shift } from "./model/forward";
 export { attention_f16, kv_load_f16, kv_store_f16 } from "./nn/kv_f16";
 export { decode_tq1_0, decode_tq2_0, decode_i2_s } from "./quant/ggml_ternary";
-export { repack_tmp_bytes, repack_tq1_0, repack_tq2_0 } from "./quant/repack";
+export { repack_i2_s, repack_tmp_bytes, repack_tq1_0, repack_tq2_0 } from "./quant/repack";
