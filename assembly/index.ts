@@ -22,5 +22,5 @@ export { attention, attention_f16, attention_heads, attention_scratch_bytes } fr
 export { forward, forward_scratch_bytes, kv_shift } from "./model/forward";
 export { kv_load_f16, kv_store_f16 } from "./nn/kv_f16";
 export { decode_tq1_0, decode_tq2_0, decode_i2_s } from "./quant/ggml_ternary";
-export { repack_tmp_bytes, repack_tq1_0, repack_tq2_0 } from "./quant/repack";
+export { repack_i2_s, repack_tmp_bytes, repack_tq1_0, repack_tq2_0 } from "./quant/repack";
 export { pool_attach, pool_work } from "./threads/pool";

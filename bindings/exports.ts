@@ -42,6 +42,7 @@ export interface WasmExports {
   // the same, rows r0..r1 straight into a layout (assembly/quant/repack.ts); same returns
   repack_tmp_bytes(layout: number, cols: number): number;
   repack_tq2_0(src: number, rows: number, cols: number, layout: number, dst: number, r0: number, r1: number, tmp: number): number;
+  repack_i2_s(src: number, rows: number, cols: number, layout: number, dst: number, r0: number, r1: number, tmp: number): number;
   repack_tq1_0(src: number, rows: number, cols: number, layout: number, dst: number, r0: number, r1: number, tmp: number): number;
   // thread pool (threads/pool.ts; its loop runs only in -mt builds)
   pool_attach(ctrl: number): void;

@@ -130,19 +130,24 @@ export function tq1_0_blocks(src: usize, nBlocks: i32, dst: usize): void {
  *  byte[b*32+p] = q[b*128+p]<<6 | q[b*128+32+p]<<4 | q[b*128+64+p]<<2 | q[b*128+96+p], q = t + 1;
  *  then one f32 scale for the whole tensor. n % 128 == 0. */
 export function decode_i2_s(src: usize, n: i32, dst: usize): f32 {
+  const s = load<f32>(src + (<usize>n >> 2));
+  if (i2_s_blocks(src, n, dst, s < 0)) return BAD_CODE;
+  if (!(s - s == 0)) return SCALES_DIFFER;
+  return abs(s);
+}
+
+/** n I2_S elements (n % 128 == 0) into trits, negated when neg; true when a code 3 is found. */
+export function i2_s_blocks(src: usize, n: i32, dst: usize, neg: bool): bool {
   for (let b = 0; b < (n >> 7); b++) {
     const blk = src + (<usize>b << 5), out = dst + (<usize>b << 7);
     for (let p = 0; p < 32; p++) {
       const v = <i32>load<u8>(blk + <usize>p);
       for (let k = 0; k < 4; k++) {
         const q = (v >> (6 - 2 * k)) & 3;
-        if (q == 3) return BAD_CODE;
-        store<i8>(out + <usize>(k * 32 + p), <i8>(q - 1));
+        if (q == 3) return true;
+        store<i8>(out + <usize>(k * 32 + p), <i8>(neg ? 1 - q : q - 1));
       }
     }
   }
-  const s = load<f32>(src + (<usize>n >> 2));
-  if (!(s - s == 0)) return SCALES_DIFFER;
-  if (s < 0) for (let i = 0; i < n; i++) store<i8>(dst + <usize>i, -load<i8>(dst + <usize>i));
-  return abs(s);
+  return false;
 }

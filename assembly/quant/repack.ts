@@ -1,4 +1,4 @@
-// GGUF ternary rows (TQ2_0, TQ1_0) straight into a kernel's layout, a range of row blocks at a time,
+// GGUF ternary rows (TQ2_0, TQ1_0, I2_S) straight into a kernel's layout, a range of row blocks at a time,
 // so a loader can repack each piece of a tensor as it arrives. Same bits as decode_* then pack(), and
 // the same answer for the piece's blocks: their one scale, SCALES_DIFFER or BAD_CODE (the caller
 // combines the pieces' scales: a piece of zero blocks answers 0).
@@ -7,19 +7,30 @@
 //   TQ2_0 -> TL3: 16 rows' codes transposed so that lanes are rows (below), no trits either.
 //   otherwise:  one row block is decoded into tmp (padded_rows(layout, 1) * cols trits, in cache)
 //               and packed from there, never the whole tensor's trits.
-import { DECODE_BAD_CODE, LAYOUT_I2, LAYOUT_TL3 } from "../abi";
-const BAD_CODE = <f32>DECODE_BAD_CODE;
+import { DECODE_BAD_CODE, DECODE_SCALES_DIFFER, LAYOUT_I2, LAYOUT_TL3 } from "../abi";
+const BAD_CODE = <f32>DECODE_BAD_CODE, SCALES_DIFFER = <f32>DECODE_SCALES_DIFFER;
 import { pack_rows, padded_cols, padded_rows } from "../ternary/layouts";
-import { noteScale, ternary_scale_begin, ternary_scale_f16, tq1_0_blocks, tq2_0_blocks } from "./ggml_ternary";
+import { i2_s_blocks, noteScale, ternary_scale_begin, ternary_scale_f16, tq1_0_blocks, tq2_0_blocks } from "./ggml_ternary";
 
 /** Rows [r0, r1) of a TQ2_0 tensor (rows x cols, cols % 256 == 0) at src (row r0's first block)
  *  into the packing of the whole matrix at dst; r0, r1 as pack_rows. Returns the rows' scale as
  *  decode_tq2_0 does. tmp: repack_tmp_bytes(layout, cols) bytes. */
 export function repack_tq2_0(src: usize, rows: i32, cols: i32, layout: i32, dst: usize, r0: i32, r1: i32, tmp: usize): f32 {
   ternary_scale_begin();
-  const bad = layout == LAYOUT_I2 ? tq2_0_to_i2(src, rows, cols, dst, r0, r1)
-    : layout == LAYOUT_TL3 ? tq2_0_to_tl3(src, rows, cols, dst, r0, r1, tmp) : viaTrits(0, src, rows, cols, layout, dst, r0, r1, tmp);
+  const bad = layout == LAYOUT_I2 ? codes_to_i2(src, rows, cols, dst, r0, r1, false, false)
+    : layout == LAYOUT_TL3 ? codes_to_tl3(src, rows, cols, dst, r0, r1, tmp, false, false) : viaTrits(0, src, rows, cols, layout, dst, r0, r1, tmp);
   return bad ? BAD_CODE : ternary_scale_f16();
+}
+
+/** Same for I2_S (cols % 256 == 0), whose one f32 scale follows the last row: src (row r0) must reach
+ *  it, i.e. hold rows r0 .. rows - 1 and the scale. Returns decode_i2_s's answer for the tensor. */
+export function repack_i2_s(src: usize, rows: i32, cols: i32, layout: i32, dst: usize, r0: i32, r1: i32, tmp: usize): f32 {
+  const s = load<f32>(src + (<usize>(rows - r0) * <usize>cols >> 2)), neg = s < 0;
+  const bad = layout == LAYOUT_I2 ? codes_to_i2(src, rows, cols, dst, r0, r1, true, neg)
+    : layout == LAYOUT_TL3 ? codes_to_tl3(src, rows, cols, dst, r0, r1, tmp, true, neg) : viaTrits(2, src, rows, cols, layout, dst, r0, r1, tmp, neg);
+  if (bad) return BAD_CODE;
+  if (!(s - s == 0)) return SCALES_DIFFER;
+  return abs(s);
 }
 
 /** Same for TQ1_0 (every byte is a valid code). */
@@ -29,15 +40,17 @@ export function repack_tq1_0(src: usize, rows: i32, cols: i32, layout: i32, dst:
   return ternary_scale_f16();
 }
 
-function viaTrits(type: i32, src: usize, rows: i32, cols: i32, layout: i32, dst: usize, r0: i32, r1: i32, tmp: usize): bool {
+/** type 0 TQ2_0, 1 TQ1_0, 2 I2_S (negated when neg). */
+function viaTrits(type: i32, src: usize, rows: i32, cols: i32, layout: i32, dst: usize, r0: i32, r1: i32, tmp: usize, neg: bool = false): bool {
   const block = padded_rows(layout, 1), bpr = cols >> 8;
-  const rowBytes = <usize>bpr * (type == 0 ? 66 : 54);
+  const rowBytes = <usize>bpr * (type == 0 ? 66 : type == 1 ? 54 : 64);
   for (let r = r0; r < r1; r += block) {
     const real = min(block, rows - r);
     if (real > 0) {
       const from = src + <usize>(r - r0) * rowBytes;
       if (type == 0) { if (tq2_0_blocks(from, real * bpr, tmp)) return true; }
-      else tq1_0_blocks(from, real * bpr, tmp);
+      else if (type == 1) tq1_0_blocks(from, real * bpr, tmp);
+      else if (i2_s_blocks(from, real * cols, tmp, neg)) return true;
     }
     pack_rows(layout, tmp - <usize>r * <usize>cols, rows, cols, dst, r, min(r + block, r1));
   }
@@ -70,8 +83,19 @@ function viaTrits(type: i32, src: usize, rows: i32, cols: i32, layout: i32, dst:
   return flip ? v128.xor(x, i16x8.shl(v128.andnot(i8x16.splat(0x55), x), 1)) : x;
 }
 
-function tq2_0_to_i2(src: usize, rows: i32, cols: i32, dst: usize, r0: i32, r1: i32): bool {
-  const bpr = cols >> 8, rowBytes = <usize>bpr * 66, kp = <usize>cols; // cols % 256 == 0: no column padding
+// I2_S keeps a 32-byte block's four 32-element runs in bits 6, 4, 2, 0 where TQ2_0 keeps them in bits
+// 0, 2, 4, 6: reversing the bit pairs of each byte gives TQ2_0's order (and 64 bytes = 256 columns).
+// @ts-ignore: decorator
+@inline function revPairs(x: v128): v128 {
+  return v128.or(v128.or(i16x8.shl(v128.and(x, i8x16.splat(0x03)), 6), i16x8.shl(v128.and(x, i8x16.splat(0x0c)), 2)),
+                 v128.or(i16x8.shr_u(v128.and(x, i8x16.splat(0x30)), 2), i16x8.shr_u(v128.and(x, i8x16.splat(<i8>0xc0)), 6)));
+}
+
+/** Rows [r0, r1) of TQ2_0 (i2s false: 66-byte blocks, each with its d) or I2_S (i2s true: 64 bytes
+ *  per 256 columns, one sign for the tensor: neg) into I2. True when a code 3 is found. */
+function codes_to_i2(src: usize, rows: i32, cols: i32, dst: usize, r0: i32, r1: i32, i2s: bool, neg: bool): bool {
+  const stride: usize = i2s ? 64 : 66;
+  const bpr = cols >> 8, rowBytes = <usize>bpr * stride, kp = <usize>cols; // cols % 256 == 0: no column padding
   const ones = i8x16.splat(0x55);
   for (let rb = r0; rb < r1; rb += 4) {
     const base = dst + <usize>rb * (kp >> 2);
@@ -85,16 +109,20 @@ function tq2_0_to_i2(src: usize, rows: i32, cols: i32, dst: usize, r0: i32, r1: 
       }
       const row = src + <usize>(r - r0) * rowBytes;
       for (let b = 0; b < bpr; b++) {
-        const blk = row + <usize>b * 66;
-        const a0 = v128.load(blk), b0 = v128.load(blk, 16), a1 = v128.load(blk, 32), b1 = v128.load(blk, 48);
+        const blk = row + <usize>b * stride;
+        let a0 = v128.load(blk), b0 = v128.load(blk, 16), a1 = v128.load(blk, 32), b1 = v128.load(blk, 48);
+        if (i2s) { a0 = revPairs(a0); b0 = revPairs(b0); a1 = revPairs(a1); b1 = revPairs(b1); }
         // code 3 = both bits of a pair set
         const and = v128.or(v128.or(v128.and(a0, i16x8.shr_u(a0, 1)), v128.and(b0, i16x8.shr_u(b0, 1))),
                             v128.or(v128.and(a1, i16x8.shr_u(a1, 1)), v128.and(b1, i16x8.shr_u(b1, 1))));
         if (v128.any_true(v128.and(and, ones))) return true;
-        const nz = v128.any_true(v128.or(v128.or(i8x16.ne(a0, ones), i8x16.ne(b0, ones)), v128.or(i8x16.ne(a1, ones), i8x16.ne(b1, ones))));
-        const d = <u32>load<u16>(blk + 64), mag = d & 0x7fff;
-        const zero = nz && mag == 0, flip = nz && (d & 0x8000) != 0;
-        if (nz && mag != 0) noteScale(mag, true);
+        let zero = false, flip = neg;
+        if (!i2s) {
+          const nz = v128.any_true(v128.or(v128.or(i8x16.ne(a0, ones), i8x16.ne(b0, ones)), v128.or(i8x16.ne(a1, ones), i8x16.ne(b1, ones))));
+          const d = <u32>load<u16>(blk + 64), mag = d & 0x7fff;
+          zero = nz && mag == 0; flip = nz && (d & 0x8000) != 0;
+          if (nz && mag != 0) noteScale(mag, true);
+        }
         const x0 = fix(a0, zero, flip), y0 = fix(b0, zero, flip), x1 = fix(a1, zero, flip), y1 = fix(b1, zero, flip);
         v128.store(o, i2Lo(x0, y0));
         v128.store(o, i2Hi(x0, y0), 64);
@@ -207,8 +235,9 @@ export function repack_tmp_bytes(layout: i32, cols: i32): i32 {
   return layout == LAYOUT_TL3 ? max(trits, 1024 + (min(pc, SEG) << 4)) : trits;
 }
 
-function tq2_0_to_tl3(src: usize, rows: i32, cols: i32, dst: usize, r0: i32, r1: i32, tmp: usize): bool {
-  const bpr = cols >> 8, rowBytes = <usize>bpr * 66, kp = padded_cols(LAYOUT_TL3, cols), nsb = kp / 24;
+function codes_to_tl3(src: usize, rows: i32, cols: i32, dst: usize, r0: i32, r1: i32, tmp: usize, i2s: bool, neg: bool): bool {
+  const stride: usize = i2s ? 64 : 66;
+  const bpr = cols >> 8, rowBytes = <usize>bpr * stride, kp = padded_cols(LAYOUT_TL3, cols), nsb = kp / 24;
   const counts = dst + <usize>padded_rows(LAYOUT_TL3, rows) * <usize>nsb * 5;
   const stage = tmp, code = tmp + 1024;
   const ones = i8x16.splat(0x55), three = i8x16.splat(3), one = i8x16.splat(1), zero = i8x16.splat(0);
@@ -222,15 +251,19 @@ function tq2_0_to_tl3(src: usize, rows: i32, cols: i32, dst: usize, r0: i32, r1:
         for (let i = 0; i < 16; i++) {
           const r = rb + i, o = stage + (<usize>i << 4);
           if (r >= rows) { for (let q = 0; q < 4; q++) v128.store(o + (<usize>q << 8), ones); continue; }
-          const blk = src + <usize>(r - r0) * rowBytes + <usize>(seg / 256 + b) * 66;
-          const a0 = v128.load(blk), b0 = v128.load(blk, 16), a1 = v128.load(blk, 32), b1 = v128.load(blk, 48);
+          const blk = src + <usize>(r - r0) * rowBytes + <usize>(seg / 256 + b) * stride;
+          let a0 = v128.load(blk), b0 = v128.load(blk, 16), a1 = v128.load(blk, 32), b1 = v128.load(blk, 48);
+          if (i2s) { a0 = revPairs(a0); b0 = revPairs(b0); a1 = revPairs(a1); b1 = revPairs(b1); }
           const and = v128.or(v128.or(v128.and(a0, i16x8.shr_u(a0, 1)), v128.and(b0, i16x8.shr_u(b0, 1))),
                               v128.or(v128.and(a1, i16x8.shr_u(a1, 1)), v128.and(b1, i16x8.shr_u(b1, 1))));
           if (v128.any_true(v128.and(and, ones))) return true;
-          const nz = v128.any_true(v128.or(v128.or(i8x16.ne(a0, ones), i8x16.ne(b0, ones)), v128.or(i8x16.ne(a1, ones), i8x16.ne(b1, ones))));
-          const d = <u32>load<u16>(blk + 64), mag = d & 0x7fff;
-          const z = nz && mag == 0, flip = nz && (d & 0x8000) != 0;
-          if (nz && mag != 0) noteScale(mag, true);
+          let z = false, flip = neg;
+          if (!i2s) {
+            const nz = v128.any_true(v128.or(v128.or(i8x16.ne(a0, ones), i8x16.ne(b0, ones)), v128.or(i8x16.ne(a1, ones), i8x16.ne(b1, ones))));
+            const d = <u32>load<u16>(blk + 64), mag = d & 0x7fff;
+            z = nz && mag == 0; flip = nz && (d & 0x8000) != 0;
+            if (nz && mag != 0) noteScale(mag, true);
+          }
           v128.store(o, fix(a0, z, flip));
           v128.store(o, fix(b0, z, flip), 256);
           v128.store(o, fix(a1, z, flip), 512);

@@ -62,9 +62,9 @@ export interface TernaryTraits {
   readonly decoder: 'decode_tq1_0' | 'decode_tq2_0' | 'decode_i2_s';
   /** 'blocks': the decoder takes n / blockSize; 'elements': it takes n. */
   readonly decoderCount: 'blocks' | 'elements';
-  /** The wasm repacker that takes rows of whole blocks straight into a kernel layout, as they arrive
-   *  (assembly/quant/repack.ts); absent when only whole tensors decode (I2_S: its scale comes last). */
-  readonly repacker?: 'repack_tq1_0' | 'repack_tq2_0';
+  /** The wasm repacker that takes rows straight into a kernel layout (assembly/quant/repack.ts): as
+   *  they arrive, or for I2_S (blockAxis 'tensor': its one scale follows the data) once all are in. */
+  readonly repacker: 'repack_tq1_0' | 'repack_tq2_0' | 'repack_i2_s';
   /** llama.cpp's general.file_type for a model whose matrices are all this type, if it has one. */
   readonly fileType?: number;
 }
@@ -494,7 +494,7 @@ const TQ2_0_ROW: GGMLTypeInfo = {
 // kernel computing (t-1) would do) rather than being hidden.
 const I2_S_ROW: GGMLTypeInfo = {
   id: 36, name: 'I2_S', blockSize: 128, typeSize: 32, tensorExtraBytes: 32, blockAxis: 'tensor',
-  ternary: { decoder: 'decode_i2_s', decoderCount: 'elements' },
+  ternary: { decoder: 'decode_i2_s', decoderCount: 'elements', repacker: 'repack_i2_s' },
   dequantize(bytes, n) {
     checkDecodeArgs('I2_S', 128, bytes, n, n / 4 + 32);
     const scale = view(bytes).getFloat32(n / 4, true);

@@ -142,12 +142,13 @@ export function estimateMemory(args: {
 
 /** Wasm memory loading needs besides the model (free again afterwards): two staging slots of the
  *  largest ternary tensor (one is read while the other is repacked), the repack's row-block buffer
- *  (I2_S: the whole tensor's trits), and two embedding row batches of up to 2 MiB (plus their f32 form
- *  for quantized types), as src/model/weights.ts allocates them. */
+ *  (the whole tensor's trits for widths that are not a multiple of 256), and two embedding row
+ *  batches of up to 2 MiB (plus their f32 form for quantized types), as src/model/weights.ts
+ *  allocates them. */
 export function loadingStagingBytes(header: GGUFHeader): number {
   const blk = header.tensors.filter((t) => /^blk\./.test(t.name));
   const slot = blk.reduce((mx, t) => Math.max(mx, t.byteSize), 0);
-  const tmp = blk.reduce((mx, t) => Math.max(mx, !ternaryTraits(t.type) ? 0 : ternaryTraits(t.type)!.repacker ? 16 * Math.ceil(Number(t.shape[0]) / 24) * 24 + 1024 : t.nElements), 0);
+  const tmp = blk.reduce((mx, t) => Math.max(mx, !ternaryTraits(t.type) ? 0 : Number(t.shape[0]) % 256 === 0 ? 16 * Math.ceil(Number(t.shape[0]) / 24) * 24 + 1024 : t.nElements), 0);
   let table = 0;
   const embd = header.tensors.find((t) => t.name === 'token_embd.weight');
   if (embd) {

@@ -197,8 +197,8 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
     const ternary = wanted.filter((t) => ternaryTraits(t.type));
     const slotBytes = ternary.reduce((mx, t) => Math.max(mx, t.byteSize), 0);
     const rowBlock = ex.padded_rows(layout, 1);
-    // Types with a row-wise repacker, in rows of whole blocks (I2_S's one scale comes last: whole tensors).
-    const rowwise = (t: GGUFTensorInfo) => !!ternaryTraits(t.type)?.repacker && Number(t.shape[0]) % ggmlTypeInfo(t.type)!.blockSize === 0;
+    // Types with a repacker (in 256-column blocks) go straight into the kernel's layout; others decode whole.
+    const rowwise = (t: GGUFTensorInfo) => !!ternaryTraits(t.type)?.repacker && Number(t.shape[0]) % 256 === 0;
     const tmpBytes = ternary.filter(rowwise).reduce((mx, t) => Math.max(mx, ex.repack_tmp_bytes(layout, Number(t.shape[0]))), 0);
     const slots = [0, 0];
     let tmp = 0, nth = 0;
@@ -218,12 +218,15 @@ export async function loadWeights(input: GGUFInput, header: GGUFHeader, config: 
         yield { tensor: t, offset: 0, length: t.byteSize, dest: view(0, t.byteSize), done: () => assign(ternaryFromWasm(rt, kernel, t, tr, slot)) };
         return;
       }
-      const rp = ex.padded_rows(layout, rows), rowBytes = t.byteSize / rows, bytes = ex.packed_bytes(layout, rows, cols);
-      const per = Math.max(1, Math.floor(PIECE_BYTES / (rowBytes * rowBlock))) * rowBlock;
+      const rp = ex.padded_rows(layout, rows), bytes = ex.packed_bytes(layout, rows, cols);
+      // Row blocks as they arrive; I2_S (its one scale follows the last row) as one piece.
+      const whole = ggmlTypeInfo(t.type)!.blockAxis === 'tensor';
+      const rowBytes = whole ? cols / 4 : t.byteSize / rows;
+      const per = whole ? rp : Math.max(1, Math.floor(PIECE_BYTES / (rowBytes * rowBlock))) * rowBlock;
       const repack = ex[tr.repacker!];
       let ptr = 0, scale = 0, differ = false;
       for (let r0 = 0; r0 < rp; r0 += per) {
-        const r1 = Math.min(rp, r0 + per), a = r0 * rowBytes, b = Math.min(r1, rows) * rowBytes;
+        const r1 = Math.min(rp, r0 + per), a = r0 * rowBytes, b = whole ? t.byteSize : Math.min(r1, rows) * rowBytes;
         yield {
           tensor: t, offset: a, length: b - a, dest: view(a, b),
           done: () => {

@@ -144,3 +144,47 @@ describe('F16 embedding rows -> int8 rows + scale (dense_rows_from_f16) = f16_ro
     }
   });
 });
+
+describe('I2_S row-wise repack (whole tensor staged: its scale comes last) = decode_i2_s + pack', () => {
+  function both(bytes: Uint8Array, rows: number, cols: number, layout: number, splits: number[]) {
+    const e = rt.exports, n = rows * cols;
+    const src = rt.alloc(bytes.length), tp = rt.alloc(n), size = e.packed_bytes(layout, rows, cols);
+    const a = rt.alloc(size), b = rt.alloc(size), tmp = rt.alloc(e.repack_tmp_bytes(layout, cols));
+    try {
+      rt.u8.set(bytes, src);
+      const ref = e.decode_i2_s(src, n, tp);
+      if (ref >= 0) e.pack(layout, tp, rows, cols, a);
+      rt.u8.fill(0xa5, b, b + size);
+      const rp = e.padded_rows(layout, rows), block = e.padded_rows(layout, 1);
+      const bounds = [0, ...splits.map((s) => s * block).filter((s) => s > 0 && s < rp), rp];
+      let got = 0;
+      for (let i = 0; i + 1 < bounds.length; i++) {
+        got = e.repack_i2_s(src + Math.min(bounds[i], rows) * (cols / 4), rows, cols, layout, b, bounds[i], bounds[i + 1], tmp);
+        if (got < 0) break;
+      }
+      return { ref, got, same: ref < 0 || Buffer.compare(rt.u8.slice(a, a + size), rt.u8.slice(b, b + size)) === 0 };
+    } finally { for (const p of [src, tp, a, b, tmp]) rt.free(p); }
+  }
+  it('same bytes and scale in every layout, shape and split; a negative scale flips; code 3 and a NaN scale as decode_i2_s', () => {
+    for (const [name, layout] of Object.entries(LAYOUTS)) {
+      for (const [rows, cols] of SHAPES) {
+        for (const s of [0.0371, -0.0371]) {
+          const t = randomTrits(rows * cols, rows + cols);
+          const bytes = quantize('I2_S', Float32Array.from(t, (v) => v * Math.abs(s)));
+          new DataView(bytes.buffer, bytes.byteOffset).setFloat32(rows * cols / 4, s, true);
+          for (const splits of [[], [1, 3]]) {
+            const r = both(bytes, rows, cols, layout, splits);
+            expect(r.got, `${name} ${rows}x${cols} ${s}`).toBe(r.ref);
+            expect(r.ref).toBeGreaterThan(0);
+            expect(r.same, `${name} ${rows}x${cols} ${s} ${splits}`).toBe(true);
+          }
+        }
+      }
+      const bytes = quantize('I2_S', Float32Array.from(randomTrits(8 * 512, 2), (v) => v * 0.5));
+      const bad = bytes.slice(); bad[77] = 0xff;
+      expect(both(bad, 8, 512, layout, []).got).toBe(DECODE.BAD_CODE);
+      const nan = bytes.slice(); new DataView(nan.buffer).setFloat32(8 * 512 / 4, NaN, true);
+      expect(both(nan, 8, 512, layout, []).got).toBe(DECODE.SCALES_DIFFER);
+    }
+  });
+});
