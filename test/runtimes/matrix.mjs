@@ -86,7 +86,18 @@ for (const b of ['chromium', 'firefox']) {
   runtimes.push({ name: b, version: v, bin, run: () => runBrowserPage(b, bin, server, '/conformance/hosts/browser.html') });
   // In a dedicated worker of the (COOP/COEP) page: where threads run in a browser.
   if (want(`${b}-worker`)) runtimes.push({ name: `${b}-worker`, version: v, bin, run: () => runBrowserPage(b, bin, server, '/conformance/hosts/browser.html?worker=1') });
+  // The same worker in a page without COOP/COEP: no SharedArrayBuffer, so 2-4 threads asked run on 1.
+  if (want(`${b}-worker-noiso`)) runtimes.push({ name: `${b}-worker-noiso`, version: v, bin, run: async () => runBrowserPage(b, bin, await noIsolation(), '/conformance/hosts/browser.html?worker=1') });
 }
+// A second server, without cross-origin isolation (started when a row needs it).
+let noIso = null;
+const noIsolation = async () => {
+  if (!noIso) {
+    noIso = await startServer({ root: ROOT, coi: false, onResult: (id, body) => noIso.waiters.get(id)?.(body) });
+    noIso.waiters = new Map();
+  }
+  return noIso;
+};
 
 const reports = [];
 for (const r of runtimes) {
@@ -207,6 +218,7 @@ if (want('fallback')) {
   }
 }
 await server.close();
+await noIso?.close();
 
 // ---- the worker model (bitnet-wasm/worker) in the browsers, with and without isolation ---------
 let workerResults = null;
