@@ -284,6 +284,10 @@ export async function loadModel(source: ModelSource, opts: WorkerLoadOptions = {
   if (opts === null || typeof opts !== 'object') throw new BitnetError('BAD_ARGUMENT', 'opts must be an object');
   if ('runtime' in opts) throw new BitnetError('BAD_ARGUMENT', 'opts.runtime cannot cross to a worker: pass init options as opts.init');
   const { worker, ...rest } = opts;
+  // (Node has no Web Worker: there the in-process engine already runs its threads on worker_threads)
+  if (!worker && typeof (globalThis as { Worker?: unknown }).Worker !== 'function') {
+    throw new BitnetError('BAD_ARGUMENT', "this runtime has no Web Worker: in Node use loadModel from 'bitnet-wasm' (its threads run on worker_threads), or pass opts.worker");
+  }
   const { value, transfer } = wireSource(source);
   if (!worker && !startWorker) throw new BitnetError('BAD_ARGUMENT', 'no engine worker: import loadModel from \'bitnet-wasm/worker\' or pass opts.worker');
   // Without isolation there is no SharedArrayBuffer: said once here for the page, and the engine

@@ -152,6 +152,10 @@ describe('abort, errors, dispose', () => {
     expect(viaWorker.offset).toBe(inProc.offset);
     expect(viaWorker.message).toBe(inProc.message);
     await expect(loadModel({ nope: 1 } as never, { worker: channelWorker() })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    // Node has no Web Worker: a clear error pointing at the in-process entry, not a TypeError
+    const few = new Uint8Array(8);
+    await expect(loadModel(few)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/no Web Worker: in Node use loadModel from 'bitnet-wasm'/) });
+    expect(few.byteLength).toBe(8); // refused before anything was transferred
   });
 
   it('dispose ends calls in flight with DISPOSED and terminates the worker', async () => {
