@@ -1,7 +1,7 @@
 // One turn of the event loop between generated tokens, so that an abort (a click, a closed
 // connection) can run. setTimeout(0) is clamped (1 ms in Node, 4 ms in browsers once nested), which
-// capped small models at a few hundred tokens per second; setImmediate (Node, Bun) and a
-// MessageChannel message (browser pages and workers) are not. Other hosts (Deno, workerd) keep
+// capped small models at a few hundred tokens per second; setImmediate (Node) and a
+// MessageChannel message (browser pages and workers) are not. Other hosts (Deno, Bun, workerd) keep
 // setTimeout: an open MessagePort could keep a Deno process alive, and workerd's cancelled requests
 // rely on ctx.waitUntil with timers (tested).
 type Scheduler = (resume: () => void) => void;
@@ -9,7 +9,10 @@ type Scheduler = (resume: () => void) => void;
 function pickScheduler(): Scheduler {
   const g = globalThis as { setImmediate?: (f: () => void) => unknown; MessageChannel?: typeof MessageChannel; document?: unknown;
     WorkerGlobalScope?: unknown; navigator?: { userAgent?: string } };
-  if (typeof g.setImmediate === 'function') return (f) => { g.setImmediate!(f); };
+  // (Bun keeps setTimeout: with setImmediate a 200-token stream of the shipped model ended before
+  // Bun.serve let the client's abort in, after 3 chunks: runtime matrix, openai client vs Bun)
+  const bun = (g as { Bun?: unknown }).Bun !== undefined;
+  if (!bun && typeof g.setImmediate === 'function') return (f) => { g.setImmediate!(f); };
   // (workerd defines WorkerGlobalScope too, but a MessageChannel turn there neither flushes a
   // streamed response nor lets a cancelled request's abort in: measured with the openai client)
   const workerd = g.navigator?.userAgent === 'Cloudflare-Workers';

@@ -14,7 +14,7 @@ import { freePort, startWorkerd } from './workerd.mjs';
 const ARTIFACTS = resolve(ROOT, 'test-artifacts');
 const BUNDLES = resolve(ROOT, 'build/example-bundles');
 // What `npm pack` must publish: the bundles, the types and both .wasm builds as separate files.
-const PACKED = ['README.md', 'dist/bitnet-relaxed-mt.wasm', 'dist/bitnet-relaxed.wasm', 'dist/bitnet-simd128-mt.wasm', 'dist/bitnet-simd128.wasm', 'dist/browser.js', 'dist/cli.js', 'dist/engine-worker.js', 'dist/index.cjs', 'dist/index.d.cts', 'dist/index.d.ts', 'dist/index.js', 'dist/worker.d.ts', 'dist/worker.js', 'dist/workerd.js', 'models/default.gguf', 'package.json'];
+const PACKED = ['LICENSE', 'README.md', 'dist/bitnet-relaxed-mt.wasm', 'dist/bitnet-relaxed.wasm', 'dist/bitnet-simd128-mt.wasm', 'dist/bitnet-simd128.wasm', 'dist/browser.js', 'dist/cli.js', 'dist/engine-worker.js', 'dist/index.cjs', 'dist/index.d.cts', 'dist/index.d.ts', 'dist/index.js', 'dist/worker.d.ts', 'dist/worker.js', 'dist/workerd.js', 'models/default.gguf', 'package.json'];
 
 export async function runExampleChecks({ check, skip }) {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -27,7 +27,7 @@ export async function runExampleChecks({ check, skip }) {
   try { files = JSON.parse(pack.stdout)[0].files.map((f) => f.path).sort(); } catch { /* below */ }
   const extraOk = (f) => /^dist\/[a-z][\w-]*-[\w-]{8}\.js$/i.test(f); // the CLI's chunks (hashed names)
   const missing = PACKED.filter((f) => !files.includes(f)), extra = files.filter((f) => !PACKED.includes(f) && !extraOk(f));
-  check(missing.length === 0 && extra.length === 0, 'npm pack publishes exactly the bundles, the CLI, types, the four .wasm files and the default model',
+  check(missing.length === 0 && extra.length === 0, 'npm pack publishes exactly the bundles, the CLI, types, the four .wasm files, the default model and the license',
     `missing ${missing.join(', ') || '-'}; extra ${extra.join(', ') || '-'}${files.length ? '' : `; npm pack said: ${pack.stderr.slice(-500)}`}`);
   results.packed = files;
   const exp = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')).exports['.'];
