@@ -86,8 +86,7 @@ async function inBrowser(name, { options, log }) {
   if (!existsSync(resolve(ROOT, BUNDLES[name]))) return { skipped: `${BUNDLES[name]} is missing: run \`npm run build\`` };
   const files = Object.fromEntries(options.models.map((m, i) => [`/models/${i}-${basename(m.file)}`, m.file]));
   const urls = Object.keys(files);
-  const server = await startServer({ root: ROOT, allow: ['/build/bench/', '/test/runtimes/', '/test/node_modules/@wllama/wllama/esm/', '/test/node_modules/@wllama/wllama/package.json'], files, onResult: (id, body) => server.waiters.get(id)?.(body) });
-  server.waiters = new Map();
+  const server = await startServer({ root: ROOT, allow: ['/build/bench/', '/test/runtimes/', '/test/node_modules/@wllama/wllama/esm/', '/test/node_modules/@wllama/wllama/package.json'], files });
   try {
     const version = await browserVersion(bin);
     const o = plainOptions(options, options.models.map((m, i) => ({ ...m, file: `${server.url}${urls[i]}` })));
