@@ -49,10 +49,9 @@ const CLI_RUNTIMES = {
 
 /** The host's CPU, for runtimes that cannot see it (browsers, workerd): the same machine. */
 function fillCpu(run) {
-  for (const env of [run.env]) {
-    if (env.cpu === 'unknown') env.cpu = `${cpus()[0]?.model?.trim() ?? 'unknown'} (seen by the host)`;
-    if (env.os === 'unknown') env.os = `${platform()} ${release()} ${arch()} (the host's)`;
-  }
+  const env = run.env;
+  if (env.cpu === 'unknown') env.cpu = `${cpus()[0]?.model?.trim() ?? 'unknown'} (seen by the host)`;
+  if (env.os === 'unknown') env.os = `${platform()} ${release()} ${arch()} (the host's)`;
   return run;
 }
 
