@@ -2,6 +2,7 @@
 // as before. With --suite: the benchmark suite (src/bench/): kernels, e2e, load, attention, all,
 // printed as md/json/csv; --report DIR saves run.json and the HTML report beside it.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { BitnetError } from '../errors.js';
 import { kernelInfo } from '../init.js';
@@ -109,7 +110,7 @@ async function suiteRun(v: Values, io: Parameters<Command['run']>[1]): Promise<B
   const log = (l: string) => io.err(`${PROGRAM} bench: ${l}`);
   const suites = v.suite === 'all' ? [...SUITES] : [v.suite as SuiteName];
   const presets = v.presets as string[] | undefined, types = (v.types as string[] | undefined) ?? [...TERNARY_TYPES];
-  const modelsDir = (v['models-dir'] as string | undefined) ?? (await import('node:path')).join((await import('node:os')).tmpdir(), 'bitnet-wasm-bench');
+  const modelsDir = (v['models-dir'] as string | undefined) ?? join(tmpdir(), 'bitnet-wasm-bench');
   const needModels = suites.includes('e2e') || suites.includes('load');
   const models: BenchModel[] = !needModels ? [] : presets ? await presetModels(presets, types, modelsDir, log)
     : [{ file: modelFile(v), name: v.model ? basename(v.model as string, '.gguf') : 'default' }];
