@@ -47,8 +47,7 @@ for (const name of only) {
     const bin = findBrowser(name);
     if (!bin) rep = { fatal: `${name} is not installed` };
     else {
-      const server = await startServer({ root: ROOT, allow: ['/dist/', '/bench/'], files: { '/model.gguf': file }, onResult: (id, body) => server.waiters.get(id)?.(body) });
-      server.waiters = new Map();
+      const server = await startServer({ root: ROOT, allow: ['/dist/', '/bench/'], files: { '/model.gguf': file } });
       try { rep = await runBrowserPage(name, bin, server, `/bench/big-model/page.html?ctx=${ctx}&n=${n}`, { timeoutMs: 900000 }); } finally { await server.close(); }
     }
   }

@@ -20,8 +20,7 @@ console.log(`CPU ${cpus()[0]?.model} x ${cpus().length}, load average ${loadavg(
 for (const name of opt('--only', 'chromium,firefox').split(',')) {
   const bin = findBrowser(name);
   if (!bin) { console.log(`${name}: not installed`); continue; }
-  const server = await startServer({ root: ROOT, allow: ['/dist/', '/bench/'], files: { '/model.gguf': resolve(file) }, onResult: (id, body) => server.waiters.get(id)?.(body) });
-  server.waiters = new Map();
+  const server = await startServer({ root: ROOT, allow: ['/dist/', '/bench/'], files: { '/model.gguf': resolve(file) } });
   let rep;
   try { rep = await runBrowserPage(name, bin, server, `/bench/browser-threads/page.html?${query}`, { timeoutMs: 1800000 }); } finally { await server.close(); }
   if (rep.fatal) { console.log(`${name}: FAIL ${rep.fatal}`); continue; }

@@ -2,7 +2,7 @@
 // GGUF file, like llama-bench; decode's weight traffic as a fraction of the probe's bandwidth.
 // Peers (native llama.cpp, peers.ts; wllama in Chromium) are timed beside it on the same file.
 import { createRuntime, type BuildName } from '../init.js';
-import { loadModel, type LoadModelOptions, type Model } from '../model/model.js';
+import { loadModel, type Model } from '../model/model.js';
 import { mean, timeOnce } from './measure.js';
 import type { BenchResult } from './types.js';
 
@@ -24,28 +24,24 @@ export interface E2ESuiteOptions {
   probeGBs: number;
 }
 
-/** The threads a loaded model runs its kernels on (1 where the library has no threads). */
-const modelThreads = (m: Model) => (m as unknown as { threads?: number }).threads ?? 1;
-
 export async function e2eSuite(o: E2ESuiteOptions): Promise<{ results: BenchResult[]; notes: string[] }> {
   const results: BenchResult[] = [], notes: string[] = [];
   const ctx = benchContext(o.prompts, o.gens);
   for (const threads of o.threads) {
     // A fresh instance (load time includes growing memory), with the workers of `threads` where the
-    // library has threads; the thread count is always said (the library's default may be every core).
-    const rt = await createRuntime({ build: o.build, threads } as Parameters<typeof createRuntime>[0]);
-    const closeThreads = () => (rt as unknown as { closeThreads?: () => void }).closeThreads?.();
+    // runtime has shared memory; the thread count is always said (the library's default may be every core).
+    const rt = await createRuntime({ build: o.build, threads });
     let model: Model;
     let load: { ms: number };
     try {
-      ({ value: model, ...load } = await timeOnce(() => loadModel(o.file, { runtime: rt, contextLength: ctx, batchSize: 32, threads } as LoadModelOptions)));
+      ({ value: model, ...load } = await timeOnce(() => loadModel(o.file, { runtime: rt, contextLength: ctx, batchSize: 32, threads })));
     } catch (e) {
-      closeThreads();
+      rt.closeThreads();
       throw e;
     }
     try {
-      if (modelThreads(model) !== threads) {
-        notes.push(`bitnet-wasm ${o.runtime} ${o.build} -t ${threads}: skipped, the library ran ${modelThreads(model)} thread(s) (threads are not in this version)`);
+      if (model.threads !== threads) {
+        notes.push(`bitnet-wasm ${o.runtime} ${o.build} -t ${threads}: skipped, the library ran ${model.threads} thread(s) (no shared memory or workers here)`);
         continue;
       }
       const base = { suite: 'e2e' as const, engine: 'bitnet-wasm', runtime: o.runtime, build: rt.build, kernel: model.kernel, threads };
@@ -69,7 +65,7 @@ export async function e2eSuite(o: E2ESuiteOptions): Promise<{ results: BenchResu
       }
     } finally {
       model.dispose();
-      closeThreads();
+      rt.closeThreads();
     }
   }
   return { results, notes };

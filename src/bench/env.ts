@@ -39,7 +39,7 @@ export async function availableBuilds(): Promise<BuildName[]> {
 
 export async function benchEnv(pkg: string) {
   // One thread: the suite asks each test for its own thread count (the default may be every core).
-  const info = await init({ threads: 1 } as Parameters<typeof init>[0]);
+  const info = await init({ threads: 1 });
   const c = info.calibration;
   return { package: pkg, runtime: runtimeName(), ...(await cpuModel()), builds: await availableBuilds(), defaultKernel: `${info.build}/${info.kernel}`,
     calibration: { gemv: c.gemv, gemm: c.gemm, byLayout: c.byLayout, measured: c.measured, ms: c.ms } };

@@ -29,10 +29,6 @@ export function environmentLines(run: BenchRun): string[] {
   return (run.envs ?? [run.env]).map((e) => `${e.package} on ${e.runtime}, ${e.cpu} (${e.cores} cores), ${e.os}; builds ${e.builds.join(', ')}; default ${e.defaultKernel} (calibrated: GEMV ${e.calibration?.gemv ?? '?'}, GEMM ${e.calibration?.gemm ?? '?'})`);
 }
 
-export function environmentLine(run: BenchRun): string {
-  return `${environmentLines(run).join('; ')}; ${run.date}`;
-}
-
 export function formatMarkdown(run: BenchRun): string {
   const out = [...environmentLines(run), run.date, ''];
   for (const [suite, rs] of groupBySuite(run.results)) {

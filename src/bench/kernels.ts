@@ -78,6 +78,7 @@ export async function kernelSuite(o: KernelSuiteOptions): Promise<{ results: Ben
             repetitions: samples,
           };
           shapeResults.push(r);
+          return r;
         };
         for (const { kernel, make } of entries) {
           const m = make(false);
@@ -100,8 +101,7 @@ export async function kernelSuite(o: KernelSuiteOptions): Promise<{ results: Ben
                 let i = 0;
                 const probeGBs = await o.probe(); // right before: the machine's load changes during a run
                 const tm = await measure(`${kernel} streamed`, () => { pool[i].gemv(x, y); i = (i + 1) % copies; }, o.timeMs);
-                row(kernel, 1, 'streamed', m, tm);
-                const r = shapeResults[shapeResults.length - 1];
+                const r = row(kernel, 1, 'streamed', m, tm);
                 r.metrics.bandwidthFraction = r.metrics.weightGBs / probeGBs;
               } finally {
                 for (let j = 1; j < pool.length; j++) pool[j].dispose();

@@ -34,7 +34,6 @@ export function probeWasm(): Uint8Array {
   ]);
 }
 
-/** Read bandwidth of a `mb`-megabyte buffer in GB/s (median of repeated full passes). */
 const probes = new Map<number, (p: number, end: number, q: number) => number>();
 let compiled: WebAssembly.Module | undefined;
 
@@ -54,6 +53,7 @@ function probeOf(bytes: number) {
   return read;
 }
 
+/** Read bandwidth of a `mb`-megabyte buffer in GB/s (median of repeated full passes). */
 export async function readBandwidth(mb: number, timeMs: number): Promise<{ readGBs: number; bytes: number }> {
   const bytes = Math.ceil(mb * 1e6 / 65536) * 65536;
   const read = probeOf(bytes);

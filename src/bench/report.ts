@@ -1,6 +1,6 @@
 // What a run's JSON becomes for people: an HTML page with inline SVG charts, the README's
 // performance table, and a comparison with an older run. All of it drawn from the JSON only.
-import { environmentLine, environmentLines, formatMarkdown, markdownTable } from './format.js';
+import { environmentLines, formatMarkdown, markdownTable } from './format.js';
 import { PRIMARY, resultKey, type BenchResult, type BenchRun } from './types.js';
 
 interface Bar { label: string; value: number }
@@ -42,16 +42,18 @@ function headlineShape(run: BenchRun): string | undefined {
 /** The decode results (tg with the most tokens) of each model, in the order the run made them. */
 function decodeByModel(run: BenchRun): Map<string, BenchResult[]> {
   const tg = run.results.filter((r) => r.suite === 'e2e' && r.test.startsWith('tg'));
+  const longest = new Map<string, number>();
+  for (const r of tg) longest.set(String(r.params.model), Math.max(longest.get(String(r.params.model)) ?? -Infinity, Number(r.params.n)));
   const out = new Map<string, BenchResult[]>();
   for (const r of tg) {
     const model = String(r.params.model);
-    const longest = Math.max(...tg.filter((x) => x.params.model === model).map((x) => Number(x.params.n)));
-    if (Number(r.params.n) === longest) out.set(model, [...(out.get(model) ?? []), r]);
+    if (Number(r.params.n) === longest.get(model)) out.set(model, [...(out.get(model) ?? []), r]);
   }
   return out;
 }
 
-const best = (rs: BenchResult[]) => rs.reduce<BenchResult | undefined>((a, r) => (!a || r.metrics.tokPerSec > a.metrics.tokPerSec ? r : a), undefined);
+/** The result with the highest `metric` (the first of equals), or undefined. */
+const best = (rs: BenchResult[], metric = 'tokPerSec') => rs.reduce<BenchResult | undefined>((a, r) => (!a || r.metrics[metric] > a.metrics[metric] ? r : a), undefined);
 const who = (r: BenchResult) => `${r.engine} ${r.runtime.split(' (')[0]} ${r.build}/${r.kernel} ${r.threads}t`;
 const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
@@ -63,7 +65,7 @@ export function headlines(run: BenchRun): string[] {
   for (const rt of [...new Set(gemv.map((r) => `${r.runtime}|${r.build}`))]) {
     const rs = gemv.filter((r) => `${r.runtime}|${r.build}` === rt);
     const f32 = rs.find((r) => r.kernel === 'dense-f32');
-    const top = rs.filter((r) => !r.kernel.startsWith('dense')).reduce<BenchResult | undefined>((a, r) => (!a || r.metrics.gops > a.metrics.gops ? r : a), undefined);
+    const top = best(rs.filter((r) => !r.kernel.startsWith('dense')), 'gops');
     if (f32 && top) out.push(`Ternary vs f32, GEMV ${shape} hot, ${rt.replace('|', ' ')}: ${top.kernel} ${top.metrics.gops.toFixed(1)} GOPS = ${x(top.metrics.gops, f32.metrics.gops)} dense f32 (${f32.metrics.gops.toFixed(1)})`);
   }
   for (const [model, rs] of decodeByModel(run)) {
@@ -77,7 +79,7 @@ export function headlines(run: BenchRun): string[] {
     }
     const bn = best(bitnet), ln = best(rs.filter((r) => r.engine === 'llama.cpp'));
     if (bn && ln) out.push(`${model}, decode, bitnet-wasm vs native llama.cpp, each at its best (${who(bn)}; llama.cpp ${ln.threads}t): ${bn.metrics.tokPerSec.toFixed(1)} vs ${ln.metrics.tokPerSec.toFixed(1)} tok/s = ${x(bn.metrics.tokPerSec, ln.metrics.tokPerSec)}`);
-    const bw = bitnet.filter((r) => r.metrics.bandwidthFraction !== undefined).reduce<BenchResult | undefined>((a, r) => (!a || r.metrics.bandwidthFraction > a.metrics.bandwidthFraction ? r : a), undefined);
+    const bw = best(bitnet.filter((r) => r.metrics.bandwidthFraction !== undefined), 'bandwidthFraction');
     if (bw) out.push(`${model}, decode's weight traffic: ${bw.metrics.weightGBs.toFixed(1)} GB/s = ${bw.metrics.bandwidthFraction.toFixed(2)} of the measured bandwidth (${who(bw)})`);
   }
   return out;

@@ -71,10 +71,10 @@ export async function runBench(o: RunOptions): Promise<BenchRun> {
   // The probe runs at the start and again next to each streamed kernel row and before decode; the
   // best rate so far is the limit (on a shared machine a single probe can land in a busy moment).
   log(`probe: reading ${mode.probeMB} MB`);
-  const probeTimes: number[] = [];
+  const probeRates: number[] = [];
   const probe = async () => {
-    probeTimes.push((await readBandwidth(mode.probeMB, Math.max(mode.timeMs, o.quick ? 25 : 600))).readGBs);
-    return Math.max(...probeTimes);
+    probeRates.push((await readBandwidth(mode.probeMB, Math.max(mode.timeMs, o.quick ? 25 : 600))).readGBs);
+    return Math.max(...probeRates);
   };
   await probe();
 
@@ -119,7 +119,7 @@ export async function runBench(o: RunOptions): Promise<BenchRun> {
   }
   run.notes = [...new Set(run.notes)];
   run.results.unshift({ suite: 'probe', engine: 'wasm', runtime, build: 'simd128', kernel: 'read', threads: 1, test: `read ${mode.probeMB} MB`,
-    params: { mb: mode.probeMB }, metrics: { readGBs: Math.max(...probeTimes), minGBs: Math.min(...probeTimes) }, repetitions: probeTimes.length });
+    params: { mb: mode.probeMB }, metrics: { readGBs: Math.max(...probeRates), minGBs: Math.min(...probeRates) }, repetitions: probeRates.length });
   return run;
 }
 

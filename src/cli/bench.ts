@@ -2,6 +2,7 @@
 // as before. With --suite: the benchmark suite (src/bench/): kernels, e2e, load, attention, all,
 // printed as md/json/csv; --report DIR saves run.json and the HTML report beside it.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { BitnetError } from '../errors.js';
 import { kernelInfo } from '../init.js';
@@ -14,7 +15,7 @@ import { BENCH_RUNTIMES, runtimeFamily, runWithRuntimes } from '../bench/runtime
 import { SUITES, type BenchRun, type SuiteName } from '../bench/types.js';
 import { TERNARY_TYPE_NAMES as TERNARY_TYPES } from '../gguf/index.js';
 import { PRESET_NAMES } from '../synth/presets.js';
-import { DEFAULT_MODEL, describeModel, loadOptions, MODEL_OPTION, MODEL_POSITIONAL, openModel, PROGRAM, type Command } from './common.js';
+import { describeModel, loadOptions, MODEL_OPTION, MODEL_POSITIONAL, modelFile, openModel, PROGRAM, type Command } from './common.js';
 import { UsageError } from './errors.js';
 import type { Values } from './options.js';
 
@@ -109,10 +110,10 @@ async function suiteRun(v: Values, io: Parameters<Command['run']>[1]): Promise<B
   const log = (l: string) => io.err(`${PROGRAM} bench: ${l}`);
   const suites = v.suite === 'all' ? [...SUITES] : [v.suite as SuiteName];
   const presets = v.presets as string[] | undefined, types = (v.types as string[] | undefined) ?? [...TERNARY_TYPES];
-  const modelsDir = (v['models-dir'] as string | undefined) ?? (await import('node:path')).join((await import('node:os')).tmpdir(), 'bitnet-wasm-bench');
+  const modelsDir = (v['models-dir'] as string | undefined) ?? join(tmpdir(), 'bitnet-wasm-bench');
   const needModels = suites.includes('e2e') || suites.includes('load');
   const models: BenchModel[] = !needModels ? [] : presets ? await presetModels(presets, types, modelsDir, log)
-    : [{ file: (v.model as string | undefined) ?? DEFAULT_MODEL, name: v.model ? basename(v.model as string, '.gguf') : 'default' }];
+    : [{ file: modelFile(v), name: v.model ? basename(v.model as string, '.gguf') : 'default' }];
   const options: RunOptions = {
     suites, models, kernelModels: v['kernel-models'] as string[] | undefined, prompts: list(v['n-prompt']), gens: list(v['n-gen']), threads: v.threads ? list(v.threads) : undefined, repetitions: v.repetitions as number,
     quick: v.quick === true, builds: v.build ? [v.build as 'simd128' | 'relaxed'] : undefined,

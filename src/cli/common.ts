@@ -57,6 +57,11 @@ export interface Command {
 
 export const MODEL_OPTION: Option = { name: 'model', short: 'm', kind: 'file', arg: 'FILE', help: 'GGUF model file', defaultText: 'the shipped model, models/default.gguf' };
 export const MODEL_POSITIONAL = { name: 'MODEL', help: 'GGUF model file', option: 'model' };
+/** --build: which wasm build init() takes (load commands and serve). */
+export const BUILD_OPTION: Option = { name: 'build', kind: 'choice', arg: 'NAME', choices: ['simd128', 'relaxed'], defaultText: 'relaxed where the engine has relaxed SIMD, else simd128', help: 'wasm build' };
+
+/** -m / MODEL, or the shipped model. */
+export const modelFile = (v: Values): string => (v.model as string | undefined) ?? DEFAULT_MODEL;
 
 /** -c, -b, -t, --build: how the model is loaded. */
 export function loadOptions(ctx: Pick<Option, 'default' | 'defaultText' | 'help' | 'min'>): Option[] {
@@ -64,13 +69,13 @@ export function loadOptions(ctx: Pick<Option, 'default' | 'defaultText' | 'help'
     { name: 'ctx-size', short: 'c', aliases: ['ctx'], kind: 'int', arg: 'N', min: 1, max: 1 << 20, ...ctx },
     { name: 'batch-size', short: 'b', kind: 'int', arg: 'N', min: 1, max: 4096, default: 32, help: 'prefill batch: tokens per forward call' },
     { name: 'threads', short: 't', kind: 'int', arg: 'N', min: 1, max: MAX_THREADS, defaultText: 'the cores the runtime reports, at most 8', help: 'threads (the same output for every count)' },
-    { name: 'build', kind: 'choice', arg: 'NAME', choices: ['simd128', 'relaxed'], defaultText: 'relaxed where the engine has relaxed SIMD, else simd128', help: 'wasm build' },
+    BUILD_OPTION,
   ];
 }
 
 /** Loads the model after the command line has been checked; warnings go to stderr. */
 export async function openModel(v: Values, io: CliIO, contextLength = v['ctx-size'] as number | undefined): Promise<Model> {
-  const file = (v.model as string | undefined) ?? DEFAULT_MODEL;
+  const file = modelFile(v);
   await checkReadable(file, 'model');
   await init({ build: v.build as 'simd128' | 'relaxed' | undefined, threads: (v.threads as number | undefined) ?? 'auto' });
   try {

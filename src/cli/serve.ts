@@ -6,7 +6,7 @@ import { loadModel, type Model } from '../model/model.js';
 import { createHandler, type ServerOptions } from '../server/handler.js';
 import { toNodeListener } from '../server/node.js';
 import { checkReadable } from './errors.js';
-import { DEFAULT_MODEL, MODEL_OPTION, MODEL_POSITIONAL, PROGRAM, type Command } from './common.js';
+import { BUILD_OPTION, MODEL_OPTION, MODEL_POSITIONAL, modelFile, PROGRAM, type Command } from './common.js';
 
 export interface RunningServer { url: string; server: Server; model: Model; close(): Promise<void> }
 
@@ -49,12 +49,12 @@ export const command: Command = {
       { name: 'max-body', kind: 'int', arg: 'BYTES', min: 1, max: 1 << 30, default: 1048576, help: 'largest request body; larger ones get HTTP 413' },
       { name: 'alias', kind: 'string', arg: 'NAME', defaultText: 'the file name', help: 'model name in /v1/models' },
       { name: 'cors', kind: 'string', arg: 'ORIGIN', help: "send Access-Control-Allow-Origin: ORIGIN (e.g. '*')" },
-      { name: 'build', kind: 'choice', arg: 'NAME', choices: ['simd128', 'relaxed'], defaultText: 'relaxed where the engine has relaxed SIMD, else simd128', help: 'wasm build' },
+      BUILD_OPTION,
     ],
     examples: [`${PROGRAM} serve model.gguf --port 8080`],
   },
   async run(v, io) {
-    const model = (v.model as string | undefined) ?? DEFAULT_MODEL;
+    const model = modelFile(v);
     await checkReadable(model, 'model');
     const s = await startServe({
       model, host: v.host as string, port: v.port as number, contextLength: v['ctx-size'] as number | undefined,

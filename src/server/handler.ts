@@ -136,8 +136,8 @@ export function createHandler(opts: ServerOptions): FetchHandler {
       const c = constraintFor(r.options, m.tokenizer);
       if (c) { const { jsonSchema: _schema, ...rest } = r.options; r.options = { ...rest, grammar: c.grammar }; } // compiled once, reused by generate()
     } catch (e) {
-      throw new ApiError(400, `Invalid ${r.options.grammar !== undefined ? "'grammar'" : "'response_format'"}: ${(e as Error).message}`, 'invalid_request_error',
-        r.options.grammar !== undefined ? 'grammar' : 'response_format', 'invalid_value');
+      const field = r.options.grammar !== undefined ? 'grammar' : 'response_format';
+      throw new ApiError(400, `Invalid '${field}': ${(e as Error).message}`, 'invalid_request_error', field, 'invalid_value');
     }
     // Aborted by the client leaving: the request's signal (Node adapter, Deno, Bun) or the
     // response stream's cancel (workerd, browsers).

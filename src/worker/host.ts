@@ -48,7 +48,7 @@ export function serveEngine(port: MessageEndpoint): void {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(o)) {
       const m = x !== null && typeof x === 'object' ? x as Record<string, unknown> : null;
-      out[k] = m && CALLBACK in m ? (...args: unknown[]) => post({ t: 'event', id, name: k, args }) : m && SIGNAL in m ? signalFor(id) : x;
+      out[k] = m && CALLBACK in m ? (...args: unknown[]) => post({ t: 'event', id, name: k, args }) : m && SIGNAL in m ? controllerFor(id).signal : x;
     }
     return out;
   };
@@ -57,7 +57,12 @@ export function serveEngine(port: MessageEndpoint): void {
     if (!c) { c = new AbortController(); aborts.set(id, c); }
     return c;
   };
-  const signalFor = (id: number) => controllerFor(id).signal;
+  /** A stream's credit: made by the call or by a 'credit'/'return' message, whichever comes first. */
+  const creditFor = (id: number) => {
+    let c = credits.get(id);
+    if (!c) { c = { n: 0, returned: false }; credits.set(id, c); }
+    return c;
+  };
 
   async function load(id: number, args: unknown[]) {
     const [source, opts = {}] = args as [unknown, Record<string, unknown>];
@@ -73,7 +78,7 @@ export function serveEngine(port: MessageEndpoint): void {
   }
 
   async function iterate(id: number, gen: AsyncGenerator<unknown, unknown>) {
-    const c = credits.get(id)!;
+    const c = creditFor(id);
     try {
       for (;;) {
         while (c.n <= 0 && !c.returned) await new Promise<void>((r) => { c.wake = r; });
@@ -103,7 +108,6 @@ export function serveEngine(port: MessageEndpoint): void {
     if (shape === 'get') return post({ t: 'result', id, value: obj[method] });
     const fn = obj[method] as (...a: unknown[]) => unknown;
     if (shape === 'iter') {
-      credits.set(id, credits.get(id) ?? { n: 0, returned: false });
       return iterate(id, fn.apply(obj, args) as AsyncGenerator<unknown, unknown>);
     }
     const value = await fn.apply(obj, args);
@@ -121,8 +125,7 @@ export function serveEngine(port: MessageEndpoint): void {
     const m = ev.data as ToWorker;
     if (m.t === 'abort') { controllerFor(m.id).abort(); return; }
     if (m.t === 'credit' || m.t === 'return') {
-      const c = credits.get(m.id) ?? { n: 0, returned: false };
-      credits.set(m.id, c);
+      const c = creditFor(m.id);
       if (m.t === 'credit') c.n += m.n; else c.returned = true;
       c.wake?.();
       return;

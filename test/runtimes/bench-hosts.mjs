@@ -49,10 +49,9 @@ const CLI_RUNTIMES = {
 
 /** The host's CPU, for runtimes that cannot see it (browsers, workerd): the same machine. */
 function fillCpu(run) {
-  for (const env of [run.env]) {
-    if (env.cpu === 'unknown') env.cpu = `${cpus()[0]?.model?.trim() ?? 'unknown'} (seen by the host)`;
-    if (env.os === 'unknown') env.os = `${platform()} ${release()} ${arch()} (the host's)`;
-  }
+  const env = run.env;
+  if (env.cpu === 'unknown') env.cpu = `${cpus()[0]?.model?.trim() ?? 'unknown'} (seen by the host)`;
+  if (env.os === 'unknown') env.os = `${platform()} ${release()} ${arch()} (the host's)`;
   return run;
 }
 
@@ -86,8 +85,7 @@ async function inBrowser(name, { options, log }) {
   if (!existsSync(resolve(ROOT, BUNDLES[name]))) return { skipped: `${BUNDLES[name]} is missing: run \`npm run build\`` };
   const files = Object.fromEntries(options.models.map((m, i) => [`/models/${i}-${basename(m.file)}`, m.file]));
   const urls = Object.keys(files);
-  const server = await startServer({ root: ROOT, allow: ['/build/bench/', '/test/runtimes/', '/test/node_modules/@wllama/wllama/esm/', '/test/node_modules/@wllama/wllama/package.json'], files, onResult: (id, body) => server.waiters.get(id)?.(body) });
-  server.waiters = new Map();
+  const server = await startServer({ root: ROOT, allow: ['/build/bench/', '/test/runtimes/', '/test/node_modules/@wllama/wllama/esm/', '/test/node_modules/@wllama/wllama/package.json'], files });
   try {
     const version = await browserVersion(bin);
     const o = plainOptions(options, options.models.map((m, i) => ({ ...m, file: `${server.url}${urls[i]}` })));

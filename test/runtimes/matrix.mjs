@@ -54,8 +54,7 @@ for (const f of ['dist/index.js', 'dist/browser.js', 'dist/workerd.js', 'dist/bi
 }
 
 // ---- the runtimes -------------------------------------------------------------------------
-const server = await startServer({ root: ROOT, onResult: (id, body) => server.waiters.get(id)?.(body) });
-server.waiters = new Map();
+const server = await startServer({ root: ROOT });
 
 const want = (name) => !ONLY || ONLY.includes(name);
 const runtimes = []; // { name, version, run: () => report } | { name, skipped }
@@ -92,10 +91,7 @@ for (const b of ['chromium', 'firefox']) {
 // A second server, without cross-origin isolation (started when a row needs it).
 let noIso = null;
 const noIsolation = async () => {
-  if (!noIso) {
-    noIso = await startServer({ root: ROOT, coi: false, onResult: (id, body) => noIso.waiters.get(id)?.(body) });
-    noIso.waiters = new Map();
-  }
+  noIso ??= await startServer({ root: ROOT, coi: false });
   return noIso;
 };
 

@@ -18,11 +18,13 @@ const TYPES = {
  *           onRequest?: (r: { method: string, path: string, range: string | null }) => void }} opts
  *   allow: URL path prefixes served from root (default /dist/, /conformance/, /examples/);
  *   files: extra URL path -> file; coi: send COOP/COEP (default true).
+ * A result goes to the server's `waiters` (id -> callback: runBrowserPage waits there) and to onResult.
  */
 export function startServer(opts) {
   const root = resolve(opts.root);
   const allow = opts.allow ?? ['/dist/', '/conformance/', '/examples/'];
   const coi = opts.coi ?? true;
+  const waiters = new Map();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const headers = { 'cache-control': 'no-store' };
@@ -34,7 +36,9 @@ export function startServer(opts) {
         res.writeHead(204, headers).end();
         let body;
         try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch (e) { body = { fatal: `unparsable result: ${e.message}` }; }
-        opts.onResult?.(decodeURIComponent(url.pathname.slice('/__result/'.length)), body);
+        const id = decodeURIComponent(url.pathname.slice('/__result/'.length));
+        waiters.get(id)?.(body);
+        opts.onResult?.(id, body);
       });
       return;
     }
@@ -70,7 +74,7 @@ export function startServer(opts) {
     server.once('error', fail);
     server.listen(opts.port ?? 0, '127.0.0.1', () => {
       const { port } = server.address();
-      ok({ url: `http://127.0.0.1:${port}`, port, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }) });
+      ok({ url: `http://127.0.0.1:${port}`, port, waiters, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }) });
     });
   });
 }

@@ -22,8 +22,7 @@ export async function runWorkerProxyChecks({ check, skip, expected, only = ['chr
     if (!bin) { skip(`the worker model in ${kind}`, `${kind} is not installed`); continue; }
     for (const coi of [true, false]) {
       const tag = `${kind} ${coi ? 'COOP/COEP' : 'no isolation'}`;
-      const server = await startServer({ root: ROOT, coi, files: { '/model.gguf': resolve(ROOT, 'models/default.gguf') }, onResult: (id, b) => server.waiters.get(id)?.(b) });
-      server.waiters = new Map();
+      const server = await startServer({ root: ROOT, coi, files: { '/model.gguf': resolve(ROOT, 'models/default.gguf') } });
       let rep;
       try {
         rep = await runBrowserPage(kind, bin, server, `/conformance/hosts/worker.html${coi ? '' : '?lite=1'}`, { timeoutMs: 240000 });
