@@ -750,6 +750,3 @@ function memoryFit(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, ker
 export function loadModel(source: ModelSource, opts?: LoadModelOptions): Promise<Model> {
   return Model.load(source, opts);
 }
-
-
-export { loadingStagingBytes };
