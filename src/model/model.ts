@@ -9,7 +9,7 @@ import { BitnetError } from '../errors.js';
 import { cachedUrlSource, type ModelCacheOptions } from '../cache/model-cache.js';
 import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
 import { estimateMemory, forwardScratchBytes, inspectHeader, loadingStagingBytes } from './inspect.js';
-import { getRuntime, init, resolveThreads, warnSingleThread } from '../init.js';
+import { getRuntime, init, resolveThreads, takeThreads } from '../init.js';
 import { checkStopTokens, Sampler, type SamplingOptions, type TokenLogprob } from '../sampling.js';
 import { constraintFor, type ConstraintOptions } from '../grammar/index.js';
 import { createDetokenizer, createTokenizer, type Tokenizer } from '../tokenizer/index.js';
@@ -282,12 +282,8 @@ export class Model {
       throw new BitnetError('BAD_ARGUMENT', `kernel ${JSON.stringify(kernel)} is not one of this build's kernels (${rt.build})`);
     }
     const gemmKernel = opts.kernel ?? kernelForRole(rt, kernel, 'gemm');
-    let threads = opts.threads === undefined ? rt.defaultThreads : await resolveThreads(opts.threads, 'opts.threads');
-    if (threads > rt.threads) {
-      if (rt.shared) await rt.startThreads(threads);
-      else warnSingleThread(threads, rt, ['threads unavailable: this runtime has no shared memory (init({ threads: 1 }), or no SharedArrayBuffer / workers here)'], opts.threads !== 'auto');
-    }
-    threads = Math.min(threads, rt.threads);
+    const threads = await takeThreads(rt, opts.threads === undefined ? rt.defaultThreads : await resolveThreads(opts.threads, 'opts.threads'),
+      ['threads unavailable: this runtime has no shared memory (init({ threads: 1 }), or no SharedArrayBuffer / workers here)'], opts.threads !== 'auto');
     const budget = opts.cacheBudget ?? Infinity;
     if (typeof budget !== 'number' || !(budget >= 0)) throw new BitnetError('BAD_ARGUMENT', `cacheBudget must be a number of bytes >= 0, got ${budget}`);
     const cacheType = opts.cacheType ?? 'f32';
