@@ -35,7 +35,8 @@ export interface KernelInfo {
   features: { simd128: true; relaxedSimd: boolean };
   /** Why the relaxed build was not taken, when it was not; why threads are not used, when they are not. */
   notes: string[];
-  /** Threads calls use (1: no workers). */
+  /** Threads calls use unless a model asks for its own (model.threads): init's `threads` as far as
+   *  workers run (1: none). The runtime's defaultThreads. */
   threads: number;
   /** The kernel calibration run at init: per role (GEMV, GEMM) and layout, the fastest kernel on
    *  this CPU, with the timings it chose from and its own cost (src/calibrate.ts). */
@@ -113,7 +114,7 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
       kernels,
       features: { simd128: true, relaxedSimd: sel.runtime.build === 'relaxed' },
       notes: sel.notes,
-      threads: sel.runtime.threads,
+      threads: sel.runtime.defaultThreads,
       calibration: cal,
     };
     return info;
