@@ -12,7 +12,7 @@ export interface WasmExports {
   gemv_f32(w: number, rows: number, cols: number, x: number, out: number): void;
   gemv_i8(w: number, rows: number, cols: number, q: number, out: number, ahead: number): void;
   dense_rows_from_f32(src: number, k: number, cols: number, fmt: number, dst: number, scales: number, r0: number): number;
-  dense_rows_from_f16(src: number, k: number, cols: number, fmt: number, dst: number, scales: number, r0: number, tmp: number): number;
+  dense_rows_from_f16(src: number, k: number, cols: number, fmt: number, dst: number, scales: number, r0: number): number;
   first_nonfinite_f32(src: number, n: number): number;
   absmean_quantize(w: number, n: number, t: number): number;
   find_non_ternary(t: number, n: number): number;

@@ -80,8 +80,10 @@ export class WasmRuntime {
       const raw = this.alloc(POOL.WORDS * 4 + 64, 'thread pool control block');
       this.ctrl = (raw + 63) & ~63;
     }
-    if (!this.pool) this.u8.fill(0, this.ctrl, this.ctrl + POOL.WORDS * 4);
-    if (!this.pool) this.pool = await WorkerPool.start(this.module, this.exports.memory as WebAssembly.Memory, this.ctrl, 0);
+    if (!this.pool) {
+      this.u8.fill(0, this.ctrl, this.ctrl + POOL.WORDS * 4);
+      this.pool = await WorkerPool.start(this.module, this.exports.memory as WebAssembly.Memory, this.ctrl, 0);
+    }
     const before = this.pool.size;
     await this.pool.grow(threads - 1);
     if (this.pool.size !== before) {

@@ -73,7 +73,7 @@ function calibrate(rt: WasmRuntime): Calibration {
   }
   const scratchBytes = Math.max(...candidates.map((k) => e.matmul_scratch_bytes(id(k), ROWS, COLS, GEMM_N)));
   const trits = rt.alloc(ROWS * COLS, 'calibration trits', true);
-  const packed = new Map<number, number>();
+  const packed = new Map<LayoutName, number>();
   let x = 0, out = 0, scratch = 0;
   const timings: Calibration['timings'] = {};
   try {
@@ -84,10 +84,10 @@ function calibrate(rt: WasmRuntime): Calibration {
     const i8 = rt.i8;
     for (let i = 0; i < PATTERN; i++) i8[trits + i] = (next() % 3) - 1;
     for (let n = PATTERN; n < ROWS * COLS; n *= 2) i8.copyWithin(trits + n, trits, trits + Math.min(n, ROWS * COLS - n));
-    for (const { id: layout } of layouts) {
-      const p = rt.alloc(e.packed_bytes(layout, ROWS, COLS), 'calibration matrix', true);
-      packed.set(layout, p);
-      e.pack(layout, trits, ROWS, COLS, p);
+    for (const l of layouts) {
+      const p = rt.alloc(e.packed_bytes(l.id, ROWS, COLS), 'calibration matrix', true);
+      packed.set(l.name, p);
+      e.pack(l.id, trits, ROWS, COLS, p);
     }
     x = rt.alloc(GEMM_N * COLS * 4, 'calibration activations', true);
     out = rt.alloc(GEMM_N * ROWS * 4, 'calibration output', true);
@@ -95,7 +95,7 @@ function calibrate(rt: WasmRuntime): Calibration {
     const f32 = rt.f32;
     for (let i = 0; i < GEMM_N * COLS; i++) f32[(x >>> 2) + i] = ((next() & 0xffff) - 32768) / 8192;
     const time = (k: KernelName, n: number, reps: number): number => {
-      const row = kernelRow(k), w = packed.get(LAYOUTS.find((l) => l.name === row.layout)!.id)!;
+      const row = kernelRow(k), w = packed.get(row.layout)!;
       const a = now();
       for (let r = 0; r < reps; r++) e.ternary_matmul(row.id, w, ROWS, COLS, x, n, out, 1, scratch);
       return ((now() - a) * 1000) / reps;

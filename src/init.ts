@@ -35,7 +35,8 @@ export interface KernelInfo {
   features: { simd128: true; relaxedSimd: boolean };
   /** Why the relaxed build was not taken, when it was not; why threads are not used, when they are not. */
   notes: string[];
-  /** Threads calls use (1: no workers). */
+  /** Threads calls use unless a model asks for its own (model.threads): init's `threads` as far as
+   *  workers run (1: none). The runtime's defaultThreads. */
   threads: number;
   /** The kernel calibration run at init: per role (GEMV, GEMM) and layout, the fastest kernel on
    *  this CPU, with the timings it chose from and its own cost (src/calibrate.ts). */
@@ -64,7 +65,7 @@ export async function resolveThreads(threads: unknown, what = 'threads'): Promis
  *  when a count was asked for, or when 'auto' runs on a page that is not cross-origin isolated (the
  *  host can fix that); 'auto' where there are no workers at all (workerd) is quiet. */
 let warned = false;
-export function warnSingleThread(asked: number, rt: WasmRuntime, notes: string[], explicit = true): void {
+function warnSingleThread(asked: number, rt: WasmRuntime, notes: string[], explicit = true): void {
   if (asked <= 1 || rt.threads > 1 || warned) return;
   const why = notes.find((n) => n.startsWith('threads unavailable')) ?? 'threads unavailable';
   // 'auto' speaks only on a page's own thread: in a worker, the page that started it (e.g.
@@ -72,6 +73,14 @@ export function warnSingleThread(asked: number, rt: WasmRuntime, notes: string[]
   if (!explicit && !(/cross-origin isolated/.test(why) && typeof (globalThis as { document?: unknown }).document !== 'undefined')) return;
   warned = true;
   console.warn(`bitnet-wasm: ${explicit ? `${asked} threads asked` : `threads ('auto': ${asked} cores)`}, ${why}`);
+}
+
+/** The threads a call on `rt` gets when `threads` are asked for: workers are started up to that many
+ *  on a runtime with shared memory; one without runs on 1 and says why once (warnSingleThread). */
+export async function takeThreads(rt: WasmRuntime, threads: number, notes: string[], explicit: boolean): Promise<number> {
+  if (rt.shared && threads > rt.threads) await rt.startThreads(threads);
+  else warnSingleThread(threads, rt, notes, explicit);
+  return Math.min(threads, rt.threads);
 }
 
 const isAuto = (t: unknown) => t === undefined || t === 'auto';
@@ -105,7 +114,7 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
       kernels,
       features: { simd128: true, relaxedSimd: sel.runtime.build === 'relaxed' },
       notes: sel.notes,
-      threads: sel.runtime.threads,
+      threads: sel.runtime.defaultThreads,
       calibration: cal,
     };
     return info;
@@ -115,11 +124,8 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
 }
 
 async function retune(asked: number | 'auto' | undefined): Promise<KernelInfo> {
-  const threads = await resolveThreads(asked);
   const rt = runtime!, i = info!;
-  if (rt.shared && threads > rt.threads) await rt.startThreads(threads);
-  else warnSingleThread(threads, rt, i.notes, !isAuto(asked));
-  rt.defaultThreads = Math.min(threads, rt.threads);
+  rt.defaultThreads = await takeThreads(rt, await resolveThreads(asked), i.notes, !isAuto(asked));
   i.threads = rt.defaultThreads;
   return i;
 }

@@ -59,8 +59,8 @@ export function dense_rows_from_f32(src: usize, k: i32, cols: i32, fmt: i32, dst
   return 0;
 }
 
-/** Same from IEEE half rows (GGUF F16 embeddings), converted exactly. (tmp: unused, kept for the ABI.) */
-export function dense_rows_from_f16(src: usize, k: i32, cols: i32, fmt: i32, dst: usize, scales: usize, r0: i32, tmp: usize): i32 {
+/** Same from IEEE half rows (GGUF F16 embeddings), converted exactly. */
+export function dense_rows_from_f16(src: usize, k: i32, cols: i32, fmt: i32, dst: usize, scales: usize, r0: i32): i32 {
   for (let i = 0; i < k; i++) {
     const row = src + ((<usize>i * <usize>cols) << 1), r = <usize>(r0 + i);
     if (fmt == 0) { f16_row_to_f32(row, cols, dst + ((r * <usize>cols) << 2)); continue; }

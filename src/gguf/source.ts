@@ -68,34 +68,29 @@ export async function fromFile(path: string): Promise<ByteSource> {
   const fh = await fs.open(path, 'r');
   const size = (await fh.stat()).size;
   let closed = false;
+  const readInto = async (offset: number, dest: Uint8Array): Promise<number> => {
+    checkRange(offset, dest.length);
+    if (closed) throw new BitnetError('BAD_ARGUMENT', 'file source is closed');
+    const n = Math.max(0, Math.min(dest.length, size - offset));
+    let got = 0;
+    while (got < n) {
+      const { bytesRead } = await fh.read(dest, got, n - got, offset + got);
+      if (bytesRead === 0) break; // file shrank under us: report as short read
+      got += bytesRead;
+    }
+    return got;
+  };
   return {
     size,
     async read(offset, length) {
       checkRange(offset, length);
       if (closed) throw new BitnetError('BAD_ARGUMENT', 'file source is closed');
       // Clamp first: the buffer is allocated before reading, so never size it from a wild length.
-      const n = Math.max(0, Math.min(length, size - offset));
-      const buf = new Uint8Array(n);
-      let got = 0;
-      while (got < n) {
-        const { bytesRead } = await fh.read(buf, got, n - got, offset + got);
-        if (bytesRead === 0) break; // file shrank under us: report as short read
-        got += bytesRead;
-      }
-      return got === n ? buf : buf.subarray(0, got);
+      const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+      const got = await readInto(offset, buf);
+      return got === buf.length ? buf : buf.subarray(0, got);
     },
-    async readInto(offset, dest) {
-      checkRange(offset, dest.length);
-      if (closed) throw new BitnetError('BAD_ARGUMENT', 'file source is closed');
-      const n = Math.max(0, Math.min(dest.length, size - offset));
-      let got = 0;
-      while (got < n) {
-        const { bytesRead } = await fh.read(dest, got, n - got, offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return got;
-    },
+    readInto,
     async close() {
       if (!closed) {
         closed = true;

@@ -154,7 +154,7 @@ export function loadingStagingBytes(header: GGUFHeader): number {
   if (embd) {
     const [cols, rows] = embd.shape.map(Number), rowBytes = embd.byteSize / rows;
     const batch = Math.min(rows, Math.max(1, Math.floor((2 << 20) / rowBytes))); // weights.ts ROW_BATCH_BYTES
-    table = 2 * batch * rowBytes + (embd.typeName !== 'F16' && embd.typeName !== 'F32' ? batch * cols * 4 : 0) + cols * 4;
+    table = 2 * batch * rowBytes + (embd.typeName !== 'F16' && embd.typeName !== 'F32' ? batch * cols * 4 : 0);
   }
   return 2 * slot + tmp + table + 65536;
 }

@@ -9,12 +9,13 @@ import { BitnetError } from '../errors.js';
 import { cachedUrlSource, type ModelCacheOptions } from '../cache/model-cache.js';
 import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
 import { estimateMemory, forwardScratchBytes, inspectHeader, loadingStagingBytes } from './inspect.js';
-import { getRuntime, init, resolveThreads, warnSingleThread } from '../init.js';
+import { getRuntime, init, resolveThreads, takeThreads } from '../init.js';
 import { checkStopTokens, Sampler, type SamplingOptions, type TokenLogprob } from '../sampling.js';
 import { constraintFor, type ConstraintOptions } from '../grammar/index.js';
 import { createDetokenizer, createTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { renderChatTemplate } from './chat-template.js';
 import { nextTask } from './yield.js';
+import { modelUrl } from './page-url.js';
 import { configFromGGUF, withFileOffsets, type ModelConfig } from './config.js';
 import { checkTensors } from './tensors.js';
 import { checkGenerateOptions, checkLoadOptions, checkOptions, checkPrompt, checkString, checkTokens } from './options.js';
@@ -26,14 +27,6 @@ import { loadWeights, type LoadProgress, type ModelWeights } from './weights.js'
  *  bytes, or a ByteSource. */
 export type ModelSource = GGUFInput | string | URL | ReadableStream<Uint8Array>;
 
-/** In a page or a web worker, where strings are URLs relative to the document (as fetch() takes
- *  them): its base URL. Undefined where strings are file paths (Node, Deno, Bun) or there is no base. */
-function pageBase(): string | undefined {
-  const g = globalThis as { document?: { baseURI?: string }; location?: { href?: string }; process?: { versions?: { node?: string } }; Deno?: unknown; Bun?: unknown };
-  if (g.process?.versions?.node || g.Deno || g.Bun) return undefined;
-  return g.document?.baseURI ?? g.location?.href;
-}
-
 async function openSource(source: ModelSource, opts: LoadModelOptions): Promise<ByteSource> {
   const signal = opts.signal;
   // http(s) URLs with { cache }: the Cache API copy (src/cache), else ranges read as needed.
@@ -41,9 +34,8 @@ async function openSource(source: ModelSource, opts: LoadModelOptions): Promise<
     ? cachedUrlSource(href, { ...(typeof opts.cache === 'object' ? opts.cache : {}), signal, onWarning: opts.onWarning,
       onProgress: (p) => opts.onProgress?.(p) })
     : fromUrl(href, { signal }));
-  if (typeof source === 'string' && /^(https?|blob|data):/i.test(source)) return url(source);
-  const base = typeof source === 'string' ? pageBase() : undefined;
-  if (typeof source === 'string' && base) return url(new URL(source, base).href);
+  const href = typeof source === 'string' ? modelUrl(source) : undefined;
+  if (href) return url(href);
   try {
     if (typeof source === 'string') return await fromFile(source);
     if (source instanceof URL && source.protocol === 'file:') return await fromFile(decodeURIComponent(source.pathname));
@@ -290,12 +282,8 @@ export class Model {
       throw new BitnetError('BAD_ARGUMENT', `kernel ${JSON.stringify(kernel)} is not one of this build's kernels (${rt.build})`);
     }
     const gemmKernel = opts.kernel ?? kernelForRole(rt, kernel, 'gemm');
-    let threads = opts.threads === undefined ? rt.defaultThreads : await resolveThreads(opts.threads, 'opts.threads');
-    if (threads > rt.threads) {
-      if (rt.shared) await rt.startThreads(threads);
-      else warnSingleThread(threads, rt, ['threads unavailable: this runtime has no shared memory (init({ threads: 1 }), or no SharedArrayBuffer / workers here)'], opts.threads !== 'auto');
-    }
-    threads = Math.min(threads, rt.threads);
+    const threads = await takeThreads(rt, opts.threads === undefined ? rt.defaultThreads : await resolveThreads(opts.threads, 'opts.threads'),
+      ['threads unavailable: this runtime has no shared memory (init({ threads: 1 }), or no SharedArrayBuffer / workers here)'], opts.threads !== 'auto');
     const budget = opts.cacheBudget ?? Infinity;
     if (typeof budget !== 'number' || !(budget >= 0)) throw new BitnetError('BAD_ARGUMENT', `cacheBudget must be a number of bytes >= 0, got ${budget}`);
     const cacheType = opts.cacheType ?? 'f32';
@@ -758,5 +746,3 @@ function memoryFit(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, ker
 export function loadModel(source: ModelSource, opts?: LoadModelOptions): Promise<Model> {
   return Model.load(source, opts);
 }
-
-export { loadingStagingBytes };

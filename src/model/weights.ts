@@ -68,14 +68,13 @@ const ROW_BATCH_BYTES = 1 << 21;
  *  neither the file's bytes nor an f32 copy of the whole table ever exists. */
 class TableLoader {
   readonly m: DenseMatrix;
-  private rowBytes: number; private batch: number; private slots = [0, 0]; private tmp = 0; private f32 = 0;
+  private rowBytes: number; private batch: number; private slots = [0, 0]; private f32 = 0;
   constructor(private rt: WasmRuntime, private t: GGUFTensorInfo, private rows: number, private cols: number, format: 'f32' | 'i8') {
     this.rowBytes = tensorByteSize(t.type, [cols]);
     this.batch = Math.min(rows, Math.max(1, Math.floor(ROW_BATCH_BYTES / this.rowBytes)));
     this.m = DenseMatrix._allocate(rt, rows, cols, format);
     try {
       for (let i = 0; i < 2; i++) this.slots[i] = rt.alloc(this.batch * this.rowBytes, `staging for ${t.name}`, true);
-      this.tmp = rt.alloc(cols * 4, 'row', true);
       if (t.typeName !== 'F16' && t.typeName !== 'F32') this.f32 = rt.alloc(this.batch * cols * 4, 'rows', true);
     } catch (e) { this.free(); this.m.dispose(); throw e; }
   }
@@ -96,7 +95,7 @@ class TableLoader {
   private convert(staging: number, k: number, r0: number): void {
     const rt = this.rt, e = rt.exports, { ptr, scales } = this.m._wasm, fmt = this.m.format === 'f32' ? 0 : 1;
     let status: number;
-    if (this.t.typeName === 'F16') status = e.dense_rows_from_f16(staging, k, this.cols, fmt, ptr, scales, r0, this.tmp);
+    if (this.t.typeName === 'F16') status = e.dense_rows_from_f16(staging, k, this.cols, fmt, ptr, scales, r0);
     else if (this.t.typeName === 'F32') status = e.dense_rows_from_f32(staging, k, this.cols, fmt, ptr, scales, r0);
     else {
       const vals = dequantize(this.t.type, rt.u8.subarray(staging, staging + k * this.rowBytes), k * this.cols);
@@ -114,8 +113,8 @@ class TableLoader {
     }
   }
   free(): void {
-    for (const p of [...this.slots, this.tmp, this.f32]) this.rt.free(p);
-    this.slots = [0, 0]; this.tmp = this.f32 = 0;
+    for (const p of [...this.slots, this.f32]) this.rt.free(p);
+    this.slots = [0, 0]; this.f32 = 0;
   }
 }
 

@@ -15,7 +15,7 @@
  */
 import { BitnetError } from '../errors.js';
 import { TokenType } from '../tokenizer/vocab.js';
-import { buildByteLevelVocab, buildSentencePieceVocab, metadataFromLlama3TokenizerJs, metadataFromLlamaTokenizerJs, type PackageTokenizerLike } from './vocab-builders.js';
+import { buildByteLevelVocab, buildSentencePieceVocab, DEFAULT_CORPUS, metadataFromLlama3TokenizerJs, metadataFromLlamaTokenizerJs, type PackageTokenizerLike } from './vocab-builders.js';
 import { f16BitsToF32, f32ToF16Bits } from '../gguf/half.js';
 import type { GGUFValue } from '../gguf/metadata.js';
 import { ggmlTypeInfo, tensorByteSize, ternaryTraits, TERNARY_TYPE_NAMES, type GGMLTypeName } from '../gguf/types.js';
@@ -115,14 +115,7 @@ const f16Round = (x: number) => f16BitsToF32(f32ToF16Bits(x));
 // Tokenizer metadata
 
 /** Training text for the small `spm` / `bpe` vocabularies (a few hundred merges' worth). */
-export const SMALL_VOCAB_CORPUS = `The quick brown fox jumps over the lazy dog. A ternary network stores every weight as -1, 0 or +1,
-so a matrix times a vector needs no multiplications: the kernel adds the activations where the weight is +1
-and subtracts them where it is -1. Language models trained this way, like BitNet b1.58, keep their quality
-while their weights take about 1.58 bits each. The tokenizer turns text into numbers and back again;
-it must agree with the one the model was trained with, byte for byte, or the model reads nonsense.
-Numbers such as 2024, 3.14159 and 1,000,000 appear in text, and so do names, code and punctuation!
-"Hello," she said, "it's the tokenizer's job." They're here; we'll see. I'm sure you'd agree.
-Once upon a time there was a little girl who lived in a village near the forest. Whenever she went out,
+export const SMALL_VOCAB_CORPUS = DEFAULT_CORPUS + `Once upon a time there was a little girl who lived in a village near the forest. Whenever she went out,
 the little girl wore a red riding cloak, so everyone in the village called her Little Red Riding Hood.
 One morning her mother said: "Take this basket of bread and butter to your grandmother, who is ill."
 The weather today is sunny with a few clouds in the afternoon; tomorrow there will be rain in the north

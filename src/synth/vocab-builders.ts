@@ -17,7 +17,8 @@ export interface PackageTokenizerLike {
   merges: Map<string, number>;
 }
 
-const DEFAULT_CORPUS = `The quick brown fox jumps over the lazy dog. A ternary network stores every weight as -1, 0 or +1,
+/** The corpus the small vocabularies train on by default (make-model's SMALL_VOCAB_CORPUS starts with it). */
+export const DEFAULT_CORPUS = `The quick brown fox jumps over the lazy dog. A ternary network stores every weight as -1, 0 or +1,
 so a matrix times a vector needs no multiplications: the kernel adds the activations where the weight is +1
 and subtracts them where it is -1. Language models trained this way, like BitNet b1.58, keep their quality
 while their weights take about 1.58 bits each. The tokenizer turns text into numbers and back again;
@@ -25,6 +26,15 @@ it must agree with the one the model was trained with, byte for byte, or the mod
 Numbers such as 2024, 3.14159 and 1,000,000 appear in text, and so do names, code and punctuation!
 "Hello," she said, "it's the tokenizer's job." They're here; we'll see. I'm sure you'd agree.
 `;
+
+/** LLaMA SentencePiece's special tokens, as its GGUF files carry them (<unk> 0, <s> 1, </s> 2). */
+const LLAMA_SPECIALS = {
+  'tokenizer.ggml.bos_token_id': 1,
+  'tokenizer.ggml.eos_token_id': 2,
+  'tokenizer.ggml.unknown_token_id': 0,
+  'tokenizer.ggml.add_bos_token': true,
+  'tokenizer.ggml.add_eos_token': false,
+} as const;
 
 function sortedMerges(pkg: PackageTokenizerLike): [string, number][] {
   if (!pkg || !Array.isArray(pkg.vocabById) || !(pkg.merges instanceof Map)) {
@@ -66,11 +76,7 @@ export function metadataFromLlamaTokenizerJs(pkg: PackageTokenizerLike): Record<
     'tokenizer.ggml.tokens': tokens,
     'tokenizer.ggml.scores': scores,
     'tokenizer.ggml.token_type': types,
-    'tokenizer.ggml.bos_token_id': 1,
-    'tokenizer.ggml.eos_token_id': 2,
-    'tokenizer.ggml.unknown_token_id': 0,
-    'tokenizer.ggml.add_bos_token': true,
-    'tokenizer.ggml.add_eos_token': false,
+    ...LLAMA_SPECIALS,
   };
 }
 
@@ -228,10 +234,6 @@ export function buildSentencePieceVocab(options: SmallVocabOptions = {}): Record
     'tokenizer.ggml.tokens': tokens,
     'tokenizer.ggml.scores': Float32Array.from(scores),
     'tokenizer.ggml.token_type': types,
-    'tokenizer.ggml.bos_token_id': 1,
-    'tokenizer.ggml.eos_token_id': 2,
-    'tokenizer.ggml.unknown_token_id': 0,
-    'tokenizer.ggml.add_bos_token': true,
-    'tokenizer.ggml.add_eos_token': false,
+    ...LLAMA_SPECIALS,
   };
 }

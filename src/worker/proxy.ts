@@ -9,6 +9,7 @@ import type { InitOptions, KernelInfo, KernelName } from '../init.js';
 import type { ChatMessage, GenerateOptions, GenerateResult, LoadModelOptions, ModelSource, PerplexityOptions, PerplexityResult } from '../model/model.js';
 import type { ChatSessionOptions } from '../model/chat-session.js';
 import type { ModelConfig } from '../model/config.js';
+import { modelUrl } from '../model/page-url.js';
 import type { LoadedModelInfo } from './host.js';
 import { CALLBACK, FILE_URL, fromWire, SIGNAL, type FromWorker, type ToWorker, type WireError, type WorkerLike } from './protocol.js';
 
@@ -253,19 +254,11 @@ export class WorkerChatSession {
   dispose(): Promise<void> { return this.conn.call(this.handle, 'dispose', []).result as Promise<void>; }
 }
 
-/** In a page: the base a relative model URL resolves against (the document's, as fetch() does). */
-function pageBase(): string | undefined {
-  const g = globalThis as { document?: { baseURI?: string }; location?: { href?: string }; process?: { versions?: { node?: string } }; Deno?: unknown; Bun?: unknown };
-  if (g.process?.versions?.node || g.Deno || g.Bun) return undefined;
-  return g.document?.baseURI ?? g.location?.href;
-}
-
 /** The source as it crosses: URLs resolved here (a worker's base is not the page's), bytes and
  *  streams transferred (the caller's buffer is detached: no copy of the model is made). */
 function wireSource(source: ModelSource): { value: unknown; transfer: unknown[] } {
   if (typeof source === 'string') {
-    const base = pageBase();
-    return { value: base && !/^(https?|blob|data):/i.test(source) ? new URL(source, base).href : source, transfer: [] };
+    return { value: modelUrl(source) ?? source, transfer: [] };
   }
   if (source instanceof URL) return { value: source.protocol === 'file:' ? { [FILE_URL]: source.href } : source.href, transfer: [] };
   if (source instanceof ArrayBuffer) return { value: source, transfer: [source] };

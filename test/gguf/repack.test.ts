@@ -126,7 +126,7 @@ describe('F16 embedding rows -> int8 rows + scale (dense_rows_from_f16) = f16_ro
       const src = rt.alloc(h.byteLength), q = rt.alloc(rows * cols), sc = rt.alloc(rows * 4), tmp = rt.alloc(cols * 4), q2 = rt.alloc(cols);
       try {
         new Uint16Array(rt.u8.buffer, src, h.length).set(h);
-        expect(e.dense_rows_from_f16(src, rows, cols, 1, q, sc, 0, tmp)).toBe(0);
+        expect(e.dense_rows_from_f16(src, rows, cols, 1, q, sc, 0)).toBe(0);
         for (let r = 0; r < rows; r++) {
           e.f16_row_to_f32(src + r * cols * 2, cols, tmp);
           const step = e.quantize_row(tmp, cols, q2, cols);
@@ -137,7 +137,7 @@ describe('F16 embedding rows -> int8 rows + scale (dense_rows_from_f16) = f16_ro
           const v = new Uint16Array(rt.u8.buffer, src, h.length);
           const keep = v[4 * cols + cols - 1];
           v[4 * cols + cols - 1] = bad;
-          expect(e.dense_rows_from_f16(src, rows, cols, 1, q, sc, 0, tmp)).toBe(-1 - 4);
+          expect(e.dense_rows_from_f16(src, rows, cols, 1, q, sc, 0)).toBe(-1 - 4);
           v[4 * cols + cols - 1] = keep;
         }
       } finally { for (const p of [src, q, sc, tmp, q2]) rt.free(p); }

@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { makeModel, modelChunks, planModel } from '../../src/synth/make-model.js';
 import { createRuntime, KERNEL_IDS, KERNEL_NAMES, type KernelName } from '../../src/index.js';
-import { loadingStagingBytes, loadModel, type Model } from '../../src/model/model.js';
+import { loadModel, type Model } from '../../src/model/model.js';
+import { loadingStagingBytes } from '../../src/model/inspect.js';
 import { parseGGUFHeader } from '../../src/gguf/index.js';
 import { BitnetError } from '../../src/errors.js';
 
