@@ -159,40 +159,7 @@ function transpose16(p: usize): void {
   let x13 = v128.load(p, 208);
   let x14 = v128.load(p, 224);
   let x15 = v128.load(p, 240);
-  {
-    const y0 = ilo(x0, x8), y1 = ihi(x0, x8),
-          y2 = ilo(x1, x9), y3 = ihi(x1, x9),
-          y4 = ilo(x2, x10), y5 = ihi(x2, x10),
-          y6 = ilo(x3, x11), y7 = ihi(x3, x11),
-          y8 = ilo(x4, x12), y9 = ihi(x4, x12),
-          y10 = ilo(x5, x13), y11 = ihi(x5, x13),
-          y12 = ilo(x6, x14), y13 = ihi(x6, x14),
-          y14 = ilo(x7, x15), y15 = ihi(x7, x15);
-    x0 = y0; x1 = y1; x2 = y2; x3 = y3; x4 = y4; x5 = y5; x6 = y6; x7 = y7; x8 = y8; x9 = y9; x10 = y10; x11 = y11; x12 = y12; x13 = y13; x14 = y14; x15 = y15;
-  }
-  {
-    const y0 = ilo(x0, x8), y1 = ihi(x0, x8),
-          y2 = ilo(x1, x9), y3 = ihi(x1, x9),
-          y4 = ilo(x2, x10), y5 = ihi(x2, x10),
-          y6 = ilo(x3, x11), y7 = ihi(x3, x11),
-          y8 = ilo(x4, x12), y9 = ihi(x4, x12),
-          y10 = ilo(x5, x13), y11 = ihi(x5, x13),
-          y12 = ilo(x6, x14), y13 = ihi(x6, x14),
-          y14 = ilo(x7, x15), y15 = ihi(x7, x15);
-    x0 = y0; x1 = y1; x2 = y2; x3 = y3; x4 = y4; x5 = y5; x6 = y6; x7 = y7; x8 = y8; x9 = y9; x10 = y10; x11 = y11; x12 = y12; x13 = y13; x14 = y14; x15 = y15;
-  }
-  {
-    const y0 = ilo(x0, x8), y1 = ihi(x0, x8),
-          y2 = ilo(x1, x9), y3 = ihi(x1, x9),
-          y4 = ilo(x2, x10), y5 = ihi(x2, x10),
-          y6 = ilo(x3, x11), y7 = ihi(x3, x11),
-          y8 = ilo(x4, x12), y9 = ihi(x4, x12),
-          y10 = ilo(x5, x13), y11 = ihi(x5, x13),
-          y12 = ilo(x6, x14), y13 = ihi(x6, x14),
-          y14 = ilo(x7, x15), y15 = ihi(x7, x15);
-    x0 = y0; x1 = y1; x2 = y2; x3 = y3; x4 = y4; x5 = y5; x6 = y6; x7 = y7; x8 = y8; x9 = y9; x10 = y10; x11 = y11; x12 = y12; x13 = y13; x14 = y14; x15 = y15;
-  }
-  {
+  for (let round = 0; round < 4; round++) {
     const y0 = ilo(x0, x8), y1 = ihi(x0, x8),
           y2 = ilo(x1, x9), y3 = ihi(x1, x9),
           y4 = ilo(x2, x10), y5 = ihi(x2, x10),
