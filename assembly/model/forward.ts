@@ -10,7 +10,7 @@
 import { quantize_row } from "../quant/absmax_i8";
 import { first_nonfinite_f32, gemv_f32, gemv_i8 } from "../dense/matrix";
 import { ternary_matmul } from "../ternary/matmul";
-import { pool_args, pool_run, pool_split, pool_threads, POOL_ROW_BLOCK } from "../threads/pool";
+import { pool_args, pool_run, pool_split, pool_threads } from "../threads/pool";
 import { rmsnorm } from "../nn/rmsnorm";
 import { rope_apply, rope_apply_interleaved, rope_table } from "../nn/rope";
 import { attention, attention_f16 } from "../nn/attention";
@@ -171,7 +171,7 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
     hx = qrow;
   }
   // The vocabulary's rows split among the threads (each row's dot product is the same code).
-  const t = min(pool_threads(<f64>vocab * <f64>e), (vocab + POOL_ROW_BLOCK - 1) / POOL_ROW_BLOCK);
+  const t = pool_threads(<f64>vocab * <f64>e, vocab);
   if (t > 1) {
     const a = pool_args();
     store<i32>(a, hfmt); store<usize>(a, head, 4); store<i32>(a, vocab, 8); store<i32>(a, e, 12);
