@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const asc = require.resolve('assemblyscript/bin/asc.js');
 mkdirSync('build', { recursive: true });
-// Entries, flags and the two targets live in asconfig.json (editors and `npx asc --config asconfig.json
+// Entries, flags and the four targets live in asconfig.json (editors and `npx asc --config asconfig.json
 // --target relaxed` read the same file).
 const NAMES = ['simd128', 'relaxed', 'simd128-mt', 'relaxed-mt'];
 const builds = NAMES.map((name) => new Promise((ok) => {

@@ -41,7 +41,7 @@ export function gemv_i8(w: usize, rows: i32, cols: i32, q: usize, out: usize, ah
   }
 }
 
-import { quantize_row } from "../quant/absmax_i8";
+import { quantize_one, quantize_row, quantize16 } from "../quant/absmax_i8";
 import { touch } from "../ternary/lut_tl3";
 import { f16_to_f32 } from "../quant/ggml_ternary";
 
@@ -87,21 +87,15 @@ function quantize_row_f16(h: usize, n: i32, q: usize): f32 {
   const amax = f16_to_f32(m);
   if (amax == 0) { memory.fill(q, 0, <usize>n); return 0; }
   const step: f32 = amax / 127;
-  const vstep = f32x4.splat(step), lo = f32x4.splat(-127), hi = f32x4.splat(127);
+  const vstep = f32x4.splat(step);
   i = 0;
   for (; i + 16 <= n; i += 16) {
     const p = h + (<usize>i << 1);
     const h0 = v128.load(p), h1 = v128.load(p, 16);
-    const a = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(half4(i32x4.extend_low_i16x8_u(h0)), vstep)), lo), hi));
-    const b = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(half4(i32x4.extend_high_i16x8_u(h0)), vstep)), lo), hi));
-    const c = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(half4(i32x4.extend_low_i16x8_u(h1)), vstep)), lo), hi));
-    const d = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(half4(i32x4.extend_high_i16x8_u(h1)), vstep)), lo), hi));
-    v128.store(q + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, d)));
+    v128.store(q + <usize>i, quantize16(half4(i32x4.extend_low_i16x8_u(h0)), half4(i32x4.extend_high_i16x8_u(h0)),
+                                        half4(i32x4.extend_low_i16x8_u(h1)), half4(i32x4.extend_high_i16x8_u(h1)), vstep));
   }
-  for (; i < n; i++) {
-    const r = nearest<f32>(f16_to_f32(<u32>load<u16>(h + (<usize>i << 1))) / step); // quantize_one (finite here)
-    store<i8>(q + <usize>i, <i8><i32>min<f32>(max<f32>(r, -127), 127));
-  }
+  for (; i < n; i++) store<i8>(q + <usize>i, <i8>quantize_one(f16_to_f32(<u32>load<u16>(h + (<usize>i << 1))), step));
   return step;
 }
 

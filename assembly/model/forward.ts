@@ -10,7 +10,7 @@
 import { quantize_row } from "../quant/absmax_i8";
 import { first_nonfinite_f32, gemv_f32, gemv_i8 } from "../dense/matrix";
 import { ternary_matmul } from "../ternary/matmul";
-import { pool_args, pool_run, pool_split, pool_threads, POOL_ROW_BLOCK } from "../threads/pool";
+import { pool_args, pool_run, pool_split, pool_threads } from "../threads/pool";
 import { rmsnorm } from "../nn/rmsnorm";
 import { rope_apply, rope_apply_interleaved, rope_table } from "../nn/rope";
 import { attention, attention_f16 } from "../nn/attention";
@@ -124,6 +124,12 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
   for (let j = 0; j < n; j++) rmsnorm(x + ((<usize>j * <usize>dim) << 2), w, dim, eps, out + ((<usize>j * <usize>dim) << 2));
 }
 
+/** Rotates nHeads heads of vec by the rope table, in the model's RoPE type. */
+// @ts-ignore: decorator
+@inline function rope_heads(ropeType: i32, vec: usize, nHeads: i32, hd: i32, rd: i32, rope: usize): void {
+  if (ropeType == ROPE_INTERLEAVED) rope_apply_interleaved(vec, nHeads, hd, rd, rope); else rope_apply(vec, nHeads, hd, rd, rope);
+}
+
 /** Token j of the batch, at position pos0 + j: rotates its q and k, stores its k and v in the
  *  layer's cache (kc, vc), and writes its attention over positions 0..pos to a[j]. */
 // @ts-ignore: decorator
@@ -134,16 +140,11 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
   const qd = nh * hd, kd = nkv * hd;
   for (let j = 0; j < n; j++) {
     const pos = pos0 + j;
-    rope_table(pos, rd, base, rope);
-    if (ropeType == ROPE_INTERLEAVED) {
-      rope_apply_interleaved(q + ((<usize>j * <usize>qd) << 2), nh, hd, rd, rope);
-      rope_apply_interleaved(k + ((<usize>j * <usize>kd) << 2), nkv, hd, rd, rope);
-    } else {
-      rope_apply(q + ((<usize>j * <usize>qd) << 2), nh, hd, rd, rope);
-      rope_apply(k + ((<usize>j * <usize>kd) << 2), nkv, hd, rd, rope);
-    }
     const kj = k + ((<usize>j * <usize>kd) << 2), vj = v + ((<usize>j * <usize>kd) << 2);
     const qj = q + ((<usize>j * <usize>qd) << 2), aj = a + ((<usize>j * <usize>qd) << 2);
+    rope_table(pos, rd, base, rope);
+    rope_heads(ropeType, qj, nh, hd, rd, rope);
+    rope_heads(ropeType, kj, nkv, hd, rd, rope);
     if (f16) {
       kv_store_f16(kj, kd, kc + ((<usize>pos * <usize>kd) << 1));
       kv_store_f16(vj, kd, vc + ((<usize>pos * <usize>kd) << 1));
@@ -171,7 +172,7 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
     hx = qrow;
   }
   // The vocabulary's rows split among the threads (each row's dot product is the same code).
-  const t = min(pool_threads(<f64>vocab * <f64>e), (vocab + POOL_ROW_BLOCK - 1) / POOL_ROW_BLOCK);
+  const t = pool_threads(<f64>vocab * <f64>e, vocab);
   if (t > 1) {
     const a = pool_args();
     store<i32>(a, hfmt); store<usize>(a, head, 4); store<i32>(a, vocab, 8); store<i32>(a, e, 12);
@@ -266,7 +267,7 @@ export function kv_shift(desc: usize, keep: i32, drop: i32, n: i32): i32 {
     for (let p = keep + drop; p < n; p++) {
       const src = kc + <usize>p * rowBytes, dst = kc + <usize>(p - drop) * rowBytes;
       if (f16) kv_load_f16(src, kd, buf); else memory.copy(buf, src, <usize>kd << 2);
-      if (ropeType == ROPE_INTERLEAVED) rope_apply_interleaved(buf, nkv, hd, rd, rope); else rope_apply(buf, nkv, hd, rd, rope);
+      rope_heads(ropeType, buf, nkv, hd, rd, rope);
       if (f16) kv_store_f16(buf, kd, dst); else memory.copy(dst, buf, <usize>kd << 2);
     }
     memory.copy(vc + <usize>keep * rowBytes, vc + <usize>(keep + drop) * rowBytes, <usize>(n - keep - drop) * rowBytes);

@@ -32,6 +32,7 @@
 // touched ahead (one load per line) while the current ones compute: wasm has no prefetch.
 import { softmax } from "./softmax";
 import { kv_load_f16 } from "./kv_f16";
+import { touch } from "../ternary/lut_tl3";
 
 /** Positions per block of the value pass. */
 const BLOCK = 32;
@@ -56,7 +57,7 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
 
 /** The f32 dot product of attention (order documented above). */
 // @ts-ignore: decorator
-@inline export function dot_f32(a: usize, b: usize, n: i32): f32 {
+@inline function dot_f32(a: usize, b: usize, n: i32): f32 {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -138,18 +139,9 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
   return f32x4.mul(f32x4.add(v128.shuffle<f32>(h01, h23, 0, 1, 4, 5), v128.shuffle<f32>(h01, h23, 2, 3, 6, 7)), scale);
 }
 
-/** Reads one word per 64-byte line of [p, p + bytes): the lines of a block about to be used start
- *  arriving while this block computes (wasm has no prefetch instruction). */
-// @ts-ignore: decorator
-@inline function touch(p: usize, bytes: usize): i32 {
-  let x = 0;
-  for (let o: usize = 0; o < bytes; o += 64) x ^= load<i32>(p + o);
-  return x;
-}
-
 /** f32(1 / sqrt(headDim)), correctly rounded. */
 // @ts-ignore: decorator
-@inline export function attn_scale(headDim: i32): f32 { return <f32>(1.0 / sqrt<f64>(<f64>headDim)); }
+@inline function attn_scale(headDim: i32): f32 { return <f32>(1.0 / sqrt<f64>(<f64>headDim)); }
 
 /** out rows of heads [0, nh) (probabilities in rows w + j * rowsBytes) += their weights times the n
  *  v rows of one block (vStride bytes apart); first: the block holds position 0, so each element
@@ -235,10 +227,9 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
   const scores = parts + (<usize>(nHead * 4) << 6);
   const vs = f32x4.splat(scale);
   // Pass 1: scores, four positions (contiguous rows) at a time, every kv head of the range.
-  let sink = 0; // the touched words, stored at the end so the loads stay
   for (let p = 0; p < nPos; p += 4) {
     const m = min(4, nPos - p);
-    if (p + K_AHEAD + 4 <= nPos) sink ^= touch(kCache + <usize>(p + K_AHEAD) * posStride, posStride << 2);
+    if (p + K_AHEAD + 4 <= nPos) touch(kCache + <usize>(p + K_AHEAD) * posStride, posStride << 2);
     let kq = kCache + <usize>p * posStride, rs = posStride, gs = cacheRow;
     if (f16) {
       for (let r = 0; r < m; r++) kv_load_f16(kq + <usize>r * posStride + <usize>g0 * cacheRow, ng * headDim, buf + <usize>(r * ng) * row);
@@ -274,7 +265,7 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
   const stride = f16 ? row : posStride;
   for (let p0 = 0; p0 < nPos; p0 += BLOCK) {
     const n = min(BLOCK, nPos - p0);
-    if (p0 + 2 * BLOCK <= nPos) sink ^= touch(vCache + <usize>(p0 + BLOCK) * posStride, <usize>BLOCK * posStride);
+    if (p0 + 2 * BLOCK <= nPos) touch(vCache + <usize>(p0 + BLOCK) * posStride, <usize>BLOCK * posStride);
     for (let g = g0; g < g1; g++) {
       const ha = max(h0, g * group), hb = min(h1, g * group + group);
       let vb = vCache + <usize>g * cacheRow + <usize>p0 * posStride;
@@ -282,7 +273,6 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
       value_block(scores + <usize>(ha - h0) * rowsBytes + (<usize>p0 << 2), rowsBytes, vb, stride, n, headDim, hb - ha, out + <usize>ha * row, p0 == 0);
     }
   }
-  store<i32>(parts, sink);
   return 0;
 }
 

@@ -25,24 +25,31 @@ export function quantize_row(x: usize, n: i32, q: usize, nPad: i32): f32 {
   }
   const step: f32 = amax / 127;
   const vstep = f32x4.splat(step);
-  const lo = f32x4.splat(-127), hi = f32x4.splat(127);
   i = 0;
   for (; i + 16 <= n; i += 16) {
     const p = x + (<usize>i << 2);
-    // pmax/pmin keep a NaN quotient NaN (as max/min would), and trunc_sat turns it into 0.
-    const a = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(v128.load(p), vstep)), lo), hi));
-    const b = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(v128.load(p, 16), vstep)), lo), hi));
-    const c = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(v128.load(p, 32), vstep)), lo), hi));
-    const d = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(v128.load(p, 48), vstep)), lo), hi));
-    v128.store(q + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, d)));
+    v128.store(q + <usize>i, quantize16(v128.load(p), v128.load(p, 16), v128.load(p, 32), v128.load(p, 48), vstep));
   }
   for (; i < n; i++) store<i8>(q + <usize>i, <i8>quantize_one(load<f32>(x + (<usize>i << 2)), step));
   if (nPad > n) memory.fill(q + <usize>n, 0, <usize>(nPad - n));
   return step;
 }
 
+/** The q's of 16 values (four f32x4 vectors) as int8 lanes; vstep: the step in every lane. */
 // @ts-ignore: decorator
-@inline function quantize_one(v: f32, step: f32): i32 {
+@inline export function quantize16(a: v128, b: v128, c: v128, d: v128, vstep: v128): v128 {
+  return i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(quantize4(a, vstep), quantize4(b, vstep)),
+                              i16x8.narrow_i32x4_s(quantize4(c, vstep), quantize4(d, vstep)));
+}
+
+// @ts-ignore: decorator
+@inline function quantize4(v: v128, vstep: v128): v128 {
+  // pmax/pmin keep a NaN quotient NaN (as max/min would), and trunc_sat turns it into 0.
+  return i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.div(v, vstep)), f32x4.splat(-127)), f32x4.splat(127)));
+}
+
+// @ts-ignore: decorator
+@inline export function quantize_one(v: f32, step: f32): i32 {
   let r = nearest<f32>(v / step);
   if (r != r) return 0;
   return <i32>min<f32>(max<f32>(r, -127), 127);

@@ -83,6 +83,23 @@ function viaTrits(type: i32, src: usize, rows: i32, cols: i32, layout: i32, dst:
   return flip ? v128.xor(x, i16x8.shl(v128.andnot(i8x16.splat(0x55), x), 1)) : x;
 }
 
+/** The decoder's checks on one 256-column block whose code vectors (TQ2_0 order) are a0, b0, a1, b1
+ *  (blk: the block, for TQ2_0's d; I2_S: one sign for the tensor, neg): -1 when a code 3 is found,
+ *  else fix()'s flags, 1 = zero, 2 = flip; notes the block's scale. */
+// @ts-ignore: decorator
+@inline function check(a0: v128, b0: v128, a1: v128, b1: v128, blk: usize, i2s: bool, neg: bool): i32 {
+  const ones = i8x16.splat(0x55);
+  // code 3 = both bits of a pair set
+  const and = v128.or(v128.or(v128.and(a0, i16x8.shr_u(a0, 1)), v128.and(b0, i16x8.shr_u(b0, 1))),
+                      v128.or(v128.and(a1, i16x8.shr_u(a1, 1)), v128.and(b1, i16x8.shr_u(b1, 1))));
+  if (v128.any_true(v128.and(and, ones))) return -1;
+  if (i2s) return neg ? 2 : 0;
+  const nz = v128.any_true(v128.or(v128.or(i8x16.ne(a0, ones), i8x16.ne(b0, ones)), v128.or(i8x16.ne(a1, ones), i8x16.ne(b1, ones))));
+  const d = <u32>load<u16>(blk + 64), mag = d & 0x7fff;
+  if (nz && mag != 0) noteScale(mag, true);
+  return (nz && mag == 0 ? 1 : 0) | (nz && (d & 0x8000) != 0 ? 2 : 0);
+}
+
 // I2_S keeps a 32-byte block's four 32-element runs in bits 6, 4, 2, 0 where TQ2_0 keeps them in bits
 // 0, 2, 4, 6: reversing the bit pairs of each byte gives TQ2_0's order (and 64 bytes = 256 columns).
 // @ts-ignore: decorator
@@ -112,17 +129,9 @@ function codes_to_i2(src: usize, rows: i32, cols: i32, dst: usize, r0: i32, r1: 
         const blk = row + <usize>b * stride;
         let a0 = v128.load(blk), b0 = v128.load(blk, 16), a1 = v128.load(blk, 32), b1 = v128.load(blk, 48);
         if (i2s) { a0 = revPairs(a0); b0 = revPairs(b0); a1 = revPairs(a1); b1 = revPairs(b1); }
-        // code 3 = both bits of a pair set
-        const and = v128.or(v128.or(v128.and(a0, i16x8.shr_u(a0, 1)), v128.and(b0, i16x8.shr_u(b0, 1))),
-                            v128.or(v128.and(a1, i16x8.shr_u(a1, 1)), v128.and(b1, i16x8.shr_u(b1, 1))));
-        if (v128.any_true(v128.and(and, ones))) return true;
-        let zero = false, flip = neg;
-        if (!i2s) {
-          const nz = v128.any_true(v128.or(v128.or(i8x16.ne(a0, ones), i8x16.ne(b0, ones)), v128.or(i8x16.ne(a1, ones), i8x16.ne(b1, ones))));
-          const d = <u32>load<u16>(blk + 64), mag = d & 0x7fff;
-          zero = nz && mag == 0; flip = nz && (d & 0x8000) != 0;
-          if (nz && mag != 0) noteScale(mag, true);
-        }
+        const f = check(a0, b0, a1, b1, blk, i2s, neg);
+        if (f < 0) return true;
+        const zero = (f & 1) != 0, flip = (f & 2) != 0;
         const x0 = fix(a0, zero, flip), y0 = fix(b0, zero, flip), x1 = fix(a1, zero, flip), y1 = fix(b1, zero, flip);
         v128.store(o, i2Lo(x0, y0));
         v128.store(o, i2Hi(x0, y0), 64);
@@ -159,40 +168,7 @@ function transpose16(p: usize): void {
   let x13 = v128.load(p, 208);
   let x14 = v128.load(p, 224);
   let x15 = v128.load(p, 240);
-  {
-    const y0 = ilo(x0, x8), y1 = ihi(x0, x8),
-          y2 = ilo(x1, x9), y3 = ihi(x1, x9),
-          y4 = ilo(x2, x10), y5 = ihi(x2, x10),
-          y6 = ilo(x3, x11), y7 = ihi(x3, x11),
-          y8 = ilo(x4, x12), y9 = ihi(x4, x12),
-          y10 = ilo(x5, x13), y11 = ihi(x5, x13),
-          y12 = ilo(x6, x14), y13 = ihi(x6, x14),
-          y14 = ilo(x7, x15), y15 = ihi(x7, x15);
-    x0 = y0; x1 = y1; x2 = y2; x3 = y3; x4 = y4; x5 = y5; x6 = y6; x7 = y7; x8 = y8; x9 = y9; x10 = y10; x11 = y11; x12 = y12; x13 = y13; x14 = y14; x15 = y15;
-  }
-  {
-    const y0 = ilo(x0, x8), y1 = ihi(x0, x8),
-          y2 = ilo(x1, x9), y3 = ihi(x1, x9),
-          y4 = ilo(x2, x10), y5 = ihi(x2, x10),
-          y6 = ilo(x3, x11), y7 = ihi(x3, x11),
-          y8 = ilo(x4, x12), y9 = ihi(x4, x12),
-          y10 = ilo(x5, x13), y11 = ihi(x5, x13),
-          y12 = ilo(x6, x14), y13 = ihi(x6, x14),
-          y14 = ilo(x7, x15), y15 = ihi(x7, x15);
-    x0 = y0; x1 = y1; x2 = y2; x3 = y3; x4 = y4; x5 = y5; x6 = y6; x7 = y7; x8 = y8; x9 = y9; x10 = y10; x11 = y11; x12 = y12; x13 = y13; x14 = y14; x15 = y15;
-  }
-  {
-    const y0 = ilo(x0, x8), y1 = ihi(x0, x8),
-          y2 = ilo(x1, x9), y3 = ihi(x1, x9),
-          y4 = ilo(x2, x10), y5 = ihi(x2, x10),
-          y6 = ilo(x3, x11), y7 = ihi(x3, x11),
-          y8 = ilo(x4, x12), y9 = ihi(x4, x12),
-          y10 = ilo(x5, x13), y11 = ihi(x5, x13),
-          y12 = ilo(x6, x14), y13 = ihi(x6, x14),
-          y14 = ilo(x7, x15), y15 = ihi(x7, x15);
-    x0 = y0; x1 = y1; x2 = y2; x3 = y3; x4 = y4; x5 = y5; x6 = y6; x7 = y7; x8 = y8; x9 = y9; x10 = y10; x11 = y11; x12 = y12; x13 = y13; x14 = y14; x15 = y15;
-  }
-  {
+  for (let round = 0; round < 4; round++) {
     const y0 = ilo(x0, x8), y1 = ihi(x0, x8),
           y2 = ilo(x1, x9), y3 = ihi(x1, x9),
           y4 = ilo(x2, x10), y5 = ihi(x2, x10),
@@ -254,16 +230,9 @@ function codes_to_tl3(src: usize, rows: i32, cols: i32, dst: usize, r0: i32, r1:
           const blk = src + <usize>(r - r0) * rowBytes + <usize>(seg / 256 + b) * stride;
           let a0 = v128.load(blk), b0 = v128.load(blk, 16), a1 = v128.load(blk, 32), b1 = v128.load(blk, 48);
           if (i2s) { a0 = revPairs(a0); b0 = revPairs(b0); a1 = revPairs(a1); b1 = revPairs(b1); }
-          const and = v128.or(v128.or(v128.and(a0, i16x8.shr_u(a0, 1)), v128.and(b0, i16x8.shr_u(b0, 1))),
-                              v128.or(v128.and(a1, i16x8.shr_u(a1, 1)), v128.and(b1, i16x8.shr_u(b1, 1))));
-          if (v128.any_true(v128.and(and, ones))) return true;
-          let z = false, flip = neg;
-          if (!i2s) {
-            const nz = v128.any_true(v128.or(v128.or(i8x16.ne(a0, ones), i8x16.ne(b0, ones)), v128.or(i8x16.ne(a1, ones), i8x16.ne(b1, ones))));
-            const d = <u32>load<u16>(blk + 64), mag = d & 0x7fff;
-            z = nz && mag == 0; flip = nz && (d & 0x8000) != 0;
-            if (nz && mag != 0) noteScale(mag, true);
-          }
+          const f = check(a0, b0, a1, b1, blk, i2s, neg);
+          if (f < 0) return true;
+          const z = (f & 1) != 0, flip = (f & 2) != 0;
           v128.store(o, fix(a0, z, flip));
           v128.store(o, fix(b0, z, flip), 256);
           v128.store(o, fix(a1, z, flip), 512);

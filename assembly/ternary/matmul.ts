@@ -6,7 +6,7 @@ import {
   KERNEL_COUNT, KERNEL_I2_DOT, KERNEL_I2_DOT16, KERNEL_I2_DOT32, KERNEL_SCALAR, KERNEL_TL3, KERNEL_TL3_RELAXED,
   LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3, MATMUL_KERNEL_MASK, MATMUL_STREAMING, POOL_OP_MATMUL,
 } from "../abi";
-import { pool_args, pool_run, pool_split, pool_threads, pool_wscratch_bytes, POOL_ROW_BLOCK } from "../threads/pool";
+import { pool_args, pool_run, pool_split, pool_threads, pool_wscratch_bytes } from "../threads/pool";
 import { padded_cols, padded_rows } from "./layouts";
 import { gemm_i8_scalar } from "./scalar";
 import { gemm_i2_dot16, gemm_i2_dot32, gemv_i2_dot32 } from "./dot_i2";
@@ -57,9 +57,9 @@ export function ternary_matmul(kernelAndFlags: i32, w: usize, rows: i32, cols: i
   if (layout == LAYOUT_TL3) {
     for (let j = 0; j < n; j++) tl3_tables(q + <usize>j * <usize>qs, kp, tbl + <usize>j * <usize>(kp / 3) * 32);
   }
-  // Threads: at most one per row block; a TL3 GEMM needs each worker's decode area.
-  let t = min(pool_threads(<f64>rows * <f64>cols * <f64>n), (rp + POOL_ROW_BLOCK - 1) / POOL_ROW_BLOCK);
-  if (layout == LAYOUT_TL3 && n > 1 && <f64>pool_wscratch_bytes() < <f64>tl3_decoded_bytes(kp)) t = 1;
+  // Threads: a GEMM needs each worker's scratch (TL3's decode area).
+  let t = pool_threads(<f64>rows * <f64>cols * <f64>n, rp);
+  if (n > 1 && pool_wscratch_bytes() < matmul_worker_bytes(kernelAndFlags & MATMUL_KERNEL_MASK, cols)) t = 1;
   if (t > 1) {
     const a = pool_args();
     store<i32>(a, kernelAndFlags); store<usize>(a, w, 4); store<i32>(a, rows, 8); store<i32>(a, cols, 12);

@@ -27,22 +27,25 @@ const PIECES_PER_THREAD = 4;
 @inline function word(c: usize, k: i32): usize { return c + (<usize>k << 2); }
 
 /** Rows are handed out in blocks of 16 (TL3's row block, a multiple of I2's 4). */
-export const POOL_ROW_BLOCK = 16;
+const POOL_ROW_BLOCK = 16;
+
+// @ts-ignore: decorator
+@inline function row_blocks(rows: i32): i32 { return (rows + POOL_ROW_BLOCK - 1) / POOL_ROW_BLOCK; }
 
 /** First row of piece `i` of `pieces` over `rows` rows (piece i is [split(i), split(i + 1))). */
 // @ts-ignore: decorator
 @inline export function pool_split(i: i32, pieces: i32, rows: i32): i32 {
-  const blocks = <i64>((rows + POOL_ROW_BLOCK - 1) / POOL_ROW_BLOCK);
-  return min(rows, <i32>(<i64>i * blocks / <i64>pieces) * POOL_ROW_BLOCK);
+  return min(rows, <i32>(<i64>i * <i64>row_blocks(rows) / <i64>pieces) * POOL_ROW_BLOCK);
 }
 
 /** Attaches the control block at c (0 detaches): calls on this instance may then use the pool. */
 export function pool_attach(c: usize): void { ctrl = c; }
 
-/** Threads a job of `work` multiply-adds may use (1 without a pool). */
-export function pool_threads(work: f64): i32 {
+/** Threads a job of `work` multiply-adds over `rows` rows may use: at most one per row block
+ *  (1 without a pool). */
+export function pool_threads(work: f64, rows: i32): i32 {
   if (!ASC_FEATURE_THREADS || ctrl == 0 || work < MIN_WORK) return 1;
-  return max(1, load<i32>(word(ctrl, POOL_THREADS)));
+  return max(1, min(load<i32>(word(ctrl, POOL_THREADS)), row_blocks(rows)));
 }
 
 /** Where the calling side writes a job's arguments. */
@@ -74,7 +77,7 @@ function work(c: usize, index: i32, gen: i32): void {
 export function pool_run(op: i32, t: i32, rows: i32): void {
   if (!ASC_FEATURE_THREADS) { unreachable(); return; }
   const c = ctrl;
-  const pieces = min(t * PIECES_PER_THREAD, (rows + POOL_ROW_BLOCK - 1) / POOL_ROW_BLOCK);
+  const pieces = min(t * PIECES_PER_THREAD, row_blocks(rows));
   const seq = atomic.load<i32>(word(c, POOL_SEQ)) + 1, gen = seq & 0xffff;
   store<i32>(word(c, POOL_OP), op);
   store<i32>(word(c, POOL_ACTIVE), t);
