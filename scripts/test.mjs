@@ -11,7 +11,9 @@
 //
 //   node scripts/test.mjs [--update]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Tally, vitestCounts, runnerCounts } from './counts.mjs';
 import { ensureTestDeps } from '../test/deps.mjs';
 
@@ -26,6 +28,12 @@ function run(cmd, args, env = {}) {
 }
 
 const UPDATE = process.argv.includes('--update');
+// Every temporary file of the run (tests' model files, browser profiles, the consumer project, what
+// Chromium leaves itself) goes under one folder that is removed at the end, pass or fail: the
+// children inherit TMPDIR, and os.tmpdir() reads it.
+const scratch = mkdtempSync(join(tmpdir(), 'bitnet-test-'));
+process.env.TMPDIR = scratch;
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 const tally = new Tally();
 
 mkdirSync('build', { recursive: true });
