@@ -8,6 +8,7 @@
 //     embedded as data modules.
 // A runtime that is not installed is a skip with its reason; nothing is estimated.
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { existsSync, openAsBlob, statSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { cpus, release, platform, arch } from 'node:os';
@@ -128,6 +129,24 @@ async function wllamaPeer(bin, server, o, options, run, log) {
   return { results, notes };
 }
 
+/** POST body to url and read the whole answer, waiting up to timeoutMs for it. Not fetch(): its
+ *  client gives up on a response whose headers take over 5 minutes (undici's headersTimeout, "fetch
+ *  failed"), and the Worker answers only when the whole suite has run (6+ minutes for --suite all). */
+function post(url, body, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs / 60e3} minutes`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 async function inWorkerd(name, { options, log }) {
   const bin = NPM_BINARIES.workerd();
   if (!bin) return { skipped: 'workerd is not installed (npm runtime in test/package.json: run `node test/deps.mjs`)' };
@@ -156,8 +175,8 @@ async function inWorkerd(name, { options, log }) {
   try {
     log(`workerd ${version}`);
     const o = { ...plainOptions(options, fits.map((m, i) => ({ ...m, file: `../../models/${i}.gguf` }))), suites };
-    const res = await fetch(`${w.url}/`, { method: 'POST', body: JSON.stringify(o), signal: AbortSignal.timeout(2 * HOUR) });
-    const text = await res.text();
+    const res = await post(`${w.url}/`, JSON.stringify(o), 2 * HOUR);
+    const text = res.text;
     let run;
     try { run = JSON.parse(text); } catch { throw new Error(`HTTP ${res.status}: ${text.slice(0, 500)} ${w.output().slice(-500)}`); }
     if (run.fatal) throw new Error(run.fatal);
