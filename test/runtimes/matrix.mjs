@@ -243,7 +243,7 @@ let benchResults = null;
 if (!argv.includes('--no-bench') && want('bench')) {
   const names = ['deno', 'bun', 'chromium', 'firefox', 'workerd'];
   const s0 = Date.now();
-  const r = await run(process.execPath, [resolve(ROOT, 'dist/cli.js'), 'bench', '--suite', 'e2e', '--quick', '-m', 'conformance/tiny.gguf', '-p', '4', '-n', '32', '-t', '1', '--runtime', names.join(','), '-o', 'json'], { timeoutMs: 600000 });
+  const r = await run(process.execPath, [resolve(ROOT, 'dist/cli.js'), 'bench', '--suite', 'e2e', '--quick', '-m', 'conformance/tiny.gguf', '-p', '4', '-n', '32', '-t', '1,2', '--runtime', names.join(','), '-o', 'json'], { timeoutMs: 600000 });
   let br = null;
   try { br = JSON.parse(r.stdout); } catch { check(false, 'bench --runtime gave a run', `exit ${r.status}: ${r.stderr.slice(-1500)}`); }
   if (br) {
@@ -254,6 +254,11 @@ if (!argv.includes('--no-bench') && want('bench')) {
       const tg = br.results.filter((x) => x.engine === 'bitnet-wasm' && x.runtime.startsWith(`${name} `) && x.test === 'tg32');
       check(tg.length > 0 && tg.every((x) => x.metrics.tokPerSec > 0 && Number.isFinite(x.metrics.tokPerSec)), `bench --runtime ${name}: e2e decode figures from ${name}`,
         br.notes.filter((n) => n.startsWith(name)).join('; ') || `${tg.length} results`);
+      // -t 2: every runtime with workers times the library on 2 threads (browsers in the bench
+      // page's Worker, isolated); workerd has no workers and says so instead of a figure.
+      const two = tg.filter((x) => x.threads === 2);
+      if (name === 'workerd') check(two.length === 0 && br.notes.some((n) => n.startsWith(`bitnet-wasm ${name}`) && /-t 2: skipped, the library ran 1 thread/.test(n)), 'bench --runtime workerd -t 2: skipped with a note (no workers there)', br.notes.filter((n) => n.includes('workerd')).join('; '));
+      else check(two.length > 0, `bench --runtime ${name} -t 2: decode figures on 2 threads`, br.notes.filter((n) => n.includes(name) && n.includes('-t 2')).join('; ') || `${two.length} results`);
     }
     const w = br.results.filter((x) => x.engine === 'wllama' && x.test === 'tg32');
     const wNote = br.notes.find((n) => n.startsWith('wllama'));
