@@ -5,13 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { KERNEL_IDS, KERNEL_NAMES } from '../bindings/exports.js';
 import { formatCsv, formatMarkdown } from '../src/bench/format.js';
 import { compareRuns, htmlReport, readmeTable, replaceReadmeSection } from '../src/bench/report.js';
-import { mkdtempSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clockStep } from '../src/bench/measure.js';
 import { presetModels } from '../src/bench/models.js';
 import { headlines } from '../src/bench/report.js';
 import { mergeRuns, runBench } from '../src/bench/run.js';
+import { processTable } from './runtimes/children.mjs';
 import { PRIMARY, resultKey, SUITES, type BenchRun } from '../src/bench/types.js';
 import { main, DEFAULT_MODEL } from '../src/cli/main.js';
 import { createRuntime } from '../src/init.js';
@@ -158,4 +160,30 @@ describe('bench suite (quick)', () => {
     expect(one.envs).toHaveLength(1);
     expect(one.results.every((x) => x.runtime.startsWith('node '))).toBe(true);
   });
+});
+
+describe('runtime runner: an interrupted runner leaves no child behind (children.mjs)', () => {
+  const CHILDREN = new URL('./runtimes/children.mjs', import.meta.url).href;
+  const alive = (pgid: number) => (processTable() as { pgid: number; state: string }[]).filter((p) => p.pgid === pgid && p.state !== 'Z');
+  const until = async (ok: () => boolean, ms: number) => { for (const t0 = Date.now(); !ok() && Date.now() - t0 < ms;) await new Promise((r) => setTimeout(r, 50)); return ok(); };
+
+  for (const how of ['SIGINT', 'SIGTERM', 'exception'] as const) {
+    it(`${how}: the runner's process groups (a shell and its two sleeps) are ended`, async () => {
+      const script = join(mkdtempSync(join(tmpdir(), 'bench-kill-')), 'runner.mjs');
+      writeFileSync(script, `import { spawnGroup } from ${JSON.stringify(CHILDREN)};
+const c = spawnGroup('sh', ['-c', 'sleep 60 & sleep 60 & wait']);
+process.stdout.write(c.pid + '\\n');
+setInterval(() => {}, 1000);
+process.stdin.on('data', () => { throw new Error('boom'); });
+`);
+      const runner = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'ignore'] });
+      const exited = new Promise<[number | null, string | null]>((ok) => runner.on('exit', (c, s) => ok([c, s])));
+      const pgid = await new Promise<number>((ok) => runner.stdout.once('data', (d) => ok(Number(String(d).trim()))));
+      expect(await until(() => alive(pgid).length === 3, 10000)).toBe(true);
+      if (how === 'exception') runner.stdin.write('x\n'); else runner.kill(how);
+      const [code, signal] = await exited;
+      expect(how === 'exception' ? code : signal).toBe(how === 'exception' ? 1 : how);
+      expect(await until(() => alive(pgid).length === 0, 5000), `left: ${JSON.stringify(alive(pgid))}`).toBe(true);
+    });
+  }
 });

@@ -7,14 +7,13 @@
 //   workerd: a Worker (bench-worker.mjs) that imports build/bench/workerd.js, the model files
 //     embedded as data modules.
 // A runtime that is not installed is a skip with its reason; nothing is estimated.
-import { spawn } from 'node:child_process';
 import { existsSync, openAsBlob, statSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { cpus, release, platform, arch } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { startServer } from './server.mjs';
 import { freePort, startWorkerd, writeConfig } from './workerd.mjs';
-import { NPM_BINARIES, ROOT, binaryVersion, browserVersion, findBrowser, runBrowserPage } from './runtimes.mjs';
+import { NPM_BINARIES, ROOT, binaryVersion, browserVersion, findBrowser, run, runBrowserPage } from './runtimes.mjs';
 import { BROWSERS } from './browsers.mjs';
 
 const CLI = resolve(ROOT, 'dist/cli.js');
@@ -23,23 +22,6 @@ const WLLAMA = resolve(ROOT, 'test/node_modules/@wllama/wllama/esm');
 /** Model files a Worker gets as embedded data modules at most (a Cloudflare Worker has 128 MB). */
 const WORKER_MODEL_LIMIT = 64e6;
 const HOUR = 3600e3;
-
-/** A child process; its stderr lines go to log as they come, its stdout is returned. */
-function child(cmd, args, log, timeoutMs = 2 * HOUR) {
-  return new Promise((ok) => {
-    const c = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '', err = '', line = '';
-    c.stdout.on('data', (d) => { out += d; });
-    c.stderr.on('data', (d) => {
-      err += d; line += d;
-      const lines = line.split('\n'); line = lines.pop();
-      for (const l of lines) if (l) log(`  ${l}`);
-    });
-    const timer = setTimeout(() => { try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ } }, timeoutMs);
-    c.on('error', (e) => { clearTimeout(timer); ok({ status: -1, out, err: err + e.message }); });
-    c.on('exit', (code, sig) => { clearTimeout(timer); ok({ status: code ?? sig, out, err }); });
-  });
-}
 
 const CLI_RUNTIMES = {
   node: () => ({ bin: process.versions.node ? process.execPath : 'node', args: [CLI] }),
@@ -75,8 +57,8 @@ async function inCli(name, { childArgs, log }) {
   const rt = CLI_RUNTIMES[name]();
   if (!rt) return { skipped: `${name} is not installed (npm runtime in test/package.json: run \`node test/deps.mjs\`)` };
   if (!existsSync(CLI)) return { skipped: 'dist/cli.js is missing: run `npm run build`' };
-  const r = await child(rt.bin, [...rt.args, ...childArgs], log);
-  try { return { run: JSON.parse(r.out) }; } catch { throw new Error(`${name} exited ${r.status} without a run: ${r.err.trim().split('\n').slice(-3).join(' / ')}`); }
+  const r = await run(rt.bin, [...rt.args, ...childArgs], { timeoutMs: 2 * HOUR, onLine: (l) => log(`  ${l}`) });
+  try { return { run: JSON.parse(r.stdout) }; } catch { throw new Error(`${name} exited ${r.status} without a run: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`); }
 }
 
 async function inBrowser(name, { options, log }) {
