@@ -7,6 +7,7 @@
 //   workerd: a Worker (bench-worker.mjs) that imports build/bench/workerd.js, the model files
 //     embedded as data modules.
 // A runtime that is not installed is a skip with its reason; nothing is estimated.
+import { spawnSync } from 'node:child_process';
 import { existsSync, openAsBlob, statSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { cpus, release, platform, arch } from 'node:os';
@@ -14,7 +15,7 @@ import { basename, resolve } from 'node:path';
 import { startServer } from './server.mjs';
 import { freePort, startWorkerd, writeConfig } from './workerd.mjs';
 import { NPM_BINARIES, ROOT, binaryVersion, browserVersion, findBrowser, run, runBrowserPage } from './runtimes.mjs';
-import { BROWSERS } from './browsers.mjs';
+import { BROWSERS, which } from './browsers.mjs';
 
 const CLI = resolve(ROOT, 'dist/cli.js');
 const BUNDLES = { chromium: 'build/bench/browser.js', firefox: 'build/bench/browser.js', workerd: 'build/bench/workerd.js' };
@@ -23,8 +24,19 @@ const WLLAMA = resolve(ROOT, 'test/node_modules/@wllama/wllama/esm');
 const WORKER_MODEL_LIMIT = 64e6;
 const HOUR = 3600e3;
 
+/** A binary that is Node itself: Deno and Bun answer to `node` names too (both set
+ *  process.versions.node, and Bun can put a `node` shim on the PATH). */
+const isNode = (bin) => spawnSync(bin, ['-p', 'typeof Deno + typeof Bun'], { encoding: 'utf8', timeout: 30000 }).stdout?.trim() === 'undefinedundefined';
+
+/** The Node to run the CLI in: this process's binary when this is Node, else the test packages'
+ *  Node 24 or 22, else the PATH's; null when there is none. */
+export function nodeBinary() {
+  if (!globalThis.Deno && !globalThis.Bun) return process.execPath;
+  return [NPM_BINARIES.node24(), NPM_BINARIES.node22(), which(['node'])].find((b) => b && isNode(b)) ?? null;
+}
+
 const CLI_RUNTIMES = {
-  node: () => ({ bin: process.versions.node ? process.execPath : 'node', args: [CLI] }),
+  node: () => { const bin = nodeBinary(); return bin && { bin, args: [CLI] }; },
   deno: () => { const bin = NPM_BINARIES.deno(); return bin && { bin, args: ['run', '-A', CLI] }; },
   bun: () => { const bin = NPM_BINARIES.bun(); return bin && { bin, args: [CLI] }; },
 };

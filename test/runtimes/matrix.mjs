@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startServer } from './server.mjs';
 import { ensureTestDeps } from '../deps.mjs';
 import { BROWSERS, NPM_BINARIES, ROOT, binaryVersion, browserVersion, findBrowser, run, runBrowserPage, runCli, runWorkerd } from './runtimes.mjs';
@@ -260,6 +261,15 @@ if (!argv.includes('--no-bench') && want('bench')) {
     if (!w.length && /not installed/.test(wNote ?? '')) skip('bench: wllama in chromium', wNote);
     else if (br.notes.some((n) => n.startsWith('chromium: skipped'))) skip('bench: wllama in chromium', 'chromium is not installed');
     else check(w.some((x) => x.threads === 1 && x.metrics.tokPerSec > 0), 'bench: wllama (llama.cpp in wasm) decodes the same file in chromium', wNote ?? `${w.length} results`);
+  }
+  // `--runtime node` from a runner in Deno or Bun (both set process.versions.node) starts Node.
+  for (const [name, args] of [['deno', ['eval']], ['bun', ['-e']]]) {
+    const bin = NPM_BINARIES[name]();
+    if (!bin) { skip(`bench: node host under ${name}`, `${name} is not installed`); continue; }
+    const hosts = JSON.stringify(pathToFileURL(resolve(ROOT, 'test/runtimes/bench-hosts.mjs')).href);
+    const picked = (await run(bin, [...args, `import(${hosts}).then((m) => console.log(m.nodeBinary()))`], { timeoutMs: 60000 })).stdout.trim();
+    const says = picked ? (await run(picked, ['-p', 'typeof Deno + typeof Bun + " " + process.release.name'], { timeoutMs: 60000 })).stdout.trim() : '';
+    check(says === 'undefinedundefined node', `bench: the node host under ${name} runs a Node binary`, `picked ${picked || 'nothing'}: ${says}`);
   }
 }
 
