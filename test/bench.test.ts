@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { clockStep } from '../src/bench/measure.js';
 import { presetModels } from '../src/bench/models.js';
 import { headlines } from '../src/bench/report.js';
-import { mergeRuns, runBench } from '../src/bench/run.js';
+import { mergeRuns, peerThreads, runBench } from '../src/bench/run.js';
 import { processTable } from './runtimes/children.mjs';
 import { PRIMARY, resultKey, SUITES, type BenchRun } from '../src/bench/types.js';
 import { main, DEFAULT_MODEL } from '../src/cli/main.js';
@@ -160,6 +160,17 @@ describe('bench suite (quick)', () => {
     expect(one.envs).toHaveLength(1);
     expect(one.results.every((x) => x.runtime.startsWith('node '))).toBe(true);
   });
+});
+
+describe('peers', () => {
+  it('peers run at one thread list: 1 and each -t, every core too in full mode', () => {
+    expect(peerThreads(undefined, 8, true)).toEqual([1]);
+    expect(peerThreads([4, 2], 8, true)).toEqual([1, 2, 4]);
+    expect(peerThreads(undefined, 8, false)).toEqual([1, 8]);
+    expect(peerThreads([2, 1, 2], 8, false)).toEqual([1, 2, 8]);
+    expect(peerThreads([8], 8, false)).toEqual([1, 8]);
+  });
+
 });
 
 describe('runtime runner: an interrupted runner leaves no child behind (children.mjs)', () => {

@@ -3,5 +3,5 @@
 // runtime runner (test/runtimes/bench-hosts.mjs, `bitnet-wasm bench --runtime chromium`).
 import './browser.js';
 
-export { LLAMA_CPP_TYPES, runBench } from '../bench/run.js';
+export { LLAMA_CPP_TYPES, peerThreads, runBench } from '../bench/run.js';
 export { probeWasm, setProbeModule } from '../bench/probe.js';

@@ -98,13 +98,13 @@ async function inBrowser(name, { options, log }) {
   }
 }
 
-/** wllama in Chromium on the same files, at 1 thread, the -t counts and (not in quick mode) every core. */
+/** wllama in Chromium on the same files, at the peers' thread counts (run.ts peerThreads). */
 async function wllamaPeer(bin, server, o, options, run, log) {
   if (!existsSync(resolve(WLLAMA, 'index.js'))) return { results: [], notes: ['wllama (@wllama/wllama): skipped, not installed (node test/deps.mjs installs test/package.json)'] };
   const results = [], notes = [];
-  const threads = [...new Set([1, ...(o.threads ?? []), ...(o.quick ? [] : [run.env.cores])])];
   const lib = await import(pathToFileURL(resolve(ROOT, 'dist/index.js')).href);
-  const { LLAMA_CPP_TYPES } = await import(pathToFileURL(resolve(ROOT, BUNDLES.chromium)).href);
+  const { LLAMA_CPP_TYPES, peerThreads } = await import(pathToFileURL(resolve(ROOT, BUNDLES.chromium)).href);
+  const threads = peerThreads(o.threads, run.env.cores, o.quick); // the rule native llama.cpp follows too
   for (const m of o.models) {
     if (m.type && !LLAMA_CPP_TYPES.includes(m.type)) { notes.push(`wllama (@wllama/wllama) on ${m.name}: skipped, upstream llama.cpp does not read ${m.type} (bitnet.cpp's type)`); continue; }
     log(`wllama in chromium: ${m.name}`);
