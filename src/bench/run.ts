@@ -130,9 +130,9 @@ export async function runBench(o: RunOptions): Promise<BenchRun> {
 }
 
 /** Runs of several runtimes as one: the first run's header, every result, each runtime's
- *  environment (envs), all notes. */
+ *  environment (envs; a merged run brings all of its own), all notes. */
 export function mergeRuns({ runs, notes }: { runs: BenchRun[]; notes: string[] }): BenchRun {
   if (!runs.length) throw new Error(`no runtime ran the suite: ${notes.join('; ')}`);
   const [first] = runs;
-  return { ...first, envs: runs.map((r) => r.env), results: runs.flatMap((r) => r.results), notes: [...new Set([...runs.flatMap((r) => r.notes), ...notes])] };
+  return { ...first, envs: runs.flatMap((r) => r.envs ?? [r.env]), results: runs.flatMap((r) => r.results), notes: [...new Set([...runs.flatMap((r) => r.notes), ...notes])] };
 }

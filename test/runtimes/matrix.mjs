@@ -12,9 +12,11 @@
 // failure instead. A missing conformance/expected.json fails unless --update is given.
 // Writes test-artifacts/runtime-matrix.json; its last line is "runtime matrix: N passed, N failed, N skipped".
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { descendants, processTable, spawnGroup } from './children.mjs';
 import { startServer } from './server.mjs';
 import { ensureTestDeps } from '../deps.mjs';
 import { BROWSERS, NPM_BINARIES, ROOT, binaryVersion, browserVersion, findBrowser, run, runBrowserPage, runCli, runWorkerd } from './runtimes.mjs';
@@ -270,6 +272,33 @@ if (!argv.includes('--no-bench') && want('bench')) {
     const picked = (await run(bin, [...args, `import(${hosts}).then((m) => console.log(m.nodeBinary()))`], { timeoutMs: 60000 })).stdout.trim();
     const says = picked ? (await run(picked, ['-p', 'typeof Deno + typeof Bun + " " + process.release.name'], { timeoutMs: 60000 })).stdout.trim() : '';
     check(says === 'undefinedundefined node', `bench: the node host under ${name} runs a Node binary`, `picked ${picked || 'nothing'}: ${says}`);
+  }
+  // A run interrupted (Ctrl-C) while Chromium runs: the runner ends the browser it started
+  // (children.mjs) and --report keeps what finished (node's figures; chromium a note).
+  if (!findBrowser('chromium')) skip('bench: an interrupted run', 'chromium is not installed');
+  else {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-stop-'));
+    const runner = spawnGroup(process.execPath, [resolve(ROOT, 'dist/cli.js'), 'bench', '--suite', 'attention', '--quick', '--runtime', 'node,chromium', '--report', dir], { cwd: ROOT });
+    let err = '';
+    runner.stderr.on('data', (d) => { err += d; });
+    const exited = new Promise((ok) => runner.on('exit', (code, signal) => ok({ code, signal })));
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    let browser = [];
+    for (const t1 = Date.now(); browser.length < 2 && Date.now() - t1 < 180000 && runner.exitCode === null; await sleep(100)) browser = descendants(runner.pid).filter((p) => /chrom/i.test(p.comm));
+    // What the runner started: its process groups, and anything naming the browser's profile (a
+    // helper that left the group, e.g. a crash handler, would still name it).
+    const groups = [...new Set([runner.pid, ...descendants(runner.pid).map((p) => p.pgid)])];
+    const profiles = [...new Set(browser.map((p) => /--user-data-dir=(\S+)/.exec(p.args)?.[1]).filter(Boolean))];
+    try { process.kill(runner.pid, 'SIGINT'); } catch { /* it ended already: checked below */ } // the runner alone, as a terminal's Ctrl-C reaches it (its children have groups of their own)
+    const e = await exited;
+    const left = () => processTable().filter((p) => p.state !== 'Z' && (groups.includes(p.pgid) || profiles.some((d) => p.args.includes(d))));
+    for (const t1 = Date.now(); left().length && Date.now() - t1 < 10000;) await sleep(100);
+    check(browser.length > 0 && profiles.length > 0 && e.signal === 'SIGINT' && !left().length, 'bench: a runner stopped by SIGINT leaves no browser process behind',
+      `${browser.length} chromium processes seen, runner ${e.code ?? e.signal}, left: ${left().map((p) => `${p.pid} ${p.comm}`).join(', ')}; ${err.slice(-800)}`);
+    let saved = null;
+    try { saved = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')); } catch { /* checked below */ }
+    check(saved?.envs?.map((x) => x.runtime.split(' ')[0]).join() === 'node' && saved.results.some((x) => x.suite === 'attention') && saved.notes.includes('chromium: not run (the run stopped before it)')
+      && existsSync(join(dir, 'index.html')), 'bench: the stopped run kept node\'s figures in --report DIR/run.json, chromium a note', JSON.stringify(saved?.notes ?? err.slice(-800)));
   }
 }
 
