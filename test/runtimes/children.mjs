@@ -54,19 +54,22 @@ export function spawnGroup(cmd, args, options = {}, cleanup) {
   return child;
 }
 
-/** Every process on this machine as /proc shows it (Linux): { pid, ppid, pgid, state, comm, args };
- *  the tests read it to find what a runner left behind. Zombies (state Z) are dead already. */
-export function processTable() {
+/** Every process on this machine as /proc shows it (Linux): { pid, ppid, pgid, state, comm, args,
+ *  env (with { env: true }) }; the tests read it to find what a runner left behind, including
+ *  helpers that left its process groups (a browser's crash handler starts a session of its own) but
+ *  kept its environment. Zombies (state Z) are dead already. */
+export function processTable({ env = false } = {}) {
   const out = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     let stat;
     try { stat = readFileSync(`/proc/${d}/stat`, 'utf8'); } catch { continue; } // gone meanwhile
-    let args = '';
+    let args = '', environ = '';
     try { args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ').trim(); } catch { /* gone meanwhile */ }
+    if (env) try { environ = readFileSync(`/proc/${d}/environ`, 'utf8'); } catch { /* gone, or not ours to read */ }
     const close = stat.lastIndexOf(')');
     const [state, ppid, pgid] = stat.slice(close + 2).split(' ');
-    out.push({ pid: Number(d), ppid: Number(ppid), pgid: Number(pgid), state, comm: stat.slice(stat.indexOf('(') + 1, close), args });
+    out.push({ pid: Number(d), ppid: Number(ppid), pgid: Number(pgid), state, comm: stat.slice(stat.indexOf('(') + 1, close), args, env: environ });
   }
   return out;
 }

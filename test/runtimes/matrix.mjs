@@ -278,23 +278,23 @@ if (!argv.includes('--no-bench') && want('bench')) {
   if (!findBrowser('chromium')) skip('bench: an interrupted run', 'chromium is not installed');
   else {
     const dir = mkdtempSync(join(tmpdir(), 'bench-stop-'));
-    const runner = spawnGroup(process.execPath, [resolve(ROOT, 'dist/cli.js'), 'bench', '--suite', 'attention', '--quick', '--runtime', 'node,chromium', '--report', dir], { cwd: ROOT });
+    // Everything the runner starts inherits this variable, even what leaves its process groups.
+    const mark = `BITNET_STOP_TEST=${process.pid}-${Date.now()}`;
+    const runner = spawnGroup(process.execPath, [resolve(ROOT, 'dist/cli.js'), 'bench', '--suite', 'attention', '--quick', '--runtime', 'node,chromium', '--report', dir],
+      { cwd: ROOT, env: { ...process.env, BITNET_STOP_TEST: mark.split('=')[1] } });
     let err = '';
     runner.stderr.on('data', (d) => { err += d; });
     const exited = new Promise((ok) => runner.on('exit', (code, signal) => ok({ code, signal })));
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     let browser = [];
     for (const t1 = Date.now(); browser.length < 2 && Date.now() - t1 < 180000 && runner.exitCode === null; await sleep(100)) browser = descendants(runner.pid).filter((p) => /chrom/i.test(p.comm));
-    // What the runner started: its process groups, and anything naming the browser's profile (a
-    // helper that left the group, e.g. a crash handler, would still name it).
     const groups = [...new Set([runner.pid, ...descendants(runner.pid).map((p) => p.pgid)])];
-    const profiles = [...new Set(browser.map((p) => /--user-data-dir=(\S+)/.exec(p.args)?.[1]).filter(Boolean))];
     try { process.kill(runner.pid, 'SIGINT'); } catch { /* it ended already: checked below */ } // the runner alone, as a terminal's Ctrl-C reaches it (its children have groups of their own)
     const e = await exited;
-    const left = () => processTable().filter((p) => p.state !== 'Z' && (groups.includes(p.pgid) || profiles.some((d) => p.args.includes(d))));
+    const left = () => processTable({ env: true }).filter((p) => p.state !== 'Z' && (groups.includes(p.pgid) || p.env.split('\0').includes(mark)));
     for (const t1 = Date.now(); left().length && Date.now() - t1 < 10000;) await sleep(100);
-    check(browser.length > 0 && profiles.length > 0 && e.signal === 'SIGINT' && !left().length, 'bench: a runner stopped by SIGINT leaves no browser process behind',
-      `${browser.length} chromium processes seen, runner ${e.code ?? e.signal}, left: ${left().map((p) => `${p.pid} ${p.comm}`).join(', ')}; ${err.slice(-800)}`);
+    check(browser.length > 0 && e.signal === 'SIGINT' && !left().length, 'bench: a runner stopped by SIGINT leaves no browser process behind',
+      `${browser.map((p) => p.comm).join(', ') || 'no chromium process'} seen, runner ${e.code ?? e.signal}, left: ${left().map((p) => `${p.pid} ${p.comm}`).join(', ')}; ${err.slice(-800)}`);
     let saved = null;
     try { saved = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')); } catch { /* checked below */ }
     check(saved?.envs?.map((x) => x.runtime.split(' ')[0]).join() === 'node' && saved.results.some((x) => x.suite === 'attention') && saved.notes.includes('chromium: not run (the run stopped before it)')
