@@ -5,13 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { KERNEL_IDS, KERNEL_NAMES } from '../bindings/exports.js';
 import { formatCsv, formatMarkdown } from '../src/bench/format.js';
 import { compareRuns, htmlReport, readmeTable, replaceReadmeSection } from '../src/bench/report.js';
-import { mkdtempSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clockStep } from '../src/bench/measure.js';
 import { presetModels } from '../src/bench/models.js';
 import { headlines } from '../src/bench/report.js';
-import { mergeRuns, runBench } from '../src/bench/run.js';
+import { mergeRuns, peerThreads, runBench } from '../src/bench/run.js';
+import { notRunNote, runSoFar, runWithRuntimes } from '../src/bench/runtimes.js';
+import { saveReport } from '../src/cli/bench.js';
+import { processTable } from './runtimes/children.mjs';
 import { PRIMARY, resultKey, SUITES, type BenchRun } from '../src/bench/types.js';
 import { main, DEFAULT_MODEL } from '../src/cli/main.js';
 import { createRuntime } from '../src/init.js';
@@ -158,4 +162,109 @@ describe('bench suite (quick)', () => {
     expect(one.envs).toHaveLength(1);
     expect(one.results.every((x) => x.runtime.startsWith('node '))).toBe(true);
   });
+});
+
+describe('peers', () => {
+  it('peers run at one thread list: 1 and each -t, every core too in full mode', () => {
+    expect(peerThreads(undefined, 8, true)).toEqual([1]);
+    expect(peerThreads([4, 2], 8, true)).toEqual([1, 2, 4]);
+    expect(peerThreads(undefined, 8, false)).toEqual([1, 8]);
+    expect(peerThreads([2, 1, 2], 8, false)).toEqual([1, 2, 8]);
+    expect(peerThreads([8], 8, false)).toEqual([1, 8]);
+  });
+});
+
+describe('bench --runtime: a long run is never lost', () => {
+  const renamed = (r: BenchRun, rt: string): BenchRun => ({ ...r, env: { ...r.env, runtime: rt }, results: r.results.map((x) => ({ ...x, runtime: rt })), notes: [`${rt.split(' ')[0]} note`] });
+
+  it('each runtime is saved as it finishes; a stopped run keeps them, the others are notes; --resume runs only the rest', async () => {
+    const r = await quickRun();
+    const dir = mkdtempSync(join(tmpdir(), 'bench-partial-'));
+    const names = ['node', 'deno', 'bun', 'chromium', 'firefox'];
+    const calls: string[] = [];
+    let onDisk: BenchRun | undefined;
+    const hosts = {
+      benchIn: async (name: string) => {
+        calls.push(name);
+        if (name === 'bun') throw new Error('no bun here\nat stack');
+        // What a run killed now leaves behind: the file of the runtimes that finished.
+        if (name === 'firefox') { onDisk = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')); return { skipped: 'stopped in this test' }; }
+        return { run: renamed(r, `${name} 1.0`), notes: [`${name}: extra note`] };
+      },
+    };
+    const options = { suites: ['load' as const], models: [{ file: join(dir, 'missing.gguf'), name: 'missing' }], prompts: [1], gens: [1], repetitions: 1, quick: true, peers: false, command: 'cmd', packageName: 'p' };
+    const first = await runWithRuntimes(names, 'node', options, [], () => {}, { hosts, save: (run) => saveReport(dir, run) });
+    expect(calls).toEqual(['deno', 'bun', 'chromium', 'firefox']);
+    // The in-process runtime failed (no such file): a note, the others still ran.
+    expect(first.notes.find((n) => n.startsWith('node: failed'))).toMatch(/ENOENT/);
+    expect(readdirSync(dir).sort()).toEqual(['index.html', 'run.json']); // no temp file left
+    const partial = onDisk!;
+    expect(partial.command).toBe('cmd');
+    expect(partial.envs!.map((e) => e.runtime)).toEqual(['deno 1.0', 'chromium 1.0']);
+    expect(partial.results).toHaveLength(2 * r.results.length);
+    expect(partial.results.every((x) => x.runtime === 'deno 1.0' || x.runtime === 'chromium 1.0')).toBe(true);
+    expect(partial.notes).toEqual(expect.arrayContaining([notRunNote('firefox'), 'bun: failed, no bun here', 'deno: extra note', 'chromium note']));
+    expect(partial.notes.filter((n) => n.includes('not run'))).toEqual(['firefox: not run (the run stopped before it)']);
+
+    // The report from the partial file: missing runtimes are notes, never rows of zeros.
+    const file = join(dir, 'partial.json'), readme = join(dir, 'README.md'), out = join(dir, 'report');
+    writeFileSync(file, JSON.stringify(partial));
+    writeFileSync(readme, '<!-- bench:begin -->\n<!-- bench:end -->\n');
+    const io = { out: () => {}, err: () => {}, write: () => {} };
+    expect(await main(['bench', '--from', file, '--report', out, '--readme', readme], io)).toBe(0);
+    const table = readFileSync(readme, 'utf8'), html = readFileSync(join(out, 'index.html'), 'utf8');
+    for (const n of ['node: failed, ENOENT', 'bun: failed, no bun here', notRunNote('firefox')]) {
+      expect(table).toContain(`- ${n.split(',')[0]}`);
+      expect(html).toContain(n.split(',')[0]);
+    }
+    expect(table.split('\n').filter((l) => /firefox|bun/.test(l) && !l.startsWith('- '))).toEqual([]);
+    expect(html).toContain('Runtimes not in this run');
+
+    // --resume: deno and chromium are kept; bun (failed) and firefox (not run) run again, node too.
+    calls.length = 0;
+    const again = await runWithRuntimes(names, 'node', options, [], () => {}, { hosts, resume: partial });
+    expect(calls).toEqual(['bun', 'firefox']);
+    const merged = runSoFar(again, [], 'cmd')!;
+    expect(merged.envs!.map((e) => e.runtime)).toEqual(['deno 1.0', 'chromium 1.0']);
+    expect(merged.notes.filter((n) => n.startsWith('bun:'))).toEqual(['bun: failed, no bun here']);
+    expect(merged.notes.some((n) => n.includes('not run'))).toBe(false);
+    expect(merged.notes).toContain('firefox: skipped, stopped in this test');
+  });
+
+  it('--resume: needs --runtime and --report; refuses the saved run of another command', async () => {
+    const err: string[] = [];
+    const io = { out: () => {}, err: (l: string) => err.push(l), write: () => {} };
+    expect(await main(['bench', '--suite', 'attention', '--resume', '--runtime', 'node'], io)).toBe(2);
+    expect(err.at(-1)).toMatch(/--resume needs --runtime and --report DIR/);
+    const dir = mkdtempSync(join(tmpdir(), 'bench-resume-'));
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...(await quickRun()), command: 'bitnet-wasm bench --suite kernels' }));
+    expect(await main(['bench', '--suite', 'attention', '--quick', '--runtime', 'node', '--report', dir, '--resume'], io)).toBe(1);
+    expect(err.at(-1)).toMatch(/--resume: .*run\.json is a run of `bitnet-wasm bench --suite kernels`, not of this command/);
+  });
+});
+
+describe('runtime runner: an interrupted runner leaves no child behind (children.mjs)', () => {
+  const CHILDREN = new URL('./runtimes/children.mjs', import.meta.url).href;
+  const alive = (pgid: number) => (processTable() as { pgid: number; state: string }[]).filter((p) => p.pgid === pgid && p.state !== 'Z');
+  const until = async (ok: () => boolean, ms: number) => { for (const t0 = Date.now(); !ok() && Date.now() - t0 < ms;) await new Promise((r) => setTimeout(r, 50)); return ok(); };
+
+  for (const how of ['SIGINT', 'SIGTERM', 'exception'] as const) {
+    it(`${how}: the runner's process groups (a shell and its two sleeps) are ended`, async () => {
+      const script = join(mkdtempSync(join(tmpdir(), 'bench-kill-')), 'runner.mjs');
+      writeFileSync(script, `import { spawnGroup } from ${JSON.stringify(CHILDREN)};
+const c = spawnGroup('sh', ['-c', 'sleep 60 & sleep 60 & wait']);
+process.stdout.write(c.pid + '\\n');
+setInterval(() => {}, 1000);
+process.stdin.on('data', () => { throw new Error('boom'); });
+`);
+      const runner = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'ignore'] });
+      const exited = new Promise<[number | null, string | null]>((ok) => runner.on('exit', (c, s) => ok([c, s])));
+      const pgid = await new Promise<number>((ok) => runner.stdout.once('data', (d) => ok(Number(String(d).trim()))));
+      expect(await until(() => alive(pgid).length === 3, 10000)).toBe(true);
+      if (how === 'exception') runner.stdin.write('x\n'); else runner.kill(how);
+      const [code, signal] = await exited;
+      expect(how === 'exception' ? code : signal).toBe(how === 'exception' ? 1 : how);
+      expect(await until(() => alive(pgid).length === 0, 5000), `left: ${JSON.stringify(alive(pgid))}`).toBe(true);
+    });
+  }
 });

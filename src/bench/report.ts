@@ -1,6 +1,7 @@
 // What a run's JSON becomes for people: an HTML page with inline SVG charts, the README's
 // performance table, and a comparison with an older run. All of it drawn from the JSON only.
 import { environmentLines, formatMarkdown, markdownTable } from './format.js';
+import { missingRuntimes } from './runtimes.js';
 import { PRIMARY, resultKey, type BenchResult, type BenchRun } from './types.js';
 
 interface Bar { label: string; value: number }
@@ -116,6 +117,7 @@ table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;paddin
 <body>
 <h1>bitnet-wasm benchmark</h1>
 ${environmentLines(run).map((l) => `<p>${esc(l)}</p>`).join('\n')}<p>${esc(run.date)}</p>
+${missingRuntimes(run).length ? `<p><strong>Runtimes not in this run:</strong></p>\n<ul>${missingRuntimes(run).map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 <p>Command: <code>${esc(run.command)}</code>${run.quick ? ' (quick mode: short timings, small shapes)' : ''}. Drawn from <a href="run.json">run.json</a>.</p>
 <h2>Headline ratios (same run)</h2>
 <ul>${headlines(run).map((h) => `<li>${esc(h)}</li>`).join('\n')}</ul>
@@ -147,6 +149,7 @@ export function readmeTable(run: BenchRun): string {
     `Measured with \`${run.command}\` (${run.date}):`,
     '',
     ...environmentLines(run).map((l) => `- ${l}`),
+    ...missingRuntimes(run).map((n) => `- ${n}`),
     ...(probes.length ? ['', `Memory read bandwidth (wasm probe, same run, GB/s): ${probes.join(', ')}.`] : []),
     '',
     ...headlines(run).map((h) => `- ${h}`),

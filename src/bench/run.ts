@@ -44,6 +44,12 @@ export interface RunOptions {
 /** Ternary GGUF types upstream llama.cpp (node-llama-cpp, wllama) reads. */
 export const LLAMA_CPP_TYPES = ['TQ1_0', 'TQ2_0'];
 
+/** Thread counts of the peers (native llama.cpp, wllama): 1 and each -t count; in full mode every
+ *  core too. One rule for both, so their rows line up. */
+export function peerThreads(given: number[] | undefined, cores: number, quick: boolean): number[] {
+  return [...new Set([1, ...(given ?? []), ...(quick ? [] : [cores])])].sort((a, b) => a - b);
+}
+
 /** Sizes of each mode: quick keeps `npm test` in seconds, full is what the report shows. */
 const MODES = {
   quick: { timeMs: 25, probeMB: 16, streamMB: 8, models: ['2B4T'], shapes: [[256, 512]] as [number, number][], batches: [1, 4], positions: [64] },
@@ -96,7 +102,7 @@ export async function runBench(o: RunOptions): Promise<BenchRun> {
         } else if (o.peers) {
           const { llamaCppPeer } = await import('./peers.js');
           try {
-            const r = await llamaCppPeer({ runtime, file: m.file as string, modelName: m.name, prompts: o.prompts, gens: o.gens, repetitions: o.repetitions, threads: [...new Set([1, ...threads, ...(o.quick ? [] : [env.cores])])] }, benchContext(o.prompts, o.gens));
+            const r = await llamaCppPeer({ runtime, file: m.file as string, modelName: m.name, prompts: o.prompts, gens: o.gens, repetitions: o.repetitions, threads: peerThreads(o.threads, env.cores, o.quick) }, benchContext(o.prompts, o.gens));
             run.results.push(...r.results); run.notes.push(...r.notes);
           } catch (e) { // the peer's failure is reported, bitnet-wasm's figures kept
             run.notes.push(`llama.cpp (node-llama-cpp) on ${m.name}: failed, ${(e as Error).message.split('\n')[0]}`);
@@ -124,9 +130,9 @@ export async function runBench(o: RunOptions): Promise<BenchRun> {
 }
 
 /** Runs of several runtimes as one: the first run's header, every result, each runtime's
- *  environment (envs), all notes. */
+ *  environment (envs; a merged run brings all of its own), all notes. */
 export function mergeRuns({ runs, notes }: { runs: BenchRun[]; notes: string[] }): BenchRun {
   if (!runs.length) throw new Error(`no runtime ran the suite: ${notes.join('; ')}`);
   const [first] = runs;
-  return { ...first, envs: runs.map((r) => r.env), results: runs.flatMap((r) => r.results), notes: [...new Set([...runs.flatMap((r) => r.notes), ...notes])] };
+  return { ...first, envs: runs.flatMap((r) => r.envs ?? [r.env]), results: runs.flatMap((r) => r.results), notes: [...new Set([...runs.flatMap((r) => r.notes), ...notes])] };
 }

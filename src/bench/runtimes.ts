@@ -3,7 +3,7 @@
 // runtime matrix also uses): Node, Deno and Bun run the CLI, browsers a page, workerd a Worker.
 // A runtime that is not there is skipped with a line in the run's notes, never estimated.
 import { runtimeName } from './env.js';
-import { runBench, type RunOptions } from './run.js';
+import { mergeRuns, runBench, type RunOptions } from './run.js';
 import type { BenchRun } from './types.js';
 
 export const BENCH_RUNTIMES = ['node', 'deno', 'bun', 'chromium', 'firefox', 'workerd'] as const;
@@ -13,11 +13,33 @@ export const runtimeFamily = () => runtimeName().split(' ')[0];
 
 export interface RuntimeRuns { runs: BenchRun[]; notes: string[] }
 
-interface Hosts {
+/** The note of a runtime a stopped run did not reach (a saved partial run lists it, never zeros). */
+export const notRunNote = (name: string) => `${name}: not run (the run stopped before it)`;
+
+/** Notes that say a whole runtime is missing from a run (not run, skipped, failed): the report
+ *  lists them beside the figures. */
+export const missingRuntimes = (run: BenchRun) =>
+  run.notes.filter((n) => (BENCH_RUNTIMES as readonly string[]).includes(n.split(':')[0]) && /^\w+: (not run|skipped|failed)\b/.test(n));
+
+/** The runtimes a (saved) run has figures of. */
+export const runtimesIn = (run: BenchRun) => [...new Set((run.envs ?? [run.env]).map((e) => e.runtime.split(' ')[0]))];
+
+/** The runtime runner: runs the suite in runtime `name` (bench-hosts.mjs). */
+export interface Hosts {
   benchIn(name: string, o: { options: RunOptions; childArgs: string[]; log: (line: string) => void }): Promise<{ run?: BenchRun; notes?: string[]; skipped?: string }>;
 }
 
-/** The runner of the repository this package runs from (absent from an installed package). */
+export interface RuntimesOptions {
+  /** Called after each runtime with the run so far (runtimes still to come are notRunNote notes):
+   *  --report saves it, so a stopped run keeps every runtime that finished. */
+  save?: (run: BenchRun) => Promise<void>;
+  /** A saved run (--resume): the runtimes it has figures of are kept, not run again. */
+  resume?: BenchRun;
+  /** The runtime runner; default the repository's (test/runtimes/bench-hosts.mjs). */
+  hosts?: Hosts;
+}
+
+/** The runtime runner of the repository this package runs from (absent from an installed package). */
 async function importHosts(): Promise<Hosts | string> {
   const { existsSync } = await import('node:fs');
   const { fileURLToPath, pathToFileURL } = await import('node:url');
@@ -29,27 +51,48 @@ async function importHosts(): Promise<Hosts | string> {
   return await import(pathToFileURL(file).href) as Hosts;
 }
 
-export async function runWithRuntimes(names: string[], self: string, options: RunOptions, childArgs: string[], log: (line: string) => void): Promise<RuntimeRuns> {
+/** Several runs (and notes) as one run, with runtimes still to come as notes; undefined before
+ *  any runtime gave figures. */
+export function runSoFar(r: RuntimeRuns, pending: string[], command: string): BenchRun | undefined {
+  if (!r.runs.length) return undefined;
+  return { ...mergeRuns({ runs: r.runs, notes: [...r.notes, ...pending.map(notRunNote)] }), command };
+}
+
+export async function runWithRuntimes(names: string[], self: string, options: RunOptions, childArgs: string[], log: (line: string) => void, more: RuntimesOptions = {}): Promise<RuntimeRuns> {
   const out: RuntimeRuns = { runs: [], notes: [] };
-  let hosts: Hosts | string | undefined;
-  for (const name of names) {
-    if (name === self) {
-      log(`runtime ${name}: in this process`);
-      out.runs.push(await runBench(options));
-      continue;
-    }
-    hosts ??= await importHosts();
-    if (typeof hosts === 'string') { out.notes.push(`${name}: skipped, ${hosts}`); continue; }
-    log(`runtime ${name}`);
+  const kept = more.resume ? runtimesIn(more.resume).filter((n) => names.includes(n)) : [];
+  if (more.resume && kept.length) {
+    // What the saved run said about the runtimes that run again now is replaced by their new run.
+    const again = (n: string) => !kept.includes(n.split(':')[0]) && (BENCH_RUNTIMES as readonly string[]).includes(n.split(':')[0]);
+    out.runs.push({ ...more.resume, notes: more.resume.notes.filter((n) => !again(n)) });
+    log(`runtimes ${kept.join(', ')}: kept from the saved run (--resume)`);
+  }
+  const todo = names.filter((n) => !kept.includes(n));
+  let hosts: Hosts | string | undefined = more.hosts;
+  for (const [i, name] of todo.entries()) {
     try {
-      const r = await hosts.benchIn(name, { options, childArgs, log });
-      if (r.skipped) out.notes.push(`${name}: skipped, ${r.skipped}`);
-      if (r.run) out.runs.push(r.run);
-      out.notes.push(...(r.notes ?? []));
-    } catch (e) {
+      if (name === self) {
+        log(`runtime ${name}: in this process`);
+        out.runs.push(await runBench(options));
+      } else {
+        hosts ??= await importHosts();
+        if (typeof hosts === 'string') {
+          out.notes.push(`${name}: skipped, ${hosts}`);
+        } else {
+          log(`runtime ${name}`);
+          const r = await hosts.benchIn(name, { options, childArgs, log });
+          if (r.skipped) out.notes.push(`${name}: skipped, ${r.skipped}`);
+          if (r.run) out.runs.push(r.run);
+          out.notes.push(...(r.notes ?? []));
+        }
+      }
+    } catch (e) { // this runtime's failure is a note; the others' figures are kept
       out.notes.push(`${name}: failed, ${(e as Error).message.split('\n')[0]}`);
     }
     for (const n of out.notes.filter((n) => n.startsWith(`${name}:`))) log(n);
+    const so = more.save && runSoFar(out, todo.slice(i + 1), options.command);
+    // A run that cannot be saved goes on (its end writes the whole run again).
+    if (so) await more.save!(so).catch((e: Error) => log(`could not save the run so far: ${e.message}`));
   }
   return out;
 }

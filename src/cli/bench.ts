@@ -1,7 +1,8 @@
 // `bench`: llama-bench's shape. Without --suite: prefill and decode speed of one model (pp N / tg N),
 // as before. With --suite: the benchmark suite (src/bench/): kernels, e2e, load, attention, all,
 // printed as md/json/csv; --report DIR saves run.json and the HTML report beside it.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { BitnetError } from '../errors.js';
@@ -11,7 +12,7 @@ import { compareRuns, formatComparison, htmlReport, replaceReadmeSection } from 
 import { MODEL_SHAPES } from '../bench/kernels.js';
 import { presetModels } from '../bench/models.js';
 import { mergeRuns, runBench, type BenchModel, type RunOptions } from '../bench/run.js';
-import { BENCH_RUNTIMES, runtimeFamily, runWithRuntimes } from '../bench/runtimes.js';
+import { BENCH_RUNTIMES, runSoFar, runtimeFamily, runWithRuntimes } from '../bench/runtimes.js';
 import { SUITES, type BenchRun, type SuiteName } from '../bench/types.js';
 import { TERNARY_TYPE_NAMES as TERNARY_TYPES } from '../gguf/index.js';
 import { PRESET_NAMES } from '../synth/presets.js';
@@ -26,6 +27,20 @@ async function readRun(file: string): Promise<BenchRun> {
   try { run = JSON.parse(await readFile(file, 'utf8')); } catch (e) { throw new BitnetError('BAD_ARGUMENT', `${file}: not a benchmark run (${(e as Error).message})`); }
   if (run?.schema !== 1 || !Array.isArray(run.results)) throw new BitnetError('BAD_ARGUMENT', `${file}: not a benchmark run of schema 1 (bitnet-wasm bench -o json or --report writes one)`);
   return run;
+}
+
+/** A file replaced whole or not at all (a run killed while writing keeps the previous one). */
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+/** --report DIR: run.json and the HTML report drawn from it. */
+export async function saveReport(dir: string, run: BenchRun): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeAtomic(join(dir, 'run.json'), JSON.stringify(run, null, 2) + '\n');
+  await writeAtomic(join(dir, 'index.html'), htmlReport(run));
 }
 
 export const command: Command = {
@@ -53,7 +68,8 @@ export const command: Command = {
       { name: 'types', kind: 'choices', arg: 'TYPES', choices: TERNARY_TYPES, defaultText: TERNARY_TYPES.join(','), help: '--presets: ternary types of the files' },
       { name: 'models-dir', kind: 'string', arg: 'DIR', defaultText: 'bitnet-wasm-bench in the temporary folder', help: '--presets: where the files are written once and reused' },
       { name: 'no-peers', kind: 'flag', help: 'e2e: do not time native llama.cpp (and wllama in Chromium) beside bitnet-wasm' },
-      { name: 'report', kind: 'string', arg: 'DIR', help: 'write DIR/run.json and DIR/index.html (charts) from the run' },
+      { name: 'report', kind: 'string', arg: 'DIR', help: 'write DIR/run.json and DIR/index.html (charts) from the run; with --runtime, again as each runtime finishes' },
+      { name: 'resume', kind: 'flag', help: '--runtime and --report DIR: keep the runtimes DIR/run.json has figures of (a stopped run of the same command) and run the others' },
       { name: 'from', kind: 'file', arg: 'FILE', help: 'use a saved run (run.json) instead of running: re-print, --report, --readme, --compare' },
       { name: 'readme', kind: 'file', arg: 'FILE', help: "replace FILE's section between <!-- bench:begin --> and <!-- bench:end --> with the run's table" },
       { name: 'compare', kind: 'file', arg: 'OLD', help: 'print each result over the same result of an older run (OLD.json) and flag drops' },
@@ -72,11 +88,12 @@ export const command: Command = {
   check(v) {
     const p = Math.max(...list(v['n-prompt'])), n = Math.max(...list(v['n-gen'])), c = v['ctx-size'] as number | undefined;
     if (c !== undefined && p + n > c) throw new UsageError(`-p ${p} + -n ${n} tokens do not fit -c ${c}`);
-    const suiteOnly = ['quick', 'report', 'from', 'readme', 'compare', 'no-peers', 'runtime', 'presets', 'types', 'models-dir', 'kernel-models'].filter((k) => v[k] !== undefined);
+    const suiteOnly = ['quick', 'report', 'resume', 'from', 'readme', 'compare', 'no-peers', 'runtime', 'presets', 'types', 'models-dir', 'kernel-models'].filter((k) => v[k] !== undefined);
     if (!v.suite && !v.from && suiteOnly.length) throw new UsageError(`--${suiteOnly[0]} needs --suite (or --from)`);
     if (v.suite && v.from) throw new UsageError('--suite runs the suite and --from reads a saved run: give one');
     if (v.presets && v.model) throw new UsageError('-m FILE and --presets both name the models: give one');
     if ((v.types || v['models-dir']) && !v.presets) throw new UsageError(`--${v.types ? 'types' : 'models-dir'} needs --presets`);
+    if (v.resume && !(v.runtime && v.report)) throw new UsageError('--resume needs --runtime and --report DIR (it goes on with the run saved there)');
     if (!v.suite && list(v.threads ?? [1]).some((t) => t > 1)) throw new UsageError('-t above 1 needs --suite (the e2e suite runs each thread count)');
   },
   async run(v, io) {
@@ -86,9 +103,7 @@ export const command: Command = {
     io.out(fmt === 'json' ? JSON.stringify(run, null, 2) : fmt === 'csv' ? formatCsv(run) : formatMarkdown(run));
     if (v.report) {
       const dir = v.report as string;
-      await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'run.json'), JSON.stringify(run, null, 2) + '\n');
-      await writeFile(join(dir, 'index.html'), htmlReport(run));
+      await saveReport(dir, run);
       io.err(`${PROGRAM} bench: wrote ${join(dir, 'run.json')} and ${join(dir, 'index.html')}`);
     }
     if (v.readme) {
@@ -117,7 +132,7 @@ async function suiteRun(v: Values, io: Parameters<Command['run']>[1]): Promise<B
   const options: RunOptions = {
     suites, models, kernelModels: v['kernel-models'] as string[] | undefined, prompts: list(v['n-prompt']), gens: list(v['n-gen']), threads: v.threads ? list(v.threads) : undefined, repetitions: v.repetitions as number,
     quick: v.quick === true, builds: v.build ? [v.build as 'simd128' | 'relaxed'] : undefined,
-    peers: v['no-peers'] !== true, command: `${PROGRAM} bench ${process.argv.slice(3).join(' ')}`.trim(),
+    peers: v['no-peers'] !== true, command: `${PROGRAM} bench ${process.argv.slice(3).filter((a) => a !== '--resume').join(' ')}`.trim(),
     packageName: `bitnet-wasm ${(await import('./main.js')).version()}`, log,
   };
   const runtimes = v.runtime as string[] | undefined;
@@ -127,7 +142,20 @@ async function suiteRun(v: Values, io: Parameters<Command['run']>[1]): Promise<B
     ...(v.threads ? ['-t', list(v.threads).join(',')] : []), ...(v['kernel-models'] ? ['--kernel-models', (v['kernel-models'] as string[]).join(',')] : []), ...(v.quick ? ['--quick'] : []), ...(v.build ? ['--build', v.build as string] : []),
     ...(presets ? ['--presets', presets.join(','), '--types', types.join(','), '--models-dir', modelsDir] : v.model ? ['-m', v.model as string] : []), '--no-peers', '-o', 'json'];
   const all = runtimes.includes('all') ? [...BENCH_RUNTIMES] : runtimes;
-  return { ...mergeRuns(await runWithRuntimes(all, runtimeFamily(), options, childArgs, log)), command: options.command };
+  // --report: the run so far is saved as each runtime finishes; --resume goes on from it.
+  const dir = v.report as string | undefined;
+  const resume = v.resume ? await savedRun(join(dir!, 'run.json'), options.command, log) : undefined;
+  const save = dir ? async (r: BenchRun) => { await saveReport(dir, r); log(`saved the run so far to ${join(dir, 'run.json')}`); } : undefined;
+  const r = await runWithRuntimes(all, runtimeFamily(), options, childArgs, log, { save, resume });
+  return runSoFar(r, [], options.command) ?? mergeRuns(r); // mergeRuns says why nothing ran
+}
+
+/** --resume: the saved run of the same command, or nothing to go on from. */
+async function savedRun(file: string, command: string, log: (l: string) => void): Promise<BenchRun | undefined> {
+  if (!existsSync(file)) { log(`--resume: no ${file} yet, every runtime runs`); return undefined; }
+  const run = await readRun(file);
+  if (run.command !== command) throw new BitnetError('BAD_ARGUMENT', `--resume: ${file} is a run of \`${run.command}\`, not of this command; run without --resume or give another --report DIR`);
+  return run;
 }
 
 /** The command's behaviour without --suite: one table row per (-p, -n) pair. */

@@ -11,5 +11,5 @@ import { setDefaultWasmSources } from '../../bindings/loader.js';
 const decode = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 setDefaultWasmSources({ 'simd128-mt': { bytes: decode(simd128mt) }, 'relaxed-mt': { bytes: decode(relaxedmt) } });
 
-export { LLAMA_CPP_TYPES, runBench } from '../bench/run.js';
+export { LLAMA_CPP_TYPES, peerThreads, runBench } from '../bench/run.js';
 export { probeWasm, setProbeModule } from '../bench/probe.js';

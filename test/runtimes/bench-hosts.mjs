@@ -7,7 +7,7 @@
 //   workerd: a Worker (bench-worker.mjs) that imports build/bench/workerd.js, the model files
 //     embedded as data modules.
 // A runtime that is not installed is a skip with its reason; nothing is estimated.
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { existsSync, openAsBlob, statSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -15,8 +15,8 @@ import { cpus, release, platform, arch } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { startServer } from './server.mjs';
 import { freePort, startWorkerd, writeConfig } from './workerd.mjs';
-import { NPM_BINARIES, ROOT, binaryVersion, browserVersion, findBrowser, runBrowserPage } from './runtimes.mjs';
-import { BROWSERS } from './browsers.mjs';
+import { NPM_BINARIES, ROOT, binaryVersion, browserVersion, findBrowser, run, runBrowserPage } from './runtimes.mjs';
+import { BROWSERS, which } from './browsers.mjs';
 
 const CLI = resolve(ROOT, 'dist/cli.js');
 const BUNDLES = { chromium: 'build/bench/browser.js', firefox: 'build/bench/browser.js', workerd: 'build/bench/workerd.js' };
@@ -25,25 +25,19 @@ const WLLAMA = resolve(ROOT, 'test/node_modules/@wllama/wllama/esm');
 const WORKER_MODEL_LIMIT = 64e6;
 const HOUR = 3600e3;
 
-/** A child process; its stderr lines go to log as they come, its stdout is returned. */
-function child(cmd, args, log, timeoutMs = 2 * HOUR) {
-  return new Promise((ok) => {
-    const c = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '', err = '', line = '';
-    c.stdout.on('data', (d) => { out += d; });
-    c.stderr.on('data', (d) => {
-      err += d; line += d;
-      const lines = line.split('\n'); line = lines.pop();
-      for (const l of lines) if (l) log(`  ${l}`);
-    });
-    const timer = setTimeout(() => { try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ } }, timeoutMs);
-    c.on('error', (e) => { clearTimeout(timer); ok({ status: -1, out, err: err + e.message }); });
-    c.on('exit', (code, sig) => { clearTimeout(timer); ok({ status: code ?? sig, out, err }); });
-  });
+/** A binary that is Node itself: Deno and Bun answer to `node` names too (both set
+ *  process.versions.node, and Bun can put a `node` shim on the PATH). */
+const isNode = (bin) => spawnSync(bin, ['-p', 'typeof Deno + typeof Bun'], { encoding: 'utf8', timeout: 30000 }).stdout?.trim() === 'undefinedundefined';
+
+/** The Node to run the CLI in: this process's binary when this is Node, else the test packages'
+ *  Node 24 or 22, else the PATH's; null when there is none. */
+export function nodeBinary() {
+  if (!globalThis.Deno && !globalThis.Bun) return process.execPath;
+  return [NPM_BINARIES.node24(), NPM_BINARIES.node22(), which(['node'])].find((b) => b && isNode(b)) ?? null;
 }
 
 const CLI_RUNTIMES = {
-  node: () => ({ bin: process.versions.node ? process.execPath : 'node', args: [CLI] }),
+  node: () => { const bin = nodeBinary(); return bin && { bin, args: [CLI] }; },
   deno: () => { const bin = NPM_BINARIES.deno(); return bin && { bin, args: ['run', '-A', CLI] }; },
   bun: () => { const bin = NPM_BINARIES.bun(); return bin && { bin, args: [CLI] }; },
 };
@@ -76,8 +70,8 @@ async function inCli(name, { childArgs, log }) {
   const rt = CLI_RUNTIMES[name]();
   if (!rt) return { skipped: `${name} is not installed (npm runtime in test/package.json: run \`node test/deps.mjs\`)` };
   if (!existsSync(CLI)) return { skipped: 'dist/cli.js is missing: run `npm run build`' };
-  const r = await child(rt.bin, [...rt.args, ...childArgs], log);
-  try { return { run: JSON.parse(r.out) }; } catch { throw new Error(`${name} exited ${r.status} without a run: ${r.err.trim().split('\n').slice(-3).join(' / ')}`); }
+  const r = await run(rt.bin, [...rt.args, ...childArgs], { timeoutMs: 2 * HOUR, onLine: (l) => log(`  ${l}`) });
+  try { return { run: JSON.parse(r.stdout) }; } catch { throw new Error(`${name} exited ${r.status} without a run: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`); }
 }
 
 async function inBrowser(name, { options, log }) {
@@ -105,13 +99,13 @@ async function inBrowser(name, { options, log }) {
   }
 }
 
-/** wllama in Chromium on the same files, at 1 thread, the -t counts and (not in quick mode) every core. */
+/** wllama in Chromium on the same files, at the peers' thread counts (run.ts peerThreads). */
 async function wllamaPeer(bin, server, o, options, run, log) {
   if (!existsSync(resolve(WLLAMA, 'index.js'))) return { results: [], notes: ['wllama (@wllama/wllama): skipped, not installed (node test/deps.mjs installs test/package.json)'] };
   const results = [], notes = [];
-  const threads = [...new Set([1, ...(o.threads ?? []), ...(o.quick ? [] : [run.env.cores])])];
   const lib = await import(pathToFileURL(resolve(ROOT, 'dist/index.js')).href);
-  const { LLAMA_CPP_TYPES } = await import(pathToFileURL(resolve(ROOT, BUNDLES.chromium)).href);
+  const { LLAMA_CPP_TYPES, peerThreads } = await import(pathToFileURL(resolve(ROOT, BUNDLES.chromium)).href);
+  const threads = peerThreads(o.threads, run.env.cores, o.quick); // the rule native llama.cpp follows too
   for (const m of o.models) {
     if (m.type && !LLAMA_CPP_TYPES.includes(m.type)) { notes.push(`wllama (@wllama/wllama) on ${m.name}: skipped, upstream llama.cpp does not read ${m.type} (bitnet.cpp's type)`); continue; }
     log(`wllama in chromium: ${m.name}`);

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { killGroup, spawnGroup } from './children.mjs';
 
 export const BROWSERS = {
   chromium: { names: ['chromium', 'chromium-browser', 'google-chrome'], install: 'apt-get update && apt-get install -y chromium' },
@@ -46,7 +47,8 @@ export function launch(kind, binary, url, extra = {}) {
     args = ['--headless', '--no-remote', '--profile', profile, ...(extra.args ?? []), url];
     env = { ...env, MOZ_HEADLESS: '1', MOZ_CRASHREPORTER_DISABLE: '1', MOZ_DISABLE_CONTENT_SANDBOX: '1' };
   }
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+  const removeProfile = () => { try { rmSync(profile, { recursive: true, force: true }); } catch { /* best effort */ } };
+  const child = spawnGroup(binary, args, { env }, removeProfile);
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
@@ -55,12 +57,12 @@ export function launch(kind, binary, url, extra = {}) {
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    // The browser is the leader of its own process group (detached): end that group, by its id.
-    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
-    const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 3000);
+    // The browser is the leader of its own process group (children.mjs): end that group, by its id.
+    killGroup(child, 'SIGTERM');
+    const t = setTimeout(() => killGroup(child, 'SIGKILL'), 3000);
     await exited;
     clearTimeout(t);
-    try { rmSync(profile, { recursive: true, force: true }); } catch { /* best effort */ }
+    removeProfile();
   };
   return { child, stop, exited, output: () => output };
 }

@@ -1,7 +1,7 @@
 // Headless Chromium driven over the DevTools protocol (a WebSocket; Node >= 22 has one built in):
 // open pages one after another in one browser profile, wait until a page sets
 // document.body.dataset.done, read values from it, and take PNG screenshots.
-import { spawn } from 'node:child_process';
+import { killGroup, spawnGroup } from './children.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,11 +9,11 @@ import { join } from 'node:path';
 /** Starts Chromium on about:blank with one tab under our control. */
 export async function openChromium(binary, { width = 1000, height = 800 } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'bitnet-cdp-'));
-  const child = spawn(binary, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  const child = spawnGroup(binary, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
     '--no-first-run', '--disable-sync', '--disable-dev-shm-usage', '--hide-scrollbars', `--window-size=${width},${height}`,
-    `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] }, () => rmSync(profile, { recursive: true, force: true }));
   const close = () => {
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    killGroup(child, 'SIGKILL');
     try { rmSync(profile, { recursive: true, force: true }); } catch { /* best effort */ }
   };
   try {

@@ -12,8 +12,11 @@
 // failure instead. A missing conformance/expected.json fails unless --update is given.
 // Writes test-artifacts/runtime-matrix.json; its last line is "runtime matrix: N passed, N failed, N skipped".
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { descendants, processTable, spawnGroup } from './children.mjs';
 import { startServer } from './server.mjs';
 import { ensureTestDeps } from '../deps.mjs';
 import { BROWSERS, NPM_BINARIES, ROOT, binaryVersion, browserVersion, findBrowser, run, runBrowserPage, runCli, runWorkerd } from './runtimes.mjs';
@@ -265,6 +268,42 @@ if (!argv.includes('--no-bench') && want('bench')) {
     if (!w.length && /not installed/.test(wNote ?? '')) skip('bench: wllama in chromium', wNote);
     else if (br.notes.some((n) => n.startsWith('chromium: skipped'))) skip('bench: wllama in chromium', 'chromium is not installed');
     else check(w.some((x) => x.threads === 1 && x.metrics.tokPerSec > 0), 'bench: wllama (llama.cpp in wasm) decodes the same file in chromium', wNote ?? `${w.length} results`);
+  }
+  // `--runtime node` from a runner in Deno or Bun (both set process.versions.node) starts Node.
+  for (const [name, args] of [['deno', ['eval']], ['bun', ['-e']]]) {
+    const bin = NPM_BINARIES[name]();
+    if (!bin) { skip(`bench: node host under ${name}`, `${name} is not installed`); continue; }
+    const hosts = JSON.stringify(pathToFileURL(resolve(ROOT, 'test/runtimes/bench-hosts.mjs')).href);
+    const picked = (await run(bin, [...args, `import(${hosts}).then((m) => console.log(m.nodeBinary()))`], { timeoutMs: 60000 })).stdout.trim();
+    const says = picked ? (await run(picked, ['-p', 'typeof Deno + typeof Bun + " " + process.release.name'], { timeoutMs: 60000 })).stdout.trim() : '';
+    check(says === 'undefinedundefined node', `bench: the node host under ${name} runs a Node binary`, `picked ${picked || 'nothing'}: ${says}`);
+  }
+  // A run interrupted (Ctrl-C) while Chromium runs: the runner ends the browser it started
+  // (children.mjs) and --report keeps what finished (node's figures; chromium a note).
+  if (!findBrowser('chromium')) skip('bench: an interrupted run', 'chromium is not installed');
+  else {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-stop-'));
+    // Everything the runner starts inherits this variable, even what leaves its process groups.
+    const mark = `BITNET_STOP_TEST=${process.pid}-${Date.now()}`;
+    const runner = spawnGroup(process.execPath, [resolve(ROOT, 'dist/cli.js'), 'bench', '--suite', 'attention', '--quick', '--runtime', 'node,chromium', '--report', dir],
+      { cwd: ROOT, env: { ...process.env, BITNET_STOP_TEST: mark.split('=')[1] } });
+    let err = '';
+    runner.stderr.on('data', (d) => { err += d; });
+    const exited = new Promise((ok) => runner.on('exit', (code, signal) => ok({ code, signal })));
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    let browser = [];
+    for (const t1 = Date.now(); browser.length < 2 && Date.now() - t1 < 180000 && runner.exitCode === null; await sleep(100)) browser = descendants(runner.pid).filter((p) => /chrom/i.test(p.comm));
+    const groups = [...new Set([runner.pid, ...descendants(runner.pid).map((p) => p.pgid)])];
+    try { process.kill(runner.pid, 'SIGINT'); } catch { /* it ended already: checked below */ } // the runner alone, as a terminal's Ctrl-C reaches it (its children have groups of their own)
+    const e = await exited;
+    const left = () => processTable({ env: true }).filter((p) => p.state !== 'Z' && (groups.includes(p.pgid) || p.env.split('\0').includes(mark)));
+    for (const t1 = Date.now(); left().length && Date.now() - t1 < 10000;) await sleep(100);
+    check(browser.length > 0 && e.signal === 'SIGINT' && !left().length, 'bench: a runner stopped by SIGINT leaves no browser process behind',
+      `${browser.map((p) => p.comm).join(', ') || 'no chromium process'} seen, runner ${e.code ?? e.signal}, left: ${left().map((p) => `${p.pid} ${p.comm}`).join(', ')}; ${err.slice(-800)}`);
+    let saved = null;
+    try { saved = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')); } catch { /* checked below */ }
+    check(saved?.envs?.map((x) => x.runtime.split(' ')[0]).join() === 'node' && saved.results.some((x) => x.suite === 'attention') && saved.notes.includes('chromium: not run (the run stopped before it)')
+      && existsSync(join(dir, 'index.html')), 'bench: the stopped run kept node\'s figures in --report DIR/run.json, chromium a note', JSON.stringify(saved?.notes ?? err.slice(-800)));
   }
 }
 

@@ -1,11 +1,11 @@
 // Where each runtime of the matrix comes from and how one conformance run is started in it.
 // npm runtimes (test/package.json, installed by test/deps.mjs) are called by path (their packages' install scripts are not needed: the prebuilt
 // binary is in a platform sub-package, or moved next to the wrapper when the script did run).
-import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BROWSERS, findBrowser, launch, version as browserVersion } from './browsers.mjs';
 import { freePort, startWorkerd, writeConfig } from './workerd.mjs';
+import { killGroup, spawnGroup } from './children.mjs';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const nm = (p) => resolve(ROOT, 'test/node_modules', p); // test/package.json (test/deps.mjs)
@@ -28,16 +28,22 @@ export const NPM_BINARIES = {
   workerd: () => firstExecutable([nm('@cloudflare/workerd-linux-64/bin/workerd')]),
 };
 
-/** Runs a command, collects stdout/stderr, with a time limit. */
-export function run(cmd, args, { env, timeoutMs = 300000, cwd = ROOT } = {}) {
+/** Runs a command, collects stdout/stderr, with a time limit; onLine gets stderr's lines as they come. */
+export function run(cmd, args, { env, timeoutMs = 300000, cwd = ROOT, onLine } = {}) {
   return new Promise((ok) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '', stderr = '';
+    const child = spawnGroup(cmd, args, { cwd, env: { ...process.env, ...env } });
+    let stdout = '', stderr = '', line = '';
     child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } stderr += `\n(killed after ${timeoutMs} ms)`; }, timeoutMs);
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (!onLine) return;
+      const lines = (line + d).split('\n'); line = lines.pop();
+      for (const l of lines) if (l) onLine(l);
+    });
+    const timer = setTimeout(() => { killGroup(child, 'SIGKILL'); stderr += `\n(killed after ${timeoutMs} ms)`; }, timeoutMs);
     child.on('error', (e) => { clearTimeout(timer); ok({ status: -1, stdout, stderr: stderr + String(e) }); });
-    child.on('exit', (code, sig) => { clearTimeout(timer); ok({ status: code ?? sig, stdout, stderr }); });
+    // 'close', not 'exit': after exit the pipes can still hold the end of the output (a run's JSON).
+    child.on('close', (code, sig) => { clearTimeout(timer); ok({ status: code ?? sig, stdout, stderr }); });
   });
 }
 

@@ -3,7 +3,7 @@
 // port: `bitnet-wasm serve` (Node's http, the machine's Node), Deno.serve and Bun.serve
 // (serve-host.mjs), and the Cloudflare Worker example under workerd. Every server must pass the
 // same client checks and give the same seeded texts, equal to the library's own generate().
-import { spawn } from 'node:child_process';
+import { killGroup, spawnGroup } from './children.mjs';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
@@ -12,9 +12,9 @@ import { freePort, startWorkerd } from './workerd.mjs';
 
 /** Starts a server process that prints its URL; resolves { url, stop, output }. */
 function startProcess(cmd, args, pattern, timeoutMs = 60000) {
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawnGroup(cmd, args, { cwd: ROOT });
   let output = '';
-  const stop = () => { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } };
+  const stop = () => killGroup(child, 'SIGTERM');
   return new Promise((ok, fail) => {
     const timer = setTimeout(() => { stop(); fail(new Error(`no URL within ${timeoutMs} ms:\n${output}`)); }, timeoutMs);
     const onData = (d) => {

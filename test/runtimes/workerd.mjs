@@ -1,6 +1,6 @@
 // Runs a worker under workerd (npm `workerd`) on 127.0.0.1: writes a config that embeds the given
 // modules (ES modules, compiled wasm, data), starts `workerd serve`, and waits until it answers.
-import { spawn } from 'node:child_process';
+import { killGroup, spawnGroup } from './children.mjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, relative, resolve } from 'node:path';
@@ -39,14 +39,14 @@ ${mods}
 
 /** Starts workerd on a config; resolves once it accepts HTTP. Returns { url, stop, output }. */
 export async function startWorkerd({ workerd, configPath, port, timeoutMs = 60000, args = [] }) {
-  const child = spawn(workerd, ['serve', configPath, '--verbose', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawnGroup(workerd, ['serve', configPath, '--verbose', ...args]);
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
   let exited = null;
   child.on('exit', (code, sig) => { exited = `workerd exited (${code ?? sig})`; });
   const url = `http://127.0.0.1:${port}`;
-  const stop = () => { if (exited === null) { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } } };
+  const stop = () => { if (exited === null) killGroup(child, 'SIGTERM'); };
   const t0 = Date.now();
   for (;;) {
     if (exited) throw new Error(`${exited}:\n${output}`);
