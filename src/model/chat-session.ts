@@ -48,8 +48,10 @@ const REPLY = '\uE000reply\uE001';
  *   that last token).
  * - A prompt that does not fit is shifted by the same rule before it runs (GenerateOptions.contextShift).
  * - A template that rewrites the earlier conversation when a turn is added (its rendering of the
- *   conversation up to the last reply is not a prefix of the next one) cannot continue W: that
- *   turn's prompt is then the whole history rendered again (shifted to fit), as before the shift.
+ *   last turn's prompt, up to the generation prompt, is not a prefix of the next one) cannot continue
+ *   W: that turn's prompt is then the whole history rendered again (shifted to fit), as before the
+ *   shift. (What a template renders between the generation prompt and a reply's content, such as the
+ *   space of "Assistant: ", is not part of W: the reply as sampled followed the generation prompt.)
  * A failed or aborted send() changes neither the history nor W.
  */
 export class ChatSession {
@@ -94,12 +96,15 @@ export class ChatSession {
     const last = messages.length - 2; // the last reply (a window exists only after one)
     let after: string;
     try {
-      const before = this.model.applyChatTemplate(messages.slice(0, last), this.template) + REPLY;
+      const before = this.model.applyChatTemplate(messages.slice(0, last), this.template);
       const text = this.model.applyChatTemplate([...messages.slice(0, last), { role: 'assistant', content: REPLY }, messages[last + 1]], this.template);
-      // (the fallback, the whole history rendered again, reports a broken template as chat() does)
-      if (!text.startsWith(before)) return null;
-      after = text.slice(before.length);
+      // What the template puts between the generation prompt and the content (the space of
+      // "Assistant: ") is left out: the reply as sampled followed the generation prompt.
+      const at = text.startsWith(before) ? text.indexOf(REPLY, before.length) : -1;
+      if (at < 0) return null;
+      after = text.slice(at + REPLY.length);
     } catch {
+      // (the fallback, the whole history rendered again, reports a broken template as chat() does)
       return null;
     }
     const o = { parseSpecial: true, ...opts };

@@ -426,6 +426,26 @@ describe('chat sessions after a context shift', () => {
     s.dispose(); m.dispose(); other.dispose(); ref.dispose();
   });
 
+  it('a template that renders more between the generation prompt and a reply (the shipped model\'s "Assistant:" / "Assistant: " + content) is continued: W, then what follows the reply', async () => {
+    const template = "{% for m in messages %}{% if m.role == 'user' %}{{ 'User: ' + (m.content | trim) + '\\n' }}{% else %}{{ 'Assistant: ' + (m.content | trim) + '\\n' }}{% endif %}{% endfor %}"
+      + "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
+    const m = await fresh(ctx), solo = await reference(ctx);
+    const shift = { keep: 4 };
+    const s = m.createChat({ template, contextLength: ctx });
+    const p1 = tok(m, m.applyChatTemplate([{ role: 'user', content: USERS[0] }], template));
+    expect(m.applyChatTemplate([{ role: 'user', content: USERS[0] }], template)).toBe(`User: ${USERS[0]}\nAssistant:`);
+    const r1 = await s.send(USERS[0], { maxTokens: ctx - p1.length + 10, contextShift: shift, logitBias: { [m.tokenizer.eos]: -Infinity } });
+    expect(r1.finishReason).toBe('length');
+    expect(m.detokenize(r1.tokens)).toBe(r1.text);
+    const t1 = replay(p1, 4, r1.tokens);
+    expect(r1.stats.droppedTokens).toBe(t1.dropped);
+    const next = tok(m, `\nUser: ${USERS[1]}\nAssistant:`); // (not the space the template renders before the reply's content)
+    const r2 = await s.send(USERS[1], { maxTokens: 6, contextShift: shift, ...sampling });
+    expect(r2.tokens).toEqual((await solo.generate([...t1.W, ...next], { maxTokens: 6, ...sampling })).tokens);
+    expect(r2.stats.promptTokens - r2.stats.cachedTokens).toBe(next.length + 1);
+    s.dispose(); m.dispose(); solo.dispose();
+  });
+
   it('a template that rewrites the earlier conversation cannot be continued: the turn after a shift renders the whole history again, shifted to fit', async () => {
     // the message count leads the text, so each turn's rendering changes the one before it
     const template = "{{ messages|length }}:{% for m in messages %}<|start_header_id|>{{ m.role }}<|end_header_id|>\n\n{{ m.content }}<|eot_id|>{% endfor %}"
