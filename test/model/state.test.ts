@@ -7,6 +7,7 @@ import { loadModel, type GenerateOptions, type Model } from '../../src/model/mod
 import { BitnetError } from '../../src/errors.js';
 import { mulberry32 } from '../../src/synth/make-model.js';
 import { commonPrefix } from '../../src/model/sequence.js';
+import { createDetokenizer } from '../../src/tokenizer/index.js';
 
 let bytes: Uint8Array;
 beforeAll(async () => { bytes = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 11 }); }, 60_000);
@@ -332,22 +333,28 @@ describe('chat sessions after a context shift', () => {
   };
   const USERS = ['Tell me a story', 'And then what happened?', 'Wait', 'Tell me more about the jury, the city and the election that was held there, please.'];
   const sampling = { temperature: 0.8, seed: 5, repeatPenalty: 1.1 };
-
-  it("'reprefill': every turn after the shift is a fresh model fed the documented tokens, prefilling only the new turn; an aborted turn leaves no trace; a turn that overflows is shifted first", async () => {
+  /** A session (with the system message, or with `template` and keep 4) whose turn 1 (greedy, EOS
+   *  banned) shifts, checked against the replayed rule; and a reference model. */
+  const shiftedSession = async (contextShift: { method?: 'reprefill' | 'kshift'; keep?: number }, template?: string) => {
     const m = await fresh(ctx), solo = await reference(ctx);
-    const sys = sysTurn(m), k = sys.length;
-    const shift = { method: 'reprefill' as const };
-    const s = m.createChat({ system, contextLength: ctx });
-    const p1 = tok(m, m.applyChatTemplate([{ role: 'system', content: system }, { role: 'user', content: USERS[0] }]));
-    expect(p1.slice(0, k)).toEqual(sys);
-    // turn 1 shifts at least once
-    const r1 = await s.send(USERS[0], { maxTokens: ctx - p1.length + 10, contextShift: shift });
+    const s = m.createChat({ ...(template === undefined ? { system } : { template }), contextLength: ctx });
+    const first = [...(template === undefined ? [{ role: 'system', content: system }] : []), { role: 'user', content: USERS[0] }];
+    const p1 = tok(m, m.applyChatTemplate(first, template));
+    const k = template === undefined ? sysTurn(m).length : 4;
+    if (template === undefined) expect(p1.slice(0, k)).toEqual(sysTurn(m));
+    const r1 = await s.send(USERS[0], { maxTokens: ctx - p1.length + 10, contextShift, logitBias: { [m.tokenizer.eos]: -Infinity } });
     expect(r1.finishReason).toBe('length');
     expect(m.detokenize(r1.tokens)).toBe(r1.text); // (every reply token spells the reply: W holds all of them)
     const t1 = replay(p1, k, r1.tokens);
     expect(t1.dropped).toBeGreaterThan(0);
     expect(r1.stats.droppedTokens).toBe(t1.dropped);
     expect(s.sequence.tokens).toEqual(t1.cache);
+    return { m, solo, s, k, p1, r1, t1 };
+  };
+
+  it("'reprefill': every turn after the shift is a fresh model fed the documented tokens, prefilling only the new turn; an aborted turn leaves no trace; a turn that overflows is shifted first", async () => {
+    const shift = { method: 'reprefill' as const };
+    const { m, solo, s, k, t1 } = await shiftedSession(shift); // turn 1 shifts at least once
     // (the whole conversation rendered again no longer fits: before W, this turn was CONTEXT_OVERFLOW)
     const whole = tok(m, m.applyChatTemplate([...s.messages, { role: 'user', content: USERS[1] }]));
     expect(whole.length).toBeGreaterThan(ctx - 1);
@@ -426,19 +433,37 @@ describe('chat sessions after a context shift', () => {
     s.dispose(); m.dispose(); other.dispose(); ref.dispose();
   });
 
+  it("a stop string's tokens are not in W: the next turn has the reply's tokens up to it, then the rest of the reply's text with the new turn", async () => {
+    const { m, solo, s, k, t1 } = await shiftedSession({});
+    const doc2 = [...t1.W, ...newTurn(m, USERS[1])];
+    // A stop string that starts inside reply token i: its last character and the next token's first.
+    const o2 = { maxTokens: 12, ...sampling };
+    const g = (await solo.generate(doc2, o2)).tokens;
+    const detok = createDetokenizer(m.tokenizer);
+    const pieces = g.map((t) => detok.push(t));
+    const text = pieces.join('');
+    const i = pieces.findIndex((p, j) => j > 0 && p.length >= 2 && pieces[j + 1]?.length > 0 && !p.includes('\uFFFD')
+      && text.indexOf(p.slice(-1) + pieces[j + 1][0]) === pieces.slice(0, j + 1).join('').length - 1);
+    expect(i).toBeGreaterThan(0);
+    const stop = pieces[i].slice(-1) + pieces[i + 1][0];
+    const r2 = await s.send(USERS[1], { ...o2, contextShift: {}, stop: [stop] });
+    expect(r2.text).toBe(pieces.slice(0, i + 1).join('').slice(0, -1));
+    expect(r2.tokens).toEqual(g.slice(0, i + 2));
+    // W2 = doc2 + g[0..i); the rest of the reply's text (token i's text but its last character) goes with the new turn
+    const given3 = [...doc2, ...g.slice(0, i), ...tok(m, `${pieces[i].slice(0, -1)}<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n${USERS[3]}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`)];
+    const r3 = await s.send(USERS[3], { maxTokens: 6, contextShift: {} });
+    const t3 = replay(given3, k, r3.tokens);
+    expect(r3.tokens).toEqual((await solo.generate(t3.ran, { maxTokens: 6 })).tokens);
+    expect(r3.stats).toMatchObject({ promptTokens: t3.ran.length, droppedTokens: t3.dropped });
+    s.dispose(); m.dispose(); solo.dispose();
+  });
+
   it('a template that renders more between the generation prompt and a reply (the shipped model\'s "Assistant:" / "Assistant: " + content) is continued: W, then what follows the reply', async () => {
     const template = "{% for m in messages %}{% if m.role == 'user' %}{{ 'User: ' + (m.content | trim) + '\\n' }}{% else %}{{ 'Assistant: ' + (m.content | trim) + '\\n' }}{% endif %}{% endfor %}"
       + "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
-    const m = await fresh(ctx), solo = await reference(ctx);
     const shift = { keep: 4 };
-    const s = m.createChat({ template, contextLength: ctx });
-    const p1 = tok(m, m.applyChatTemplate([{ role: 'user', content: USERS[0] }], template));
+    const { m, solo, s, t1 } = await shiftedSession(shift, template);
     expect(m.applyChatTemplate([{ role: 'user', content: USERS[0] }], template)).toBe(`User: ${USERS[0]}\nAssistant:`);
-    const r1 = await s.send(USERS[0], { maxTokens: ctx - p1.length + 10, contextShift: shift, logitBias: { [m.tokenizer.eos]: -Infinity } });
-    expect(r1.finishReason).toBe('length');
-    expect(m.detokenize(r1.tokens)).toBe(r1.text);
-    const t1 = replay(p1, 4, r1.tokens);
-    expect(r1.stats.droppedTokens).toBe(t1.dropped);
     const next = tok(m, `\nUser: ${USERS[1]}\nAssistant:`); // (not the space the template renders before the reply's content)
     const r2 = await s.send(USERS[1], { maxTokens: 6, contextShift: shift, ...sampling });
     expect(r2.tokens).toEqual((await solo.generate([...t1.W, ...next], { maxTokens: 6, ...sampling })).tokens);
@@ -450,12 +475,8 @@ describe('chat sessions after a context shift', () => {
     // the message count leads the text, so each turn's rendering changes the one before it
     const template = "{{ messages|length }}:{% for m in messages %}<|start_header_id|>{{ m.role }}<|end_header_id|>\n\n{{ m.content }}<|eot_id|>{% endfor %}"
       + "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}";
-    const m = await fresh(ctx), solo = await reference(ctx);
     const shift = { keep: 4 };
-    const s = m.createChat({ template, contextLength: ctx });
-    const p1 = tok(m, m.applyChatTemplate([{ role: 'user', content: USERS[0] }], template));
-    const r1 = await s.send(USERS[0], { maxTokens: ctx - p1.length + 10, contextShift: shift });
-    expect(r1.stats.droppedTokens).toBe(replay(p1, 4, r1.tokens).dropped);
+    const { m, solo, s } = await shiftedSession(shift, template);
     const whole = tok(m, m.applyChatTemplate([...s.messages, { role: 'user', content: USERS[1] }], template));
     const r2 = await s.send(USERS[1], { maxTokens: 6, contextShift: shift });
     const t2 = replay(whole, 4, r2.tokens);
