@@ -133,7 +133,10 @@ export interface GenerateOptions extends SamplingOptions, ConstraintOptions {
    *  template, as far as they agree with the conversation's) and go on. method 'reprefill'
    *  (default) runs the remaining tokens again at their new positions, exactly as a fresh model;
    *  'kshift' rotates their cached keys instead (llama.cpp's K-shift: far cheaper, approximate).
-   *  Off by default: generation then ends with finishReason 'context'. */
+   *  A prompt that leaves no position for the next token is shifted the same way before it runs
+   *  (the drop repeated until it fits; 'kshift' rotates what the cache already holds of it).
+   *  stats.droppedTokens counts what was dropped. Off by default: generation then ends with
+   *  finishReason 'context', and a prompt that does not fit is CONTEXT_OVERFLOW. */
   contextShift?: boolean | { keep?: number; method?: 'reprefill' | 'kshift' };
 }
 
@@ -143,9 +146,13 @@ export interface GenerateResult {
   text: string;
   tokens: number[];
   stats: {
+    /** Tokens of the prompt as it ran (a prompt shifted to fit: without the dropped ones). */
     promptTokens: number;
     /** Prompt tokens whose keys and values were already in the sequence's cache (not prefilled). */
     cachedTokens: number;
+    /** Tokens a context shift dropped during the call (of the prompt and of the generated ones;
+     *  always positions keep, keep + 1, ... of the prompt followed by the generated tokens). */
+    droppedTokens: number;
     generatedTokens: number; prefillTokensPerSecond: number; decodeTokensPerSecond: number;
   };
   /** 'length': maxTokens were generated; 'context': the KV cache filled up first (the context
@@ -257,12 +264,13 @@ export class Model {
     return this.allocSequence(ctx, 'sequence KV cache');
   }
 
-  /** A chat session with its own sequence: it keeps the history and prefills only each new turn. */
+  /** A chat session with its own sequence: it keeps the history and prefills only each new turn
+   *  (also after a context shift: see ChatSession). */
   createChat(opts: ChatSessionOptions = {}): ChatSession {
     opts = checkOptions('opts', opts);
     if (opts.system !== undefined && typeof opts.system !== 'string') throw new BitnetError('BAD_ARGUMENT', 'system must be a string');
     this.applyChatTemplate([...(opts.messages ?? []), { role: 'user', content: '' }], opts.template); // fail early on a bad template
-    return new ChatSession(this.createSequence({ contextLength: opts.contextLength }), opts.template, opts);
+    return new ChatSession(this, this.createSequence({ contextLength: opts.contextLength }), opts.template, opts);
   }
 
   /** Threads its forward passes use (1: no workers). */
@@ -404,13 +412,18 @@ export class Model {
    *  (llama.cpp's K-shift). Returns the logits after `next` is run at the end. */
   private shift(seq: Sequence, keep: number, drop: number, method: ShiftMethod, next: number): Float32Array {
     if (method === 'reprefill') return this.prefill(seq, [...seq.cached.slice(0, keep), ...seq.cached.slice(keep + drop), next]).logits;
+    this.rotate(seq, keep, drop);
+    return this.run(seq, [next], seq.cached.length);
+  }
+
+  /** K-shift: drops cached rows [keep, keep + drop), moves the rest down and rotates their keys. */
+  private rotate(seq: Sequence, keep: number, drop: number): void {
     this.live();
     seq.live();
     this.bind(seq);
     const status = this.rt.exports.kv_shift(this.desc, keep, drop, seq.cached.length);
     if (status !== 0) throw new Error(`internal: kv_shift failed with status ${status}`);
     seq.cached.splice(keep, drop);
-    return this.run(seq, [next], seq.cached.length);
   }
 
   /** Brings a sequence to hold exactly `ids`, reusing the longest cached prefix, and returns the
@@ -524,14 +537,20 @@ export class Model {
     opts = checkGenerateOptions(opts);
     const maxTokens = opts.maxTokens ?? 128;
     if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new BitnetError('BAD_ARGUMENT', `maxTokens must be a non-negative integer, got ${maxTokens}`);
-    const ids = typeof prompt === 'string' ? this.tokenize(prompt, { addBos: opts.addBos, parseSpecial: opts.parseSpecial }) : [...prompt];
-    if (ids.length === 0) throw new BitnetError('BAD_ARGUMENT', 'the prompt has no tokens (and the vocabulary adds no BOS)');
+    const given = typeof prompt === 'string' ? this.tokenize(prompt, { addBos: opts.addBos, parseSpecial: opts.parseSpecial }) : [...prompt];
+    if (given.length === 0) throw new BitnetError('BAD_ARGUMENT', 'the prompt has no tokens (and the vocabulary adds no BOS)');
+    const shift = contextShiftOf(opts.contextShift, given, this.tokenizer.bos, seq.contextLength);
     // A prompt needs a free position for the next token, unless nothing is generated (as logits()).
-    if (ids.length > seq.contextLength || (ids.length === seq.contextLength && maxTokens > 0)) {
-      throw new BitnetError('CONTEXT_OVERFLOW', `the prompt has ${ids.length} tokens; the context holds ${seq.contextLength}`
-        + (ids.length === seq.contextLength ? ' (with maxTokens > 0 the next token needs a position too)' : ''));
+    // With contextShift one that does not leave it is shifted first, by the rule of the loop below.
+    const room = seq.contextLength - (maxTokens > 0 ? 1 : 0);
+    let promptDrop = 0;
+    if (given.length > room && shift) {
+      for (let n = given.length; n > room;) { const d = Math.max(1, (n - shift.keep) >> 1); promptDrop += d; n -= d; }
+    } else if (given.length > room) {
+      throw new BitnetError('CONTEXT_OVERFLOW', `the prompt has ${given.length} tokens; the context holds ${seq.contextLength}`
+        + (given.length === seq.contextLength ? ' (with maxTokens > 0 the next token needs a position too)' : ''));
     }
-    const shift = contextShiftOf(opts.contextShift, ids, this.tokenizer.bos, seq.contextLength);
+    const ids = promptDrop ? [...given.slice(0, shift!.keep), ...given.slice(shift!.keep + promptDrop)] : given;
     const stopTokens = checkStopTokens(opts.stopTokens, this.config.nVocab);
     const sampler = new Sampler(opts, this.rt, this.config.nVocab, constraintFor(opts, this.tokenizer));
     const release = await seq.queue.acquire(opts.signal);
@@ -539,11 +558,20 @@ export class Model {
       this.live();
       seq.live();
       const t0 = now();
+      // K-shift of a shifted prompt: rotate the rows the cache already holds past the dropped ones.
+      if (promptDrop && shift!.method === 'kshift') {
+        const held = commonPrefix(seq.cached, given);
+        if (held > shift!.keep + promptDrop) { seq.cached.length = held; this.rotate(seq, shift!.keep, promptDrop); }
+      }
       let { logits, cached } = this.prefill(seq, ids);
       const t1 = now();
-      if (stats) { stats.promptTokens = ids.length; stats.cachedTokens = cached; stats.prefillTokensPerSecond = (ids.length - cached) / Math.max(1e-9, (t1 - t0) / 1000); }
+      let dropped = promptDrop;
+      if (stats) {
+        stats.promptTokens = ids.length; stats.cachedTokens = cached; stats.droppedTokens = dropped;
+        stats.prefillTokensPerSecond = (ids.length - cached) / Math.max(1e-9, (t1 - t0) / 1000);
+      }
       if (maxTokens === 0) return 'length'; // prefill only (the cache then holds the prompt)
-      const history = ids.slice();
+      const history = ids.slice(); // (penalties see the prompt as it ran)
       let generated = 0;
       const t2 = now();
       for (;;) {
@@ -568,7 +596,10 @@ export class Model {
         else if (!shift) return 'context';
         else {
           // Context shift: keep the first `keep` tokens, drop half of the rest.
-          logits = this.shift(seq, shift.keep, Math.max(1, (pos - shift.keep) >> 1), shift.method, next);
+          const drop = Math.max(1, (pos - shift.keep) >> 1);
+          logits = this.shift(seq, shift.keep, drop, shift.method, next);
+          dropped += drop;
+          if (stats) stats.droppedTokens = dropped;
         }
       }
     } finally {
@@ -629,23 +660,41 @@ export class Model {
 
   /** @internal */
   _chat(seq: Sequence, messages: ChatMessage[], opts: GenerateOptions & { template?: string } = {}): Promise<GenerateResult> {
+    const r = this._chatRequest(seq, messages, opts);
+    return this._generate(seq, r.prompt, r.opts);
+  }
+
+  /** @internal chat()'s prompt: the conversation rendered with the generation prompt, tokenized with
+   *  special tokens recognized and no BOS added (unless opts say otherwise), and its options with
+   *  the context shift's keep made explicit (_chatShift). */
+  _chatRequest(seq: Sequence, messages: ChatMessage[], opts: GenerateOptions & { template?: string } = {}): { prompt: number[]; opts: GenerateOptions } {
     opts = checkGenerateOptions(opts);
     opts.signal?.throwIfAborted(); // before rendering (bounded, but synchronous)
-    const prompt = this.applyChatTemplate(messages, opts.template);
+    const text = this.applyChatTemplate(messages, opts.template);
+    const o = { parseSpecial: true, addBos: false, ...opts };
+    const prompt = this.tokenize(text, { addBos: o.addBos, parseSpecial: o.parseSpecial });
+    return { prompt, opts: this._chatShift(seq, messages, prompt, o) };
+  }
+
+  /** @internal opts with a chat's contextShift keep made explicit: an explicit keep wins; else, if
+   *  the first message is a system message, the tokens of it rendered alone by the template (no
+   *  generation prompt) as far as they agree with the prompt's (a template may not render it apart:
+   *  then the default); else the default (the BOS if the prompt starts with it). */
+  _chatShift(seq: Sequence, messages: ChatMessage[], prompt: number[], opts: GenerateOptions & { template?: string }): GenerateOptions & { template?: string } {
     const shift = opts.contextShift;
-    if (shift && (shift === true || shift.keep === undefined) && messages[0]?.role === 'system') {
-      // A chat's context shift keeps its system message: the tokens of the system message rendered
-      // alone, as far as they agree with the conversation's (a template may not render it apart).
+    if (!shift) return opts;
+    const o = shift === true ? {} : shift;
+    let keep = o.keep;
+    if (keep === undefined && messages[0]?.role === 'system') {
       let alone: string | null = null;
       try { alone = this.renderChat([messages[0]], opts.template, false); } catch { /* a template that cannot render it alone: the default */ }
-      const keep = alone === null ? undefined : commonPrefix(this.chatTokens(alone), this.chatTokens(prompt));
+      if (alone !== null) keep = commonPrefix(this.chatTokens(alone), prompt);
       if (keep !== undefined && keep > seq.contextLength - 2) {
         throw new BitnetError('BAD_ARGUMENT', `the system message takes ${keep} tokens: a context shift needs at least 2 more positions than it keeps `
           + `(this context holds ${seq.contextLength}); pass contextShift: { keep } or a longer contextLength`);
       }
-      if (keep !== undefined) opts = { ...opts, contextShift: { ...(shift === true ? {} : shift), keep } };
     }
-    return this._generate(seq, prompt, { parseSpecial: true, addBos: false, ...opts });
+    return { ...opts, contextShift: { ...o, keep: contextShiftOf({ ...o, keep }, prompt, this.tokenizer.bos, seq.contextLength)!.keep } };
   }
 
   /** Tokens of rendered chat text, as chat() tokenizes its prompt. */
@@ -675,7 +724,7 @@ export class Model {
   async _generate(seq: Sequence, prompt: string | number[], opts: GenerateOptions = {}): Promise<GenerateResult> {
     opts = checkGenerateOptions(opts);
     const out: GenerateResult = { text: '', tokens: [], finishReason: 'length',
-      stats: { promptTokens: 0, cachedTokens: 0, generatedTokens: 0, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0 } };
+      stats: { promptTokens: 0, cachedTokens: 0, droppedTokens: 0, generatedTokens: 0, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0 } };
     for await (const piece of this.generateText(seq, prompt, opts, out)) opts.onText?.(piece);
     return out;
   }

@@ -6,10 +6,25 @@ import { makeModel } from '../../src/synth/make-model.js';
 import { loadModel, type GenerateOptions, type Model } from '../../src/model/model.js';
 import { BitnetError } from '../../src/errors.js';
 import { mulberry32 } from '../../src/synth/make-model.js';
+import { commonPrefix } from '../../src/model/sequence.js';
+import { createDetokenizer } from '../../src/tokenizer/index.js';
 
 let bytes: Uint8Array;
 beforeAll(async () => { bytes = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 11 }); }, 60_000);
 
+/** Two key caches compared in f32 ulps of each head's largest value in `kb`: the worst, and how many values differ. */
+function keyUlps(ka: Float32Array, kb: Float32Array, headDim: number): { worst: number; differ: number } {
+  let worst = 0, differ = 0;
+  for (let h = 0; h < kb.length; h += headDim) {
+    let scale = 0;
+    for (let i = h; i < h + headDim; i++) scale = Math.max(scale, Math.abs(kb[i]));
+    for (let i = h; i < h + headDim; i++) {
+      worst = Math.max(worst, Math.abs(ka[i] - kb[i]) / scale / 2 ** -24);
+      if (ka[i] !== kb[i]) differ++;
+    }
+  }
+  return { worst, differ };
+}
 const bitsOf = (f: Float32Array) => Array.from(new Uint32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)));
 const fresh = (ctx = 256) => loadModel(bytes, { contextLength: ctx, batchSize: 5 });
 /** The reference: a model whose cache is emptied before every call (no reuse). */
@@ -275,6 +290,203 @@ describe('context full', () => {
   });
 });
 
+describe('a prompt that does not fit', () => {
+  it('with contextShift it is shifted by the same rule before it runs (both methods); without, CONTEXT_OVERFLOW', async () => {
+    const ctx = 24;
+    const m = await fresh(ctx), solo = await reference(ctx);
+    const long = m.tokenize(`${PROMPTS[2]} ${PROMPTS[0]} ${PROMPTS[1]} ${PROMPTS[3]} ${PROMPTS[4]} ${PROMPTS[2]}`);
+    expect(long.length).toBeGreaterThan(2 * ctx);
+    // the rule: while the prompt leaves no position for the next token, keep 2 and drop half of the rest
+    let C = long.slice(), dropped = 0;
+    while (C.length > ctx - 1) { const d = Math.max(1, (C.length - 2) >> 1); C = [...C.slice(0, 2), ...C.slice(2 + d)]; dropped += d; }
+    expect(C.length + 4).toBeLessThan(ctx); // (no shift while generating)
+    const want = await solo.generate(C, { maxTokens: 4 });
+    for (const method of ['reprefill', 'kshift'] as const) {
+      m.mainSequence.clear();
+      const r = await m.generate(long, { maxTokens: 4, contextShift: { keep: 2, method } });
+      expect(r.tokens).toEqual(want.tokens); // (nothing cached: kshift has nothing to rotate)
+      expect(r.stats).toMatchObject({ promptTokens: C.length, cachedTokens: 0, droppedTokens: dropped });
+    }
+    // without contextShift: as before
+    await expect(m.generate(long, { maxTokens: 4 })).rejects.toMatchObject({ code: 'CONTEXT_OVERFLOW' });
+    m.dispose(); solo.dispose();
+  });
+});
+
+describe('chat sessions after a context shift', () => {
+  // (this tokenizer spells the llama3 headers in bytes: a new turn is ~70 tokens)
+  const ctx = 320, system = 'You are a careful assistant.';
+  const tok = (m: Model, text: string) => m.tokenize(text, { addBos: false, parseSpecial: true });
+  /** The system turn and a new turn as the built-in llama3-style template renders them, written out by hand. */
+  const sysTurn = (m: Model) => tok(m, `${m.tokenizer.tokenText(m.tokenizer.bos)}<|start_header_id|>system<|end_header_id|>\n\n${system}<|eot_id|>`);
+  const newTurn = (m: Model, user: string) => tok(m, `<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n${user}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`);
+  const shiftOnce = (C: number[], k: number) => [...C.slice(0, k), ...C.slice(k + Math.max(1, (C.length - k) >> 1))];
+  /** The documented rule, replayed on token lists: the prompt shifted until it leaves a position, then
+   *  every reply token but the last run (the last one never is), shifting when the cache is full.
+   *  ran: the prompt as it ran; cache: the tokens the cache holds after; W: cache + the last reply token. */
+  const replay = (prompt: number[], k: number, reply: number[]) => {
+    let C = prompt.slice();
+    while (C.length > ctx - 1) C = shiftOnce(C, k);
+    const ran = C.slice();
+    for (const t of reply.slice(0, -1)) { if (C.length + 1 >= ctx) C = shiftOnce(C, k); C.push(t); }
+    return { ran, cache: C, W: [...C, reply[reply.length - 1]], dropped: prompt.length + reply.length - 1 - C.length };
+  };
+  const USERS = ['Tell me a story', 'And then what happened?', 'Wait', 'Tell me more about the jury, the city and the election that was held there, please.'];
+  const sampling = { temperature: 0.8, seed: 5, repeatPenalty: 1.1 };
+  /** A session (with the system message, or with `template` and keep 4) whose turn 1 (greedy, EOS
+   *  banned) shifts, checked against the replayed rule; and a reference model. */
+  const shiftedSession = async (contextShift: { method?: 'reprefill' | 'kshift'; keep?: number }, template?: string) => {
+    const m = await fresh(ctx), solo = await reference(ctx);
+    const s = m.createChat({ ...(template === undefined ? { system } : { template }), contextLength: ctx });
+    const first = [...(template === undefined ? [{ role: 'system', content: system }] : []), { role: 'user', content: USERS[0] }];
+    const p1 = tok(m, m.applyChatTemplate(first, template));
+    const k = template === undefined ? sysTurn(m).length : 4;
+    if (template === undefined) expect(p1.slice(0, k)).toEqual(sysTurn(m));
+    const r1 = await s.send(USERS[0], { maxTokens: ctx - p1.length + 10, contextShift, logitBias: { [m.tokenizer.eos]: -Infinity } });
+    expect(r1.finishReason).toBe('length');
+    expect(m.detokenize(r1.tokens)).toBe(r1.text); // (every reply token spells the reply: W holds all of them)
+    const t1 = replay(p1, k, r1.tokens);
+    expect(t1.dropped).toBeGreaterThan(0);
+    expect(r1.stats.droppedTokens).toBe(t1.dropped);
+    expect(s.sequence.tokens).toEqual(t1.cache);
+    return { m, solo, s, k, p1, r1, t1 };
+  };
+
+  it("'reprefill': every turn after the shift is a fresh model fed the documented tokens, prefilling only the new turn; an aborted turn leaves no trace; a turn that overflows is shifted first", async () => {
+    const shift = { method: 'reprefill' as const };
+    const { m, solo, s, k, t1 } = await shiftedSession(shift); // turn 1 shifts at least once
+    // (the whole conversation rendered again no longer fits: before W, this turn was CONTEXT_OVERFLOW)
+    const whole = tok(m, m.applyChatTemplate([...s.messages, { role: 'user', content: USERS[1] }]));
+    expect(whole.length).toBeGreaterThan(ctx - 1);
+    // turn 2: W + the new turn, bit for bit a fresh model given those tokens; prefills the new turn and the reply's last token
+    const doc2 = [...t1.W, ...newTurn(m, USERS[1])];
+    expect(doc2.length + 8).toBeLessThan(ctx); // (no shift in this turn)
+    const r2 = await s.send(USERS[1], { maxTokens: 8, contextShift: shift, ...sampling });
+    const ref2 = await solo.generate(doc2, { maxTokens: 8, ...sampling });
+    expect(r2.tokens).toEqual(ref2.tokens);
+    expect(r2.text).toBe(ref2.text);
+    expect(r2.finishReason).toBe('length');
+    expect(r2.stats).toMatchObject({ promptTokens: doc2.length, droppedTokens: 0 });
+    expect(r2.stats.promptTokens - r2.stats.cachedTokens).toBe(newTurn(m, USERS[1]).length + 1);
+    expect(s.messages.map((x) => x.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
+    // an aborted turn changes neither the history nor W (its prompt overflowed and was shifted too)
+    const ac = new AbortController();
+    let pieces = 0;
+    await expect(s.send(USERS[2], { maxTokens: 40, contextShift: shift, signal: ac.signal, onText: () => { if (++pieces === 2) ac.abort(); } })).rejects.toThrow();
+    expect(s.messages.length).toBe(5);
+    // turn 3 does not fit (W + the new turn): shifted by the rule first, then a fresh model given what ran
+    expect(m.detokenize(r2.tokens)).toBe(r2.text); // (every reply token spells the reply: W2 holds all of them)
+    const given3 = [...doc2, ...r2.tokens, ...newTurn(m, USERS[3])];
+    expect(given3.length).toBeGreaterThan(ctx - 1);
+    const cachedBefore = s.sequence.tokens;
+    const r3 = await s.send(USERS[3], { maxTokens: 6, contextShift: shift });
+    const t3 = replay(given3, k, r3.tokens);
+    expect(t3.ran.length + 6).toBeLessThan(ctx); // (the prompt's shift only)
+    const ref3 = await solo.generate(t3.ran, { maxTokens: 6 });
+    expect(r3.tokens).toEqual(ref3.tokens);
+    expect(r3.stats).toMatchObject({ promptTokens: t3.ran.length, droppedTokens: t3.dropped });
+    expect(r3.stats.cachedTokens).toBe(commonPrefix(cachedBefore, t3.ran)); // (reprefill: the kept prefix, rest re-run)
+    expect(s.sequence.tokens).toEqual(t3.cache);
+    s.dispose(); m.dispose(); solo.dispose();
+  });
+
+  it("'kshift': the same token lists and prefill counts (a turn that overflows rotates what is cached and prefills only the new turn); each turn equals a plain sequence fed those tokens", async () => {
+    const m = await fresh(ctx), other = await fresh(ctx), ref = await fresh(ctx);
+    const sys = sysTurn(m), k = sys.length;
+    const shift = { method: 'kshift' as const };
+    const s = m.createChat({ system, contextLength: ctx });
+    // the reference: a plain sequence given the documented token lists, with the same keep (same K-shifted cache)
+    const plain = other.mainSequence;
+    const p1 = tok(m, m.applyChatTemplate([{ role: 'system', content: system }, { role: 'user', content: USERS[0] }]));
+    const o1 = { maxTokens: ctx - p1.length + 10 };
+    const r1 = await s.send(USERS[0], { ...o1, contextShift: shift });
+    expect(r1.tokens).toEqual((await plain.generate(p1, { ...o1, contextShift: { ...shift, keep: k } })).tokens);
+    expect(r1.finishReason).toBe('length');
+    expect(m.detokenize(r1.tokens)).toBe(r1.text);
+    const t1 = replay(p1, k, r1.tokens);
+    expect(r1.stats.droppedTokens).toBe(t1.dropped);
+    expect(s.sequence.tokens).toEqual(t1.cache);
+    const doc2 = [...t1.W, ...newTurn(m, USERS[1])];
+    const o2 = { maxTokens: 8, ...sampling };
+    const r2 = await s.send(USERS[1], { ...o2, contextShift: shift });
+    const q2 = await plain.generate(doc2, { ...o2, contextShift: { ...shift, keep: k } });
+    expect(r2.tokens).toEqual(q2.tokens);
+    expect(r2.finishReason).toBe('length');
+    expect(r2.stats.promptTokens - r2.stats.cachedTokens).toBe(newTurn(m, USERS[1]).length + 1);
+    expect(m.detokenize(r2.tokens)).toBe(r2.text);
+    const given3 = [...doc2, ...r2.tokens, ...newTurn(m, USERS[3])];
+    expect(given3.length).toBeGreaterThan(ctx - 1);
+    const r3 = await s.send(USERS[3], { maxTokens: 6, contextShift: shift });
+    expect(r3.tokens).toEqual((await plain.generate(given3, { maxTokens: 6, contextShift: { ...shift, keep: k } })).tokens);
+    const t3 = replay(given3, k, r3.tokens);
+    expect(r3.stats).toMatchObject({ promptTokens: t3.ran.length, droppedTokens: t3.dropped });
+    expect(doc2.length + r2.tokens.length - 1).toBeGreaterThan(k + t3.dropped); // (the cache holds tokens past the drop: rotated)
+    expect(r3.stats.promptTokens - r3.stats.cachedTokens).toBe(newTurn(m, USERS[3]).length + 1);
+    expect(s.sequence.tokens).toEqual(t3.cache);
+    // The rotated rows are those tokens at their new positions: layer 0 (token and position only)
+    // against a fresh prefill of them, values exactly, keys to rounding (as 'context shift by rotating keys').
+    ref.logits(t3.cache);
+    const c = m.config, n = t3.cache.length * c.nHeadKv * c.headDim;
+    const layer0 = (x: Float32Array, p: number) => x.slice(p >>> 2, (p >>> 2) + n);
+    expect(bitsOf(layer0(m.rt.f32, s.sequence.v))).toEqual(bitsOf(layer0(ref.rt.f32, ref.mainSequence.v)));
+    expect(keyUlps(layer0(m.rt.f32, s.sequence.k), layer0(ref.rt.f32, ref.mainSequence.k), c.headDim).worst).toBeLessThan(8);
+    s.dispose(); m.dispose(); other.dispose(); ref.dispose();
+  });
+
+  it("a stop string's tokens are not in W: the next turn has the reply's tokens up to it, then the rest of the reply's text with the new turn", async () => {
+    const { m, solo, s, k, t1 } = await shiftedSession({});
+    const doc2 = [...t1.W, ...newTurn(m, USERS[1])];
+    // A stop string that starts inside reply token i: its last character and the next token's first.
+    const o2 = { maxTokens: 12, ...sampling };
+    const g = (await solo.generate(doc2, o2)).tokens;
+    const detok = createDetokenizer(m.tokenizer);
+    const pieces = g.map((t) => detok.push(t));
+    const text = pieces.join('');
+    const i = pieces.findIndex((p, j) => j > 0 && p.length >= 2 && pieces[j + 1]?.length > 0 && !p.includes('\uFFFD')
+      && text.indexOf(p.slice(-1) + pieces[j + 1][0]) === pieces.slice(0, j + 1).join('').length - 1);
+    expect(i).toBeGreaterThan(0);
+    const stop = pieces[i].slice(-1) + pieces[i + 1][0];
+    const r2 = await s.send(USERS[1], { ...o2, contextShift: {}, stop: [stop] });
+    expect(r2.text).toBe(pieces.slice(0, i + 1).join('').slice(0, -1));
+    expect(r2.tokens).toEqual(g.slice(0, i + 2));
+    // W2 = doc2 + g[0..i); the rest of the reply's text (token i's text but its last character) goes with the new turn
+    const given3 = [...doc2, ...g.slice(0, i), ...tok(m, `${pieces[i].slice(0, -1)}<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n${USERS[3]}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`)];
+    const r3 = await s.send(USERS[3], { maxTokens: 6, contextShift: {} });
+    const t3 = replay(given3, k, r3.tokens);
+    expect(r3.tokens).toEqual((await solo.generate(t3.ran, { maxTokens: 6 })).tokens);
+    expect(r3.stats).toMatchObject({ promptTokens: t3.ran.length, droppedTokens: t3.dropped });
+    s.dispose(); m.dispose(); solo.dispose();
+  });
+
+  it('a template that renders more between the generation prompt and a reply (the shipped model\'s "Assistant:" / "Assistant: " + content) is continued: W, then what follows the reply', async () => {
+    const template = "{% for m in messages %}{% if m.role == 'user' %}{{ 'User: ' + (m.content | trim) + '\\n' }}{% else %}{{ 'Assistant: ' + (m.content | trim) + '\\n' }}{% endif %}{% endfor %}"
+      + "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
+    const shift = { keep: 4 };
+    const { m, solo, s, t1 } = await shiftedSession(shift, template);
+    expect(m.applyChatTemplate([{ role: 'user', content: USERS[0] }], template)).toBe(`User: ${USERS[0]}\nAssistant:`);
+    const next = tok(m, `\nUser: ${USERS[1]}\nAssistant:`); // (not the space the template renders before the reply's content)
+    const r2 = await s.send(USERS[1], { maxTokens: 6, contextShift: shift, ...sampling });
+    expect(r2.tokens).toEqual((await solo.generate([...t1.W, ...next], { maxTokens: 6, ...sampling })).tokens);
+    expect(r2.stats.promptTokens - r2.stats.cachedTokens).toBe(next.length + 1);
+    s.dispose(); m.dispose(); solo.dispose();
+  });
+
+  it('a template that rewrites the earlier conversation cannot be continued: the turn after a shift renders the whole history again, shifted to fit', async () => {
+    // the message count leads the text, so each turn's rendering changes the one before it
+    const template = "{{ messages|length }}:{% for m in messages %}<|start_header_id|>{{ m.role }}<|end_header_id|>\n\n{{ m.content }}<|eot_id|>{% endfor %}"
+      + "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}";
+    const shift = { keep: 4 };
+    const { m, solo, s } = await shiftedSession(shift, template);
+    const whole = tok(m, m.applyChatTemplate([...s.messages, { role: 'user', content: USERS[1] }], template));
+    const r2 = await s.send(USERS[1], { maxTokens: 6, contextShift: shift });
+    const t2 = replay(whole, 4, r2.tokens);
+    expect(t2.dropped).toBeGreaterThan(0);
+    expect(r2.tokens).toEqual((await solo.generate(t2.ran, { maxTokens: 6 })).tokens);
+    expect(r2.stats).toMatchObject({ promptTokens: t2.ran.length, droppedTokens: t2.dropped });
+    s.dispose(); m.dispose(); solo.dispose();
+  });
+});
+
 describe('context shift by rotating keys', () => {
   it("method 'kshift': layer 0 of the cache is then what a fresh prefill at the new positions holds (values exactly, keys to rounding); same tokens in both builds", async () => {
     const { createRuntime } = await import('../../src/index.js');
@@ -294,15 +506,7 @@ describe('context shift by rotating keys', () => {
     expect(bitsOf(layer0(m, 'v'))).toEqual(bitsOf(layer0(ref, 'v')));
     const ka = layer0(m, 'k'), kb = layer0(ref, 'k');
     // Rotating by p, rounding, then by -drop and rounding again: a few f32 ulps of the head's scale.
-    let worst = 0, differ = 0;
-    for (let h = 0; h < n; h += c.headDim) {
-      let scale = 0;
-      for (let i = h; i < h + c.headDim; i++) scale = Math.max(scale, Math.abs(kb[i]));
-      for (let i = h; i < h + c.headDim; i++) {
-        worst = Math.max(worst, Math.abs(ka[i] - kb[i]) / scale / 2 ** -24);
-        if (ka[i] !== kb[i]) differ++;
-      }
-    }
+    const { worst, differ } = keyUlps(ka, kb, c.headDim);
     expect(differ).toBeGreaterThan(0);
     expect(worst).toBeLessThan(8);
     // the kept prefix and the rows run after the shift are bit-identical; the rotated ones only close
