@@ -11,7 +11,7 @@
 //
 //   node scripts/test.mjs [--update]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tally, vitestCounts, runnerCounts } from './counts.mjs';
@@ -31,7 +31,9 @@ const UPDATE = process.argv.includes('--update');
 // Every temporary file of the run (tests' model files, browser profiles, the consumer project, what
 // Chromium leaves itself) goes under one folder that is removed at the end, pass or fail: the
 // children inherit TMPDIR, and os.tmpdir() reads it.
+// It is world-writable and sticky like /tmp itself (a test runs a CLI as user nobody from it).
 const scratch = mkdtempSync(join(tmpdir(), 'bitnet-test-'));
+chmodSync(scratch, 0o1777);
 process.env.TMPDIR = scratch;
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 const tally = new Tally();
