@@ -146,6 +146,9 @@ export interface DecodeMatrix { ptr: number; rows: number; cols: number }
 /** Milliseconds the decode calibration aims to stay under (it stops adding rounds past it). */
 const DECODE_BUDGET_MS = 60;
 const DECODE_ROUNDS = 3;
+/** Weight bytes one timing pass reads (a layer's first matrices up to it: past a core's L2, and a
+ *  fresh layer each pass keeps them from coming out of a warm cache). */
+const PASS_BYTES = 16 << 20;
 
 const decodeCache = new WeakMap<WasmRuntime, Map<string, KernelName>>();
 
@@ -157,7 +160,12 @@ const decodeCache = new WeakMap<WasmRuntime, Map<string, KernelName>>();
 export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][]): KernelName {
   const layout = kernelRow(kernel).layout, e = rt.exports;
   const ks = KERNELS.filter((k) => k.layout === layout && (k.roles as readonly KernelRole[]).includes('gemv') && e.kernel_available(k.id) === 1);
-  const all = layers.filter((l) => l.length > 0);
+  const lid = e.kernel_layout(kernelRow(kernel).id);
+  // Each layer's first matrices up to PASS_BYTES (every layer of a model has the same shapes).
+  const all = layers.map((l) => {
+    let bytes = 0;
+    return l.filter((m) => { const take = bytes < PASS_BYTES; bytes += e.packed_bytes(lid, m.rows, m.cols); return take; });
+  }).filter((l) => l.length > 0);
   if (ks.length < 2 || all.length === 0) return kernel;
   const key = `${threads}|${layout}|${all.length}|${all[0].map((m) => `${m.rows}x${m.cols}`).join(',')}`;
   let byKey = decodeCache.get(rt);
