@@ -5,6 +5,7 @@
 // choice changes speed only, never output. Cached per runtime (one WeakMap entry per instance).
 import { KERNELS, kernelRow, LAYOUTS, type KernelName, type KernelRole, type LayoutName } from '../bindings/kernels.js';
 import type { WasmRuntime } from '../bindings/runtime.js';
+import { MATMUL } from '../bindings/abi.js';
 
 export type Layout = LayoutName;
 
@@ -130,4 +131,81 @@ function calibrate(rt: WasmRuntime): Calibration {
     gemv: measured ? fastest(candidates, 'gemv') : UNMEASURED_CHOICE.i2.gemv,
     gemm: measured ? fastest(candidates, 'gemm') : UNMEASURED_CHOICE.i2.gemm, byLayout, timings, shape, measured, ms: Math.round((now() - t0) * 10) / 10,
   };
+}
+
+// Decode's kernel, measured where it runs. The runtime calibration above times one cache-hot
+// matrix on one thread without the streaming hint, but a model's decode streams its weights from
+// memory with the hint (touch-ahead, MATMUL.STREAMING) on its own thread count, and what is fastest
+// there can differ: on a 2-core AMD EPYC the i2 GEMV with touch-ahead (i2-dot, i2-dot32) gained
+// nothing from a second thread on an 8B model while the one without (i2-dot16) gained 1.7x. So a
+// model times the GEMV of each kernel of its layout on its own weights, as decode calls them.
+
+/** A packed ternary matrix of a model: packed-weights pointer and shape. */
+export interface DecodeMatrix { ptr: number; rows: number; cols: number }
+
+/** Milliseconds the decode calibration aims to stay under (it stops adding rounds past it). */
+const DECODE_BUDGET_MS = 60;
+const DECODE_ROUNDS = 3;
+/** Weight bytes one timing pass reads (a layer's first matrices up to it: past a core's L2, and a
+ *  fresh layer each pass keeps them from coming out of a warm cache). */
+const PASS_BYTES = 16 << 20;
+
+const decodeCache = new WeakMap<WasmRuntime, Map<string, KernelName>>();
+
+/** The fastest GEMV kernel of `kernel`'s layout on `layers` (each a list of a layer's packed
+ *  matrices, in that layout) at `threads` threads, as decode calls it (streaming hint on). Each
+ *  pass runs one whole layer, a different one each time, so weights come from wherever decode
+ *  finds them (memory, for a model larger than the caches). Cached per (runtime, threads, layout,
+ *  matrix shapes); `kernel` itself when its layout has one candidate or the clock stands still. */
+export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][]): KernelName {
+  const layout = kernelRow(kernel).layout, e = rt.exports;
+  const ks = KERNELS.filter((k) => k.layout === layout && (k.roles as readonly KernelRole[]).includes('gemv') && e.kernel_available(k.id) === 1);
+  const lid = e.kernel_layout(kernelRow(kernel).id);
+  // Each layer's first matrices up to PASS_BYTES (every layer of a model has the same shapes).
+  const all = layers.map((l) => {
+    let bytes = 0;
+    return l.filter((m) => { const take = bytes < PASS_BYTES; bytes += e.packed_bytes(lid, m.rows, m.cols); return take; });
+  }).filter((l) => l.length > 0);
+  if (ks.length < 2 || all.length === 0) return kernel;
+  const key = `${threads}|${layout}|${all.length}|${all[0].map((m) => `${m.rows}x${m.cols}`).join(',')}`;
+  let byKey = decodeCache.get(rt);
+  if (!byKey) { byKey = new Map(); decodeCache.set(rt, byKey); }
+  const cached = byKey.get(key);
+  if (cached) return cached;
+  const mats = all.flat();
+  const maxCols = Math.max(...mats.map((m) => m.cols)), maxRows = Math.max(...mats.map((m) => m.rows));
+  const scratchBytes = Math.max(...ks.flatMap((k) => mats.map((m) => e.matmul_scratch_bytes(k.id, m.rows, m.cols, 1))));
+  let x = 0, out = 0, scratch = 0;
+  const best = new Map<KernelName, number>();
+  try {
+    x = rt.alloc(maxCols * 4, 'decode calibration activations', true);
+    out = rt.alloc(maxRows * 4, 'decode calibration output', true);
+    scratch = rt.alloc(scratchBytes, 'decode calibration scratch', true);
+    let s = 0x9e3779b9;
+    const f32 = rt.f32;
+    for (let i = 0; i < maxCols; i++) { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; f32[(x >>> 2) + i] = (((s >>> 0) & 0xffff) - 32768) / 8192; }
+    rt.useThreads(threads);
+    let layer = 0;
+    const pass = (id: number): number => {
+      const l = all[layer++ % all.length], a = now();
+      for (const m of l) e.ternary_matmul(id | MATMUL.STREAMING, m.ptr, m.rows, m.cols, x, 1, out, 1, scratch);
+      return now() - a;
+    };
+    const t0 = now();
+    for (const k of ks) pass(k.id); // warm up (tier-up)
+    const warm = now() - t0;
+    // Rounds interleave the kernels so a burst of load from elsewhere hits them all alike.
+    const rounds = Math.max(1, Math.min(DECODE_ROUNDS, Math.floor((DECODE_BUDGET_MS - warm) / Math.max(warm, 1e-3))));
+    for (let r = 0; r < rounds; r++) {
+      for (const k of ks) { const t = pass(k.id); best.set(k.name, Math.min(best.get(k.name) ?? Infinity, t)); }
+    }
+    rt.checkThreads();
+  } finally {
+    rt.free(x); rt.free(out); rt.free(scratch);
+  }
+  // Unmeasured (a clock that stands still): keep the runtime calibration's kernel.
+  const measured = [...best.values()].some((t) => t > 0);
+  const pick = measured ? [...best.entries()].reduce((a, b) => (b[1] < a[1] ? b : a))[0] : kernel;
+  byKey.set(key, pick);
+  return pick;
 }

@@ -1,8 +1,10 @@
 // Kernel calibration (src/calibrate.ts): a valid choice per role and layout on every build, cached
 // per runtime, forcing still wins, and whatever it picks gives the bits of every forced kernel.
 // (No timing asserts: which kernel wins is the CPU's business; bench/decode.mjs reports speed.)
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WasmRuntime } from '../bindings/runtime.js';
+import { KERNELS, kernelRow } from '../bindings/kernels.js';
+import { decodeKernel, type DecodeMatrix } from '../src/calibrate.js';
 import { makeModel } from '../src/synth/make-model.js';
 import { createRuntime, init, kernelCalibration, kernelInfo, KERNEL_IDS, KERNEL_NAMES, loadModel, TernaryMatrix, type KernelName } from '../src/index.js';
 
@@ -21,6 +23,9 @@ beforeAll(async () => {
 
 const available = (rt: WasmRuntime) => KERNEL_NAMES.filter((k) => rt.exports.kernel_available(KERNEL_IDS[k]) === 1) as KernelName[];
 const layoutOf = (rt: WasmRuntime, k: KernelName) => rt.exports.kernel_layout(KERNEL_IDS[k]);
+/** The kernels of `kernel`'s layout that may run decode (GEMV). */
+const gemvKernels = (rt: WasmRuntime, kernel: KernelName) => KERNELS.filter((k) => k.layout === kernelRow(kernel).layout
+  && (k.roles as readonly string[]).includes('gemv') && rt.exports.kernel_available(k.id) === 1).map((k) => k.name as KernelName);
 const bitsOf = (f: Float32Array) => Array.from(new Uint32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)));
 
 describe('kernel calibration', () => {
@@ -93,7 +98,10 @@ describe('kernel calibration', () => {
         try {
           if (kernel) expect([m.kernel, m.gemmKernel]).toEqual([kernel, kernel]);
           else {
-            expect(m.kernel, build).toBe(c.gemv);
+            // Decode's kernel is timed on the model's own weights (decodeKernel, below): one of the
+            // GEMV kernels of the layout the runtime calibration's pick packed.
+            expect(layoutOf(rt, m.kernel), build).toBe(layoutOf(rt, c.gemv));
+            expect(gemvKernels(rt, c.gemv), build).toContain(m.kernel);
             expect(m.gemmKernel, build).toBe(c.byLayout[['i8', 'i2', 'tl3'][layoutOf(rt, c.gemv)] as 'i2']!.gemm);
           }
           const ids = m.tokenize(prompt);
@@ -104,4 +112,37 @@ describe('kernel calibration', () => {
       for (const kernel of available(rt)) expect(await run(kernel), `${build}/${kernel}`).toEqual(calibrated);
     }
   });
+
+  it('times decode per thread count on the given matrices, within the layout, caches the choice, and a forced kernel stays', async () => {
+    for (const { build, rt } of runtimes) {
+      const c = kernelCalibration(rt);
+      // Two "layers" of packed matrices in the calibrated kernel's layout.
+      const layers = [0, 1].map((l) => [[64, 96], [32, 64]].map(([rows, cols], i) => TernaryMatrix.fromTernary(
+        Int8Array.from({ length: rows * cols }, (_, j) => ((j * 7 + l * 3 + i) % 3) - 1), rows, cols, 0.5, { runtime: rt, kernel: c.gemv })));
+      try {
+        const mats: DecodeMatrix[][] = layers.map((l) => l.map((m) => ({ ptr: m._wasmPtr, rows: m.rows, cols: m.cols })));
+        const ks = gemvKernels(rt, c.gemv);
+        for (const threads of [1, 2]) {
+          const k = decodeKernel(rt, c.gemv, threads, mats);
+          expect(ks, `${build} threads ${threads}`).toContain(k);
+          // Cached per (runtime, threads, layout, shapes): asked again, the same answer without timing
+          // (timing sets the thread count first).
+          const spy = vi.spyOn(rt, 'useThreads');
+          try {
+            for (let r = 0; r < 3; r++) expect(decodeKernel(rt, c.gemv, threads, mats), build).toBe(k);
+            expect(spy, build).not.toHaveBeenCalled();
+          } finally { spy.mockRestore(); }
+        }
+        // A layout with one GEMV kernel, or no matrices: nothing to time, the kernel given.
+        if (ks.length === 1) expect(decodeKernel(rt, c.gemv, 1, mats)).toBe(c.gemv);
+        expect(decodeKernel(rt, c.gemv, 1, [])).toBe(c.gemv);
+      } finally { for (const l of layers) for (const m of l) m.dispose(); }
+      // Forcing a kernel at load still runs exactly that kernel for decode.
+      for (const kernel of gemvKernels(rt, c.gemv)) {
+        const m = await loadModel(bytes, { runtime: rt, kernel, batchSize: 4 });
+        try { expect(m.kernel, `${build}/${kernel}`).toBe(kernel); } finally { m.dispose(); }
+      }
+    }
+  });
 });
+

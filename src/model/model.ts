@@ -2,7 +2,7 @@
 import { ACT, D, DENSE, FORWARD, KV, L as LW, M, MAT, ROPE } from '../../bindings/abi.js';
 import { KERNEL_IDS, type KernelName } from '../../bindings/exports.js';
 import { kernelRow } from '../../bindings/kernels.js';
-import { calibration, kernelForRole } from '../calibrate.js';
+import { calibration, decodeKernel, kernelForRole } from '../calibrate.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { TernaryMatrix } from '../ternary-matrix.js';
 import { BitnetError } from '../errors.js';
@@ -186,7 +186,8 @@ export class Model {
 
   private constructor(readonly config: ModelConfig, readonly tokenizer: Tokenizer, readonly header: GGUFHeader,
                       private weights: ModelWeights, readonly rt: WasmRuntime, contextLength: number, readonly batchSize: number,
-                      cacheBudget: number, readonly cacheType: 'f32' | 'f16', readonly gemmKernel: KernelName) {
+                      cacheBudget: number, readonly cacheType: 'f32' | 'f16', readonly gemmKernel: KernelName,
+                      private readonly decode: KernelName) {
     this.contextLength = contextLength;
     this.cacheBudget = cacheBudget;
     const c = config, e = rt.exports;
@@ -200,7 +201,7 @@ export class Model {
       put(D.N_EMBD, c.nEmbd); put(D.N_LAYER, c.nLayer); put(D.N_HEAD, c.nHead); put(D.N_HEAD_KV, c.nHeadKv);
       put(D.HEAD_DIM, c.headDim); put(D.N_FF, c.nFf); put(D.N_VOCAB, c.nVocab); put(D.N_CTX, contextLength); put(D.ROPE_DIM, c.ropeDim);
       f()[d + D.EPS] = c.rmsEps; f()[d + D.ROPE_BASE] = c.ropeBase;
-      put(D.ACT, c.activation === 'relu2' ? ACT.RELU2 : ACT.SILU); put(D.KERNEL, KERNEL_IDS[weights.kernel]); put(D.KERNEL_GEMM, KERNEL_IDS[gemmKernel]);
+      put(D.ACT, c.activation === 'relu2' ? ACT.RELU2 : ACT.SILU); put(D.KERNEL, KERNEL_IDS[decode]); put(D.KERNEL_GEMM, KERNEL_IDS[gemmKernel]);
       put(D.ROPE_TYPE, c.ropeType === 'interleaved' ? ROPE.INTERLEAVED : ROPE.NEOX);
       put(D.KV_TYPE, cacheType === 'f16' ? KV.F16 : KV.F32);
       const emb = weights.tokEmbd._wasm;
@@ -343,7 +344,11 @@ export class Model {
       await input.close?.();
     }
     try {
-      const model = new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType, gemmKernel);
+      // Decode's kernel within the packed layout: timed on these weights at this thread count
+      // (calibrate.ts decodeKernel); a forced kernel is taken as it is.
+      const w = weights;
+      const decode = opts.kernel ?? decodeKernel(rt, kernel, threads, w.layers.map((L) => L.mats.flatMap((m) => (m instanceof TernaryMatrix ? [{ ptr: m._wasmPtr, rows: m.rows, cols: m.cols }] : []))));
+      const model = new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType, gemmKernel, decode);
       model._threads = threads;
       // Prefill's TL3 GEMM gives each worker a decode area of its own (0 bytes for other kernels).
       if (threads > 1) rt.workerScratch(rt.exports.matmul_worker_bytes(KERNEL_IDS[gemmKernel], Math.max(config.nEmbd, config.nFf, config.nHead * config.headDim)));
@@ -736,7 +741,7 @@ export class Model {
   }
 
   /** The ternary kernel of one-token steps (decode); `gemmKernel` runs prompts (prefill). */
-  get kernel(): KernelName { return this.weights.kernel; }
+  get kernel(): KernelName { return this.decode; }
 
   /** Bytes of wasm memory this model holds (weights, KV caches of all sequences, scratch). */
   get byteLength(): number {
