@@ -178,9 +178,16 @@ export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: numbe
   let x = 0, out = 0, scratch = 0;
   const best = new Map<KernelName, number>();
   try {
-    x = rt.alloc(maxCols * 4, 'decode calibration activations', true);
-    out = rt.alloc(maxRows * 4, 'decode calibration output', true);
-    scratch = rt.alloc(scratchBytes, 'decode calibration scratch', true);
+    try {
+      x = rt.alloc(maxCols * 4, 'decode calibration activations', true);
+      out = rt.alloc(maxRows * 4, 'decode calibration output', true);
+      scratch = rt.alloc(scratchBytes, 'decode calibration scratch', true);
+    } catch (err) {
+      // A model that fills memory to the last page still loads: no room to time, so the runtime
+      // calibration's kernel stays (not cached: the next model may have room).
+      if ((err as { code?: string }).code === 'OUT_OF_MEMORY') return kernel;
+      throw err;
+    }
     let s = 0x9e3779b9;
     const f32 = rt.f32;
     for (let i = 0; i < maxCols; i++) { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; f32[(x >>> 2) + i] = (((s >>> 0) & 0xffff) - 32768) / 8192; }
