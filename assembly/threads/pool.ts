@@ -57,7 +57,9 @@ export function pool_wscratch_bytes(): i32 { return ctrl == 0 ? 0 : load<i32>(wo
 /** Claims and runs pieces of the job of generation `gen` until none is left (or the job is over). */
 function work(c: usize, index: i32, gen: i32): void {
   if (!ASC_FEATURE_THREADS) { unreachable(); return; }
-  const op = load<i32>(word(c, POOL_OP)), pieces = load<i32>(word(c, POOL_CHUNKS)), a = word(c, POOL_ARGS);
+  // Atomic (ordered) loads: if these see the next job's words, the POOL_NEXT load below sees that
+  // job's closed counter (pool_run closes it before rewriting them), so nothing is claimed.
+  const op = atomic.load<i32>(word(c, POOL_OP)), pieces = atomic.load<i32>(word(c, POOL_CHUNKS)), a = word(c, POOL_ARGS);
   const ws: usize = index == 0 ? 0 : <usize>load<i32>(word(c, POOL_WSCRATCH)) + <usize>(index - 1) * <usize>load<i32>(word(c, POOL_WSCRATCH_BYTES));
   while (true) {
     const v = atomic.load<i32>(word(c, POOL_NEXT));
@@ -79,9 +81,14 @@ export function pool_run(op: i32, t: i32, rows: i32): void {
   const c = ctrl;
   const pieces = min(t * PIECES_PER_THREAD, row_blocks(rows));
   const seq = atomic.load<i32>(word(c, POOL_SEQ)) + 1, gen = seq & 0xffff;
-  store<i32>(word(c, POOL_OP), op);
-  store<i32>(word(c, POOL_ACTIVE), t);
-  store<i32>(word(c, POOL_CHUNKS), pieces);
+  // Close the counter first: a worker still in the last job's work() (it may have woken after that
+  // job ended) could otherwise read this job's larger POOL_CHUNKS against the last job's counter,
+  // claim a piece that is not there and add to this job's POOL_DONE after the reset below, so DONE
+  // passed POOL_CHUNKS and the caller waited forever (a hang seen in Chromium's engine worker).
+  atomic.store<i32>(word(c, POOL_NEXT), (gen << 16) | 0xffff);
+  atomic.store<i32>(word(c, POOL_OP), op);
+  atomic.store<i32>(word(c, POOL_ACTIVE), t);
+  atomic.store<i32>(word(c, POOL_CHUNKS), pieces);
   atomic.store<i32>(word(c, POOL_DONE), 0);
   atomic.store<i32>(word(c, POOL_NEXT), gen << 16);
   atomic.store<i32>(word(c, POOL_SEQ), seq);        // seq-cst: the job's words are visible before it
