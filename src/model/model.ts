@@ -337,8 +337,12 @@ export class Model {
     try {
       const model = new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType, gemmKernel);
       model._threads = threads;
-      // Prefill's TL3 GEMM gives each worker a decode area of its own (0 bytes for other kernels).
-      if (threads > 1) rt.workerScratch(rt.exports.matmul_worker_bytes(KERNEL_IDS[gemmKernel], Math.max(config.nEmbd, config.nFf, config.nHead * config.headDim)));
+      // Each worker's own scratch: attention's over the whole context (its heads' score rows), and
+      // prefill's TL3 GEMM decode area (0 bytes for other kernels).
+      if (threads > 1) {
+        rt.workerScratch(Math.max(rt.exports.attention_scratch_bytes(config.nHead, config.nHeadKv, config.headDim, ctx),
+          rt.exports.matmul_worker_bytes(KERNEL_IDS[gemmKernel], Math.max(config.nEmbd, config.nFf, config.nHead * config.headDim))));
+      }
       return model;
     } catch (err) {
       weights.dispose();
