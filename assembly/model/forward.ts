@@ -167,7 +167,7 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
   // A worker needs an attention scratch of its own (sized at model load; without one, one thread).
   if (t > 1 && pool_wscratch_bytes() < attention_scratch_bytes(nh, nkv, hd, pos0 + n)) t = 1;
   if (t > 1) {
-    const u = head_ranges(n, nh, nkv, t * PIECES_PER_THREAD), ar = pool_args();
+    const u = head_ranges(n, nh, nkv, t, t * PIECES_PER_THREAD), ar = pool_args();
     store<usize>(ar, desc); store<i32>(ar, l, 4); store<usize>(ar, q, 8); store<usize>(ar, a, 12);
     store<usize>(ar, att, 16); store<i32>(ar, pos0, 20); store<i32>(ar, n, 24); store<i32>(ar, u, 28);
     pool_run_pieces(POOL_OP_ATTENTION, t, n * u);
@@ -176,14 +176,16 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
   }
 }
 
-/** Head ranges per token for a job that wants `goal` pieces over n tokens: 1 (whole tokens) when
- *  there are enough tokens; else ranges of whole kv groups (a group's K and V rows are then read by
- *  one thread, and its heads share the loads); else every group cut into the same number of parts
- *  (nkv * parts ranges; none straddles two groups). */
+/** Head ranges per token for a job of n tokens on t threads that wants `goal` pieces: 1 (whole
+ *  tokens) when there are enough tokens; else ranges of whole kv groups (a group's K and V rows are
+ *  then read by one thread, and its heads share each load in the score tiles), as many as wanted or
+ *  one group each; only when there are fewer groups than threads, every group cut into the same
+ *  number of parts (none straddles two groups). */
 // @ts-ignore: decorator
-@inline function head_ranges(n: i32, nh: i32, nkv: i32, goal: i32): i32 {
+@inline function head_ranges(n: i32, nh: i32, nkv: i32, t: i32, goal: i32): i32 {
   const want = (goal + n - 1) / n;
-  return want <= nkv ? want : nkv * min(nh / nkv, (want + nkv - 1) / nkv);
+  if (want <= nkv || n * nkv >= t) return min(want, nkv);
+  return nkv * min(nh / nkv, (t + n * nkv - 1) / (n * nkv));
 }
 
 /** First head of range r of u (head_ranges): u <= nkv, ranges of whole groups; else each group in
