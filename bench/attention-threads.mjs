@@ -5,13 +5,14 @@
 // after P minus after S, over the model's layers, is one layer's attention over P - S more
 // positions (the rest of a step does not depend on the position): issue 13's goal is <= 1.5 ms per
 // 2B4T layer at 4096. The generated tokens must be equal for every thread count. Prints the CPU, the
-// load and first the machine's parallel capacity (bench/capacity.mjs): quote no thread ratio without it.
+// load and first the machine's parallel capacity (bench/capacity.mjs), also of the attention kernel
+// run in independent instances at once: quote no thread ratio without them.
 //
 //   node bench/attention-threads.mjs MODEL.gguf [-p 4096] [-s 16] [-n 16] [--threads 1,2] [--rounds 5]
 //                                    [--build relaxed] [--cache f32|f16]
 import { loadavg } from 'node:os';
 import { createRuntime, loadModel } from '../dist/index.js';
-import { machineLine, printCapacity } from './capacity.mjs';
+import { attentionCapacity, machineLine, printCapacity } from './capacity.mjs';
 
 const args = process.argv.slice(2);
 const VALUED = ['-p', '-s', '-n', '--threads', '--rounds', '--build', '--cache'];
@@ -23,7 +24,12 @@ const THREADS = opt('--threads', '1,2').split(',').map(Number), cacheType = opt(
 
 const rt = await createRuntime({ build: opt('--build', undefined), threads: Math.max(...THREADS) });
 console.log(machineLine(`${rt.build} build, ${rt.threads} threads available`));
-await printCapacity(Math.max(...THREADS));
+const maxT = Math.max(...THREADS);
+await printCapacity(maxT);
+if (maxT > 1 && typeof Deno === 'undefined' && typeof Bun === 'undefined') {
+  const a = await attentionCapacity(new URL(`../dist/bitnet-${rt.build}.wasm`, import.meta.url), maxT);
+  console.log(`parallel capacity of ${maxT} attention kernels (own instances, 4096 positions, f32) right now: ${a.capacity.toFixed(2)} (of ${maxT}; ${a.oneMs.toFixed(2)} ms per call alone, ${a.manyMs.toFixed(2)} each at once)`);
+}
 
 const runs = [];
 for (const threads of THREADS) {
