@@ -128,9 +128,12 @@ export const POOL_DONE = 16;       // pieces finished
 export const POOL_WSCRATCH = 17;   // per-worker scratch (worker i: + (i - 1) * POOL_WSCRATCH_BYTES)
 export const POOL_WSCRATCH_BYTES = 18;
 export const POOL_WORKER_PIECES = 19; // pieces run by workers since the pool started (tests, stats)
+export const POOL_WORKER_OP_PIECES = 20; // the same per job kind: word POOL_WORKER_OP_PIECES + POOL_OP_* (< POOL_OP_COUNT)
 export const POOL_NEXT = 32;       // gen << 16 | the next piece to claim
 export const POOL_WORDS = 48;      // the block's size in words (192 bytes, 64-byte aligned)
 
 // Jobs.
 export const POOL_OP_MATMUL = 1;   // rows of one ternary_matmul (its quantized activations are ready)
 export const POOL_OP_HEAD = 2;     // rows of the output head (forward.ts; its input row is ready)
+export const POOL_OP_ATTENTION = 3; // (token, head range) pieces of one layer's attention (forward.ts; q rotated, k/v cached)
+export const POOL_OP_COUNT = 4;    // job kinds + 1 (0 is no job)

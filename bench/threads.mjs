@@ -7,9 +7,9 @@
 // this is often far below N, and no thread count can then beat it.
 //
 //   node bench/threads.mjs [--threads 1,2] [--build relaxed] [--kernel K] [--rounds 7] [--ring-mb 96]
-import { cpus, loadavg } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { loadavg } from 'node:os';
 import { createRuntime, TernaryMatrix } from '../dist/index.js';
+import { machineLine, printCapacity } from './capacity.mjs';
 
 const args = process.argv.slice(2);
 const opt = (k, d) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
@@ -17,18 +17,8 @@ const THREADS = opt('--threads', '1,2').split(',').map(Number);
 const ROUNDS = Number(opt('--rounds', 7)), RING_MB = Number(opt('--ring-mb', 96));
 const rt = await createRuntime({ build: opt('--build', undefined), threads: Math.max(...THREADS) });
 const kernel = opt('--kernel', undefined);
-console.log(`${cpus()[0]?.model ?? '?'} (${cpus().length} cores), ${typeof Deno !== 'undefined' ? `deno ${Deno.version.deno}` : typeof Bun !== 'undefined' ? `bun ${Bun.version}` : `node ${process.version}`}, ${rt.build} build, ${rt.threads} threads available; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-
-/** Work per second of `k` plain-JS worker threads at once, relative to one (best of 2). */
-async function parallelCapacity(k) {
-  const src = `const { parentPort } = require('node:worker_threads'); parentPort.once('message', (n) => { let x = 0; for (let i = 0; i < n; i++) x = (x * 1103515245 + 12345) | 0; parentPort.postMessage(x); });`;
-  const run = async (n) => { const t0 = performance.now(); await Promise.all(Array.from({ length: n }, () => new Promise((ok) => { const w = new Worker(src, { eval: true }); w.once('message', () => { void w.terminate(); ok(); }); w.postMessage(1e8); }))); return performance.now() - t0; };
-  let one = Infinity, many = Infinity;
-  for (let r = 0; r < 2; r++) { one = Math.min(one, await run(1)); many = Math.min(many, await run(k)); }
-  return (k * one) / many;
-}
-const maxT = Math.max(...THREADS);
-if (typeof Worker === 'function' && maxT > 1) console.log(`parallel capacity of ${maxT} plain-JS threads right now: ${(await parallelCapacity(maxT)).toFixed(2)} (of ${maxT})`);
+console.log(machineLine(`${rt.build} build, ${rt.threads} threads available`));
+await printCapacity(Math.max(...THREADS));
 
 function trits(n, seed) {
   const t = new Int8Array(n);

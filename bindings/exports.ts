@@ -30,6 +30,8 @@ export interface WasmExports {
     scale: number, scratch: number): number;
   // nn / decoder
   softmax(x: number, n: number): void;
+  /** Scratch bytes of one attention call over nPos positions (any head range; forward's, and each pool worker's). */
+  attention_scratch_bytes(nHead: number, nHeadKv: number, headDim: number, nPos: number): number;
   logsumexp(x: number, n: number): number;
   argmax(x: number, n: number): number;
   forward(desc: number, tokens: number, n: number, pos0: number, logits: number): number;

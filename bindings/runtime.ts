@@ -106,6 +106,12 @@ export class WasmRuntime {
   /** Pieces of jobs the workers (not the calling thread) have run since the pool started. */
   get workerPieces(): number { return this.ctrl ? Atomics.load(this.i32, (this.ctrl >> 2) + POOL.WORKER_PIECES) : 0; }
 
+  /** The same for one kind of job (POOL.OP_MATMUL, OP_HEAD, OP_ATTENTION). */
+  workerPiecesOf(op: number): number {
+    if (!Number.isInteger(op) || op < 1 || op >= POOL.OP_COUNT) throw new BitnetError('BAD_ARGUMENT', `no job kind ${op} (POOL.OP_*)`);
+    return this.ctrl ? Atomics.load(this.i32, (this.ctrl >> 2) + POOL.WORKER_OP_PIECES + op) : 0;
+  }
+
   /** After a call that may have used the pool: a worker that trapped made its result wrong. */
   checkThreads(): void {
     if (this.pool?.failed) { this.closeThreads(); throw new BitnetError('MODEL_ERROR', 'a worker thread failed (the last call\'s result is void): bitnet-wasm runs on one thread from now on'); }

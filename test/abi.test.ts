@@ -82,7 +82,10 @@ describe('wasm ABI', () => {
     expect([LAYOUT_NAMES[LAYOUT.I8], LAYOUT_NAMES[LAYOUT.I2], LAYOUT_NAMES[LAYOUT.TL3]]).toEqual(['i8', 'i2', 'tl3']);
     // Thread pool control block: distinct words inside the block, the job's arguments clear of the
     // other words, and the words every thread writes (DONE, NEXT) on 64-byte lines of their own.
-    const words = Object.entries(POOL).filter(([k]) => !/^(WORDS|ARG_COUNT|OP_)/.test(k)).map(([, v]) => v);
+    // (WORKER_OP_PIECES is a run of OP_COUNT words, one per job kind.)
+    const words = Object.entries(POOL).filter(([k]) => !/^(WORDS|ARG_COUNT|OP_)/.test(k))
+      .flatMap(([k, v]) => (k === 'WORKER_OP_PIECES' ? Array.from({ length: POOL.OP_COUNT }, (_, i) => v + i) : [v]));
+    expect(Object.entries(POOL).filter(([k]) => /^OP_/.test(k) && k !== 'OP_COUNT').every(([, v]) => v > 0 && v < POOL.OP_COUNT)).toBe(true);
     expect(new Set(words).size).toBe(words.length);
     for (const w of words) expect(w).toBeLessThan(POOL.WORDS);
     for (const w of words) if (w !== POOL.ARGS) expect(w >= POOL.ARGS && w < POOL.ARGS + POOL.ARG_COUNT).toBe(false);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmRuntime } from '../bindings/runtime.js';
+import { POOL } from '../bindings/abi.js';
 import { makeModel } from '../src/synth/make-model.js';
 import { createRuntime, KERNEL_IDS, KERNEL_NAMES, loadModel, TernaryMatrix, type BuildName, type KernelName } from '../src/index.js';
 
@@ -121,6 +122,35 @@ describe(`threads (${build} build)`, () => {
     expect(want.logits.length).toBe(20003);
     for (const threads of THREADS) expect(await run(pooled, threads), `threads=${threads}`).toEqual(want);
   });
+
+  it('attention split across threads (GQA 8/2, f32 and f16 cache, prefill batches and decode at 300+ positions): the same logits and tokens for 1-4 threads as one', async () => {
+    // Long enough that every layer's attention is worth a hand-off (from 64 positions on); batches
+    // of 5 and 20 tokens and single decode steps cut it every way forward.ts does: whole tokens,
+    // ranges of kv groups, ranges of heads (for 2, 3, 4 threads).
+    const gqa = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 8,
+      config: { nEmbd: 512, nLayer: 2, nFf: 1024, nHead: 8, nHeadKv: 2, nCtx: 1024 } });
+    const ids = Array.from({ length: 330 }, (_, i) => 1 + ((i * 7919) % 479)); // (the vocabulary has 483 tokens)
+    for (const cacheType of ['f32', 'f16'] as const) {
+      for (const batchSize of [5, 20]) {
+        const run = async (runtime: WasmRuntime, threads?: number) => {
+          scribble(runtime);
+          const m = await loadModel(gqa, { runtime, threads, batchSize, cacheType });
+          try {
+            return { logits: bitsOf(m.logits(ids)), tokens: (await m.generate(ids.slice(0, 300), { maxTokens: 40, temperature: 0.9, seed: 7 })).tokens };
+          } finally { m.dispose(); }
+        };
+        const want = await run(solo);
+        expect(want.tokens.length).toBe(40);
+        for (const threads of THREADS) {
+          const before = pooled.workerPiecesOf(POOL.OP_ATTENTION);
+          expect(await run(pooled, threads), `${cacheType} batch ${batchSize} threads=${threads}`).toEqual(want);
+          // The workers ran attention pieces (none with one thread).
+          if (threads === 1) expect(pooled.workerPiecesOf(POOL.OP_ATTENTION)).toBe(before);
+          else expect(pooled.workerPiecesOf(POOL.OP_ATTENTION), `${cacheType} batch ${batchSize} threads=${threads}`).toBeGreaterThan(before);
+        }
+      }
+    }
+  }, 120_000);
 
   it('bad thread counts are BAD_ARGUMENT', async () => {
     for (const threads of [0, -1, 1.5, 65, 'many']) {

@@ -10,10 +10,10 @@
 import { quantize_row } from "../quant/absmax_i8";
 import { first_nonfinite_f32, gemv_f32, gemv_i8 } from "../dense/matrix";
 import { ternary_matmul } from "../ternary/matmul";
-import { pool_args, pool_run, pool_split, pool_threads } from "../threads/pool";
+import { PIECES_PER_THREAD, pool_args, pool_run, pool_run_pieces, pool_split, pool_threads, pool_threads_of, pool_wscratch_bytes } from "../threads/pool";
 import { rmsnorm } from "../nn/rmsnorm";
 import { rope_apply, rope_apply_interleaved, rope_table } from "../nn/rope";
-import { attention, attention_f16 } from "../nn/attention";
+import { attention_heads } from "../nn/attention";
 import { kv_load_f16, kv_store_f16 } from "../nn/kv_f16";
 import { add } from "../nn/elementwise";
 import { relu_sq_mul, silu_mul } from "../nn/glu";
@@ -22,7 +22,7 @@ import {
   ACT_RELU2, D_ACT, D_EMBD, D_EMBD_FMT, D_EMBD_SCALES, D_EPS, D_HEAD, D_HEAD_DIM, D_HEAD_FMT, D_HEAD_SCALES, D_K_CACHE,
   D_KERNEL, D_KERNEL_GEMM, D_KV_TYPE, D_LAYERS, D_N_CTX, D_N_EMBD, D_N_FF, D_N_HEAD, D_N_HEAD_KV, D_N_LAYER, D_N_VOCAB, D_OUT_NORM,
   D_ROPE_BASE, D_ROPE_DIM, D_ROPE_TYPE, D_SCRATCH, D_V_CACHE, DENSE_F32, FORWARD_BAD_POS, FORWARD_BAD_TOKEN,
-  FORWARD_NONFINITE, FORWARD_OK, KV_F16, POOL_OP_HEAD, L_ATTN_NORM, L_ATTN_SUB_NORM, L_FFN_NORM, L_FFN_SUB_NORM, L_MATS, L_WORDS,
+  FORWARD_NONFINITE, FORWARD_OK, KV_F16, POOL_OP_ATTENTION, POOL_OP_HEAD, L_ATTN_NORM, L_ATTN_SUB_NORM, L_FFN_NORM, L_FFN_SUB_NORM, L_MATS, L_WORDS,
   M_FMT, M_PTR, M_SCALE, M_WORDS, MAT_F32, MATMUL_STREAMING, ROPE_INTERLEAVED, SLOT_DOWN, SLOT_GATE, SLOT_K, SLOT_O,
   SLOT_Q, SLOT_UP, SLOT_V,
 } from "../abi";
@@ -130,31 +130,93 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
   if (ropeType == ROPE_INTERLEAVED) rope_apply_interleaved(vec, nHeads, hd, rd, rope); else rope_apply(vec, nHeads, hd, rd, rope);
 }
 
-/** Token j of the batch, at position pos0 + j: rotates its q and k, stores its k and v in the
- *  layer's cache (kc, vc), and writes its attention over positions 0..pos to a[j]. */
+/** Bytes of one layer's K (or V) cache. */
 // @ts-ignore: decorator
-@inline function attend(desc: usize, q: usize, k: usize, v: usize, a: usize, n: i32, pos0: i32, kc: usize, vc: usize,
-                        rope: usize, att: usize): void {
+@inline function layer_cache_bytes(desc: usize): usize {
+  return <usize>wi(desc, D_N_CTX) * <usize>(wi(desc, D_N_HEAD_KV) * wi(desc, D_HEAD_DIM)) << (wi(desc, D_KV_TYPE) == KV_F16 ? 1 : 2);
+}
+
+/** The batch's tokens at positions pos0.. in layer l: rotates each token's q and k and stores its
+ *  k and v in the layer's cache, then writes each token j's attention over positions 0..pos0+j to
+ *  a[j]. Every row token j reads (0..pos0+j) is stored before any attention runs and none changes
+ *  while they run (later tokens' rows lie past it), so the tokens' attentions are independent:
+ *  (token, head range) pieces on the pool's threads, or all of them on this one, same bits. */
+// @ts-ignore: decorator
+@inline function attend(desc: usize, l: i32, q: usize, k: usize, v: usize, a: usize, n: i32, pos0: i32, rope: usize, att: usize): void {
   const nh = wi(desc, D_N_HEAD), nkv = wi(desc, D_N_HEAD_KV), hd = wi(desc, D_HEAD_DIM), rd = wi(desc, D_ROPE_DIM);
   const base = wf(desc, D_ROPE_BASE), ropeType = wi(desc, D_ROPE_TYPE), f16 = wi(desc, D_KV_TYPE) == KV_F16;
   const qd = nh * hd, kd = nkv * hd;
+  const lc = <usize>l * layer_cache_bytes(desc), kc = <usize>wi(desc, D_K_CACHE) + lc, vc = <usize>wi(desc, D_V_CACHE) + lc;
   for (let j = 0; j < n; j++) {
     const pos = pos0 + j;
     const kj = k + ((<usize>j * <usize>kd) << 2), vj = v + ((<usize>j * <usize>kd) << 2);
-    const qj = q + ((<usize>j * <usize>qd) << 2), aj = a + ((<usize>j * <usize>qd) << 2);
     rope_table(pos, rd, base, rope);
-    rope_heads(ropeType, qj, nh, hd, rd, rope);
+    rope_heads(ropeType, q + ((<usize>j * <usize>qd) << 2), nh, hd, rd, rope);
     rope_heads(ropeType, kj, nkv, hd, rd, rope);
     if (f16) {
       kv_store_f16(kj, kd, kc + ((<usize>pos * <usize>kd) << 1));
       kv_store_f16(vj, kd, vc + ((<usize>pos * <usize>kd) << 1));
-      attention_f16(qj, kc, vc, nh, nkv, hd, pos + 1, aj, att);
     } else {
       memory.copy(kc + ((<usize>pos * <usize>kd) << 2), kj, <usize>kd << 2);
       memory.copy(vc + ((<usize>pos * <usize>kd) << 2), vj, <usize>kd << 2);
-      attention(qj, kc, vc, nh, nkv, hd, pos + 1, aj, att);
     }
   }
+  // Multiply-adds: scores and values, nh * hd each per (token, position) pair.
+  const work = 2 * <f64>nh * <f64>hd * (<f64>n * <f64>pos0 + <f64>n * <f64>(n + 1) / 2);
+  let t = pool_threads_of(work, n * nh);
+  // A worker needs an attention scratch of its own (sized at model load; without one, one thread).
+  if (t > 1 && pool_wscratch_bytes() < attention_scratch_bytes(nh, nkv, hd, pos0 + n)) t = 1;
+  if (t > 1) {
+    const u = head_ranges(n, nh, nkv, t, t * PIECES_PER_THREAD), ar = pool_args();
+    store<usize>(ar, desc); store<i32>(ar, l, 4); store<usize>(ar, q, 8); store<usize>(ar, a, 12);
+    store<usize>(ar, att, 16); store<i32>(ar, pos0, 20); store<i32>(ar, n, 24); store<i32>(ar, u, 28);
+    pool_run_pieces(POOL_OP_ATTENTION, t, n * u);
+  } else {
+    for (let j = 0; j < n; j++) attend_heads(desc, kc, vc, q, a, pos0, j, 0, nh, att);
+  }
+}
+
+/** Head ranges per token for a job of n tokens on t threads that wants `goal` pieces: 1 (whole
+ *  tokens) when there are enough tokens; else ranges of whole kv groups (a group's K and V rows are
+ *  then read by one thread, and its heads share each load in the score tiles), as many as wanted or
+ *  one group each; only when there are fewer groups than threads, every group cut into the same
+ *  number of parts (none straddles two groups). */
+// @ts-ignore: decorator
+@inline function head_ranges(n: i32, nh: i32, nkv: i32, t: i32, goal: i32): i32 {
+  const want = (goal + n - 1) / n;
+  if (want <= nkv || n * nkv >= t) return min(want, nkv);
+  return nkv * min(nh / nkv, (t + n * nkv - 1) / (n * nkv));
+}
+
+/** First head of range r of u (head_ranges): u <= nkv, ranges of whole groups; else each group in
+ *  u / nkv parts. */
+// @ts-ignore: decorator
+@inline function range_start(r: i32, u: i32, nh: i32, nkv: i32): i32 {
+  const group = nh / nkv;
+  if (u <= nkv) return <i32>(<i64>r * <i64>nkv / <i64>u) * group;
+  const parts = u / nkv;
+  return (r / parts) * group + (r % parts) * group / parts;
+}
+
+/** Heads [h0, h1) of token j's attention (q[j], positions 0..pos0+j of the layer's cache kc, vc)
+ *  into a[j], with `scratch` (attention_scratch_bytes for the context) to itself. */
+// @ts-ignore: decorator
+@inline function attend_heads(desc: usize, kc: usize, vc: usize, q: usize, a: usize, pos0: i32, j: i32, h0: i32, h1: i32, scratch: usize): void {
+  const nh = wi(desc, D_N_HEAD), nkv = wi(desc, D_N_HEAD_KV), hd = wi(desc, D_HEAD_DIM);
+  const row = (<usize>j * <usize>(nh * hd)) << 2;
+  attention_heads(q + row, kc, vc, nh, nkv, hd, pos0 + j + 1, a + row, scratch, h0, h1, wi(desc, D_KV_TYPE) == KV_F16);
+}
+
+/** Piece i of `pieces` of the attention whose arguments attend wrote at `a`: one head range of one
+ *  token, the batch's last (longest) tokens first, so the pieces claimed last are short ones and the
+ *  threads finish close together. `ws`: the running worker's scratch (0: the caller's, S_ATT). */
+export function attention_part(a: usize, i: i32, pieces: i32, ws: usize): void {
+  const desc = load<usize>(a), l = load<i32>(a, 4), n = load<i32>(a, 24), u = load<i32>(a, 28);
+  const nh = wi(desc, D_N_HEAD), nkv = wi(desc, D_N_HEAD_KV);
+  const j = n - 1 - i / u, r = i % u;
+  const lc = <usize>l * layer_cache_bytes(desc);
+  attend_heads(desc, <usize>wi(desc, D_K_CACHE) + lc, <usize>wi(desc, D_V_CACHE) + lc, load<usize>(a, 8), load<usize>(a, 12),
+               load<i32>(a, 20), j, range_start(r, u, nh, nkv), range_start(r + 1, u, nh, nkv), ws ? ws : load<usize>(a, 16));
 }
 
 /** logits = head . (rmsnorm(x) * output_norm) for the row at xl (the head is the embedding when
@@ -216,7 +278,6 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
   const x = s + off(S_X), h = s + off(S_H), hb = s + off(S_HB), q = s + off(S_Q), k = s + off(S_K), v = s + off(S_V);
   const a = s + off(S_A), g = s + off(S_G), u = s + off(S_U), rope = s + off(S_ROPE), att = s + off(S_ATT);
   const qrow = s + off(S_QROW), mm = s + off(S_MM);
-  const layerCache = <usize>ctx * <usize>kd << (wi(desc, D_KV_TYPE) == KV_F16 ? 1 : 2); // bytes of one layer's K (or V) cache
   if (embed(desc, tokens, n, x) != FORWARD_OK) return FORWARD_BAD_TOKEN;
   for (let l = 0; l < nl; l++) {
     const L = desc + ((<usize>D_LAYERS + <usize>l * L_WORDS) << 2);
@@ -225,7 +286,7 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
     if (matmul(desc, L, SLOT_Q, qd, e, h, n, q, mm) < 0) return FORWARD_NONFINITE;
     if (matmul(desc, L, SLOT_K, kd, e, h, n, k, mm) < 0) return FORWARD_NONFINITE;
     if (matmul(desc, L, SLOT_V, kd, e, h, n, v, mm) < 0) return FORWARD_NONFINITE;
-    attend(desc, q, k, v, a, n, pos0, <usize>wi(desc, D_K_CACHE) + <usize>l * layerCache, <usize>wi(desc, D_V_CACHE) + <usize>l * layerCache, rope, att);
+    attend(desc, l, q, k, v, a, n, pos0, rope, att);
     const asub = <usize>wi(L, L_ATTN_SUB_NORM);
     if (asub) rmsnorm_rows(a, asub, n, qd, eps, a);
     if (matmul(desc, L, SLOT_O, e, qd, a, n, h, mm) < 0) return FORWARD_NONFINITE;

@@ -49,6 +49,14 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
 // @ts-ignore: decorator
 @inline function bufBytes(nHeadKv: i32, headDim: i32): usize { return <usize>(max(4 * nHeadKv, BLOCK) * headDim) << 2; }
 
+/** Touches `n` bytes at p of each of `rows` rows `stride` bytes apart (one span when that is the
+ *  whole row): a head range reads only its kv heads' columns, so it touches no other thread's. */
+// @ts-ignore: decorator
+@inline function touch_rows(p: usize, rows: i32, stride: usize, n: usize): void {
+  if (n == stride) { touch(p, <usize>rows * stride); return; }
+  for (let r = 0; r < rows; r++) touch(p + <usize>r * stride, n);
+}
+
 /** (x0+x1)+(x2+x3) of a lane vector: dot_f32's last step. */
 // @ts-ignore: decorator
 @inline function lane_sum(v: v128): f32 {
@@ -223,13 +231,15 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
   const scale = attn_scale(headDim);
   const rowsBytes = <usize>nPos << 2;
   const g0 = h0 / group, g1 = (h1 + group - 1) / group, ng = g1 - g0;
+  // The range's kv heads within each cache row: the only columns it reads (and touches ahead).
+  const colOff = <usize>g0 * cacheRow, cols = <usize>ng * cacheRow;
   const buf = scratch, parts = buf + bufBytes(nHeadKv, headDim);
   const scores = parts + (<usize>(nHead * 4) << 6);
   const vs = f32x4.splat(scale);
   // Pass 1: scores, four positions (contiguous rows) at a time, every kv head of the range.
   for (let p = 0; p < nPos; p += 4) {
     const m = min(4, nPos - p);
-    if (p + K_AHEAD + 4 <= nPos) touch(kCache + <usize>(p + K_AHEAD) * posStride, posStride << 2);
+    if (p + K_AHEAD + 4 <= nPos) touch_rows(kCache + <usize>(p + K_AHEAD) * posStride + colOff, 4, posStride, cols);
     let kq = kCache + <usize>p * posStride, rs = posStride, gs = cacheRow;
     if (f16) {
       for (let r = 0; r < m; r++) kv_load_f16(kq + <usize>r * posStride + <usize>g0 * cacheRow, ng * headDim, buf + <usize>(r * ng) * row);
@@ -265,7 +275,7 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
   const stride = f16 ? row : posStride;
   for (let p0 = 0; p0 < nPos; p0 += BLOCK) {
     const n = min(BLOCK, nPos - p0);
-    if (p0 + 2 * BLOCK <= nPos) touch(vCache + <usize>(p0 + BLOCK) * posStride, <usize>BLOCK * posStride);
+    if (p0 + 2 * BLOCK <= nPos) touch_rows(vCache + <usize>(p0 + BLOCK) * posStride + colOff, BLOCK, posStride, cols);
     for (let g = g0; g < g1; g++) {
       const ha = max(h0, g * group), hb = min(h1, g * group + group);
       let vb = vCache + <usize>g * cacheRow + <usize>p0 * posStride;

@@ -7,11 +7,11 @@
 // other within microseconds), then sleeps in memory.atomic.wait32.
 // Builds without threads compile none of this: pool_threads() is then always 1.
 import {
-  POOL_ACTIVE, POOL_ARGS, POOL_CHUNKS, POOL_DONE, POOL_FAILED, POOL_NEXT, POOL_OP, POOL_OP_HEAD, POOL_OP_MATMUL, POOL_QUIT,
-  POOL_SEQ, POOL_THREADS, POOL_WORKER_PIECES, POOL_WSCRATCH, POOL_WSCRATCH_BYTES,
+  POOL_ACTIVE, POOL_ARGS, POOL_CHUNKS, POOL_DONE, POOL_FAILED, POOL_NEXT, POOL_OP, POOL_OP_ATTENTION, POOL_OP_HEAD, POOL_OP_MATMUL,
+  POOL_QUIT, POOL_SEQ, POOL_THREADS, POOL_WORKER_OP_PIECES, POOL_WORKER_PIECES, POOL_WSCRATCH, POOL_WSCRATCH_BYTES,
 } from "../abi";
 import { matmul_part } from "../ternary/matmul";
-import { head_part } from "../model/forward";
+import { attention_part, head_part } from "../model/forward";
 
 /** This instance's control block when it is the calling side (0: no pool, one thread). */
 let ctrl: usize = 0;
@@ -21,7 +21,7 @@ const SPIN = 1 << 14;
 /** Jobs smaller than this many multiply-adds run on the calling thread (a hand-off costs more). */
 const MIN_WORK: f64 = 65536;
 /** Pieces per thread: small enough that a late or slow thread leaves little for the others to wait on. */
-const PIECES_PER_THREAD = 4;
+export const PIECES_PER_THREAD = 4;
 
 // @ts-ignore: decorator
 @inline function word(c: usize, k: i32): usize { return c + (<usize>k << 2); }
@@ -41,12 +41,15 @@ const POOL_ROW_BLOCK = 16;
 /** Attaches the control block at c (0 detaches): calls on this instance may then use the pool. */
 export function pool_attach(c: usize): void { ctrl = c; }
 
-/** Threads a job of `work` multiply-adds over `rows` rows may use: at most one per row block
- *  (1 without a pool). */
-export function pool_threads(work: f64, rows: i32): i32 {
+/** Threads a job of `work` multiply-adds made of `parts` independent parts may use: at most one
+ *  per part (1 without a pool, or for a job too small to hand off). */
+export function pool_threads_of(work: f64, parts: i32): i32 {
   if (!ASC_FEATURE_THREADS || ctrl == 0 || work < MIN_WORK) return 1;
-  return max(1, min(load<i32>(word(ctrl, POOL_THREADS)), row_blocks(rows)));
+  return max(1, min(load<i32>(word(ctrl, POOL_THREADS)), parts));
 }
+
+/** pool_threads_of for a job over `rows` rows: its parts are row blocks. */
+export function pool_threads(work: f64, rows: i32): i32 { return pool_threads_of(work, row_blocks(rows)); }
 
 /** Where the calling side writes a job's arguments. */
 export function pool_args(): usize { return word(ctrl, POOL_ARGS); }
@@ -69,17 +72,23 @@ function work(c: usize, index: i32, gen: i32): void {
     const i = v & 0xffff;
     if (op == POOL_OP_MATMUL) matmul_part(a, i, pieces, ws);
     else if (op == POOL_OP_HEAD) head_part(a, i, pieces);
-    if (index != 0) atomic.add<i32>(word(c, POOL_WORKER_PIECES), 1);
+    else if (op == POOL_OP_ATTENTION) attention_part(a, i, pieces, ws);
+    if (index != 0) { atomic.add<i32>(word(c, POOL_WORKER_PIECES), 1); atomic.add<i32>(word(c, POOL_WORKER_OP_PIECES + op), 1); }
     if (atomic.add<i32>(word(c, POOL_DONE), 1) + 1 == pieces) atomic.notify(word(c, POOL_DONE), 1);
   }
 }
 
 /** Runs job `op` (arguments at pool_args()) on up to t threads, this one included, over `rows`
- *  rows; returns when every piece is done. */
+ *  rows (pieces: runs of row blocks, pool_split); returns when every piece is done. */
 export function pool_run(op: i32, t: i32, rows: i32): void {
+  pool_run_pieces(op, t, min(t * PIECES_PER_THREAD, row_blocks(rows)));
+}
+
+/** Runs job `op` as `pieces` pieces (1..65535: POOL_NEXT's low 16 bits count them; what piece i
+ *  does is the op's business) on up to t threads, this one included; returns when every piece is done. */
+export function pool_run_pieces(op: i32, t: i32, pieces: i32): void {
   if (!ASC_FEATURE_THREADS) { unreachable(); return; }
   const c = ctrl;
-  const pieces = min(t * PIECES_PER_THREAD, row_blocks(rows));
   const seq = atomic.load<i32>(word(c, POOL_SEQ)) + 1, gen = seq & 0xffff;
   // Close the counter first: a worker still in the last job's work() (it may have woken after that
   // job ended) could otherwise read this job's larger POOL_CHUNKS against the last job's counter,

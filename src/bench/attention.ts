@@ -6,7 +6,6 @@ import type { BenchResult } from './types.js';
 
 /** The attention exports of the wasm (used by the forward pass; not in the typed kernel table). */
 interface AttentionExports {
-  attention_scratch_bytes(nHead: number, nKv: number, hd: number, nPos: number): number;
   attention(q: number, k: number, v: number, nHead: number, nKv: number, hd: number, nPos: number, out: number, scratch: number): void;
   attention_f16(q: number, k: number, v: number, nHead: number, nKv: number, hd: number, nPos: number, out: number, scratch: number): void;
   kv_store_f16(src: number, n: number, dst: number): void;
@@ -21,7 +20,7 @@ export async function attentionSuite(o: { runtime: string; builds: BuildName[]; 
       const e = rt.exports as unknown as AttentionExports;
       const n = nPos * nKv * hd;
       const q = rt.alloc(nHead * hd * 4), k = rt.alloc(n * 4), v = rt.alloc(n * 4), out = rt.alloc(nHead * hd * 4);
-      const scratch = rt.alloc(e.attention_scratch_bytes(nHead, nKv, hd, nPos));
+      const scratch = rt.alloc(rt.exports.attention_scratch_bytes(nHead, nKv, hd, nPos));
       for (let i = 0; i < nHead * hd; i++) rt.f32[(q >> 2) + i] = Math.sin(i) * 0.1;
       for (let i = 0; i < n; i++) { rt.f32[(k >> 2) + i] = Math.cos(i * 0.7) * 0.1; rt.f32[(v >> 2) + i] = Math.sin(i * 0.3); }
       const k16 = rt.alloc(n * 2), v16 = rt.alloc(n * 2);

@@ -2,6 +2,7 @@
 import { formatInspection, inspectModel } from '../model/inspect.js';
 import { checkReadable, describeError } from './errors.js';
 import { PROGRAM, type Command } from './common.js';
+import { MAX_THREADS } from '../init.js';
 
 export const command: Command = {
   spec: {
@@ -15,12 +16,13 @@ export const command: Command = {
       { name: 'model', short: 'm', kind: 'file', arg: 'FILE', help: 'GGUF file' },
       { name: 'json', kind: 'flag', help: 'machine-readable output' },
       { name: 'ctx-size', short: 'c', aliases: ['ctx'], kind: 'int', arg: 'N', min: 1, max: 1 << 24, defaultText: "the model's trained context", help: 'context length for the KV cache estimate' },
+      { name: 'threads', short: 't', kind: 'int', arg: 'N', min: 1, max: MAX_THREADS, defaultText: '1', help: 'threads to count a worker scratch for (each one past the first has its own)' },
     ],
     examples: [`${PROGRAM} info model.gguf --ctx 4096`],
   },
   async run(v, io) {
     await checkReadable(v.model as string, 'model');
-    const i = await inspectModel(v.model as string, { contextLength: v['ctx-size'] as number | undefined })
+    const i = await inspectModel(v.model as string, { contextLength: v['ctx-size'] as number | undefined, threads: v.threads as number | undefined })
       .catch((e) => { throw new Error(`${v.model}: ${describeError(e)}`, { cause: e }); });
     io.out(v.json ? JSON.stringify(i, null, 2) : formatInspection(i));
   },

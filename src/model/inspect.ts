@@ -9,6 +9,7 @@ import { parseGGUFHeader, type GGUFHeader, type GGUFTensorInfo } from '../gguf/r
 import { ternaryTraits } from '../gguf/types.js';
 import { activationMetadata, activationOf, type ModelConfig } from './config.js';
 import { EXACT_EMBEDDING_BYTES } from './weights.js';
+import { BitnetError } from '../errors.js';
 import { KERNELS, kernelRow, layoutBits, type KernelName, type LayoutName } from '../../bindings/kernels.js';
 
 
@@ -43,10 +44,12 @@ export interface MemoryBreakdown {
   kvCache: number;
   /** The forward pass's scratch and io buffers. */
   scratch: number;
+  /** The thread pool's workers' scratch: one area each (workerScratchBytes) for threads - 1 workers. */
+  workers: number;
   /** Loading's staging: free again once loaded, and the KV cache and scratch then take its place. */
   staging: number;
   /** What linear memory grows by when the model loads: the weights plus the larger of staging and
-   *  KV cache + scratch (test/model/memory.test.ts holds it to 5%). */
+   *  KV cache + scratch + workers (test/model/memory.test.ts holds it to 5%). */
   total: number;
 }
 
@@ -72,6 +75,8 @@ export interface ModelInspection {
   embeddingMode: 'f32' | 'int8';
   /** Context used for the KV cache estimate. */
   contextLength: number;
+  /** Threads the estimate counts a worker scratch for (InspectOptions.threads). */
+  threads: number;
   memory: { relaxed: MemoryBreakdown; simd128: MemoryBreakdown };
 }
 
@@ -80,6 +85,8 @@ export interface InspectOptions {
   contextLength?: number;
   /** The kernel loading will use (model.kernel, kernelInfo().kernel); default: each build's widest layout. */
   kernel?: KernelName;
+  /** Threads the model will run on (model.threads; default 1): each one past the first has a scratch of its own. */
+  threads?: number;
 }
 
 function num(h: GGUFHeader, key: string): number | undefined {
@@ -127,6 +134,7 @@ export function estimateMemory(args: {
   kvValueBytes?: number;
   /** See MemoryBreakdown; 0 when not known. */
   scratch?: number;
+  workers?: number;
   staging?: number;
 }): MemoryBreakdown {
   const layout = layoutOf(args.kernel);
@@ -135,9 +143,9 @@ export function estimateMemory(args: {
   const embedding = args.embeddingMode === 'f32' ? args.embeddingEntries * 4 : args.embeddingEntries + args.embeddingRows * 4;
   const norms = args.normEntries * 4;
   const kvCache = 2 * args.nLayer * args.nCtx * args.nHeadKv * args.headDim * (args.kvValueBytes ?? 4);
-  const scratch = args.scratch ?? 0, staging = args.staging ?? 0;
-  const total = ternary + embedding + norms + args.otherBytes + Math.max(staging, kvCache + scratch);
-  return { kernel: args.kernel, layout, bitsPerWeight, ternary, embedding, norms, other: args.otherBytes, kvCache, scratch, staging, total };
+  const scratch = args.scratch ?? 0, workers = args.workers ?? 0, staging = args.staging ?? 0;
+  const total = ternary + embedding + norms + args.otherBytes + Math.max(staging, kvCache + scratch + workers);
+  return { kernel: args.kernel, layout, bitsPerWeight, ternary, embedding, norms, other: args.otherBytes, kvCache, scratch, workers, staging, total };
 }
 
 /** Wasm memory loading needs besides the model (free again afterwards): two staging slots of the
@@ -164,12 +172,22 @@ export function loadingStagingBytes(header: GGUFHeader): number {
 export function forwardScratchBytes(hp: Hyperparameters, nCtx: number, layout: LayoutName, n = 32): number {
   const e = hp.nEmbd, ff = hp.nFf, qd = hp.nHead * hp.headDim, kd = hp.nHeadKv * hp.headDim;
   const wide = Math.max(e, ff, qd);
-  // assembly/nn/attention.ts attention_scratch_bytes: decoded f16 rows, 4 x 16 f32 per head, a score row per head.
-  const attention = 4 * (Math.max(4 * hp.nHeadKv, 32) * hp.headDim + hp.nHead * 64 + hp.nHead * nCtx);
   // The widest ternary matmul: int8 rows of its input, f32 outputs, and for TL3 the tables (32 B per 3 inputs).
   const matmul = Math.ceil(n * wide * (1 + (layout === 'tl3' ? 32 / 3 : 0)) + n * wide * 4 + wide / 24 * 256) + 4096;
-  return 4 * (n * (2 * e + 2 * qd + 2 * kd + 2 * ff) + e) + hp.ropeDim * 4 + attention + wide * 5 + matmul
+  return 4 * (n * (2 * e + 2 * qd + 2 * kd + 2 * ff) + e) + hp.ropeDim * 4 + attentionScratchBytes(hp, nCtx) + wide * 5 + matmul
     + n * 4 + hp.nVocab * 4 + 1024;
+}
+
+/** assembly/nn/attention.ts attention_scratch_bytes: decoded f16 rows, 4 x 16 f32 per head, a score row per head. */
+function attentionScratchBytes(hp: Hyperparameters, nCtx: number): number {
+  return 4 * (Math.max(4 * hp.nHeadKv, 32) * hp.headDim + hp.nHead * 64 + hp.nHead * nCtx);
+}
+
+/** Each thread pool worker's scratch (src/model/model.ts sizes it at load): attention's, or the TL3
+ *  GEMM's decode area (256 B per 24 inputs of the widest matmul) if larger. */
+export function workerScratchBytes(hp: Hyperparameters, nCtx: number, layout: LayoutName): number {
+  const wide = Math.max(hp.nEmbd, hp.nFf, hp.nHead * hp.headDim);
+  return Math.ceil(Math.max(attentionScratchBytes(hp, nCtx), layout === 'tl3' ? Math.ceil(wide / 24) * 256 : 0) / 64) * 64;
 }
 
 /** Inspects a GGUF header: a path (Node), bytes, a Blob or a ByteSource. */
@@ -259,9 +277,11 @@ export function inspectHeader(h: GGUFHeader, options: InspectOptions = {}): Mode
   const nCtx = options.contextLength ?? hp.nCtx;
   const common = { ternaryWeights: tWeights, embeddingEntries: embEntries, embeddingRows: embRows, embeddingMode, normEntries, otherBytes, nLayer, nCtx, nHeadKv, headDim };
   const staging = loadingStagingBytes(h);
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new BitnetError('BAD_ARGUMENT', `threads must be an integer >= 1, got ${threads}`);
   const build = (b: 'relaxed' | 'simd128') => {
-    const kernel = options.kernel ?? upperKernel(b);
-    return estimateMemory({ ...common, kernel, staging, scratch: forwardScratchBytes(hp, nCtx, layoutOf(kernel)) });
+    const kernel = options.kernel ?? upperKernel(b), layout = layoutOf(kernel);
+    return estimateMemory({ ...common, kernel, staging, scratch: forwardScratchBytes(hp, nCtx, layout), workers: (threads - 1) * workerScratchBytes(hp, nCtx, layout) });
   };
   const info = (t: GGUFTensorInfo | undefined) => (t && !ternaryTraits(t.type) ? { type: t.typeName, shape: t.shape, entries: t.nElements, bytes: t.byteSize } : undefined);
   const bos = num(h, 'tokenizer.ggml.bos_token_id');
@@ -283,6 +303,7 @@ export function inspectHeader(h: GGUFHeader, options: InspectOptions = {}): Mode
     norms: { tensors: normCount, entries: normEntries, bytes: normBytes },
     embeddingMode,
     contextLength: nCtx,
+    threads,
     memory: {
       relaxed: build('relaxed'),
       simd128: build('simd128'),
@@ -334,13 +355,14 @@ export function formatInspection(i: ModelInspection): string {
   if (i.embedding) row('embedding', `${i.embedding.type} [${i.embedding.shape.join(', ')}], ${formatBytes(i.embedding.bytes)}`);
   if (i.output) row('output', `${i.output.type} [${i.output.shape.join(', ')}], ${formatBytes(i.output.bytes)}`);
   row('norms', `${i.norms.tensors} tensors, ${formatCount(i.norms.entries)} values`);
-  lines.push(`estimated memory in bitnet-wasm (context ${i.contextLength}, embedding as ${i.embeddingMode === 'f32' ? 'f32' : 'int8 + row scale'}; `
+  lines.push(`estimated memory in bitnet-wasm (context ${i.contextLength}${i.threads > 1 ? `, ${i.threads} threads` : ''}, embedding as ${i.embeddingMode === 'f32' ? 'f32' : 'int8 + row scale'}; `
     + `the layout follows the kernel calibration picks, the widest one is shown)`);
   for (const [build, m] of [['relaxed', i.memory.relaxed], ['simd128', i.memory.simd128]] as const) {
     const parts = [`ternary ${formatBytes(m.ternary)} (${m.kernel} kernel, ${m.layout}, ${m.bitsPerWeight.toFixed(2)} b/w)`, `embedding ${formatBytes(m.embedding)}`, `norms ${formatBytes(m.norms)}`];
     if (m.other) parts.push(`other ${formatBytes(m.other)}`);
     parts.push(`KV cache ${formatBytes(m.kvCache)}`, `scratch ${formatBytes(m.scratch)}`);
-    if (m.staging > m.kvCache + m.scratch) parts.push(`(loading's staging ${formatBytes(m.staging)} > KV cache + scratch)`);
+    if (m.workers) parts.push(`threads' scratch ${formatBytes(m.workers)}`);
+    if (m.staging > m.kvCache + m.scratch + m.workers) parts.push(`(loading's staging ${formatBytes(m.staging)} > KV cache + scratch)`);
     row(build, `${formatBytes(m.total)} = ${parts.join(' + ')}`);
   }
   return lines.join('\n');

@@ -8,7 +8,7 @@ import { TernaryMatrix } from '../ternary-matrix.js';
 import { BitnetError } from '../errors.js';
 import { cachedUrlSource, type ModelCacheOptions } from '../cache/model-cache.js';
 import { fromFile, fromStream, fromUrl, parseGGUFHeader, toByteSource, type ByteSource, type GGUFHeader, type GGUFInput } from '../gguf/index.js';
-import { estimateMemory, forwardScratchBytes, inspectHeader, loadingStagingBytes } from './inspect.js';
+import { estimateMemory, forwardScratchBytes, inspectHeader, loadingStagingBytes, workerScratchBytes } from './inspect.js';
 import { getRuntime, init, resolveThreads, takeThreads } from '../init.js';
 import { checkStopTokens, Sampler, type SamplingOptions, type TokenLogprob } from '../sampling.js';
 import { constraintFor, type ConstraintOptions } from '../grammar/index.js';
@@ -327,14 +327,14 @@ export class Model {
       if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new BitnetError('BAD_ARGUMENT', `batchSize must be an integer in 1..4096, got ${batch}`);
       // One growth of linear memory for everything the model will hold, plus loading's staging (taken
       // from the top of the reservation, so the packed tensors below it leave no holes).
-      let fit = memoryFit(header, config, rt, kernel, ctx, CACHE_VALUE_BYTES[cacheType], batch);
+      let fit = memoryFit(header, config, rt, kernel, ctx, CACHE_VALUE_BYTES[cacheType], batch, threads);
       // The default context (the trained one, up to 4096) shrinks to what fits, in steps of 256; a
       // context asked for explicitly never does: that is an error naming what fits.
       if (fit.fitCtx < ctx && opts.contextLength === undefined && fit.fitCtx >= 256) {
         const fitted = fit.fitCtx - (fit.fitCtx % 256);
         (opts.onWarning ?? console.warn)(`the default contextLength ${ctx} does not fit wasm memory with this model (${fit.message}); using ${fitted}`);
         ctx = fitted;
-        fit = memoryFit(header, config, rt, kernel, ctx, CACHE_VALUE_BYTES[cacheType], batch);
+        fit = memoryFit(header, config, rt, kernel, ctx, CACHE_VALUE_BYTES[cacheType], batch, threads);
       }
       if (fit.fitCtx < ctx) throw new BitnetError('OUT_OF_MEMORY', fit.message);
       rt.reserve(fit.total, `model (${header.tensors.length} tensors)`);
@@ -350,8 +350,12 @@ export class Model {
       const decode = opts.kernel ?? decodeKernel(rt, kernel, threads, w.layers.map((L) => L.mats.flatMap((m) => (m instanceof TernaryMatrix ? [{ ptr: m._wasmPtr, rows: m.rows, cols: m.cols }] : []))));
       const model = new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType, gemmKernel, decode);
       model._threads = threads;
-      // Prefill's TL3 GEMM gives each worker a decode area of its own (0 bytes for other kernels).
-      if (threads > 1) rt.workerScratch(rt.exports.matmul_worker_bytes(KERNEL_IDS[gemmKernel], Math.max(config.nEmbd, config.nFf, config.nHead * config.headDim)));
+      // Each worker's own scratch: attention's over the whole context (its heads' score rows), and
+      // prefill's TL3 GEMM decode area (0 bytes for other kernels); inspect.ts's workerScratchBytes.
+      if (threads > 1) {
+        rt.workerScratch(Math.max(rt.exports.attention_scratch_bytes(config.nHead, config.nHeadKv, config.headDim, ctx),
+          rt.exports.matmul_worker_bytes(KERNEL_IDS[gemmKernel], Math.max(config.nEmbd, config.nFf, config.nHead * config.headDim))));
+      }
       return model;
     } catch (err) {
       weights.dispose();
@@ -775,8 +779,8 @@ function contextShiftOf(opt: GenerateOptions['contextShift'], ids: number[], bos
 
 /** What the model needs at a context, and the longest context that fits what the heap can still
  *  give (memory freed by earlier models counts); checked before any tensor data is read. */
-function memoryFit(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName, ctx: number, kvValueBytes: number, batch: number):
-    { total: number; fitCtx: number; message: string } {
+function memoryFit(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, kernel: KernelName, ctx: number, kvValueBytes: number, batch: number,
+    threads: number): { total: number; fitCtx: number; message: string } {
   const i = inspectHeader(header, { contextLength: ctx });
   const layout = kernelRow(kernel).layout;
   const m = estimateMemory({
@@ -784,11 +788,13 @@ function memoryFit(header: GGUFHeader, config: ModelConfig, rt: WasmRuntime, ker
     embeddingRows: config.nVocab * (i.output ? 2 : 1), embeddingMode: i.embeddingMode, normEntries: i.norms.entries,
     otherBytes: 0, nLayer: config.nLayer, nCtx: ctx, nHeadKv: config.nHeadKv, headDim: config.headDim, kvValueBytes,
     staging: loadingStagingBytes(header), scratch: forwardScratchBytes(i.hyperparameters, ctx, layout, batch),
+    workers: (threads - 1) * workerScratchBytes(i.hyperparameters, ctx, layout),
   });
   // Headroom for alignment and the estimate's rounding.
   const budget = rt.heap.available - 16 * 2 ** 20;
-  const fixed = m.total - Math.max(m.staging, m.kvCache + m.scratch);
-  const fitCtx = m.total <= budget ? ctx : fixed + m.staging > budget ? 0 : Math.floor((budget - fixed - m.scratch) / (m.kvCache / ctx));
+  const fixed = m.total - Math.max(m.staging, m.kvCache + m.scratch + m.workers);
+  const fitCtx = m.total <= budget ? ctx : fixed + m.staging > budget ? 0
+    : Math.floor((budget - fixed - m.scratch - m.workers) / (m.kvCache / ctx));
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
   const message = `the model needs ${gib(m.total)} of wasm memory (ternary ${gib(m.ternary)} in ${m.layout}, embedding ${gib(m.embedding)}, `
     + `KV cache for ${ctx} positions ${gib(m.kvCache)}); wasm memory is limited to ${gib(rt.heap.limit)} and ${gib(budget)} is free here. `

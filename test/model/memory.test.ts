@@ -56,6 +56,30 @@ describe('model memory', () => {
     expect(warning).toMatch(new RegExp(`^the default contextLength 4096 does not fit wasm memory with this model \\(.*\\); using ${fit - (fit % 256)}$`));
   });
 
+  it("threads: each worker's scratch (attention's score rows over the context) is in info's estimate and in what loading grows memory by", async () => {
+    // 16 query heads over 1 kv head of 32: a worker's score rows (16 x 4 B per position) are as
+    // large as the whole KV cache (2 x 32 x 4 B per position), so leaving them out would show.
+    const file = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', seed: 9, config: { nEmbd: 512, nLayer: 1, nFf: 512, nHead: 16, nHeadKv: 1 } });
+    const header = await parseGGUFHeader(file), ctx = 60_000;
+    const rt = await createRuntime({ build: 'simd128', threads: 3 });
+    try {
+      const before = rt.exports.memory.buffer.byteLength;
+      rt.heap.resetPeak();
+      const m = await loadModel(file, { runtime: rt, contextLength: ctx, threads: 3, onWarning: () => {} });
+      await m.generate(PROMPT, { maxTokens: 2 });
+      const grown = rt.exports.memory.buffer.byteLength - before, peak = rt.heap.peak;
+      const est = inspectHeader(header, { contextLength: ctx, kernel: m.kernel, threads: 3 }).memory.simd128;
+      const solo = inspectHeader(header, { contextLength: ctx, kernel: m.kernel }).memory.simd128;
+      console.log(`threads 3 (ctx ${ctx}): info ${est.total} B (workers ${est.workers} B; 1 thread: ${solo.total} B); memory grew ${grown} B, peak ${peak} B`);
+      expect(est.workers).toBe(2 * Math.ceil((4 * (32 * 32 + 16 * 64 + 16 * ctx)) / 64) * 64);
+      const tolerance = 0.05 * est.total;
+      expect(Math.abs(grown - est.total)).toBeLessThan(tolerance);
+      expect(Math.abs(peak - est.total)).toBeLessThan(tolerance);
+      expect(Math.abs(peak - solo.total)).toBeGreaterThan(tolerance); // the workers' part is not noise
+      m.dispose();
+    } finally { rt.closeThreads(); }
+  }, 60_000);
+
   const cases: [string, () => Promise<Uint8Array>, number][] = [
     ['tiny at its context', async () => tiny, 512],
     ['tiny past 1 GiB', async () => tiny, 300_000],
