@@ -6,8 +6,8 @@
 import simd128 from './bitnet-simd128.wasm?base64';
 import relaxed from './bitnet-relaxed.wasm?base64';
 import { setDefaultWasmSources } from '../../bindings/loader.js';
+import { decodeBase64 } from './base64.js';
 
-const decode = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-setDefaultWasmSources({ simd128: { bytes: decode(simd128) }, relaxed: { bytes: decode(relaxed) } });
+setDefaultWasmSources({ simd128: { bytes: decodeBase64(simd128) }, relaxed: { bytes: decodeBase64(relaxed) } });
 
 export * from '../index.js';

@@ -6,11 +6,6 @@
 // refuses blob: workers can serve dist/engine-worker.js itself and pass
 // loadModel(src, { worker: new Worker(url, { type: 'module' }) }).
 import { serveEngine } from './browser.js';
-import simd128mt from './bitnet-simd128-mt.wasm?base64';
-import relaxedmt from './bitnet-relaxed-mt.wasm?base64';
-import { setDefaultWasmSources } from '../../bindings/loader.js';
-
-const decode = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-setDefaultWasmSources({ 'simd128-mt': { bytes: decode(simd128mt) }, 'relaxed-mt': { bytes: decode(relaxedmt) } });
+import './threaded-builds.js';
 
 serveEngine(self as unknown as Parameters<typeof serveEngine>[0]);
