@@ -114,19 +114,24 @@ export class ChatSession {
 }
 
 /** W after a turn (see ChatSession): the prompt and the reply's tokens as far as their text is a
- *  prefix of the reply's text, without [keep, keep + dropped); null if the drop reached past those
+ *  prefix of the reply's text (all of them when the reply ends inside a character), without [keep, keep + dropped); null if the drop reached past those
  *  tokens (a context of a few positions beyond keep and a stop string): the next turn then renders
  *  the whole history again. */
 function held(tokenizer: Tokenizer, prompt: number[], keep: number, r: GenerateResult): Window | null {
   const detok = createDetokenizer(tokenizer);
   let spelled = '', n = 0;
-  for (let i = 0; i < r.tokens.length; i++) {
+  let i = 0;
+  for (; i < r.tokens.length; i++) {
     const piece = detok.push(r.tokens[i]);
     if (!piece) continue; // (part of a character: counted with the token that completes it)
     if (spelled.length + piece.length > r.text.length) break;
     spelled += piece;
     n = i + 1;
   }
+  // A reply that ends inside a character (maxTokens cut it there): its text ends in what the
+  // detokenizer's flush spells for those bytes (U+FFFD), and its last tokens already stand for them.
+  const tail = i === r.tokens.length ? detok.flush() : '';
+  if (tail && r.text === spelled + tail) { spelled = r.text; n = r.tokens.length; }
   const all = [...prompt, ...r.tokens.slice(0, n)];
   const dropped = r.stats.droppedTokens;
   if (keep + dropped > all.length || !r.text.startsWith(spelled)) return null;

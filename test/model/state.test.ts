@@ -458,6 +458,29 @@ describe('chat sessions after a context shift', () => {
     s.dispose(); m.dispose(); solo.dispose();
   });
 
+  it('a reply cut inside a character (its last token a UTF-8 lead byte): W holds every reply token and the next turn adds nothing for them', async () => {
+    const m = await fresh(ctx), solo = await reference(ctx);
+    const lead = Array.from({ length: m.tokenizer.vocabSize }, (_, id) => id)
+      .find((id) => { const p = m.tokenizer.tokenToPiece(id); return p.length === 1 && p[0] === 0xe2; });
+    expect(lead).toBeDefined();
+    const shift = { method: 'reprefill' as const };
+    const s = m.createChat({ system, contextLength: ctx });
+    const p1 = tok(m, m.applyChatTemplate([{ role: 'system', content: system }, { role: 'user', content: USERS[0] }]));
+    // Every reply token is that byte: each spells U+FFFD once the next arrives, the last one only at the flush.
+    const r1 = await s.send(USERS[0], { maxTokens: ctx - p1.length + 10, contextShift: shift, logitBias: { [lead!]: 1000 } });
+    expect(new Set(r1.tokens)).toEqual(new Set([lead]));
+    expect(r1.text).toBe('\uFFFD'.repeat(r1.tokens.length));
+    const t1 = replay(p1, sysTurn(m).length, r1.tokens);
+    expect(r1.stats.droppedTokens).toBe(t1.dropped);
+    expect(t1.dropped).toBeGreaterThan(0);
+    const doc2 = [...t1.W, ...newTurn(m, USERS[1])];
+    const r2 = await s.send(USERS[1], { maxTokens: 8, contextShift: shift, ...sampling });
+    expect(r2.stats.promptTokens).toBe(doc2.length);
+    expect(r2.tokens).toEqual((await solo.generate(doc2, { maxTokens: 8, ...sampling })).tokens);
+    expect(r2.stats.promptTokens - r2.stats.cachedTokens).toBe(newTurn(m, USERS[1]).length + 1);
+    s.dispose(); m.dispose(); solo.dispose();
+  });
+
   it('a template that renders more between the generation prompt and a reply (the shipped model\'s "Assistant:" / "Assistant: " + content) is continued: W, then what follows the reply', async () => {
     const template = "{% for m in messages %}{% if m.role == 'user' %}{{ 'User: ' + (m.content | trim) + '\\n' }}{% else %}{{ 'Assistant: ' + (m.content | trim) + '\\n' }}{% endif %}{% endfor %}"
       + "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
