@@ -188,7 +188,7 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
       let p = 0, vp = col;
       if (first) {
         const v0 = v128.load(col), v1 = v128.load(col, 16), v2 = v128.load(col, 32), v3 = v128.load(col, 48);
-        const wa = f32x4.splat(load<f32>(pa)), wb = f32x4.splat(load<f32>(pb));
+        const wa = v128.load32_splat(pa), wb = v128.load32_splat(pb);
         a0 = f32x4.mul(wa, v0); a1 = f32x4.mul(wa, v1); a2 = f32x4.mul(wa, v2); a3 = f32x4.mul(wa, v3);
         b0 = f32x4.mul(wb, v0); b1 = f32x4.mul(wb, v1); b2 = f32x4.mul(wb, v2); b3 = f32x4.mul(wb, v3);
         p = 1; vp += vStride;
@@ -198,7 +198,7 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
       }
       for (; p < n; p++) {
         const v0 = v128.load(vp), v1 = v128.load(vp, 16), v2 = v128.load(vp, 32), v3 = v128.load(vp, 48);
-        const wa = f32x4.splat(load<f32>(pa + (<usize>p << 2))), wb = f32x4.splat(load<f32>(pb + (<usize>p << 2)));
+        const wa = v128.load32_splat(pa + (<usize>p << 2)), wb = v128.load32_splat(pb + (<usize>p << 2));
         a0 = f32x4.add(a0, f32x4.mul(wa, v0)); a1 = f32x4.add(a1, f32x4.mul(wa, v1));
         a2 = f32x4.add(a2, f32x4.mul(wa, v2)); a3 = f32x4.add(a3, f32x4.mul(wa, v3));
         b0 = f32x4.add(b0, f32x4.mul(wb, v0)); b1 = f32x4.add(b1, f32x4.mul(wb, v1));
@@ -217,8 +217,8 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
       const col = vb + (<usize>d << 2), od = o + (<usize>d << 2);
       let p = 0, vp = col;
       let a: v128;
-      if (first) { a = f32x4.mul(f32x4.splat(load<f32>(pr)), v128.load(col)); p = 1; vp += vStride; } else a = v128.load(od);
-      for (; p < n; p++) { a = f32x4.add(a, f32x4.mul(f32x4.splat(load<f32>(pr + (<usize>p << 2))), v128.load(vp))); vp += vStride; }
+      if (first) { a = f32x4.mul(v128.load32_splat(pr), v128.load(col)); p = 1; vp += vStride; } else a = v128.load(od);
+      for (; p < n; p++) { a = f32x4.add(a, f32x4.mul(v128.load32_splat(pr + (<usize>p << 2)), v128.load(vp))); vp += vStride; }
       v128.store(od, a);
     }
     for (; d < headDim; d++) {
