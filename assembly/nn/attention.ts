@@ -13,7 +13,7 @@
 //   score = dot(q_h, k_p) * scale, scale = f32(1/sqrt(headDim)) correctly rounded; the dot uses
 //   four f32x4 partial sums over 16-element blocks, then 4-element blocks into the first, combined
 //   (a0+a1)+(a2+a3), lanes (0+1)+(2+3), then a scalar tail in index order.
-//   probabilities: nn/softmax over the nPos scores.
+//   probabilities: nn/softmax_f32 (f32 exponentials) over the nPos scores.
 //   out[d] = p_0 v_0[d], then += p_t v_t[d] for t = 1..nPos-1 in order (f32), the same per-element
 //   sequence for every headDim and chunking, so nPos = 1 returns v_0 exactly.
 // Loop order (flash-decoding's blocking, with an exact two-pass softmax instead of its online
@@ -30,7 +30,7 @@
 // An f16 cache is decoded into scratch (four rows, or one kv head's block) and then runs the same
 // code, so its output is bit-identical to attention() on the decoded cache. The next rows are
 // touched ahead (one load per line) while the current ones compute: wasm has no prefetch.
-import { softmax } from "./softmax";
+import { softmax_f32 } from "./softmax";
 import { kv_load_f16 } from "./kv_f16";
 import { touch } from "../ternary/lut_tl3";
 
@@ -302,7 +302,7 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
       }
     }
   }
-  for (let h = h0; h < h1; h++) softmax(scores + <usize>(h - h0) * rowsBytes, nPos);
+  for (let h = h0; h < h1; h++) softmax_f32(scores + <usize>(h - h0) * rowsBytes, nPos);
   const stride = f16 ? row : posStride;
   for (let p0 = 0; p0 < nPos; p0 += BLOCK) {
     const n = min(BLOCK, nPos - p0);

@@ -147,7 +147,7 @@ describe('attention (f32 cache)', () => {
 
 /** The documented arithmetic replayed in JS, one f32 rounding per operation (Math.fround of an f64
  *  sum or product of two f32 values is the correctly rounded f32 result), with the module's own
- *  softmax: an independent check that the tiled, blocked kernel keeps exactly that order. */
+ *  softmax_f32: an independent check that the tiled, blocked kernel keeps exactly that order. */
 function documented(c: Case, q: Float32Array, k: Float32Array, v: Float32Array): Float32Array {
   const { nHead, nHeadKv, headDim: n, nPos } = c;
   const f = Math.fround, group = nHead / nHeadKv, scale = f(1 / Math.sqrt(n));
@@ -168,7 +168,7 @@ function documented(c: Case, q: Float32Array, k: Float32Array, v: Float32Array):
       s[p] = f(acc * scale);
     }
     new Float32Array(rt.exports.memory.buffer, ps, nPos).set(s);
-    e.softmax(ps, nPos);
+    e.softmax_f32(ps, nPos);
     const w = getF32(rt, ps, nPos);
     for (let d = 0; d < n; d++) {
       let o = f(w[0] * v[g * n + d]);
