@@ -13,13 +13,13 @@ export function has_relaxed(): i32 { return ASC_FEATURE_RELAXED_SIMD ? 1 : 0; }
 // builds reach the f16 table before exp's one (ternary_matmul -> the pool -> attention), so this
 // order gives every build the same data segments (scripts/build-wasm.mjs checks that).
 export { kv_load_f16, kv_store_f16 } from "./nn/kv_f16";
-export { expf, vexpf, exp64 } from "./math/exp";
+export { expf, vexpf, vexpf_f32, exp64 } from "./math/exp";
 export { logf, log64 } from "./math/log";
 export { sinf, cosf } from "./math/trig";
 export { powf, pow64 } from "./math/pow";
 export { rmsnorm } from "./nn/rmsnorm";
 export { rope_table, rope_table_bytes, rope_apply, rope_neox } from "./nn/rope";
-export { softmax, logsumexp } from "./nn/softmax";
+export { softmax, softmax_f32, logsumexp } from "./nn/softmax";
 export { silu, silu_mul, relu_sq, relu_sq_mul } from "./nn/glu";
 export { add, mul, argmax } from "./nn/elementwise";
 export { attention, attention_f16, attention_heads, attention_scratch_bytes } from "./nn/attention";

@@ -13,7 +13,7 @@
 //   score = dot(q_h, k_p) * scale, scale = f32(1/sqrt(headDim)) correctly rounded; the dot uses
 //   four f32x4 partial sums over 16-element blocks, then 4-element blocks into the first, combined
 //   (a0+a1)+(a2+a3), lanes (0+1)+(2+3), then a scalar tail in index order.
-//   probabilities: nn/softmax over the nPos scores.
+//   probabilities: nn/softmax_f32 (f32 exponentials) over the nPos scores.
 //   out[d] = p_0 v_0[d], then += p_t v_t[d] for t = 1..nPos-1 in order (f32), the same per-element
 //   sequence for every headDim and chunking, so nPos = 1 returns v_0 exactly.
 // Loop order (flash-decoding's blocking, with an exact two-pass softmax instead of its online
@@ -30,19 +30,22 @@
 // An f16 cache is decoded into scratch (four rows, or one kv head's block) and then runs the same
 // code, so its output is bit-identical to attention() on the decoded cache. The next rows are
 // touched ahead (one load per line) while the current ones compute: wasm has no prefetch.
-import { softmax } from "./softmax";
+import { softmax_f32 } from "./softmax";
 import { kv_load_f16 } from "./kv_f16";
 import { touch } from "../ternary/lut_tl3";
 
 /** Positions per block of the value pass. */
 const BLOCK = 32;
-/** How many positions ahead of the current four the score pass touches the cache rows. */
-const K_AHEAD = 8;
+/** The score pass touches the cache rows ahead in batches: every K_BATCH positions, the next
+ *  K_BATCH rows. Large batches keep many lines in flight at once (one 2B4T layer at 4096 positions,
+ *  score pass alone from DRAM: 1.2 ms touching four rows at a time, 0.93-1.0 ms with 64). */
+const K_BATCH = 64;
 
 /** Scratch bytes for attention / attention_f16 / attention_heads (any head range): decoded f16
- *  rows, the four accumulators of four positions per head, and one row of nPos scores per head. */
+ *  rows, the four accumulators of four positions per head, the re-laid q rows, and one row of nPos
+ *  scores per head. */
 export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, nPos: i32): i32 {
-  return <i32>bufBytes(nHeadKv, headDim) + ((((nHead << 6) + nHead * nPos) << 2) + 15) & ~15;
+  return <i32>bufBytes(nHeadKv, headDim) + ((((nHead << 6) + nHead * headDim + nHead * nPos) << 2) + 15) & ~15;
 }
 
 /** Bytes of the decoded f16 rows: four positions of every kv head, or one block of one kv head. */
@@ -94,25 +97,41 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
 // @ts-ignore: decorator
 @inline function slot(parts: usize, j: i32, p: i32): usize { return parts + (<usize>(j * 4 + p) << 6); }
 
-/** Heads j..j+3 (q rows row bytes apart) x positions p0, p0 + 1 of the quad (k rows k0, k1). */
+/** Copies the q rows of heads h..h+3 (row bytes apart, nb 16-element blocks each) to qt in the
+ *  order tile4x2 reads them: element (head j, accumulator i, block b) at ((i * nb + b) * 4 + j) * 16
+ *  bytes, so each step of the tile loads its four heads' q at fixed offsets from one pointer. */
 // @ts-ignore: decorator
-@inline function tile_h4p2(q: usize, row: usize, k0: usize, k1: usize, parts: usize, j: i32, p0: i32): void {
-  const p1 = p0 + 1;
-  const q1 = q + row, q2 = q1 + row, q3 = q2 + row;
+@inline function relay_q(q: usize, row: usize, nb: usize, qt: usize): void {
+  for (let j: usize = 0; j < 4; j++) {
+    for (let i: usize = 0; i < 4; i++) {
+      for (let b: usize = 0; b < nb; b++) v128.store(qt + ((((i * nb + b) << 2) + j) << 4), v128.load(q + j * row + (b << 6) + (i << 4)));
+    }
+  }
+}
+
+/** Heads j..j+3 (q re-laid at qt by relay_q) x two positions (k rows k0, k1); sl = slot(parts, j, p0)
+ *  for the pair's first position p0. Pointers only step by 64 and every other offset is a constant:
+ *  no address arithmetic per load. */
+// @ts-ignore: decorator
+@inline function tile4x2(qt: usize, nb: usize, k0: usize, k1: usize, sl: usize): void {
+  let qp = qt;
   for (let i: usize = 0; i < 64; i += 16) {
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
-    for (let o = i; o < row; o += 64) {
-      const x0 = v128.load(k0 + o), x1 = v128.load(k1 + o);
-      let y = v128.load(q + o); a0 = f32x4.add(a0, f32x4.mul(y, x0)); a1 = f32x4.add(a1, f32x4.mul(y, x1));
-      y = v128.load(q1 + o); b0 = f32x4.add(b0, f32x4.mul(y, x0)); b1 = f32x4.add(b1, f32x4.mul(y, x1));
-      y = v128.load(q2 + o); c0 = f32x4.add(c0, f32x4.mul(y, x0)); c1 = f32x4.add(c1, f32x4.mul(y, x1));
-      y = v128.load(q3 + o); d0 = f32x4.add(d0, f32x4.mul(y, x0)); d1 = f32x4.add(d1, f32x4.mul(y, x1));
-    }
-    v128.store(slot(parts, j, p0) + i, a0); v128.store(slot(parts, j, p1) + i, a1);
-    v128.store(slot(parts, j + 1, p0) + i, b0); v128.store(slot(parts, j + 1, p1) + i, b1);
-    v128.store(slot(parts, j + 2, p0) + i, c0); v128.store(slot(parts, j + 2, p1) + i, c1);
-    v128.store(slot(parts, j + 3, p0) + i, d0); v128.store(slot(parts, j + 3, p1) + i, d1);
+    let x = k0 + i, y = k1 + i;
+    const end = qp + (nb << 6);
+    do {
+      const x0 = v128.load(x), x1 = v128.load(y);
+      let w = v128.load(qp); a0 = f32x4.add(a0, f32x4.mul(w, x0)); a1 = f32x4.add(a1, f32x4.mul(w, x1));
+      w = v128.load(qp, 16); b0 = f32x4.add(b0, f32x4.mul(w, x0)); b1 = f32x4.add(b1, f32x4.mul(w, x1));
+      w = v128.load(qp, 32); c0 = f32x4.add(c0, f32x4.mul(w, x0)); c1 = f32x4.add(c1, f32x4.mul(w, x1));
+      w = v128.load(qp, 48); d0 = f32x4.add(d0, f32x4.mul(w, x0)); d1 = f32x4.add(d1, f32x4.mul(w, x1));
+      qp += 64; x += 64; y += 64;
+    } while (qp < end);
+    // slot(j + u, p0 + t) = sl + (u * 4 + t) * 64
+    const o = sl + i;
+    v128.store(o, a0); v128.store(o, a1, 64); v128.store(o, b0, 256); v128.store(o, b1, 320);
+    v128.store(o, c0, 512); v128.store(o, c1, 576); v128.store(o, d0, 768); v128.store(o, d1, 832);
   }
 }
 
@@ -169,7 +188,7 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
       let p = 0, vp = col;
       if (first) {
         const v0 = v128.load(col), v1 = v128.load(col, 16), v2 = v128.load(col, 32), v3 = v128.load(col, 48);
-        const wa = f32x4.splat(load<f32>(pa)), wb = f32x4.splat(load<f32>(pb));
+        const wa = v128.load32_splat(pa), wb = v128.load32_splat(pb);
         a0 = f32x4.mul(wa, v0); a1 = f32x4.mul(wa, v1); a2 = f32x4.mul(wa, v2); a3 = f32x4.mul(wa, v3);
         b0 = f32x4.mul(wb, v0); b1 = f32x4.mul(wb, v1); b2 = f32x4.mul(wb, v2); b3 = f32x4.mul(wb, v3);
         p = 1; vp += vStride;
@@ -179,7 +198,7 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
       }
       for (; p < n; p++) {
         const v0 = v128.load(vp), v1 = v128.load(vp, 16), v2 = v128.load(vp, 32), v3 = v128.load(vp, 48);
-        const wa = f32x4.splat(load<f32>(pa + (<usize>p << 2))), wb = f32x4.splat(load<f32>(pb + (<usize>p << 2)));
+        const wa = v128.load32_splat(pa + (<usize>p << 2)), wb = v128.load32_splat(pb + (<usize>p << 2));
         a0 = f32x4.add(a0, f32x4.mul(wa, v0)); a1 = f32x4.add(a1, f32x4.mul(wa, v1));
         a2 = f32x4.add(a2, f32x4.mul(wa, v2)); a3 = f32x4.add(a3, f32x4.mul(wa, v3));
         b0 = f32x4.add(b0, f32x4.mul(wb, v0)); b1 = f32x4.add(b1, f32x4.mul(wb, v1));
@@ -198,8 +217,8 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
       const col = vb + (<usize>d << 2), od = o + (<usize>d << 2);
       let p = 0, vp = col;
       let a: v128;
-      if (first) { a = f32x4.mul(f32x4.splat(load<f32>(pr)), v128.load(col)); p = 1; vp += vStride; } else a = v128.load(od);
-      for (; p < n; p++) { a = f32x4.add(a, f32x4.mul(f32x4.splat(load<f32>(pr + (<usize>p << 2))), v128.load(vp))); vp += vStride; }
+      if (first) { a = f32x4.mul(v128.load32_splat(pr), v128.load(col)); p = 1; vp += vStride; } else a = v128.load(od);
+      for (; p < n; p++) { a = f32x4.add(a, f32x4.mul(v128.load32_splat(pr + (<usize>p << 2)), v128.load(vp))); vp += vStride; }
       v128.store(od, a);
     }
     for (; d < headDim; d++) {
@@ -234,12 +253,23 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
   // The range's kv heads within each cache row: the only columns it reads (and touches ahead).
   const colOff = <usize>g0 * cacheRow, cols = <usize>ng * cacheRow;
   const buf = scratch, parts = buf + bufBytes(nHeadKv, headDim);
-  const scores = parts + (<usize>(nHead * 4) << 6);
+  const qt = parts + (<usize>(nHead * 4) << 6);
+  const scores = qt + <usize>nHead * row;
   const vs = f32x4.splat(scale);
+  const nb = <usize>headDim >> 4;
+  // The range's q in the score tiles' order (tile at head h: qt + (h - h0) * row).
+  if ((headDim & 15) == 0) {
+    for (let g = g0; g < g1; g++) {
+      const ha = max(h0, g * group), hb = min(h1, g * group + group);
+      for (let h = ha; h + 4 <= hb; h += 4) relay_q(q + <usize>h * row, row, nb, qt + <usize>(h - h0) * row);
+    }
+  }
   // Pass 1: scores, four positions (contiguous rows) at a time, every kv head of the range.
   for (let p = 0; p < nPos; p += 4) {
     const m = min(4, nPos - p);
-    if (p + K_AHEAD + 4 <= nPos) touch_rows(kCache + <usize>(p + K_AHEAD) * posStride + colOff, 4, posStride, cols);
+    if ((p & (K_BATCH - 1)) == 0 && p + K_BATCH < nPos) {
+      touch_rows(kCache + <usize>(p + K_BATCH) * posStride + colOff, min(K_BATCH, nPos - p - K_BATCH), posStride, cols);
+    }
     let kq = kCache + <usize>p * posStride, rs = posStride, gs = cacheRow;
     if (f16) {
       for (let r = 0; r < m; r++) kv_load_f16(kq + <usize>r * posStride + <usize>g0 * cacheRow, ng * headDim, buf + <usize>(r * ng) * row);
@@ -252,8 +282,9 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
       let h = ha;
       if ((headDim & 15) == 0) {
         for (; h + 4 <= hb; h += 4) {
-          tile_h4p2(q + <usize>h * row, row, k0, k1, parts, h - h0, 0);
-          tile_h4p2(q + <usize>h * row, row, k2, k3, parts, h - h0, 2);
+          const qh = qt + <usize>(h - h0) * row;
+          tile4x2(qh, nb, k0, k1, slot(parts, h - h0, 0));
+          tile4x2(qh, nb, k2, k3, slot(parts, h - h0, 2));
         }
         for (; h < hb; h++) tile_h1p4(q + <usize>h * row, row, k0, k1, k2, k3, parts, h - h0);
       } else {
@@ -271,7 +302,7 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
       }
     }
   }
-  for (let h = h0; h < h1; h++) softmax(scores + <usize>(h - h0) * rowsBytes, nPos);
+  for (let h = h0; h < h1; h++) softmax_f32(scores + <usize>(h - h0) * rowsBytes, nPos);
   const stride = f16 ? row : posStride;
   for (let p0 = 0; p0 < nPos; p0 += BLOCK) {
     const n = min(BLOCK, nPos - p0);

@@ -178,9 +178,10 @@ export function forwardScratchBytes(hp: Hyperparameters, nCtx: number, layout: L
     + n * 4 + hp.nVocab * 4 + 1024;
 }
 
-/** assembly/nn/attention.ts attention_scratch_bytes: decoded f16 rows, 4 x 16 f32 per head, a score row per head. */
+/** assembly/nn/attention.ts attention_scratch_bytes: decoded f16 rows, 4 x 16 f32 per head, the re-laid q
+ *  rows, a score row per head. */
 function attentionScratchBytes(hp: Hyperparameters, nCtx: number): number {
-  return 4 * (Math.max(4 * hp.nHeadKv, 32) * hp.headDim + hp.nHead * 64 + hp.nHead * nCtx);
+  return 4 * (Math.max(4 * hp.nHeadKv, 32) * hp.headDim + hp.nHead * 64 + hp.nHead * hp.headDim + hp.nHead * nCtx);
 }
 
 /** Each thread pool worker's scratch (src/model/model.ts sizes it at load): attention's, or the TL3

@@ -65,10 +65,10 @@ describe('inspectModel', () => {
       expect(m).toEqual({ kernel, layout: 'tl3', bitsPerWeight: 5 / 3, ternary: tl3, embedding: 4 * 256 * nVocab, norms, other: 0, kvCache: kv,
         scratch: m.scratch, workers: 0, staging, total: tl3 + 4 * 256 * nVocab + norms + Math.max(staging, kv + m.scratch) });
       // Threads: each worker past the first has its own scratch (attention's score rows over the
-      // context: 4 heads x 512 positions, and 4 x 16 f32 per head, 32 decoded rows of 64).
+      // context: 4 heads x 512 positions, and 4 x 16 f32 per head, the 4 heads' q re-laid, 32 decoded rows of 64).
       const t3 = (await inspectModel(tiny, { kernel, threads: 3 })).memory[build];
-      expect(workerScratchBytes(i.hyperparameters, 512, 'tl3')).toBe(4 * (4 * 512 + 4 * 64 + 32 * 64));
-      expect(t3).toEqual({ ...m, workers: 2 * 4 * (4 * 512 + 4 * 64 + 32 * 64), total: m.total - Math.max(staging, kv + m.scratch) + Math.max(staging, kv + m.scratch + t3.workers) });
+      expect(workerScratchBytes(i.hyperparameters, 512, 'tl3')).toBe(4 * (4 * 512 + 4 * 64 + 4 * 64 + 32 * 64));
+      expect(t3).toEqual({ ...m, workers: 2 * 4 * (4 * 512 + 4 * 64 + 4 * 64 + 32 * 64), total: m.total - Math.max(staging, kv + m.scratch) + Math.max(staging, kv + m.scratch + t3.workers) });
     }
     for (const threads of [0, 1.5, -2]) await expect(inspectModel(tiny, { threads }), String(threads)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     expect(i.memory.relaxed).toMatchObject({ kernel: 'i2-dot', layout: 'i2', ternary: W / 4 });
@@ -140,7 +140,7 @@ describe('info command', () => {
     expect(j.memory.relaxed.workers).toBe(0);
     const c = io();
     expect(await main(['info', tinyPath, '--ctx', '128', '-t', '4'], c.io)).toBe(0);
-    expect(c.out.join('\n')).toMatch(/context 128, 4 threads, .*\n.*threads' scratch 33\.0 KiB/);
+    expect(c.out.join('\n')).toMatch(/context 128, 4 threads, .*\n.*threads' scratch 36\.0 KiB/);
   });
   it('bad arguments: one line and 2; unreadable file: 1', async () => {
     const cases: [string[], RegExp][] = [[[], /missing FILE/], [['a', 'b'], /unexpected argument "b"/], [['--bogus', tinyPath], /unknown option --bogus/], [[tinyPath, '--ctx', 'x'], /--ctx needs an integer, got "x"/]];

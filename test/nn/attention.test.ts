@@ -138,15 +138,16 @@ describe('attention (f32 cache)', () => {
     expect(run({ nHead: 3, nHeadKv: 2, headDim: 8, nPos: 1 }, q, k, v).status).toBe(-1);
     expect(run({ nHead: 2, nHeadKv: 0, headDim: 8, nPos: 1 }, q, k, v).status).toBe(-1);
     expect(run({ nHead: 2, nHeadKv: 1, headDim: 8, nPos: 0 }, q, k, v).status).toBe(-1);
-    // decoded f16 rows (max(4 kv heads' rows, 32 rows) x headDim), 4 x 16 f32 accumulators per head, nPos scores per head
-    expect(e.attention_scratch_bytes(20, 5, 128, 4096)).toBe((32 * 128 + 20 * 64 + 20 * 4096) * 4);
-    expect(e.attention_scratch_bytes(32, 8, 128, 100)).toBe((32 * 128 + 32 * 64 + 32 * 100) * 4);
+    // decoded f16 rows (max(4 kv heads' rows, 32 rows) x headDim), 4 x 16 f32 accumulators per head, the
+    // re-laid q (headDim per head), nPos scores per head
+    expect(e.attention_scratch_bytes(20, 5, 128, 4096)).toBe((32 * 128 + 20 * 64 + 20 * 128 + 20 * 4096) * 4);
+    expect(e.attention_scratch_bytes(32, 8, 128, 100)).toBe((32 * 128 + 32 * 64 + 32 * 128 + 32 * 100) * 4);
   });
 });
 
 /** The documented arithmetic replayed in JS, one f32 rounding per operation (Math.fround of an f64
  *  sum or product of two f32 values is the correctly rounded f32 result), with the module's own
- *  softmax: an independent check that the tiled, blocked kernel keeps exactly that order. */
+ *  softmax_f32: an independent check that the tiled, blocked kernel keeps exactly that order. */
 function documented(c: Case, q: Float32Array, k: Float32Array, v: Float32Array): Float32Array {
   const { nHead, nHeadKv, headDim: n, nPos } = c;
   const f = Math.fround, group = nHead / nHeadKv, scale = f(1 / Math.sqrt(n));
@@ -167,7 +168,7 @@ function documented(c: Case, q: Float32Array, k: Float32Array, v: Float32Array):
       s[p] = f(acc * scale);
     }
     new Float32Array(rt.exports.memory.buffer, ps, nPos).set(s);
-    e.softmax(ps, nPos);
+    e.softmax_f32(ps, nPos);
     const w = getF32(rt, ps, nPos);
     for (let d = 0; d < n; d++) {
       let o = f(w[0] * v[g * n + d]);
@@ -204,13 +205,15 @@ function runHeads(c: Case, pq: number, pk: number, pv: number, po: number, h0: n
 }
 
 describe('blocked attention (score tiles, value blocks, head ranges)', () => {
-  // Position counts around the quads (4) and value blocks (32) of the kernel; group sizes 1..5.
+  // Position counts around the quads (4), value blocks (32) and touch-ahead batches (64) of the kernel;
+  // group sizes 1..5 and 8; head sizes that are 16-multiples (score tiles: 32..128, 80 = 5 blocks) or not.
   const SHAPES: Omit<Case, 'nPos'>[] = [
     { nHead: 20, nHeadKv: 5, headDim: 128 }, { nHead: 8, nHeadKv: 2, headDim: 64 }, { nHead: 6, nHeadKv: 2, headDim: 32 },
     { nHead: 10, nHeadKv: 2, headDim: 48 }, { nHead: 4, nHeadKv: 4, headDim: 96 }, { nHead: 6, nHeadKv: 3, headDim: 20 },
-    { nHead: 2, nHeadKv: 1, headDim: 7 },
+    { nHead: 2, nHeadKv: 1, headDim: 7 }, { nHead: 16, nHeadKv: 2, headDim: 64 }, { nHead: 4, nHeadKv: 2, headDim: 80 },
+    { nHead: 9, nHeadKv: 1, headDim: 128 },
   ];
-  const POSITIONS = [1, 2, 3, 4, 5, 7, 31, 32, 33, 64, 67, 100];
+  const POSITIONS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 31, 32, 33, 64, 65, 67, 100, 128, 129];
 
   it('gives exactly the bits of the documented order (f32 cache, and f16 = the decoded cache)', () => {
     let checked = 0;

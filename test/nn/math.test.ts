@@ -78,6 +78,44 @@ describe('expf', () => {
   });
 });
 
+describe('expf_f32 (f32 lanes: attention softmax)', () => {
+  const expF32 = (xs: number[]) => {
+    const px = put(rt, new Float32Array(xs)), po = rt.alloc(4 * xs.length);
+    e.vexpf_f32(px, xs.length, po);
+    const y = getF32(rt, po, xs.length);
+    rt.free(px); rt.free(po);
+    return y;
+  };
+
+  it('is within 1 ulp of exp over [-87.33, 0] (dense grid, random points, every f32 in [-1, 0] step 2^-12)', () => {
+    const rnd = prng(21);
+    const xs = grid(-87.33, 0, 200_000, rnd);
+    for (let i = -4096; i <= 0; i++) xs.push(i / 4096);
+    for (let i = 0; i < 20_000; i++) xs.push(fr(-rnd() * 1e-3));
+    const y = expF32(xs);
+    let max = 0, at = NaN, wrong = 0;
+    for (let i = 0; i < xs.length; i++) {
+      const want = Math.exp(xs[i]);
+      // Results below 2^-126 are subnormal: compare in absolute terms (one subnormal step).
+      const err = want < 2 ** -126 ? Math.abs(y[i] - want) / 2 ** -149 : ulpErr(y[i], want);
+      if (err > max) { max = err; at = xs[i]; }
+      if (y[i] !== fr(want)) wrong++;
+    }
+    console.log(`expf_f32: max ${max.toFixed(4)} ulp at ${at}; ${wrong}/${xs.length} not correctly rounded`);
+    expect(max).toBeLessThan(1);
+  });
+
+  it('edges: 0 and -0 give 1, below -87.34 and -Inf give 0, NaN stays NaN; SIMD body and scalar tail agree', () => {
+    const y = expF32([0, -0, -87.34, -88, -1e30, -Infinity, NaN]);
+    expect(Array.from(y.subarray(0, 6))).toEqual([1, 1, 0, 0, 0, 0]);
+    expect(y[6]).toBeNaN();
+    const rnd = prng(22);
+    const xs = Array.from({ length: 1003 }, () => fr(-rnd() * 90));
+    const all = expF32(xs);
+    for (let i = 0; i < xs.length; i += 97) expect(Object.is(expF32([xs[i]])[0], all[i])).toBe(true); // n = 1: the scalar form
+  });
+});
+
 describe('logf', () => {
   it('is within 0.501 ulp over all positive f32 magnitudes (random bit patterns, subnormals too)', () => {
     const rnd = prng(4);

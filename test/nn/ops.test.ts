@@ -116,6 +116,43 @@ describe('softmax / logsumexp', () => {
     expect(worst).toBeLessThan(1.5);
   });
 
+  it('softmax_f32 (f32 exponentials, attention) is within 2 + |x - max| ulp of the float64 reference and sums to 1 within n * 2^-24', () => {
+    const rnd = prng(13);
+    let worst = 0;
+    for (const n of [1, 2, 3, 4, 5, 7, 31, 33, 100, 4096, 32000]) {
+      for (const scale of [1, 8, 40]) {
+        const x = randF32(n, rnd, scale);
+        const p = put(rt, x);
+        e.softmax_f32(p, n);
+        const y = getF32(rt, p, n);
+        rt.free(p);
+        const want = ref(x);
+        let m = -Infinity;
+        for (const v of x) m = Math.max(m, v);
+        for (let i = 0; i < n; i++) {
+          // The difference x - max is rounded to f32 (|x - max| * 2^-24 relative); the rest is the exponential's
+          // 2 ulp and the two roundings of softmax.
+          // Below 2^-126 (subnormal): absolute, as x - max < -87.33 gives 0 (exp(-87.33) = 2^-126).
+          if (want[i] < 2 ** -126) { expect(Math.abs(y[i] - want[i])).toBeLessThan(2 ** -126); continue; }
+          const err = ulpErr(y[i], want[i]) - Math.abs(x[i] - m);
+          worst = Math.max(worst, err);
+        }
+        let s = 0;
+        for (const v of y) s += v;
+        expect(Math.abs(s - 1)).toBeLessThanOrEqual(Math.max(n, 4) * 2 ** -24);
+      }
+    }
+    console.log(`softmax_f32: max ${worst.toFixed(4)} ulp beyond |x - max|`);
+    expect(worst).toBeLessThan(2);
+    // Same special rows as softmax: one element, all -Inf (uniform), a -Inf entry (0).
+    for (const [x, want] of [[[5], [1]], [[-Infinity, -Infinity], [0.5, 0.5]], [[1, -Infinity, 1], [0.5, 0, 0.5]]] as const) {
+      const p = put(rt, new Float32Array(x));
+      e.softmax_f32(p, x.length);
+      expect(Array.from(getF32(rt, p, x.length))).toEqual(want);
+      rt.free(p);
+    }
+  });
+
   it('exact cases: one element is 1, equal elements are fround(1/n), all -Inf is uniform, -Inf entries are 0', () => {
     expect(Array.from(run(new Float32Array([123.5])))).toEqual([1]);
     for (const n of [3, 7, 10, 1000]) {
