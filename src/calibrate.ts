@@ -178,11 +178,17 @@ export interface DecodeChoice {
   ms: number;
 }
 
-/** Milliseconds each of the two decode measurements aims to stay under (they stop adding rounds past it). */
-const DECODE_BUDGET_MS = 30;
+/** Milliseconds the decode kernel's measurement aims to stay under (it stops adding rounds past it);
+ *  the split's (decodeSplit) gets what is left of twice that. */
+export const DECODE_BUDGET_MS = 30;
 const KERNEL_ROUNDS = 3;
 /** Most rounds of the split (a small model's step takes ~0.1 ms: more rounds, less noise). */
 const SPLIT_MAX_ROUNDS = 15;
+/** Idle milliseconds before each timed step (decode's sampler runs between steps; the pool's
+ *  workers spin ~10-50 µs for the next job, then sleep). */
+const STEP_GAP_MS = 0.1;
+/** How much faster (a fraction) a cut that hands off more must be than one that hands off less. */
+const SPLIT_TIE = 0.03;
 /** Weight bytes one timing pass reads (a layer's first matrices up to it: past a core's L2, and a
  *  fresh layer each pass keeps them from coming out of a warm cache). */
 const PASS_BYTES = 16 << 20;
@@ -287,11 +293,11 @@ export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: numbe
  *  time every candidate twice within the budget has a layer's products timed instead (its jobs
  *  are large: hand-offs are a small part of them). Cached per (runtime, threads, kernel, shapes). */
 export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][], otherJobs: number[],
-                            step: () => void): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> {
+                            step: () => void, budgetMs = DECODE_BUDGET_MS): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> {
   const shapes = layers.find((l) => l.length)?.map((m) => `${m.rows}x${m.cols}`).join(',') ?? '';
   const sizes = [...new Set([...(layers.find((l) => l.length) ?? []).map((m) => m.rows * m.cols), ...otherJobs])]
     .filter((w) => w >= POOL.MIN_WORK_DEFAULT).sort((a, b) => a - b);
-  const cuts = [0, ...sizes.map((w) => w + 1)];
+  let cuts = [0, ...sizes.map((w) => w + 1)];
   const fallback = (why: string) => ({ minWork: 0, timed: 'default' as const, why, minWorkMs: [] });
   if (threads <= 1 || rt.threads <= 1) return fallback('one thread');
   if (cuts.length === 1) return fallback('no job of a step reaches the default size: every one stays on the calling thread');
@@ -299,36 +305,63 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
   const cached = cache.get(key);
   if (cached) return cached;
   const times = new Map<number, number[]>(cuts.map((c) => [c, []]));
-  const run = (f: () => void) => { for (const c of cuts) { rt.useThreads(threads, c); times.get(c)!.push(timeOf(f)); } };
+  const run = (f: () => void, cs: number[], gap = 0) => {
+    for (const c of cs) {
+      rt.useThreads(threads, c);
+      // Decode samples between steps: long enough for idle workers to go to sleep, so a step's
+      // first hand-off wakes them, as it does in decode (back-to-back steps hide that cost).
+      for (const until = now() + gap; now() < until;) { /* the sampler's turn */ }
+      times.get(c)!.push(timeOf(f));
+    }
+  };
   let timed: 'steps' | 'passes' = 'steps', rounds = 0;
-  let p: ReturnType<typeof layerPasses> = null;
+  const p = layerPasses(rt, [kernel], layers);
+  if (!p) return fallback('no memory left to time in: the default split');
   try {
     rt.useThreads(threads);
-    step(); // tier-up
-    const stepMs = timeOf(step);
-    rounds = roundsFor(DECODE_BUDGET_MS, stepMs * cuts.length * 1.5, 2, SPLIT_MAX_ROUNDS); // 1.5: steps with fewer threads are slower
-    if (rounds) for (let r = 0; r < rounds; r++) run(step);
+    p.run(kernel); // tier-up
+    const passMs = timeOf(() => p.run(kernel));
+    // Whole steps when at least the two ends (the default split, every job on the caller) fit
+    // twice in the budget (2: with fewer threads a step is slower), with as many cuts between
+    // them as fit; else the passes, every cut. A step is at least its layers' passes.
+    const fits = (ms: number, n: number, min: number) => roundsFor(budgetMs, ms * n * 2, min, SPLIT_MAX_ROUNDS);
+    if (fits(passMs * layers.length + STEP_GAP_MS, 2, 2)) {
+      step(); // tier-up
+      const stepMs = timeOf(step) + STEP_GAP_MS;
+      const n = Math.min(cuts.length, Math.floor(budgetMs / (stepMs * 2 * 2)));
+      if (n >= 2) {
+        // n cuts spread from the default to the top (every one when they fit).
+        cuts = [...new Set(Array.from({ length: n }, (_, i) => cuts[Math.round((i * (cuts.length - 1)) / (n - 1))]))];
+        rounds = fits(stepMs, cuts.length, 2);
+      }
+    }
+    // Rounds past the budget stop early (a busy machine makes them slower than estimated).
+    const s0 = now(), more = (r: number, min: number) => r < rounds && (r < min || now() - s0 < budgetMs);
+    let r = 0;
+    if (rounds) for (; more(r, 2); r++) run(step, cuts, STEP_GAP_MS);
     else {
       timed = 'passes';
-      p = layerPasses(rt, [kernel], layers);
-      if (!p) return fallback('no memory left to time in: the default split');
-      const q = p;
-      const passMs = timeOf(() => q.run(kernel));
-      rounds = Math.max(1, roundsFor(DECODE_BUDGET_MS, passMs * cuts.length * 1.5, 1, SPLIT_MAX_ROUNDS));
-      for (let r = 0; r < rounds; r++) run(() => q.run(kernel));
+      rounds = Math.max(1, fits(passMs, cuts.length, 1));
+      for (; more(r, 1); r++) run(() => p.run(kernel), cuts);
     }
+    rounds = r;
     rt.useThreads(threads);
     rt.checkThreads();
   } finally {
-    p?.free();
+    p.free();
   }
   // The median, not the best: a step that had the other cores to itself is not what decode will
   // see on a busy machine (a worker the OS deschedules costs the steps that hand work to it).
   const median = (t: number[]) => { const u = [...t].sort((a, b) => a - b), h = u.length >> 1; return u.length % 2 ? u[h] : (u[h - 1] + u[h]) / 2; };
   const best = new Map(cuts.map((c) => [c, median(times.get(c)!)]));
+
   if (![...best.values()].some((t) => t > 0)) return fallback('the clock stood still: the default split');
-  // The fastest; a tie keeps the smaller cut (more of the work split).
-  const minWork = cuts.reduce((a, b) => (best.get(b)! < best.get(a)! ? b : a));
+  // The fastest, or a larger cut (less handed off) within SPLIT_TIE of it: a hand-off risks more
+  // than a short measurement shows (a worker that spins between jobs takes a core a busy machine
+  // may not have: on the tiny preset, load ~8, a cut timed 0.130 ms a step against 0.131 for all on
+  // the caller decoded 3498 tok/s against 6753 on one thread, bench/decode.mjs).
+  const fastest = cuts.reduce((a, b) => (best.get(b)! < best.get(a)! ? b : a));
+  const minWork = cuts.filter((c) => c >= fastest && best.get(c)! <= best.get(fastest)! * (1 + SPLIT_TIE)).pop()!;
   const what = (c: number) => (c === 0 ? 'default split' : `jobs < ${c} on the caller`);
   const got = {
     minWork, timed, minWorkMs: cuts.map((c) => ({ minWork: c, ms: ms3(best.get(c)!) })),

@@ -131,7 +131,11 @@ describe(`threads (${build} build)`, () => {
       expect(c.threads).toBe(m.threads);
       if (m.threads > 1) {
         expect(['steps', 'passes']).toContain(c.timed);
-        expect(c.minWorkMs.map((x) => x.minWork)).toEqual(allowed);
+        // Tried: the two ends and as many cuts between as the budget allowed, in order; the pick among them.
+        const tried = c.minWorkMs.map((x) => x.minWork);
+        expect([tried[0], tried[tried.length - 1]]).toEqual([0, allowed[allowed.length - 1]]);
+        expect(tried.every((w, i) => allowed.includes(w) && (i === 0 || w > tried[i - 1]))).toBe(true);
+        expect(tried).toContain(c.minWork);
         expect(cut()).toBeGreaterThan(0);
       } else expect([c.timed, c.minWork, cut()]).toEqual(['default', 0, 0]); // a 1-core machine: nothing to split
       // Cached per runtime: the next 'auto' load of the same shapes times nothing and gets the same.

@@ -2,7 +2,7 @@
 import { ACT, D, DENSE, FORWARD, KV, L as LW, M, MAT, ROPE } from '../../bindings/abi.js';
 import { KERNEL_IDS, type KernelName } from '../../bindings/exports.js';
 import { kernelRow } from '../../bindings/kernels.js';
-import { calibration, decodeKernel, decodeSplit, kernelForRole, type DecodeChoice } from '../calibrate.js';
+import { calibration, DECODE_BUDGET_MS, decodeKernel, decodeSplit, kernelForRole, type DecodeChoice } from '../calibrate.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { TernaryMatrix } from '../ternary-matrix.js';
 import { BitnetError } from '../errors.js';
@@ -358,7 +358,8 @@ export class Model {
       const model = new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType, gemmKernel, picked.kernel);
       model._threads = threads;
       const auto = opts.threads === 'auto' || (opts.threads === undefined && rt.autoThreads);
-      const split = auto ? decodeSplit(rt, picked.kernel, threads, mats, [config.nVocab * config.nEmbd], () => model.calibrationStep())
+      const split = auto ? decodeSplit(rt, picked.kernel, threads, mats, [config.nVocab * config.nEmbd], () => model.calibrationStep(),
+        Math.max(DECODE_BUDGET_MS / 2, 2 * DECODE_BUDGET_MS - (now() - t0)))
         : { minWork: 0, timed: 'default' as const, why: threads > 1 ? 'threads asked for: the default split' : 'one thread', minWorkMs: [] };
       model._decodeChoice = { ...picked, threads, ...split, ms: Math.round((now() - t0) * 10) / 10 };
       // Each worker's own scratch: attention's over the whole context (its heads' score rows), and
