@@ -332,7 +332,7 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
       if (n >= 2) {
         // n cuts spread from the default to the top (every one when they fit).
         cuts = [...new Set(Array.from({ length: n }, (_, i) => cuts[Math.round((i * (cuts.length - 1)) / (n - 1))]))];
-        rounds = fits(stepMs, cuts.length, 2);
+        rounds = SPLIT_MAX_ROUNDS; // as many as the budget takes (below), at least 2
       }
     }
     // Rounds past the budget stop early (a busy machine makes them slower than estimated).
@@ -341,7 +341,7 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
     if (rounds) for (; more(r, 2); r++) run(step, cuts, STEP_GAP_MS);
     else {
       timed = 'passes';
-      rounds = Math.max(1, fits(passMs, cuts.length, 1));
+      rounds = SPLIT_MAX_ROUNDS;
       for (; more(r, 1); r++) run(() => p.run(kernel), cuts);
     }
     rounds = r;
@@ -354,7 +354,6 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
   // see on a busy machine (a worker the OS deschedules costs the steps that hand work to it).
   const median = (t: number[]) => { const u = [...t].sort((a, b) => a - b), h = u.length >> 1; return u.length % 2 ? u[h] : (u[h - 1] + u[h]) / 2; };
   const best = new Map(cuts.map((c) => [c, median(times.get(c)!)]));
-
   if (![...best.values()].some((t) => t > 0)) return fallback('the clock stood still: the default split');
   // The fastest, or a larger cut (less handed off) within SPLIT_TIE of it: a hand-off risks more
   // than a short measurement shows (a worker that spins between jobs takes a core a busy machine

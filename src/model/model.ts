@@ -352,16 +352,18 @@ export class Model {
       // Decode's kernel within the packed layout (a forced kernel is taken as it is) and, with
       // threads from 'auto', which jobs go to the workers: timed on these weights at this thread
       // count (calibrate.ts decodeKernel, decodeSplit).
-      const t0 = now();
       const mats = weights.layers.map((L) => L.mats.flatMap((m) => (m instanceof TernaryMatrix ? [{ ptr: m._wasmPtr, rows: m.rows, cols: m.cols }] : [])));
+      const t0 = now();
       const picked = opts.kernel === undefined ? decodeKernel(rt, kernel, threads, mats) : { kernel, kernelMs: {} };
+      const kernelMs = now() - t0;
       const model = new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType, gemmKernel, picked.kernel);
       model._threads = threads;
       const auto = opts.threads === 'auto' || (opts.threads === undefined && rt.autoThreads);
+      const t1 = now();
       const split = auto ? decodeSplit(rt, picked.kernel, threads, mats, [config.nVocab * config.nEmbd], () => model.calibrationStep(),
-        Math.max(DECODE_BUDGET_MS / 2, 2 * DECODE_BUDGET_MS - (now() - t0)))
+        Math.max(DECODE_BUDGET_MS / 2, 2 * DECODE_BUDGET_MS - kernelMs))
         : { minWork: 0, timed: 'default' as const, why: threads > 1 ? 'threads asked for: the default split' : 'one thread', minWorkMs: [] };
-      model._decodeChoice = { ...picked, threads, ...split, ms: Math.round((now() - t0) * 10) / 10 };
+      model._decodeChoice = { ...picked, threads, ...split, ms: Math.round((kernelMs + now() - t1) * 10) / 10 };
       // Each worker's own scratch: attention's over the whole context (its heads' score rows), and
       // prefill's TL3 GEMM decode area (0 bytes for other kernels); inspect.ts's workerScratchBytes.
       if (threads > 1) {
