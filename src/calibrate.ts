@@ -315,6 +315,7 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
     }
   };
   let timed: 'steps' | 'passes' = 'steps', rounds = 0;
+  const s0 = now();
   const p = layerPasses(rt, [kernel], layers);
   if (!p) return fallback('no memory left to time in: the default split');
   try {
@@ -335,8 +336,9 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
         rounds = SPLIT_MAX_ROUNDS; // as many as the budget takes (below), at least 2
       }
     }
-    // Rounds past the budget stop early (a busy machine makes them slower than estimated).
-    const s0 = now(), more = (r: number, min: number) => r < rounds && (r < min || now() - s0 < budgetMs);
+    // Rounds past the budget (counted from the start, warm-ups included) stop early: a busy
+    // machine makes them slower than estimated.
+    const more = (r: number, min: number) => r < rounds && (r < min || now() - s0 < budgetMs);
     let r = 0;
     if (rounds) for (; more(r, 2); r++) run(step, cuts, STEP_GAP_MS);
     else {

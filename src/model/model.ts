@@ -348,6 +348,7 @@ export class Model {
     } finally {
       await input.close?.();
     }
+    let model: Model | undefined;
     try {
       // Decode's kernel within the packed layout (a forced kernel is taken as it is) and, with
       // threads from 'auto', which jobs go to the workers: timed on these weights at this thread
@@ -356,23 +357,24 @@ export class Model {
       const t0 = now();
       const picked = opts.kernel === undefined ? decodeKernel(rt, kernel, threads, mats) : { kernel, kernelMs: {} };
       const kernelMs = now() - t0;
-      const model = new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType, gemmKernel, picked.kernel);
-      model._threads = threads;
-      const auto = opts.threads === 'auto' || (opts.threads === undefined && rt.autoThreads);
-      const t1 = now();
-      const split = auto ? decodeSplit(rt, picked.kernel, threads, mats, [config.nVocab * config.nEmbd], () => model.calibrationStep(),
-        Math.max(DECODE_BUDGET_MS / 2, 2 * DECODE_BUDGET_MS - kernelMs))
-        : { minWork: 0, timed: 'default' as const, why: threads > 1 ? 'threads asked for: the default split' : 'one thread', minWorkMs: [] };
-      model._decodeChoice = { ...picked, threads, ...split, ms: Math.round((kernelMs + now() - t1) * 10) / 10 };
+      const m = model = new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType, gemmKernel, picked.kernel);
+      m._threads = threads;
       // Each worker's own scratch: attention's over the whole context (its heads' score rows), and
       // prefill's TL3 GEMM decode area (0 bytes for other kernels); inspect.ts's workerScratchBytes.
       if (threads > 1) {
         rt.workerScratch(Math.max(rt.exports.attention_scratch_bytes(config.nHead, config.nHeadKv, config.headDim, ctx),
           rt.exports.matmul_worker_bytes(KERNEL_IDS[gemmKernel], Math.max(config.nEmbd, config.nFf, config.nHead * config.headDim))));
       }
-      return model;
+      const auto = opts.threads === 'auto' || (opts.threads === undefined && rt.autoThreads);
+      const t1 = now();
+      const split = auto ? decodeSplit(rt, picked.kernel, threads, mats, [config.nVocab * config.nEmbd], () => m.calibrationStep(),
+        Math.max(DECODE_BUDGET_MS / 2, 2 * DECODE_BUDGET_MS - kernelMs))
+        : { minWork: 0, timed: 'default' as const, why: threads > 1 ? 'threads asked for: the default split' : 'one thread', minWorkMs: [] };
+      m._decodeChoice = { ...picked, threads, ...split, ms: Math.round((kernelMs + now() - t1) * 10) / 10 };
+      return m;
     } catch (err) {
-      weights.dispose();
+      if (model) model.dispose(); // its weights too
+      else weights.dispose();
       throw err;
     }
   }
