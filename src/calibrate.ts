@@ -165,13 +165,12 @@ export interface DecodeChoice {
   /** Jobs of fewer multiply-adds than this stay on the calling thread (0: the pool's default,
    *  POOL.MIN_WORK_DEFAULT). Measured when the threads came from 'auto'; else 0. */
   minWork: number;
-  /** How minWork was chosen: 'steps' (whole decode steps timed with each candidate), 'passes' (a
-   *  step is too long for the budget: a layer's products timed instead), or 'default' (threads
-   *  asked for, one thread, or nothing to choose). */
-  timed: 'steps' | 'passes' | 'default';
+  /** How minWork was chosen: 'steps' (whole decode steps timed with each candidate) or 'default'
+   *  (threads asked for, one thread, nothing to choose, or a step too long to time in the budget). */
+  timed: 'steps' | 'default';
   /** Why, in words (with the figures). */
   why: string;
-  /** Milliseconds per step (or pass) for each minWork tried, median of the rounds: 0 first (every job
+  /** Milliseconds per decode step for each minWork tried, median of the rounds: 0 first (every job
    *  of the default size or more split), the last keeps every job of a step on the calling thread. */
   minWorkMs: { minWork: number; ms: number }[];
   /** Milliseconds the two measurements took at load (0: both from the cache). */
@@ -290,15 +289,15 @@ export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: numbe
  *  `otherJobs`, e.g. the output head), "jobs up to this size stay on the calling thread". Each is
  *  timed on whole decode steps (`step`: one token through the model, threads and minWork as
  *  rt.useThreads set them), interleaved, median of the rounds; a model whose step is too long to
- *  time every candidate twice within the budget has a layer's products timed instead (its jobs
- *  are large: hand-offs are a small part of them). Cached per (runtime, threads, kernel, shapes). */
+ *  time the two ends twice within the budget keeps the default split (its jobs are large: a
+ *  hand-off is a small part of them). Cached per (runtime, threads, kernel, shapes). */
 export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][], otherJobs: number[],
                             step: () => void, budgetMs = DECODE_BUDGET_MS): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> {
   const shapes = layers.find((l) => l.length)?.map((m) => `${m.rows}x${m.cols}`).join(',') ?? '';
   const sizes = [...new Set([...(layers.find((l) => l.length) ?? []).map((m) => m.rows * m.cols), ...otherJobs])]
     .filter((w) => w >= POOL.MIN_WORK_DEFAULT).sort((a, b) => a - b);
   let cuts = [0, ...sizes.map((w) => w + 1)];
-  const fallback = (why: string) => ({ minWork: 0, timed: 'default' as const, why, minWorkMs: [] });
+  const fallback = (why: string): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> => ({ minWork: 0, timed: 'default', why, minWorkMs: [] });
   if (threads <= 1 || rt.threads <= 1) return fallback('one thread');
   if (cuts.length === 1) return fallback('no job of a step reaches the default size: every one stays on the calling thread');
   const key = `${threads}|${kernel}|${layers.length}|${shapes}|${otherJobs.join(',')}`, cache = cacheOf(splitCache, rt);
@@ -314,43 +313,42 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
       times.get(c)!.push(timeOf(f));
     }
   };
-  let timed: 'steps' | 'passes' = 'steps', rounds = 0;
+  let rounds = 0, estimate = 0;
   const s0 = now();
+  // A step is at least its layers' passes: one (after a warm-up) estimates it without running a
+  // step of a large model (an 8B step takes ~150 ms).
   const p = layerPasses(rt, [kernel], layers);
   if (!p) return fallback('no memory left to time in: the default split');
   try {
     rt.useThreads(threads);
     p.run(kernel); // tier-up
-    const passMs = timeOf(() => p.run(kernel));
+    estimate = timeOf(() => p.run(kernel)) * layers.length + STEP_GAP_MS;
     // Whole steps when at least the two ends (the default split, every job on the caller) fit
     // twice in the budget (2: with fewer threads a step is slower), with as many cuts between
-    // them as fit; else the passes, every cut. A step is at least its layers' passes.
-    const fits = (ms: number, n: number, min: number) => roundsFor(budgetMs, ms * n * 2, min, SPLIT_MAX_ROUNDS);
-    if (fits(passMs * layers.length + STEP_GAP_MS, 2, 2)) {
+    // them as fit.
+    if (estimate * 2 * 2 * 2 <= budgetMs) {
       step(); // tier-up
-      const stepMs = timeOf(step) + STEP_GAP_MS;
-      const n = Math.min(cuts.length, Math.floor(budgetMs / (stepMs * 2 * 2)));
+      estimate = timeOf(step) + STEP_GAP_MS;
+      const n = Math.min(cuts.length, Math.floor(budgetMs / (estimate * 2 * 2)));
       if (n >= 2) {
         // n cuts spread from the default to the top (every one when they fit).
         cuts = [...new Set(Array.from({ length: n }, (_, i) => cuts[Math.round((i * (cuts.length - 1)) / (n - 1))]))];
-        rounds = SPLIT_MAX_ROUNDS; // as many as the budget takes (below), at least 2
+        // Rounds until the budget is spent (counted from the start, warm-ups included), at least 2.
+        for (; rounds < SPLIT_MAX_ROUNDS && (rounds < 2 || now() - s0 < budgetMs); rounds++) run(step, cuts, STEP_GAP_MS);
       }
     }
-    // Rounds past the budget (counted from the start, warm-ups included) stop early: a busy
-    // machine makes them slower than estimated.
-    const more = (r: number, min: number) => r < rounds && (r < min || now() - s0 < budgetMs);
-    let r = 0;
-    if (rounds) for (; more(r, 2); r++) run(step, cuts, STEP_GAP_MS);
-    else {
-      timed = 'passes';
-      rounds = SPLIT_MAX_ROUNDS;
-      for (; more(r, 1); r++) run(() => p.run(kernel), cuts);
-    }
-    rounds = r;
     rt.useThreads(threads);
     rt.checkThreads();
   } finally {
     p.free();
+  }
+  // Too long to time: such steps are made of jobs of hundreds of microseconds, where a hand-off's
+  // microseconds do not count. (Timing a layer's products instead was tried: on a busy machine it
+  // swung between "split 2x slower" and "2x faster" from one load to the next.)
+  if (!rounds) {
+    const got = fallback(`a decode step takes ~${ms3(estimate)} ms: too long to time each cut twice within ${Math.round(budgetMs)} ms; its jobs are large, the default split stands`);
+    cache.set(key, got);
+    return got;
   }
   // The median, not the best: a step that had the other cores to itself is not what decode will
   // see on a busy machine (a worker the OS deschedules costs the steps that hand work to it).
@@ -365,8 +363,8 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
   const minWork = cuts.filter((c) => c >= fastest && best.get(c)! <= best.get(fastest)! * (1 + SPLIT_TIE)).pop()!;
   const what = (c: number) => (c === 0 ? 'default split' : `jobs < ${c} on the caller`);
   const got = {
-    minWork, timed, minWorkMs: cuts.map((c) => ({ minWork: c, ms: ms3(best.get(c)!) })),
-    why: `${timed === 'steps' ? 'decode steps' : "a layer's products"} timed (ms, median of ${rounds}): ${cuts.map((c) => `${what(c)} ${ms3(best.get(c)!)}`).join(', ')}`,
+    minWork, timed: 'steps' as const, minWorkMs: cuts.map((c) => ({ minWork: c, ms: ms3(best.get(c)!) })),
+    why: `decode steps timed (ms, median of ${rounds}): ${cuts.map((c) => `${what(c)} ${ms3(best.get(c)!)}`).join(', ')}`,
   };
   cache.set(key, got);
   return got;
