@@ -129,6 +129,8 @@ export const POOL_WSCRATCH = 17;   // per-worker scratch (worker i: + (i - 1) * 
 export const POOL_WSCRATCH_BYTES = 18;
 export const POOL_WORKER_PIECES = 19; // pieces run by workers since the pool started (tests, stats)
 export const POOL_WORKER_OP_PIECES = 20; // the same per job kind: word POOL_WORKER_OP_PIECES + POOL_OP_* (< POOL_OP_COUNT)
+export const POOL_MIN_WORK = 28;   // jobs of fewer multiply-adds run on the caller (written by JS; below the default: the default)
+export const POOL_MIN_WORK_DEFAULT = 65536; // (not a word) a hand-off costs more than a job this small
 export const POOL_NEXT = 32;       // gen << 16 | the next piece to claim
 export const POOL_WORDS = 48;      // the block's size in words (192 bytes, 64-byte aligned)
 

@@ -2,8 +2,10 @@
 // GGUF file, in one run. Like llama-bench: prefill of -p tokens, then -n generated tokens (greedy).
 //
 //   node bench/decode.mjs MODEL.gguf [-p 64] [-n 32] [--kernel calibrated,i2-dot,...] [--build simd128,relaxed]
-//                         [--threads 1,2] [--rounds 2] [--no-llama] [--json]
+//                         [--threads 1,2,auto] [--rounds 2] [--no-llama] [--json]
 //
+// --threads auto: bitnet-wasm as loadModel({ threads: 'auto' }) runs it: the cores the runtime
+// reports, and which jobs go to the workers measured at load (model.decodeChoice, printed).
 // bitnet-wasm runs at each --threads count (its worker pool), on each --build the engine runs (default: both), with the kernel its
 // calibration picks (`calibrated`, the default of loadModel) and with each kernel forced. llama.cpp runs at each --threads count, timed the way
 // node-llama-cpp's users run it: through `sequence.evaluate(...)`, the token generator its
@@ -15,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createRuntime, kernelCalibration, KERNEL_IDS, KERNEL_NAMES, loadModel } from '../dist/index.js';
 import { ensureTestDeps, testDepUrl } from '../test/deps.mjs';
+import { parallelCapacity } from './capacity.mjs';
 
 const args = process.argv.slice(2);
 const VALUED = ['-p', '-n', '--kernel', '--build', '--threads', '--rounds'];
@@ -24,11 +27,12 @@ if (!file) { console.error('usage: node bench/decode.mjs MODEL.gguf [-p 64] [-n 
 const P = Number(opt('-p', 64)), N = Number(opt('-n', 32)), ROUNDS = Number(opt('--rounds', 2));
 const runtimeName = typeof Deno !== 'undefined' ? `deno ${Deno.version.deno}` : typeof Bun !== 'undefined' ? `bun ${Bun.version}` : `node ${process.version}`;
 
-const THREADS = opt('--threads', '1,2').split(',').map(Number);
+const THREADS = opt('--threads', '1,2').split(',').map((t) => (t === 'auto' ? t : Number(t)));
+const numeric = (t) => (t === 'auto' ? cpus().length : t);
 const runtimes = [];
 for (const build of opt('--build', 'simd128,relaxed').split(',')) {
   // One runtime per build with the most threads asked for; each model then uses its own count.
-  try { runtimes.push(await createRuntime({ build, threads: Math.max(...THREADS) })); } catch (e) { console.error(`${build}: skipped (${e.message})`); }
+  try { runtimes.push(await createRuntime({ build, threads: Math.max(...THREADS.map(numeric)) })); } catch (e) { console.error(`${build}: skipped (${e.message})`); }
 }
 const rt = runtimes[runtimes.length - 1]; // loads the file once to learn its vocabulary
 
@@ -39,9 +43,10 @@ const engines = runtimes.flatMap((rt) => {
   const kernels = opt('--kernel', ['calibrated', ...available].join(',')).split(',')
     .filter((k) => k === 'calibrated' || (available.includes(k) && available.length > 1)); // one candidate: calibrated is it
   return kernels.flatMap((k) => THREADS.map((threads) => ({
-    name: `${k === 'calibrated' ? `bitnet-wasm ${rt.build}, calibrated (${cal.gemv}; prefill ${cal.byLayout[['i8', 'i2', 'tl3'][rt.exports.kernel_layout(KERNEL_IDS[cal.gemv])]]?.gemm})` : `bitnet-wasm ${rt.build}, ${k} forced`}, ${threads} thread${threads > 1 ? 's' : ''}${threads > rt.threads ? ` (only ${rt.threads} here)` : ''}`,
+    name: `${k === 'calibrated' ? `bitnet-wasm ${rt.build}, calibrated (${cal.gemv}; prefill ${cal.byLayout[['i8', 'i2', 'tl3'][rt.exports.kernel_layout(KERNEL_IDS[cal.gemv])]]?.gemm})` : `bitnet-wasm ${rt.build}, ${k} forced`}, ${threads === 'auto' ? 'threads auto' : `${threads} thread${threads > 1 ? 's' : ''}`}${numeric(threads) > rt.threads ? ` (only ${rt.threads} here)` : ''}`,
     async run() {
       const model = await loadModel(file, { runtime: rt, kernel: k === 'calibrated' ? undefined : k, threads, contextLength: P + N + 8, batchSize: 32 });
+      if (!choices.has(this.name)) choices.set(this.name, model.decodeChoice); // the first load measured it (later ones: cached)
       try {
         model.bench({ prompt: 8, gen: 2 }); // warm up
         const r = model.bench({ prompt: P, gen: N });
@@ -51,6 +56,8 @@ const engines = runtimes.flatMap((rt) => {
   })));
 });
 
+/** Each bitnet-wasm engine's model.decodeChoice (its load's measurement; the same every round: cached). */
+const choices = new Map();
 let llama = null, llamaModel = null, llamaVersion = '?';
 if (!args.includes('--no-llama')) {
   const mod = (ensureTestDeps(), await import(testDepUrl('node-llama-cpp'))); // a test-only package (test/package.json)
@@ -59,7 +66,7 @@ if (!args.includes('--no-llama')) {
   llamaVersion = JSON.parse(readFileSync(new URL('../package.json', testDepUrl('node-llama-cpp').replace(/dist\/index.js$/, 'dist/')), 'utf8')).version;
   const vocab = await (async () => { const m = await loadModel(file, { runtime: rt, contextLength: 16 }); try { return m.config.nVocab; } finally { m.dispose(); } })();
   const ids = Array.from({ length: P }, (_, i) => (i * 7919 + 13) % vocab); // the prompt Model.bench uses
-  for (const threads of THREADS) {
+  for (const threads of THREADS.filter((t) => t !== 'auto')) {
     engines.push({
       name: `llama.cpp native (node-llama-cpp ${llamaVersion}, sequence.evaluate), ${threads} thread${threads > 1 ? 's' : ''}`,
       async run() {
@@ -85,6 +92,9 @@ if (!args.includes('--no-llama')) {
   }
 }
 
+// What the machine gives two threads right now (bench/capacity.mjs), before and after the rounds.
+const capacityK = Math.max(...THREADS.map(numeric));
+const capacity = capacityK > 1 ? [+(await parallelCapacity(capacityK)).toFixed(2)] : [];
 const load = loadavg().map((l) => l.toFixed(2)).join(' ');
 const best = engines.map(() => ({ prefill: 0, decode: 0 }));
 for (let r = 0; r < ROUNDS; r++) {
@@ -94,18 +104,20 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 const loadAfter = loadavg().map((l) => l.toFixed(2)).join(' ');
+if (capacityK > 1) capacity.push(+(await parallelCapacity(capacityK)).toFixed(2));
 if (llama) { await llamaModel.dispose(); await llama.dispose(); }
 
 const ref = best[engines.findIndex((e) => e.name.startsWith('llama.cpp'))] ?? null;
 const rows = engines.map((e, i) => ({ engine: e.name, ...best[i], decodeVsLlama1: ref ? best[i].decode / ref.decode : null, prefillVsLlama1: ref ? best[i].prefill / ref.prefill : null }));
 const cpu = cpus()[0]?.model ?? '?';
 const calibrations = Object.fromEntries(runtimes.map((r) => [r.build, kernelCalibration(r)]));
-if (args.includes('--json')) console.log(JSON.stringify({ file, P, N, rounds: ROUNDS, cpu, cores: cpus().length, runtime: runtimeName, load: { before: load, after: loadAfter }, calibrations, rows }, null, 2));
+if (args.includes('--json')) console.log(JSON.stringify({ file, P, N, rounds: ROUNDS, cpu, cores: cpus().length, runtime: runtimeName, load: { before: load, after: loadAfter }, capacity: capacity.length ? { threads: capacityK, before: capacity[0], after: capacity[1] } : null, calibrations, decodeChoices: Object.fromEntries(choices), rows }, null, 2));
 else {
-  console.log(`${file}: prefill ${P} tokens, decode ${N} tokens, best of ${ROUNDS} interleaved rounds; ${runtimeName}; ${cpu} (${cpus().length} cores); load average ${load} before, ${loadAfter} after`);
+  console.log(`${file}: prefill ${P} tokens, decode ${N} tokens, best of ${ROUNDS} interleaved rounds; ${runtimeName}; ${cpu} (${cpus().length} cores); load average ${load} before, ${loadAfter} after${capacity.length ? `; parallel capacity of ${capacityK} plain-JS threads ${capacity[0]} before, ${capacity[1]} after (of ${capacityK})` : ''}`);
   for (const [b, c] of Object.entries(calibrations)) console.log(`calibration, ${b} build (${c.ms} ms): ${JSON.stringify(c.timings)}`);
   console.log('| engine | prefill tok/s | decode tok/s | prefill vs llama.cpp 1t | decode vs llama.cpp 1t |');
   console.log('|---|---:|---:|---:|---:|');
   const x = (v) => (v === null ? '-' : `${v.toFixed(2)}x`);
   for (const r of rows) console.log(`| ${r.engine} | ${r.prefill.toFixed(1)} | ${r.decode.toFixed(1)} | ${x(r.prefillVsLlama1)} | ${x(r.decodeVsLlama1)} |`);
+  for (const [name, c] of choices) if (name.includes('threads auto')) console.log(`${name}: decode ${c.kernel}, ${c.threads} threads, minWork ${c.minWork} (${c.why}; load's measurement ${c.ms} ms)`);
 }

@@ -57,6 +57,11 @@ export interface KernelRow {
   /** What calibration may choose it for: one-token products (decode) and n > 1 (prefill). The
    *  scalar reference kernel has none: it is only run when asked for by name. */
   readonly roles: readonly KernelRole[];
+  /** Where this kernel runs another one's code (assembly/ternary/matmul.ts, matmul_rows): `gemv`
+   *  for one-token products with or without the streaming hint (MATMUL.STREAMING), `gemvHot` only
+   *  without it, `gemm` for n > 1. Calibration times the other one only: timing the same code
+   *  twice lets noise choose between two names. */
+  readonly same?: { readonly gemv?: string; readonly gemvHot?: string; readonly gemm?: string };
 }
 
 /** By id (abi.ts KERNEL). The kernels themselves: assembly/ternary/ (matmul.ts dispatches). */
@@ -65,9 +70,10 @@ export const KERNELS = [
   { id: KERNEL.TL3, name: 'tl3', layout: 'tl3', relaxed: false, roles: ['gemv', 'gemm'] },
   { id: KERNEL.TL3_RELAXED, name: 'tl3-relaxed', layout: 'tl3', relaxed: true, roles: ['gemv', 'gemm'] },
   { id: KERNEL.I2_DOT32, name: 'i2-dot32', layout: 'i2', relaxed: true, roles: ['gemv', 'gemm'] },
-  { id: KERNEL.I2_DOT16, name: 'i2-dot16', layout: 'i2', relaxed: true, roles: ['gemv', 'gemm'] },
+  // One token: i2-dot32's loop without touch-ahead (the streaming hint is ignored).
+  { id: KERNEL.I2_DOT16, name: 'i2-dot16', layout: 'i2', relaxed: true, roles: ['gemv', 'gemm'], same: { gemvHot: 'i2-dot32' } },
   // i2-dot32 for one token, i2-dot16 for more
-  { id: KERNEL.I2_DOT, name: 'i2-dot', layout: 'i2', relaxed: true, roles: ['gemv', 'gemm'] },
+  { id: KERNEL.I2_DOT, name: 'i2-dot', layout: 'i2', relaxed: true, roles: ['gemv', 'gemm'], same: { gemv: 'i2-dot32', gemm: 'i2-dot16' } },
 ] as const satisfies readonly KernelRow[];
 
 export type KernelName = (typeof KERNELS)[number]['name'];
@@ -79,4 +85,11 @@ export const KERNEL_NAMES = KERNELS.map((k) => k.name) as KernelName[];
 /** The row of a kernel, by public name. */
 export function kernelRow(name: KernelName): KernelRow {
   return KERNELS.find((k) => k.name === name)!;
+}
+
+/** The kernel whose code `kernel` runs for `role` (itself unless its row's `same` names another);
+ *  `streaming`: one-token products with the streaming hint. */
+export function sameCode(kernel: KernelName, role: KernelRole, streaming = false): KernelName {
+  const s = kernelRow(kernel).same;
+  return ((role === 'gemm' ? s?.gemm : s?.gemv ?? (streaming ? undefined : s?.gemvHot)) ?? kernel) as KernelName;
 }

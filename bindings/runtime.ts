@@ -27,6 +27,9 @@ export class WasmRuntime {
   private ctrl = 0;
   /** Threads calls use unless told otherwise (init's / createRuntime's `threads`). */
   defaultThreads = 1;
+  /** defaultThreads came from 'auto' (the cores reported): a model then measures at load which of
+   *  its jobs are worth handing to the workers (src/calibrate.ts decodeChoice). */
+  autoThreads = false;
 
   private constructor(instance: WebAssembly.Instance, build: BuildName, limit?: number, private module?: WebAssembly.Module) {
     this.exports = instance.exports as unknown as WasmExports;
@@ -96,11 +99,13 @@ export class WasmRuntime {
     this.useThreads(this.defaultThreads);
   }
 
-  /** Threads the next wasm calls may use (capped by the workers running). */
-  useThreads(n: number): void {
+  /** Threads the next wasm calls may use (capped by the workers running); jobs of fewer than
+   *  `minWork` multiply-adds stay on the calling thread (at least POOL.MIN_WORK_DEFAULT). */
+  useThreads(n: number, minWork = 0): void {
     if (!this.ctrl) return;
     this.checkThreads();
     this.i32[(this.ctrl >> 2) + POOL.THREADS] = Math.max(1, Math.min(n, this.threads));
+    this.i32[(this.ctrl >> 2) + POOL.MIN_WORK] = Math.min(minWork, 0x7fffffff);
   }
 
   /** Pieces of jobs the workers (not the calling thread) have run since the pool started. */

@@ -3,9 +3,9 @@
 // both), so a short calibration times every candidate kernel of the instance's build on one
 // representative shape and picks, per role, the fastest. All kernels agree bit for bit, so the
 // choice changes speed only, never output. Cached per runtime (one WeakMap entry per instance).
-import { KERNELS, kernelRow, LAYOUTS, type KernelName, type KernelRole, type LayoutName } from '../bindings/kernels.js';
+import { KERNELS, kernelRow, LAYOUTS, sameCode, type KernelName, type KernelRole, type LayoutName } from '../bindings/kernels.js';
 import type { WasmRuntime } from '../bindings/runtime.js';
-import { MATMUL } from '../bindings/abi.js';
+import { MATMUL, POOL } from '../bindings/abi.js';
 
 export type Layout = LayoutName;
 
@@ -21,9 +21,11 @@ export interface Calibration {
   /** Per layout, the fastest kernel of that layout for each role (a packed matrix can switch kernels
    *  only within its layout). */
   byLayout: Partial<Record<Layout, RoleChoice>>;
-  /** Microseconds per call on the calibration shape (best of the repeats), per kernel; empty when
-   *  the build has a single candidate (simd128: tl3), which is then taken without timing. */
-  timings: Partial<Record<KernelName, { gemvUs: number; gemmUs: number }>>;
+  /** Microseconds per call on the calibration shape (best of the repeats), per kernel and role;
+   *  a role is missing where the kernel runs another one's code (the kernel table's `same`: i2-dot's
+   *  GEMV is i2-dot32's), which is timed instead and chosen on a tie. Empty when the build has a
+   *  single candidate (simd128: tl3), which is then taken without timing. */
+  timings: Partial<Record<KernelName, { gemvUs?: number; gemmUs?: number }>>;
   /** The shape timed: rows x cols, and the GEMM's token count. */
   shape: { rows: number; cols: number; gemmN: number };
   /** What the calibration itself cost, in milliseconds. */
@@ -38,6 +40,7 @@ export interface Calibration {
 const ROWS = 1024, COLS = 2560, GEMM_N = 8;
 const GEMV_REPS = 6, GEMM_REPS = 1, ROUNDS = 3;
 const PATTERN = 4096; // random trits, repeated (speed does not depend on the values)
+const ROLES: readonly KernelRole[] = ['gemv', 'gemm'];
 
 /** What a clock that stands still gets (the fastest on the machines measured so far, bitnet-wasm bench --suite kernels). */
 const UNMEASURED_CHOICE: Record<Layout, RoleChoice> = {
@@ -101,118 +104,268 @@ function calibrate(rt: WasmRuntime): Calibration {
       for (let r = 0; r < reps; r++) e.ternary_matmul(row.id, w, ROWS, COLS, x, n, out, 1, scratch);
       return ((now() - a) * 1000) / reps;
     };
-    for (const k of candidates) { time(k, 1, 2); time(k, GEMM_N, 1); } // warm up (tier-up, caches)
+    // Each role's code once (the table's `same`), as TernaryMatrix's default runs it: no streaming hint.
+    const timed = (k: KernelName, role: KernelRole) => (kernelRow(k).roles as readonly KernelRole[]).includes(role) && sameCode(k, role) === k;
+    const run = (k: KernelName, role: KernelRole, reps: number) => (role === 'gemv' ? time(k, 1, reps) : time(k, GEMM_N, reps));
+    const REPS = { gemv: GEMV_REPS, gemm: GEMM_REPS };
+    for (const k of candidates) for (const role of ROLES) if (timed(k, role)) run(k, role, 1); // warm up (tier-up, caches)
     // Rounds interleave the kernels so a burst of load from elsewhere hits them all alike.
     for (let round = 0; round < ROUNDS; round++) {
       for (const k of candidates) {
-        const gemvUs = time(k, 1, GEMV_REPS), gemmUs = time(k, GEMM_N, GEMM_REPS);
-        const t = timings[k];
-        timings[k] = t ? { gemvUs: Math.min(t.gemvUs, gemvUs), gemmUs: Math.min(t.gemmUs, gemmUs) } : { gemvUs, gemmUs };
+        for (const role of ROLES) {
+          if (!timed(k, role)) continue;
+          const us = run(k, role, REPS[role]), t = (timings[k] ??= {});
+          t[`${role}Us`] = Math.min(t[`${role}Us`] ?? Infinity, us);
+        }
       }
     }
   } finally {
     for (const p of packed.values()) rt.free(p);
     rt.free(trits); rt.free(x); rt.free(out); rt.free(scratch);
   }
-  const measured = candidates.some((k) => timings[k]!.gemvUs > 0 && timings[k]!.gemmUs > 0);
-  // The fastest of `ks` among the kernels that may take `role`.
-  const fastest = (ks: KernelName[], role: KernelRole) => ks.filter((k) => (kernelRow(k).roles as readonly KernelRole[]).includes(role))
-    .reduce((a, b) => (timings[b]![`${role}Us`] < timings[a]![`${role}Us`] ? b : a));
+  const measured = ROLES.every((role) => candidates.some((k) => (timings[k]?.[`${role}Us`] ?? 0) > 0));
+  // The fastest of `ks` that was timed for `role` (a kernel running another's code never is).
+  const fastest = (ks: KernelName[], role: KernelRole) => ks.filter((k) => timings[k]?.[`${role}Us`] !== undefined)
+    .reduce((a, b) => (timings[b]![`${role}Us`]! < timings[a]![`${role}Us`]! ? b : a));
   const byLayout: Calibration['byLayout'] = {};
   for (const { name } of layouts) {
     const ks = candidates.filter((k) => kernelRow(k).layout === name);
     byLayout[name] = measured ? { gemv: fastest(ks, 'gemv'), gemm: fastest(ks, 'gemm') } : UNMEASURED_CHOICE[name];
   }
-  for (const k of Object.keys(timings) as KernelName[]) {
-    const t = timings[k]!;
-    timings[k] = { gemvUs: Math.round(t.gemvUs * 10) / 10, gemmUs: Math.round(t.gemmUs * 10) / 10 };
-  }
+  for (const t of Object.values(timings)) for (const role of ROLES) if (t[`${role}Us`] !== undefined) t[`${role}Us`] = Math.round(t[`${role}Us`]! * 10) / 10;
   return {
     gemv: measured ? fastest(candidates, 'gemv') : UNMEASURED_CHOICE.i2.gemv,
     gemm: measured ? fastest(candidates, 'gemm') : UNMEASURED_CHOICE.i2.gemm, byLayout, timings, shape, measured, ms: Math.round((now() - t0) * 10) / 10,
   };
 }
 
-// Decode's kernel, measured where it runs. The runtime calibration above times one cache-hot
-// matrix on one thread without the streaming hint, but a model's decode streams its weights from
-// memory with the hint (touch-ahead, MATMUL.STREAMING) on its own thread count, and what is fastest
-// there can differ: on a 2-core AMD EPYC the i2 GEMV with touch-ahead (i2-dot, i2-dot32) gained
-// nothing from a second thread on an 8B model while the one without (i2-dot16) gained 1.7x. So a
-// model times the GEMV of each kernel of its layout on its own weights, as decode calls them.
+// Decode's kernel and threads, measured where they run. The runtime calibration above times one
+// cache-hot matrix on one thread without the streaming hint, but a model's decode streams its
+// weights from memory with the hint (touch-ahead, MATMUL.STREAMING) on its own thread count, and
+// what is fastest there can differ: on a 2-core AMD EPYC the i2 GEMV with touch-ahead (i2-dot32)
+// gained nothing from a second thread on an 8B model while the one without (i2-dot16) gained 1.7x.
+// So a model times the GEMV of each kernel of its layout on its own weights, as decode calls them
+// (decodeKernel). And a small model's jobs can be too short to hand off: the tiny preset decoded
+// slower on 2 threads than on 1 (each step paid ~20 hand-offs of jobs of a few microseconds). So a
+// model whose threads came from 'auto' also times its own decode steps with each job size as the
+// smallest that goes to the workers (decodeSplit).
 
 /** A packed ternary matrix of a model: packed-weights pointer and shape. */
 export interface DecodeMatrix { ptr: number; rows: number; cols: number }
 
-/** Milliseconds the decode calibration aims to stay under (it stops adding rounds past it). */
-const DECODE_BUDGET_MS = 60;
-const DECODE_ROUNDS = 3;
+/** What a model's load measured on its own weights: model.decodeChoice. */
+export interface DecodeChoice {
+  /** Decode's kernel (of the packed layout). */
+  kernel: KernelName;
+  /** Milliseconds per pass (a layer's one-token products) per kernel timed at `threads`, best of
+   *  the rounds; empty when the kernel was forced or its layout has one GEMV. */
+  kernelMs: Partial<Record<KernelName, number>>;
+  /** Threads the model runs on. */
+  threads: number;
+  /** Jobs of fewer multiply-adds than this stay on the calling thread (0: the pool's default,
+   *  POOL.MIN_WORK_DEFAULT). Measured when the threads came from 'auto'; else 0. */
+  minWork: number;
+  /** How minWork was chosen: 'steps' (whole decode steps timed with each candidate) or 'default'
+   *  (threads asked for, one thread, nothing to choose, or a step too long to time in the budget). */
+  timed: 'steps' | 'default';
+  /** Why, in words (with the figures). */
+  why: string;
+  /** Milliseconds per decode step for each minWork tried, median of the rounds: 0 first (every job
+   *  of the default size or more split), the last keeps every job of a step on the calling thread. */
+  minWorkMs: { minWork: number; ms: number }[];
+  /** Milliseconds the two measurements took at load (0: both from the cache). */
+  ms: number;
+}
+
+/** Milliseconds the decode kernel's measurement aims to stay under (it stops adding rounds past it);
+ *  the split's (decodeSplit) gets what is left of twice that. */
+export const DECODE_BUDGET_MS = 30;
+const KERNEL_ROUNDS = 3;
+/** Most rounds of the split (a small model's step takes ~0.1 ms: more rounds, less noise). */
+const SPLIT_MAX_ROUNDS = 15;
+/** Idle milliseconds before each timed step (decode's sampler runs between steps; the pool's
+ *  workers spin ~10-50 µs for the next job, then sleep). */
+const STEP_GAP_MS = 0.1;
+/** How much faster (a fraction) a cut that hands off more must be than one that hands off less. */
+const SPLIT_TIE = 0.03;
 /** Weight bytes one timing pass reads (a layer's first matrices up to it: past a core's L2, and a
  *  fresh layer each pass keeps them from coming out of a warm cache). */
 const PASS_BYTES = 16 << 20;
 
-const decodeCache = new WeakMap<WasmRuntime, Map<string, KernelName>>();
+const kernelCache = new WeakMap<WasmRuntime, Map<string, { kernel: KernelName; kernelMs: DecodeChoice['kernelMs'] }>>();
+const splitCache = new WeakMap<WasmRuntime, Map<string, Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'>>>();
+const ms3 = (x: number) => Math.round(x * 1000) / 1000;
+const cacheOf = <T>(m: WeakMap<WasmRuntime, Map<string, T>>, rt: WasmRuntime): Map<string, T> => {
+  let c = m.get(rt);
+  if (!c) { c = new Map(); m.set(rt, c); }
+  return c;
+};
 
-/** The fastest GEMV kernel of `kernel`'s layout on `layers` (each a list of a layer's packed
- *  matrices, in that layout) at `threads` threads, as decode calls it (streaming hint on). Each
- *  pass runs one whole layer, a different one each time, so weights come from wherever decode
- *  finds them (memory, for a model larger than the caches). Cached per (runtime, threads, layout,
- *  matrix shapes); `kernel` itself when its layout has one candidate or the clock stands still. */
-export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][]): KernelName {
-  const layout = kernelRow(kernel).layout, e = rt.exports;
-  const ks = KERNELS.filter((k) => k.layout === layout && (k.roles as readonly KernelRole[]).includes('gemv') && e.kernel_available(k.id) === 1);
-  const lid = e.kernel_layout(kernelRow(kernel).id);
-  // Each layer's first matrices up to PASS_BYTES (every layer of a model has the same shapes).
+/** Timing passes over a model's layers: each pass runs one layer's first matrices (up to
+ *  PASS_BYTES) as decode calls them (one token, streaming hint), a different layer each time.
+ *  null when there are no matrices or no memory left for the activations. */
+function layerPasses(rt: WasmRuntime, kernels: KernelName[], layers: DecodeMatrix[][]) {
+  const e = rt.exports, lid = e.kernel_layout(kernelRow(kernels[0]).id);
   const all = layers.map((l) => {
     let bytes = 0;
     return l.filter((m) => { const take = bytes < PASS_BYTES; bytes += e.packed_bytes(lid, m.rows, m.cols); return take; });
   }).filter((l) => l.length > 0);
-  if (ks.length < 2 || all.length === 0) return kernel;
-  const key = `${threads}|${layout}|${all.length}|${all[0].map((m) => `${m.rows}x${m.cols}`).join(',')}`;
-  let byKey = decodeCache.get(rt);
-  if (!byKey) { byKey = new Map(); decodeCache.set(rt, byKey); }
-  const cached = byKey.get(key);
-  if (cached) return cached;
+  if (all.length === 0) return null;
   const mats = all.flat();
   const maxCols = Math.max(...mats.map((m) => m.cols)), maxRows = Math.max(...mats.map((m) => m.rows));
-  const scratchBytes = Math.max(...ks.flatMap((k) => mats.map((m) => e.matmul_scratch_bytes(k.id, m.rows, m.cols, 1))));
+  const scratchBytes = Math.max(...kernels.flatMap((k) => mats.map((m) => e.matmul_scratch_bytes(kernelRow(k).id, m.rows, m.cols, 1))));
   let x = 0, out = 0, scratch = 0;
+  try {
+    x = rt.alloc(maxCols * 4, 'decode calibration activations', true);
+    out = rt.alloc(maxRows * 4, 'decode calibration output', true);
+    scratch = rt.alloc(scratchBytes, 'decode calibration scratch', true);
+  } catch (err) {
+    rt.free(x); rt.free(out);
+    // A model that fills memory to the last page still loads: no room to time.
+    if ((err as { code?: string }).code === 'OUT_OF_MEMORY') return null;
+    throw err;
+  }
+  let s = 0x9e3779b9;
+  const f32 = rt.f32;
+  for (let i = 0; i < maxCols; i++) { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; f32[(x >>> 2) + i] = (((s >>> 0) & 0xffff) - 32768) / 8192; }
+  let layer = 0;
+  return {
+    all,
+    /** One pass with kernel k (threads and minWork as rt.useThreads set them). */
+    run(k: KernelName): void {
+      const id = kernelRow(k).id | MATMUL.STREAMING;
+      for (const m of all[layer++ % all.length]) e.ternary_matmul(id, m.ptr, m.rows, m.cols, x, 1, out, 1, scratch);
+    },
+    free(): void { rt.free(x); rt.free(out); rt.free(scratch); },
+  };
+}
+
+/** Milliseconds of one call of f. */
+const timeOf = (f: () => void): number => { const a = now(); f(); return now() - a; };
+
+/** Rounds that fit `budgetMs` when each takes `perRound` ms, from `min` up to `max` (0: not even `min`). */
+const roundsFor = (budgetMs: number, perRound: number, min: number, max: number): number => {
+  const r = Math.min(max, Math.floor(budgetMs / Math.max(perRound, 1e-3)));
+  return r >= min ? r : 0;
+};
+
+/** The fastest GEMV kernel of `kernel`'s layout on `layers` (a model's packed matrices per layer,
+ *  in that layout) at `threads` threads, as decode calls it (streaming hint on), each code once
+ *  (with the hint, i2-dot runs i2-dot32's). Cached per (runtime, threads, layout, shapes);
+ *  `kernel` itself when its layout has one candidate, no room to time, or the clock stands still. */
+export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][]): { kernel: KernelName; kernelMs: DecodeChoice['kernelMs'] } {
+  const layout = kernelRow(kernel).layout, e = rt.exports;
+  const ks = KERNELS.filter((k) => k.layout === layout && (k.roles as readonly KernelRole[]).includes('gemv')
+    && e.kernel_available(k.id) === 1 && sameCode(k.name, 'gemv', true) === k.name).map((k) => k.name as KernelName);
+  const none = { kernel, kernelMs: {} };
+  const shapes = layers.find((l) => l.length)?.map((m) => `${m.rows}x${m.cols}`).join(',');
+  if (ks.length < 2 || !shapes) return none;
+  const key = `${threads}|${layout}|${layers.length}|${shapes}`, cache = cacheOf(kernelCache, rt);
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const p = layerPasses(rt, ks, layers);
+  if (!p) return none; // not cached: the next model may have room
   const best = new Map<KernelName, number>();
   try {
-    try {
-      x = rt.alloc(maxCols * 4, 'decode calibration activations', true);
-      out = rt.alloc(maxRows * 4, 'decode calibration output', true);
-      scratch = rt.alloc(scratchBytes, 'decode calibration scratch', true);
-    } catch (err) {
-      // A model that fills memory to the last page still loads: no room to time, so the runtime
-      // calibration's kernel stays (not cached: the next model may have room).
-      if ((err as { code?: string }).code === 'OUT_OF_MEMORY') return kernel;
-      throw err;
-    }
-    let s = 0x9e3779b9;
-    const f32 = rt.f32;
-    for (let i = 0; i < maxCols; i++) { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; f32[(x >>> 2) + i] = (((s >>> 0) & 0xffff) - 32768) / 8192; }
     rt.useThreads(threads);
-    let layer = 0;
-    const pass = (id: number): number => {
-      const l = all[layer++ % all.length], a = now();
-      for (const m of l) e.ternary_matmul(id | MATMUL.STREAMING, m.ptr, m.rows, m.cols, x, 1, out, 1, scratch);
-      return now() - a;
-    };
-    const t0 = now();
-    for (const k of ks) pass(k.id); // warm up (tier-up)
-    const warm = now() - t0;
+    const warm = timeOf(() => { for (const k of ks) p.run(k); }); // tier-up
     // Rounds interleave the kernels so a burst of load from elsewhere hits them all alike.
-    const rounds = Math.max(1, Math.min(DECODE_ROUNDS, Math.floor((DECODE_BUDGET_MS - warm) / Math.max(warm, 1e-3))));
-    for (let r = 0; r < rounds; r++) {
-      for (const k of ks) { const t = pass(k.id); best.set(k.name, Math.min(best.get(k.name) ?? Infinity, t)); }
-    }
+    const rounds = Math.max(1, roundsFor(DECODE_BUDGET_MS - warm, warm, 1, KERNEL_ROUNDS));
+    for (let r = 0; r < rounds; r++) for (const k of ks) best.set(k, Math.min(best.get(k) ?? Infinity, timeOf(() => p.run(k))));
     rt.checkThreads();
   } finally {
-    rt.free(x); rt.free(out); rt.free(scratch);
+    p.free();
   }
   // Unmeasured (a clock that stands still): keep the runtime calibration's kernel.
   const measured = [...best.values()].some((t) => t > 0);
-  const pick = measured ? [...best.entries()].reduce((a, b) => (b[1] < a[1] ? b : a))[0] : kernel;
-  byKey.set(key, pick);
-  return pick;
+  const got = { kernel: measured ? [...best.entries()].reduce((a, b) => (b[1] < a[1] ? b : a))[0] : kernel,
+    kernelMs: measured ? Object.fromEntries([...best].map(([k, t]) => [k, ms3(t)])) : {} };
+  cache.set(key, got);
+  return got;
+}
+
+/** Which jobs of a model's decode go to the workers (threads from 'auto'): the candidates are the
+ *  pool's default and, for each job size of a step from the default up (`layers`' matrices and
+ *  `otherJobs`, e.g. the output head), "jobs up to this size stay on the calling thread". Each is
+ *  timed on whole decode steps (`step`: one token through the model, threads and minWork as
+ *  rt.useThreads set them), interleaved, median of the rounds; a model whose step is too long to
+ *  time the two ends twice within the budget keeps the default split (its jobs are large: a
+ *  hand-off is a small part of them). Cached per (runtime, threads, kernel, shapes). */
+export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][], otherJobs: number[],
+                            step: () => void, budgetMs = DECODE_BUDGET_MS): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> {
+  const shapes = layers.find((l) => l.length)?.map((m) => `${m.rows}x${m.cols}`).join(',') ?? '';
+  const sizes = [...new Set([...(layers.find((l) => l.length) ?? []).map((m) => m.rows * m.cols), ...otherJobs])]
+    .filter((w) => w >= POOL.MIN_WORK_DEFAULT).sort((a, b) => a - b);
+  let cuts = [0, ...sizes.map((w) => w + 1)];
+  const fallback = (why: string): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> => ({ minWork: 0, timed: 'default', why, minWorkMs: [] });
+  if (threads <= 1 || rt.threads <= 1) return fallback('one thread');
+  if (cuts.length === 1) return fallback('no job of a step reaches the default size: every one stays on the calling thread');
+  const key = `${threads}|${kernel}|${layers.length}|${shapes}|${otherJobs.join(',')}`, cache = cacheOf(splitCache, rt);
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const times = new Map<number, number[]>(cuts.map((c) => [c, []]));
+  const run = (f: () => void, cs: number[], gap = 0) => {
+    for (const c of cs) {
+      rt.useThreads(threads, c);
+      // Decode samples between steps: long enough for idle workers to go to sleep, so a step's
+      // first hand-off wakes them, as it does in decode (back-to-back steps hide that cost).
+      for (const until = now() + gap; now() < until;) { /* the sampler's turn */ }
+      times.get(c)!.push(timeOf(f));
+    }
+  };
+  let rounds = 0, estimate = 0;
+  const s0 = now();
+  // A step is at least its layers' passes: one (after a warm-up) estimates it without running a
+  // step of a large model (an 8B step takes ~150 ms).
+  const p = layerPasses(rt, [kernel], layers);
+  if (!p) return fallback('no memory left to time in: the default split');
+  try {
+    rt.useThreads(threads);
+    p.run(kernel); // tier-up
+    estimate = timeOf(() => p.run(kernel)) * layers.length + STEP_GAP_MS;
+    // Whole steps when at least the two ends (the default split, every job on the caller) fit
+    // twice in the budget (2: with fewer threads a step is slower), with as many cuts between
+    // them as fit.
+    if (estimate * 2 * 2 * 2 <= budgetMs) {
+      step(); // tier-up
+      estimate = timeOf(step) + STEP_GAP_MS;
+      const n = Math.min(cuts.length, Math.floor(budgetMs / (estimate * 2 * 2)));
+      if (n >= 2) {
+        // n cuts spread from the default to the top (every one when they fit).
+        cuts = [...new Set(Array.from({ length: n }, (_, i) => cuts[Math.round((i * (cuts.length - 1)) / (n - 1))]))];
+        // Rounds until the budget is spent (counted from the start, warm-ups included), at least 2.
+        for (; rounds < SPLIT_MAX_ROUNDS && (rounds < 2 || now() - s0 < budgetMs); rounds++) run(step, cuts, STEP_GAP_MS);
+      }
+    }
+    rt.useThreads(threads);
+    rt.checkThreads();
+  } finally {
+    p.free();
+  }
+  // Too long to time: such steps are made of jobs of hundreds of microseconds, where a hand-off's
+  // microseconds do not count. (Timing a layer's products instead was tried: on a busy machine it
+  // swung between "split 2x slower" and "2x faster" from one load to the next.)
+  if (!rounds) {
+    const got = fallback(`a decode step takes ~${ms3(estimate)} ms: too long to time each cut twice within ${Math.round(budgetMs)} ms; its jobs are large, the default split stands`);
+    cache.set(key, got);
+    return got;
+  }
+  // The median, not the best: a step that had the other cores to itself is not what decode will
+  // see on a busy machine (a worker the OS deschedules costs the steps that hand work to it).
+  const median = (t: number[]) => { const u = [...t].sort((a, b) => a - b), h = u.length >> 1; return u.length % 2 ? u[h] : (u[h - 1] + u[h]) / 2; };
+  const best = new Map(cuts.map((c) => [c, median(times.get(c)!)]));
+  if (![...best.values()].some((t) => t > 0)) return fallback('the clock stood still: the default split');
+  // The fastest, or a larger cut (less handed off) within SPLIT_TIE of it: a hand-off risks more
+  // than a short measurement shows (a worker that spins between jobs takes a core a busy machine
+  // may not have: on the tiny preset, load ~8, a cut timed 0.130 ms a step against 0.131 for all on
+  // the caller decoded 3498 tok/s against 6753 on one thread, bench/decode.mjs).
+  const fastest = cuts.reduce((a, b) => (best.get(b)! < best.get(a)! ? b : a));
+  const minWork = cuts.filter((c) => c >= fastest && best.get(c)! <= best.get(fastest)! * (1 + SPLIT_TIE)).pop()!;
+  const what = (c: number) => (c === 0 ? 'default split' : `jobs < ${c} on the caller`);
+  const got = {
+    minWork, timed: 'steps' as const, minWorkMs: cuts.map((c) => ({ minWork: c, ms: ms3(best.get(c)!) })),
+    why: `decode steps timed (ms, median of ${rounds}): ${cuts.map((c) => `${what(c)} ${ms3(best.get(c)!)}`).join(', ')}`,
+  };
+  cache.set(key, got);
+  return got;
 }

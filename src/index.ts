@@ -1,6 +1,6 @@
 export { BitnetError, type BitnetErrorCode } from './errors.js';
 export { init, kernelInfo, createRuntime, dispose, type InitOptions, type KernelInfo, type BuildName, type KernelName, type WasmSource, type CompiledWasmModule, type WasmBytes, type Calibration } from './init.js';
-export { calibration as kernelCalibration, type RoleChoice } from './calibrate.js';
+export { calibration as kernelCalibration, type RoleChoice, type DecodeChoice } from './calibrate.js';
 export { TernaryMatrix, type MatrixOptions } from './ternary-matrix.js';
 export { quantizeActivations, type QuantizedActivations } from './quantize-activations.js';
 export { DenseMatrix, type DenseFormat } from './dense-matrix.js';

@@ -38,6 +38,9 @@ export interface KernelInfo {
   /** Threads calls use unless a model asks for its own (model.threads): init's `threads` as far as
    *  workers run (1: none). The runtime's defaultThreads. */
   threads: number;
+  /** Where `threads` came from, in words: 'auto' and the cores reported, or the count asked for,
+   *  and why fewer run when they do. */
+  threadsWhy: string;
   /** The kernel calibration run at init: per role (GEMV, GEMM) and layout, the fastest kernel on
    *  this CPU, with the timings it chose from and its own cost (src/calibrate.ts). */
   calibration: Calibration;
@@ -85,6 +88,13 @@ export async function takeThreads(rt: WasmRuntime, threads: number, notes: strin
 
 const isAuto = (t: unknown) => t === undefined || t === 'auto';
 
+/** KernelInfo.threadsWhy: what was asked (n: 'auto''s count) and why fewer run, if they do. */
+function threadsWhy(asked: unknown, n: number, rt: WasmRuntime, notes: string[]): string {
+  const what = isAuto(asked) ? `'auto': ${n} (the cores the runtime reports, at most ${AUTO_MAX_THREADS})` : `asked for ${n}`;
+  if (rt.defaultThreads >= n) return what;
+  return `${what}; ${rt.defaultThreads} run: ${notes.find((x) => x.startsWith('threads unavailable')) ?? 'threads unavailable'}`;
+}
+
 
 /** Loads and selects the wasm build. Idempotent: later calls return the first call's result. */
 export function init(opts: InitOptions = {}): Promise<KernelInfo> {
@@ -105,6 +115,7 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
     const threads = await resolveThreads(opts.threads);
     const sel = await selectBuild({ build: opts.build, sources, threads });
     runtime = sel.runtime;
+    runtime.autoThreads = isAuto(opts.threads);
     warnSingleThread(threads, sel.runtime, sel.notes, !isAuto(opts.threads));
     const kernels = KERNEL_NAMES.filter((k) => sel.runtime.exports.kernel_available(KERNEL_IDS[k]) === 1);
     const cal = calibration(sel.runtime);
@@ -115,6 +126,7 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
       features: { simd128: true, relaxedSimd: sel.runtime.build === 'relaxed' },
       notes: sel.notes,
       threads: sel.runtime.defaultThreads,
+      threadsWhy: threadsWhy(opts.threads, threads, sel.runtime, sel.notes),
       calibration: cal,
     };
     return info;
@@ -126,7 +138,9 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
 async function retune(asked: number | 'auto' | undefined): Promise<KernelInfo> {
   const rt = runtime!, i = info!;
   rt.defaultThreads = await takeThreads(rt, await resolveThreads(asked), i.notes, !isAuto(asked));
+  rt.autoThreads = isAuto(asked);
   i.threads = rt.defaultThreads;
+  i.threadsWhy = threadsWhy(asked, await resolveThreads(asked), rt, i.notes);
   return i;
 }
 
@@ -147,6 +161,7 @@ export async function createRuntime(opts: { build?: BuildName; source?: WasmSour
   const threads = await resolveThreads(opts.threads === undefined ? 1 : opts.threads);
   const sel = await selectBuild({ build: opts.build, sources: opts.build && opts.source ? { [opts.build]: opts.source } : undefined, threads });
   warnSingleThread(threads, sel.runtime, sel.notes, !isAuto(opts.threads));
+  sel.runtime.autoThreads = opts.threads === 'auto';
   return sel.runtime;
 }
 

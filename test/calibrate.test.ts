@@ -3,7 +3,7 @@
 // (No timing asserts: which kernel wins is the CPU's business; bench/decode.mjs reports speed.)
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WasmRuntime } from '../bindings/runtime.js';
-import { KERNELS, kernelRow } from '../bindings/kernels.js';
+import { KERNELS, kernelRow, sameCode } from '../bindings/kernels.js';
 import { decodeKernel, type DecodeMatrix } from '../src/calibrate.js';
 import { makeModel } from '../src/synth/make-model.js';
 import { createRuntime, init, kernelCalibration, kernelInfo, KERNEL_IDS, KERNEL_NAMES, loadModel, TernaryMatrix, type KernelName } from '../src/index.js';
@@ -47,10 +47,15 @@ describe('kernel calibration', () => {
       // The overall winners are the fastest timings (when there was a choice to time).
       expect(c.measured, build).toBe(true); // Node's clock moves during synchronous code (workerd's does not)
       if (kernels.length > 1) {
-        expect(Object.keys(c.timings).sort(), build).toEqual([...kernels].sort());
-        const best = (role: 'gemvUs' | 'gemmUs') => Math.min(...kernels.map((k) => c.timings[k]![role]));
-        expect(c.timings[c.gemv]!.gemvUs).toBe(best('gemvUs'));
-        expect(c.timings[c.gemm]!.gemmUs).toBe(best('gemmUs'));
+        // Each role's code is timed once: a kernel that runs another one's (the table's `same`:
+        // i2-dot's GEMV is i2-dot32's) has no figure for that role and is never the pick for it.
+        for (const role of ['gemv', 'gemm'] as const) {
+          const own = kernels.filter((k) => sameCode(k, role) === k);
+          expect(own.length, `${build} ${role}`).toBeLessThan(kernels.length); // the relaxed build has duplicates
+          expect(kernels.filter((k) => c.timings[k]?.[`${role}Us`] !== undefined).sort(), `${build} ${role}`).toEqual([...own].sort());
+          expect(Math.min(...own.map((k) => c.timings[k]![`${role}Us`]!)), `${build} ${role}`).toBe(c.timings[c[role]]![`${role}Us`]);
+          for (const choice of [c[role], ...Object.values(c.byLayout).map((x) => x![role])]) expect(sameCode(choice, role), `${build} ${role}`).toBe(choice);
+        }
       } else {
         expect(c.timings).toEqual({});
       }
@@ -66,6 +71,32 @@ describe('kernel calibration', () => {
     expect(info.kernels).toContain(info.calibration.gemm);
     info.calibration.gemv = 'scalar'; // a copy: the caller cannot change the library's choice
     expect(kernelInfo().calibration.gemv).not.toBe('scalar');
+  });
+
+  it('the kernel table says which kernels share code: the same bits, and the hint changes i2-dot16 and no other', () => {
+    expect(sameCode('i2-dot', 'gemv')).toBe('i2-dot32');
+    expect(sameCode('i2-dot', 'gemv', true)).toBe('i2-dot32');
+    expect(sameCode('i2-dot', 'gemm')).toBe('i2-dot16');
+    expect(sameCode('i2-dot16', 'gemv')).toBe('i2-dot32');
+    expect(sameCode('i2-dot16', 'gemv', true)).toBe('i2-dot16'); // no touch-ahead: its own code with the hint
+    for (const k of KERNELS) {
+      const name = k.name as KernelName;
+      for (const role of ['gemv', 'gemm'] as const) {
+        const other = sameCode(name, role);
+        expect(kernelRow(other).layout, `${name} ${role}`).toBe(k.layout); // the same packed weights
+        expect(sameCode(other, role), `${name} ${role}`).toBe(other); // one step: the named one runs its own code
+      }
+    }
+  });
+
+  it('a streaming TernaryMatrix gets a GEMV that honours the hint (never i2-dot16, whose one-token product ignores it)', () => {
+    for (const { build, rt } of runtimes) {
+      const m = TernaryMatrix.fromTernary(new Int8Array(64 * 128).fill(1), 64, 128, 1, { runtime: rt, streaming: true });
+      try {
+        expect(m.kernel, build).toBe(kernelCalibration(rt).gemv);
+        expect(sameCode(m.kernel, 'gemv', true), build).toBe(sameCode(m.kernel, 'gemv', false));
+      } finally { m.dispose(); }
+    }
   });
 
   it('TernaryMatrix: the default takes the calibrated kernels, `kernel` forces one for both roles, same bits', () => {
@@ -99,9 +130,12 @@ describe('kernel calibration', () => {
           if (kernel) expect([m.kernel, m.gemmKernel]).toEqual([kernel, kernel]);
           else {
             // Decode's kernel is timed on the model's own weights (decodeKernel, below): one of the
-            // GEMV kernels of the layout the runtime calibration's pick packed.
+            // GEMV kernels of the layout the runtime calibration's pick packed, each code once.
             expect(layoutOf(rt, m.kernel), build).toBe(layoutOf(rt, c.gemv));
             expect(gemvKernels(rt, c.gemv), build).toContain(m.kernel);
+            expect(sameCode(m.kernel, 'gemv', true), build).toBe(m.kernel);
+            expect(m.decodeChoice.kernel).toBe(m.kernel);
+            if (gemvKernels(rt, c.gemv).length > 1) expect(Object.keys(m.decodeChoice.kernelMs), build).toContain(m.kernel);
             expect(m.gemmKernel, build).toBe(c.byLayout[['i8', 'i2', 'tl3'][layoutOf(rt, c.gemv)] as 'i2']!.gemm);
           }
           const ids = m.tokenize(prompt);
@@ -123,19 +157,21 @@ describe('kernel calibration', () => {
         const mats: DecodeMatrix[][] = layers.map((l) => l.map((m) => ({ ptr: m._wasmPtr, rows: m.rows, cols: m.cols })));
         const ks = gemvKernels(rt, c.gemv);
         for (const threads of [1, 2]) {
-          const k = decodeKernel(rt, c.gemv, threads, mats);
+          const { kernel: k, kernelMs } = decodeKernel(rt, c.gemv, threads, mats);
           expect(ks, `${build} threads ${threads}`).toContain(k);
+          // Timed: each GEMV code of the layout once (with the hint: i2-dot is i2-dot32).
+          if (ks.length > 1) expect(Object.keys(kernelMs).sort(), build).toEqual(ks.filter((x) => sameCode(x, 'gemv', true) === x).sort());
           // Cached per (runtime, threads, layout, shapes): asked again, the same answer without timing
           // (timing sets the thread count first).
           const spy = vi.spyOn(rt, 'useThreads');
           try {
-            for (let r = 0; r < 3; r++) expect(decodeKernel(rt, c.gemv, threads, mats), build).toBe(k);
+            for (let r = 0; r < 3; r++) expect(decodeKernel(rt, c.gemv, threads, mats).kernel, build).toBe(k);
             expect(spy, build).not.toHaveBeenCalled();
           } finally { spy.mockRestore(); }
         }
         // A layout with one GEMV kernel, or no matrices: nothing to time, the kernel given.
-        if (ks.length === 1) expect(decodeKernel(rt, c.gemv, 1, mats)).toBe(c.gemv);
-        expect(decodeKernel(rt, c.gemv, 1, [])).toBe(c.gemv);
+        if (ks.length === 1) expect(decodeKernel(rt, c.gemv, 1, mats).kernel).toBe(c.gemv);
+        expect(decodeKernel(rt, c.gemv, 1, []).kernel).toBe(c.gemv);
       } finally { for (const l of layers) for (const m of l) m.dispose(); }
       // Forcing a kernel at load still runs exactly that kernel for decode.
       for (const kernel of gemvKernels(rt, c.gemv)) {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, DEFAULT_MODEL, main } from '../src/cli/main.js';
+import { kernelInfo } from '../src/init.js';
 import { loadModel, type Model } from '../src/model/model.js';
 
 function capture() {
@@ -41,6 +42,25 @@ describe('bitnet-wasm CLI', () => {
     expect(r.err).toMatch(/generated 12 tokens at [\d.]+ tok\/s; stopped: -n tokens generated/);
     const help = (await cli('run', '--help')).out;
     for (const d of ['temp, --temperature T  temperature; 0 = greedy (default: 0.8)', '(default: 40)', '(default: 0.95)', '(default: 0.05)', '(default: 64)']) expect(help).toContain(d);
+  });
+
+  it('run -v says what was chosen at load and why: the calibrated kernels with their timings, the threads, the decode split; the text is the same', async () => {
+    const plain = await cli('run', '-p', 'The jury said', '-n', '6', '-s', '2');
+    const r = await cli('run', '-p', 'The jury said', '-n', '6', '-s', '2', '-v');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(plain.out);
+    const info = kernelInfo(), c = info.calibration;
+    const lines = r.err.split('\n');
+    const line = (re: RegExp) => lines.find((l) => re.test(l)) ?? '';
+    if (Object.keys(c.timings).length) {
+      expect(line(/kernel calibration/)).toContain(`-> ${c.gemv}`);
+      for (const [k, t] of Object.entries(c.timings)) if (t.gemvUs !== undefined) expect(line(/kernel calibration/)).toContain(`${k} ${t.gemvUs}`);
+    } else expect(line(/one kernel/)).toContain(c.gemv);
+    expect(line(/^bitnet-wasm: threads: /)).toContain(info.threadsWhy);
+    const m = line(/decode kernel/).match(/decode kernel ([\w-]+)/);
+    expect(info.kernels).toContain(m?.[1]);
+    expect(line(/decode split:/)).toMatch(/decode split: (the default|jobs under \d+ multiply-adds stay on the calling thread) \(.+\); load's measurements [\d.]+ ms/);
+    expect(plain.err).not.toMatch(/decode split/);
   });
 
   it('llama.cpp spellings, --flag=value and aliases give the same run as the long forms', async () => {

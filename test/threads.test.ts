@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WasmRuntime } from '../bindings/runtime.js';
 import { POOL } from '../bindings/abi.js';
 import { makeModel } from '../src/synth/make-model.js';
@@ -104,6 +104,71 @@ describe(`threads (${build} build)`, () => {
       const want = await run(solo);
       expect(want.tokens.length).toBe(64);
       for (const threads of THREADS) expect(await run(pooled, threads), `${kernel} threads=${threads}`).toEqual(want);
+    }
+  });
+
+  it("threads 'auto': the load times which jobs go to the workers (a cut at one of a step's job sizes), caches it, explicit threads keep the default split, and every split gives one thread's bits", async () => {
+    const prompt = 'The jury said that the city had been';
+    type Poke = { _decodeChoice: { minWork: number } };
+    const out = async (m: Awaited<ReturnType<typeof loadModel>>) => {
+      const ids = m.tokenize(prompt);
+      return { logits: bitsOf(m.logits(ids)), tokens: (await m.generate(prompt, { maxTokens: 24, temperature: 0.9, seed: 11 })).tokens };
+    };
+    const s = await loadModel(bytes, { runtime: solo, batchSize: 3 });
+    const want = await out(s);
+    s.dispose();
+    const spy = vi.spyOn(pooled, 'useThreads');
+    const cut = () => spy.mock.calls.filter(([, minWork]) => (minWork ?? 0) > 0).length; // calls that set a cut: only timing does
+    const m = await loadModel(bytes, { runtime: pooled, threads: 'auto', batchSize: 3 });
+    const later: Awaited<ReturnType<typeof loadModel>>[] = [];
+    try {
+      const c = m.decodeChoice, h = m.config;
+      // A step's jobs: the layer's seven products and the output head (tied: the embedding).
+      const sizes = [h.nEmbd * h.nEmbd, h.nHeadKv * h.headDim * h.nEmbd, h.nFf * h.nEmbd, h.nVocab * h.nEmbd];
+      const allowed = [0, ...[...new Set(sizes)].filter((w) => w >= POOL.MIN_WORK_DEFAULT).sort((a, b) => a - b).map((w) => w + 1)];
+      expect(allowed.length).toBeGreaterThan(2); // the tiny preset has jobs to cut at
+      expect(allowed).toContain(c.minWork);
+      expect(c.threads).toBe(m.threads);
+      if (m.threads > 1 && c.timed === 'steps') {
+        // Tried: the two ends and as many cuts between as the budget allowed, in order; the pick among them.
+        const tried = c.minWorkMs.map((x) => x.minWork);
+        expect([tried[0], tried[tried.length - 1]]).toEqual([0, allowed[allowed.length - 1]]);
+        expect(tried.every((w, i) => allowed.includes(w) && (i === 0 || w > tried[i - 1]))).toBe(true);
+        expect(tried).toContain(c.minWork);
+        expect(cut()).toBeGreaterThan(0);
+      } else {
+        // A 1-core machine (nothing to split), or steps too long to time here: the default split.
+        expect([c.timed, c.minWork, c.minWorkMs]).toEqual(['default', 0, []]);
+        expect(c.why).toMatch(m.threads > 1 ? /too long to time/ : /one thread/);
+      }
+      // Cached per runtime: the next 'auto' load of the same shapes times nothing and gets the same.
+      spy.mockClear();
+      later.push(await loadModel(bytes, { runtime: pooled, threads: 'auto', batchSize: 3 }));
+      expect(cut()).toBe(0);
+      expect(later[0].decodeChoice.minWork).toBe(c.minWork);
+      expect(later[0].decodeChoice.minWorkMs).toEqual(c.minWorkMs);
+      // An explicit count wins: the default split, nothing timed.
+      later.push(await loadModel(bytes, { runtime: pooled, threads: 2, batchSize: 3 }));
+      expect(cut()).toBe(0);
+      expect([later[1].threads, later[1].decodeChoice.minWork, later[1].decodeChoice.timed]).toEqual([2, 0, 'default']);
+      // The choice's bits: every cut it could have made gives one thread's logits and tokens.
+      for (const w of allowed) {
+        (later[1] as unknown as Poke)._decodeChoice.minWork = w;
+        expect(await out(later[1]), `minWork ${w}`).toEqual(want);
+      }
+      // The pool reads the cut: above every job of a decode step, the workers run none of it.
+      const top = allowed[allowed.length - 1];
+      (later[1] as unknown as Poke)._decodeChoice.minWork = top;
+      const before = pooled.workerPieces;
+      for (let i = 0; i < 20; i++) later[1].logits([5]);
+      expect(pooled.workerPieces).toBe(before);
+      (later[1] as unknown as Poke)._decodeChoice.minWork = 0;
+      for (let i = 0; i < 400 && pooled.workerPieces === before; i++) later[1].logits([5]);
+      expect(pooled.workerPieces).toBeGreaterThan(before);
+    } finally {
+      spy.mockRestore();
+      m.dispose();
+      for (const l of later) l.dispose();
     }
   });
 

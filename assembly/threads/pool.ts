@@ -7,7 +7,7 @@
 // other within microseconds), then sleeps in memory.atomic.wait32.
 // Builds without threads compile none of this: pool_threads() is then always 1.
 import {
-  POOL_ACTIVE, POOL_ARGS, POOL_CHUNKS, POOL_DONE, POOL_FAILED, POOL_NEXT, POOL_OP, POOL_OP_ATTENTION, POOL_OP_HEAD, POOL_OP_MATMUL,
+  POOL_ACTIVE, POOL_ARGS, POOL_CHUNKS, POOL_DONE, POOL_FAILED, POOL_MIN_WORK, POOL_MIN_WORK_DEFAULT, POOL_NEXT, POOL_OP, POOL_OP_ATTENTION, POOL_OP_HEAD, POOL_OP_MATMUL,
   POOL_QUIT, POOL_SEQ, POOL_THREADS, POOL_WORKER_OP_PIECES, POOL_WORKER_PIECES, POOL_WSCRATCH, POOL_WSCRATCH_BYTES,
 } from "../abi";
 import { matmul_part } from "../ternary/matmul";
@@ -18,8 +18,6 @@ let ctrl: usize = 0;
 
 /** Polls before sleeping: ~10-50 µs on current CPUs, about the gap between two jobs of a step. */
 const SPIN = 1 << 14;
-/** Jobs smaller than this many multiply-adds run on the calling thread (a hand-off costs more). */
-const MIN_WORK: f64 = 65536;
 /** Pieces per thread: small enough that a late or slow thread leaves little for the others to wait on. */
 export const PIECES_PER_THREAD = 4;
 
@@ -42,9 +40,10 @@ const POOL_ROW_BLOCK = 16;
 export function pool_attach(c: usize): void { ctrl = c; }
 
 /** Threads a job of `work` multiply-adds made of `parts` independent parts may use: at most one
- *  per part (1 without a pool, or for a job too small to hand off). */
+ *  per part (1 without a pool, or for a job too small to hand off: under POOL_MIN_WORK, which a
+ *  model raises to what its load measured, src/calibrate.ts). */
 export function pool_threads_of(work: f64, parts: i32): i32 {
-  if (!ASC_FEATURE_THREADS || ctrl == 0 || work < MIN_WORK) return 1;
+  if (!ASC_FEATURE_THREADS || ctrl == 0 || work < <f64>max(POOL_MIN_WORK_DEFAULT, load<i32>(word(ctrl, POOL_MIN_WORK)))) return 1;
   return max(1, min(load<i32>(word(ctrl, POOL_THREADS)), parts));
 }
 

@@ -2,6 +2,7 @@
 // opening the model once the command line has been checked.
 import { existsSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { POOL } from '../../bindings/abi.js';
 import { defaultModelUrl } from '../default-model.js';
 import { init, kernelInfo, MAX_THREADS } from '../init.js';
 import { loadModel, type Model } from '../model/model.js';
@@ -70,6 +71,7 @@ export function loadOptions(ctx: Pick<Option, 'default' | 'defaultText' | 'help'
     { name: 'batch-size', short: 'b', kind: 'int', arg: 'N', min: 1, max: 4096, default: 32, help: 'prefill batch: tokens per forward call' },
     { name: 'threads', short: 't', kind: 'int', arg: 'N', min: 1, max: MAX_THREADS, defaultText: 'the cores the runtime reports, at most 8', help: 'threads (the same output for every count)' },
     BUILD_OPTION,
+    { name: 'verbose', short: 'v', kind: 'flag', help: 'say which kernels and threads were chosen at load, why, and the timings they were chosen by' },
   ];
 }
 
@@ -79,10 +81,28 @@ export async function openModel(v: Values, io: CliIO, contextLength = v['ctx-siz
   await checkReadable(file, 'model');
   await init({ build: v.build as 'simd128' | 'relaxed' | undefined, threads: (v.threads as number | undefined) ?? 'auto' });
   try {
-    return await loadModel(file, { contextLength, batchSize: v['batch-size'] as number, onWarning: (w) => io.err(`${PROGRAM}: warning: ${w}`) });
+    const model = await loadModel(file, { contextLength, batchSize: v['batch-size'] as number, onWarning: (w) => io.err(`${PROGRAM}: warning: ${w}`) });
+    if (v.verbose) for (const line of describeChoices(model)) io.err(`${PROGRAM}: ${line}`);
+    return model;
   } catch (e) {
     throw new Error(`model ${file}: ${describeError(e)}`, { cause: e });
   }
+}
+
+/** -v: what init's calibration and the model's load chose, why, and the figures they chose by. */
+export function describeChoices(model: Model): string[] {
+  const i = kernelInfo(), c = i.calibration, d = model.decodeChoice;
+  const figures = (role: 'gemvUs' | 'gemmUs') => Object.entries(c.timings).filter(([, t]) => t[role] !== undefined)
+    .sort(([, a], [, b]) => a[role]! - b[role]!).map(([k, t]) => `${k} ${t[role]}`).join(', ');
+  const lines = [c.timings && Object.keys(c.timings).length
+    ? `${i.build} build; kernel calibration (${c.ms} ms, ${c.shape.rows}x${c.shape.cols}, best us per call; kernels sharing a loop timed once): `
+      + `GEMV ${figures('gemvUs')} -> ${c.gemv}; GEMM of ${c.shape.gemmN} tokens ${figures('gemmUs')} -> ${c.gemm}`
+    : `${i.build} build: one kernel (${c.gemv}), nothing to time`];
+  lines.push(`threads: ${i.threadsWhy}; this model ${model.threads}`);
+  const kms = Object.entries(d.kernelMs).map(([k, ms]) => `${k} ${ms}`).join(', ');
+  lines.push(`decode kernel ${d.kernel}${kms ? ` (timed on this model's layers at ${d.threads} thread${d.threads === 1 ? '' : 's'}, ms per pass: ${kms})` : ''}; prefill kernel ${model.gemmKernel}`);
+  lines.push(`decode split: ${d.minWork ? `jobs under ${d.minWork} multiply-adds stay on the calling thread` : `the default (jobs of ${POOL.MIN_WORK_DEFAULT} multiply-adds or more go to the workers)`} (${d.why}); load's measurements ${d.ms} ms`);
+  return lines;
 }
 
 /** "bitnet 4 layers, simd128 build, tl3 kernel". */

@@ -2,7 +2,7 @@
 import { ACT, D, DENSE, FORWARD, KV, L as LW, M, MAT, ROPE } from '../../bindings/abi.js';
 import { KERNEL_IDS, type KernelName } from '../../bindings/exports.js';
 import { kernelRow } from '../../bindings/kernels.js';
-import { calibration, decodeKernel, kernelForRole } from '../calibrate.js';
+import { calibration, DECODE_BUDGET_MS, decodeKernel, decodeSplit, kernelForRole, type DecodeChoice } from '../calibrate.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { TernaryMatrix } from '../ternary-matrix.js';
 import { BitnetError } from '../errors.js';
@@ -183,6 +183,7 @@ export class Model {
   private sequences = new Set<Sequence>();
   private readonly cacheBudget: number;
   private _threads = 1;
+  private _decodeChoice!: DecodeChoice;
 
   private constructor(readonly config: ModelConfig, readonly tokenizer: Tokenizer, readonly header: GGUFHeader,
                       private weights: ModelWeights, readonly rt: WasmRuntime, contextLength: number, readonly batchSize: number,
@@ -277,6 +278,10 @@ export class Model {
   /** Threads its forward passes use (1: no workers). */
   get threads(): number { return this._threads; }
 
+  /** What its load measured on its weights: decode's kernel and, with threads from 'auto', the
+   *  job size below which work stays on the calling thread (minWork), with the timings (a copy). */
+  get decodeChoice(): DecodeChoice { return JSON.parse(JSON.stringify(this._decodeChoice)) as DecodeChoice; }
+
   /** The model's main sequence (the one model.generate, chat and logits use). */
   get mainSequence(): Sequence { return this.main; }
 
@@ -343,22 +348,33 @@ export class Model {
     } finally {
       await input.close?.();
     }
+    let model: Model | undefined;
     try {
-      // Decode's kernel within the packed layout: timed on these weights at this thread count
-      // (calibrate.ts decodeKernel); a forced kernel is taken as it is.
-      const w = weights;
-      const decode = opts.kernel ?? decodeKernel(rt, kernel, threads, w.layers.map((L) => L.mats.flatMap((m) => (m instanceof TernaryMatrix ? [{ ptr: m._wasmPtr, rows: m.rows, cols: m.cols }] : []))));
-      const model = new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType, gemmKernel, decode);
-      model._threads = threads;
+      // Decode's kernel within the packed layout (a forced kernel is taken as it is) and, with
+      // threads from 'auto', which jobs go to the workers: timed on these weights at this thread
+      // count (calibrate.ts decodeKernel, decodeSplit).
+      const mats = weights.layers.map((L) => L.mats.flatMap((m) => (m instanceof TernaryMatrix ? [{ ptr: m._wasmPtr, rows: m.rows, cols: m.cols }] : [])));
+      const t0 = now();
+      const picked = opts.kernel === undefined ? decodeKernel(rt, kernel, threads, mats) : { kernel, kernelMs: {} };
+      const kernelMs = now() - t0;
+      const m = model = new Model(config, tokenizer, header, weights, rt, ctx, batch, budget, cacheType, gemmKernel, picked.kernel);
+      m._threads = threads;
       // Each worker's own scratch: attention's over the whole context (its heads' score rows), and
       // prefill's TL3 GEMM decode area (0 bytes for other kernels); inspect.ts's workerScratchBytes.
       if (threads > 1) {
         rt.workerScratch(Math.max(rt.exports.attention_scratch_bytes(config.nHead, config.nHeadKv, config.headDim, ctx),
           rt.exports.matmul_worker_bytes(KERNEL_IDS[gemmKernel], Math.max(config.nEmbd, config.nFf, config.nHead * config.headDim))));
       }
-      return model;
+      const auto = opts.threads === 'auto' || (opts.threads === undefined && rt.autoThreads);
+      const t1 = now();
+      const split = auto ? decodeSplit(rt, picked.kernel, threads, mats, [config.nVocab * config.nEmbd], () => m.calibrationStep(),
+        Math.max(DECODE_BUDGET_MS / 2, 2 * DECODE_BUDGET_MS - kernelMs))
+        : { minWork: 0, timed: 'default' as const, why: threads > 1 ? 'threads asked for: the default split' : 'one thread', minWorkMs: [] };
+      m._decodeChoice = { ...picked, threads, ...split, ms: Math.round((kernelMs + now() - t1) * 10) / 10 };
+      return m;
     } catch (err) {
-      weights.dispose();
+      if (model) model.dispose(); // its weights too
+      else weights.dispose();
       throw err;
     }
   }
@@ -401,13 +417,23 @@ export class Model {
         if (!Number.isInteger(id) || id < 0 || id >= c.nVocab) throw new BitnetError('BAD_ARGUMENT', `token id ${id} is out of range (vocabulary ${c.nVocab})`);
         t[base + j] = id;
       }
-      rt.useThreads(this._threads);
+      rt.useThreads(this._threads, this._decodeChoice.minWork);
       const status = e.forward(this.desc, this.io, n, pos0 + s, logits);
       rt.checkThreads();
       if (status !== FORWARD.OK) throw new BitnetError('MODEL_ERROR', status === FORWARD.NONFINITE ? 'the forward pass produced a NaN or an infinity' : `forward() failed with status ${status}`);
       for (let j = 0; j < n; j++) seq.cached.push(tokens[s + j]);
     }
     return rt.f32.subarray(logits >>> 2, (logits >>> 2) + c.nVocab);
+  }
+
+  /** One decode step for the load's measurement (calibrate.ts decodeSplit): a token at position 0
+   *  of the main sequence, which is empty at load and left empty; threads as the caller set them. */
+  private calibrationStep(): void {
+    const e = this.rt.exports;
+    this.bind(this.main);
+    this.rt.i32[this.io >>> 2] = 0;
+    e.forward(this.desc, this.io, 1, 0, this.io + this.batchSize * 4);
+    this.main.cached.length = 0;
   }
 
   /** Points the descriptor at a sequence's cache (forward and kv_shift then use it). */

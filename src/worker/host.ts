@@ -6,6 +6,7 @@
 import { BitnetError } from '../errors.js';
 import { init, kernelInfo, type InitOptions } from '../init.js';
 import { loadModel, type Model } from '../model/model.js';
+import type { DecodeChoice } from '../calibrate.js';
 import type { Sequence } from '../model/sequence.js';
 import type { ChatSession } from '../model/chat-session.js';
 import { CALLBACK, FILE_URL, SIGNAL, toWire, transferables, type FromWorker, type MessageEndpoint, type ToWorker } from './protocol.js';
@@ -28,6 +29,7 @@ export const METHODS: Record<Kind, Record<string, Shape>> = {
 export interface LoadedModelInfo {
   contextLength: number; batchSize: number; cacheType: 'f32' | 'f16';
   kernel: string; gemmKernel: string; config: unknown; chatTemplate: string | null;
+  threads: number; decodeChoice: DecodeChoice;
 }
 
 export function serveEngine(port: MessageEndpoint): void {
@@ -73,6 +75,7 @@ export function serveEngine(port: MessageEndpoint): void {
     const info: LoadedModelInfo = {
       contextLength: model.contextLength, batchSize: model.batchSize, cacheType: model.cacheType,
       kernel: model.kernel, gemmKernel: model.gemmKernel, config: model.config, chatTemplate: typeof tmpl === 'string' ? tmpl : null,
+      threads: model.threads, decodeChoice: model.decodeChoice,
     };
     return { handle: addHandle('model', model), info, kernelInfo: kernelInfo() };
   }

@@ -9,6 +9,7 @@ import type { InitOptions, KernelInfo, KernelName } from '../init.js';
 import type { ChatMessage, GenerateOptions, GenerateResult, LoadModelOptions, ModelSource, PerplexityOptions, PerplexityResult } from '../model/model.js';
 import type { ChatSessionOptions } from '../model/chat-session.js';
 import type { ModelConfig } from '../model/config.js';
+import type { DecodeChoice } from '../calibrate.js';
 import { modelUrl } from '../model/page-url.js';
 import type { LoadedModelInfo } from './host.js';
 import { CALLBACK, FILE_URL, fromWire, SIGNAL, type FromWorker, type ToWorker, type WireError, type WorkerLike } from './protocol.js';
@@ -168,6 +169,9 @@ export class WorkerModel {
   readonly config: ModelConfig;
   /** The file's tokenizer.chat_template, or null. */
   readonly chatTemplate: string | null;
+  /** Threads of its forward passes in the worker (1: no workers there). */
+  readonly threads: number;
+  private readonly choice: DecodeChoice;
   private readonly info: KernelInfo;
 
   /** @internal */
@@ -175,8 +179,12 @@ export class WorkerModel {
     this.contextLength = loaded.contextLength; this.batchSize = loaded.batchSize; this.cacheType = loaded.cacheType;
     this.kernel = loaded.kernel as KernelName; this.gemmKernel = loaded.gemmKernel as KernelName;
     this.config = loaded.config as ModelConfig; this.chatTemplate = loaded.chatTemplate;
+    this.threads = loaded.threads; this.choice = loaded.decodeChoice;
     this.info = info;
   }
+
+  /** What the model's load measured in the worker (Model.decodeChoice): decode's kernel and which jobs go to its workers, with the figures. */
+  get decodeChoice(): DecodeChoice { return structuredClone(this.choice); }
 
   private c<T>(method: string, ...args: unknown[]): Promise<T> { return this.conn.call(this.handle, method, args).result as Promise<T>; }
 

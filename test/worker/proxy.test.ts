@@ -51,6 +51,10 @@ describe('worker model = in-process model', () => {
     expect(progress.at(-1)).toBeGreaterThan(0);
     expect(m.contextLength).toBe(64);
     expect(m.kernel).toBe(ref.kernel);
+    // What the load measured in the worker comes along (kernel, threads, the decode split).
+    expect([m.decodeChoice.kernel, m.decodeChoice.threads]).toEqual([m.kernel, m.threads]);
+    expect(m.threads).toBe(ref.threads);
+    expect(m.decodeChoice.minWork).toBeTypeOf('number');
     expect(m.config).toEqual(ref.config);
     expect(m.kernelInfo().build).toBeTypeOf('string');
     m.dispose();
