@@ -322,7 +322,7 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
   try {
     rt.useThreads(threads);
     p.run(kernel); // tier-up
-    estimate = timeOf(() => p.run(kernel)) * layers.length + STEP_GAP_MS;
+    estimate = Math.min(...[0, 1, 2].map(() => timeOf(() => p.run(kernel)))) * layers.length + STEP_GAP_MS; // best of 3: a busy moment inflates one
     // Whole steps when at least the two ends (the default split, every job on the caller) fit
     // twice in the budget (2: with fewer threads a step is slower), with as many cuts between
     // them as fit.
