@@ -230,7 +230,6 @@ function layerPasses(rt: WasmRuntime, kernels: KernelName[], layers: DecodeMatri
   for (let i = 0; i < maxCols; i++) { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; f32[(x >>> 2) + i] = (((s >>> 0) & 0xffff) - 32768) / 8192; }
   let layer = 0;
   return {
-    all,
     /** One pass with kernel k (threads and minWork as rt.useThreads set them). */
     run(k: KernelName): void {
       const id = kernelRow(k).id | MATMUL.STREAMING;
@@ -315,18 +314,19 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
   };
   let rounds = 0, estimate = 0;
   const s0 = now();
-  // A step is at least its layers' passes: one (after a warm-up) estimates it without running a
-  // step of a large model (an 8B step takes ~150 ms).
+  // A step is at least its layers' passes: they estimate it without running a step of a large
+  // model (an 8B step takes ~150 ms).
   const p = layerPasses(rt, [kernel], layers);
   if (!p) return fallback('no memory left to time in: the default split');
   try {
-    rt.useThreads(threads);
+    // On one thread (the slow end, and no worker the OS may have descheduled), best of 3 passes.
+    rt.useThreads(1);
     p.run(kernel); // tier-up
-    estimate = timeOf(() => p.run(kernel)) * layers.length + STEP_GAP_MS;
+    estimate = Math.min(...[0, 1, 2].map(() => timeOf(() => p.run(kernel)))) * layers.length + STEP_GAP_MS;
     // Whole steps when at least the two ends (the default split, every job on the caller) fit
-    // twice in the budget (2: with fewer threads a step is slower), with as many cuts between
-    // them as fit.
-    if (estimate * 2 * 2 * 2 <= budgetMs) {
+    // twice in the budget, with as many cuts between them as fit.
+    if (estimate * 2 * 2 <= budgetMs) {
+      rt.useThreads(threads);
       step(); // tier-up
       estimate = timeOf(step) + STEP_GAP_MS;
       const n = Math.min(cuts.length, Math.floor(budgetMs / (estimate * 2 * 2)));
