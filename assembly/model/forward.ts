@@ -22,9 +22,10 @@ import {
   ACT_RELU2, D_ACT, D_EMBD, D_EMBD_FMT, D_EMBD_SCALES, D_EPS, D_HEAD, D_HEAD_DIM, D_HEAD_FMT, D_HEAD_SCALES, D_K_CACHE,
   D_KERNEL, D_KERNEL_GEMM, D_KV_TYPE, D_LAYERS, D_N_CTX, D_N_EMBD, D_N_FF, D_N_HEAD, D_N_HEAD_KV, D_N_LAYER, D_N_VOCAB, D_OUT_NORM,
   D_ROPE_BASE, D_ROPE_DIM, D_ROPE_TYPE, D_SCRATCH, D_V_CACHE, DENSE_F32, FORWARD_BAD_POS, FORWARD_BAD_TOKEN,
-  FORWARD_NONFINITE, FORWARD_OK, KV_F16, POOL_OP_ATTENTION, POOL_OP_HEAD, L_ATTN_NORM, L_ATTN_SUB_NORM, L_FFN_NORM, L_FFN_SUB_NORM, L_MATS, L_WORDS,
-  M_FMT, M_PTR, M_SCALE, M_WORDS, MAT_F32, MATMUL_STREAMING, ROPE_INTERLEAVED, SLOT_DOWN, SLOT_GATE, SLOT_K, SLOT_O,
-  SLOT_Q, SLOT_UP, SLOT_V,
+  FORWARD_NONFINITE, FORWARD_OK, FUSED_COLS, FUSED_COUNT, FUSED_KERNEL, FUSED_M_OUT, FUSED_M_ROWS, FUSED_M_SCALE, FUSED_M_W,
+  FUSED_M_WORDS, FUSED_MATS, FUSED_N, FUSED_SCRATCH, FUSED_WORDS, FUSED_X, KV_F16, POOL_OP_ATTENTION, POOL_OP_HEAD, L_ATTN_NORM, L_ATTN_SUB_NORM, L_FFN_NORM, L_FFN_SUB_NORM, L_MATS, L_WORDS,
+  M_FMT, M_PTR, M_SCALE, M_WORDS, MAT_F32, MAT_TERNARY, MATMUL_STREAMING, ROPE_INTERLEAVED, SLOT_DOWN, SLOT_GATE, SLOT_O,
+  SLOT_Q,
 } from "../abi";
 
 // The descriptor's words and codes are in ../abi.ts (shared with src/model/model.ts).
@@ -38,17 +39,18 @@ import {
 // @ts-ignore: decorator
 @inline function f4(n: i32): usize { return al16(<usize>n << 2); }
 
-import { matmul_scratch_bytes } from "../ternary/matmul";
+import { matmul_fused_scratch, matmul_scratch_bytes, ternary_matmul_fused } from "../ternary/matmul";
 import { attention_scratch_bytes } from "../nn/attention";
 import { rope_table_bytes } from "../nn/rope";
 
 // Scratch layout for a batch of n tokens, as offsets from the scratch base (one definition, used
 // both to size the scratch and to run): x, h, q, k, v, a, g, u (n rows each), the head input,
-// the rope table, attention scratch, one int8 row, then the ternary matmul scratch.
+// the rope table, attention scratch, one int8 row, a fused matmul job's words, then the ternary
+// matmul scratch (the largest of the single and the fused products').
 const S_X = 0, S_H = 1, S_HB = 2, S_Q = 3, S_K = 4, S_V = 5, S_A = 6, S_G = 7, S_U = 8, S_ROPE = 9,
-  S_ATT = 10, S_QROW = 11, S_DQ = 12, S_MM = 13, S_END = 14;
+  S_ATT = 10, S_QROW = 11, S_DQ = 12, S_JOB = 13, S_MM = 14, S_END = 15;
 // @ts-ignore: decorator
-@lazy const OFFSETS = memory.data(15 * 8, 16);
+@lazy const OFFSETS = memory.data(16 * 8, 16);
 
 // @ts-ignore: decorator
 @inline function put(i: i32, o: f64, size: usize): f64 { store<f64>(OFFSETS + (<usize>i << 3), o); return o + <f64>size; }
@@ -65,8 +67,11 @@ function layout(desc: usize, n: i32): void {
   o = put(S_ATT, o, al16(<usize>attention_scratch_bytes(wi(desc, D_N_HEAD), wi(desc, D_N_HEAD_KV), hd, wi(desc, D_N_CTX))));
   o = put(S_QROW, o, al16(<usize>max(max(e, ff), qd)));
   o = put(S_DQ, o, f4(max(max(e, ff), qd)));
-  o = put(S_MM, o, <usize>Math.max(Math.max(matmul_scratch_bytes(kernel, qd, e, n), matmul_scratch_bytes(kernel, e, qd, n)),
-                                   Math.max(matmul_scratch_bytes(kernel, ff, e, n), matmul_scratch_bytes(kernel, e, ff, n))));
+  o = put(S_JOB, o, f4(FUSED_WORDS));
+  const single = Math.max(Math.max(matmul_scratch_bytes(kernel, qd, e, n), matmul_scratch_bytes(kernel, e, qd, n)),
+                          Math.max(matmul_scratch_bytes(kernel, ff, e, n), matmul_scratch_bytes(kernel, e, ff, n)));
+  const fused = Math.max(matmul_fused_scratch(kernel, e, n, qd, kd, kd), matmul_fused_scratch(kernel, e, n, ff, ff, 0));
+  o = put(S_MM, o, <usize>Math.max(single, fused));
   store<f64>(OFFSETS + (<usize>S_END << 3), o);
 }
 
@@ -95,6 +100,38 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
     return FORWARD_OK;
   }
   return ternary_matmul(wi(desc, n == 1 ? D_KERNEL : D_KERNEL_GEMM) | MATMUL_STREAMING, w, rows, cols, x, n, out, wf(layer, word + M_SCALE), scratch);
+}
+
+/** out_m = W_m x for the layer's matrices slot, slot + 1 (and slot + 2 when rows2 > 0: Q, K, V and
+ *  gate, up are consecutive slots), which read the same rows x: one fused job (the rows quantized once, one pool hand-off; each matrix's bits
+ *  are its own call's) when all are packed ternary, else one matmul each. */
+// @ts-ignore: decorator
+@inline function matmuls(desc: usize, layer: usize, slot: i32, rows0: i32, rows1: i32, rows2: i32, cols: i32, x: usize, n: i32,
+                         out0: usize, out1: usize, out2: usize, scratch: usize): i32 {
+  const count = rows2 > 0 ? 3 : 2;
+  let ternary = true;
+  for (let m = 0; m < count; m++) ternary = ternary && wi(layer, L_MATS + M_WORDS * (slot + m) + M_FMT) == MAT_TERNARY;
+  if (!ternary) {
+    if (matmul(desc, layer, slot, rows0, cols, x, n, out0, scratch) < 0) return FORWARD_NONFINITE;
+    if (matmul(desc, layer, slot + 1, rows1, cols, x, n, out1, scratch) < 0) return FORWARD_NONFINITE;
+    if (count > 2 && matmul(desc, layer, slot + 2, rows2, cols, x, n, out2, scratch) < 0) return FORWARD_NONFINITE;
+    return FORWARD_OK;
+  }
+  const job = <usize>wi(desc, D_SCRATCH) + off(S_JOB);
+  store<i32>(job + (<usize>FUSED_KERNEL << 2), wi(desc, n == 1 ? D_KERNEL : D_KERNEL_GEMM) | MATMUL_STREAMING);
+  store<i32>(job + (<usize>FUSED_COLS << 2), cols);
+  store<i32>(job + (<usize>FUSED_N << 2), n);
+  store<usize>(job + (<usize>FUSED_X << 2), x);
+  store<usize>(job + (<usize>FUSED_SCRATCH << 2), scratch);
+  store<i32>(job + (<usize>FUSED_COUNT << 2), count);
+  for (let m = 0; m < count; m++) {
+    const word = L_MATS + M_WORDS * (slot + m), mj = job + (<usize>(FUSED_MATS + m * FUSED_M_WORDS) << 2);
+    store<i32>(mj + (<usize>FUSED_M_W << 2), wi(layer, word + M_PTR));
+    store<i32>(mj + (<usize>FUSED_M_ROWS << 2), m == 0 ? rows0 : m == 1 ? rows1 : rows2);
+    store<f32>(mj + (<usize>FUSED_M_SCALE << 2), wf(layer, word + M_SCALE));
+    store<usize>(mj + (<usize>FUSED_M_OUT << 2), m == 0 ? out0 : m == 1 ? out1 : out2);
+  }
+  return ternary_matmul_fused(job) < 0 ? FORWARD_NONFINITE : FORWARD_OK;
 }
 
 // The steps of forward(), in the order it runs them. Inlined: the same code as one long function.
@@ -283,9 +320,7 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
     const L = desc + ((<usize>D_LAYERS + <usize>l * L_WORDS) << 2);
     // Attention.
     rmsnorm_rows(x, <usize>wi(L, L_ATTN_NORM), n, e, eps, h);
-    if (matmul(desc, L, SLOT_Q, qd, e, h, n, q, mm) < 0) return FORWARD_NONFINITE;
-    if (matmul(desc, L, SLOT_K, kd, e, h, n, k, mm) < 0) return FORWARD_NONFINITE;
-    if (matmul(desc, L, SLOT_V, kd, e, h, n, v, mm) < 0) return FORWARD_NONFINITE;
+    if (matmuls(desc, L, SLOT_Q, qd, kd, kd, e, h, n, q, k, v, mm) != FORWARD_OK) return FORWARD_NONFINITE;
     attend(desc, l, q, k, v, a, n, pos0, rope, att);
     const asub = <usize>wi(L, L_ATTN_SUB_NORM);
     if (asub) rmsnorm_rows(a, asub, n, qd, eps, a);
@@ -293,8 +328,7 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
     add(x, h, n * e, x);
     // Feed-forward.
     rmsnorm_rows(x, <usize>wi(L, L_FFN_NORM), n, e, eps, h);
-    if (matmul(desc, L, SLOT_GATE, ff, e, h, n, g, mm) < 0) return FORWARD_NONFINITE;
-    if (matmul(desc, L, SLOT_UP, ff, e, h, n, u, mm) < 0) return FORWARD_NONFINITE;
+    if (matmuls(desc, L, SLOT_GATE, ff, ff, 0, e, h, n, g, u, 0, mm) != FORWARD_OK) return FORWARD_NONFINITE;
     if (act == ACT_RELU2) relu_sq_mul(g, u, n * ff, g); else silu_mul(g, u, n * ff, g);
     const fsub = <usize>wi(L, L_FFN_SUB_NORM);
     if (fsub) rmsnorm_rows(g, fsub, n, ff, eps, g);
