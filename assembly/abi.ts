@@ -156,4 +156,6 @@ export const POOL_OP_MATMUL = 1;   // rows of one ternary_matmul (its quantized 
 export const POOL_OP_HEAD = 2;     // rows of the output head (forward.ts; its input row is ready)
 export const POOL_OP_ATTENTION = 3; // (token, head range) pieces of one layer's attention (forward.ts; q rotated, k/v cached)
 export const POOL_OP_MATMUL_FUSED = 4; // rows of a fused matmul job (its args: the job's address; its rows quantized)
-export const POOL_OP_COUNT = 5;    // job kinds + 1 (0 is no job)
+export const POOL_OP_ROWS = 5;     // a prefill batch's row-wise steps (forward.ts: rmsnorm rows, the FFN's gate * up), split by rows
+export const POOL_OP_QUANTIZE = 6; // int8 quantization (and TL3 tables) of a GEMM's activation rows (ternary/matmul.ts), split by rows
+export const POOL_OP_COUNT = 7;    // job kinds + 1 (0 is no job)

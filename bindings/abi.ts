@@ -60,7 +60,7 @@ export const DECODE = { SCALES_DIFFER: -1, BAD_CODE: -2 } as const;
 export const POOL = {
   SEQ: 0, QUIT: 1, WORKERS: 2, THREADS: 3, ACTIVE: 4, OP: 5, FAILED: 6, CHUNKS: 7, ARGS: 8, ARG_COUNT: 8, DONE: 16,
   WSCRATCH: 17, WSCRATCH_BYTES: 18, WORKER_PIECES: 19, WORKER_OP_PIECES: 20, NEXT: 32, WORDS: 48,
-  OP_MATMUL: 1, OP_HEAD: 2, OP_ATTENTION: 3, OP_MATMUL_FUSED: 4, OP_COUNT: 5,
+  OP_MATMUL: 1, OP_HEAD: 2, OP_ATTENTION: 3, OP_MATMUL_FUSED: 4, OP_ROWS: 5, OP_QUANTIZE: 6, OP_COUNT: 7,
 } as const;
 
 /** Every group, by the prefix of its globals in the wasm. */

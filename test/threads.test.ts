@@ -233,6 +233,31 @@ describe(`threads (${build} build)`, () => {
     }
   }, 120_000);
 
+  it("a prefill batch's row-wise steps on the pool (rmsnorm rows, the FFN's silu / relu^2 gate * up, the GEMMs' quantization): the same logits and tokens for 1-4 threads as one", async () => {
+    // Wide enough that each of those steps is worth a hand-off at batch 32 (and none at batch 1).
+    for (const activation of ['silu', 'relu2'] as const) {
+      const wide = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 9,
+        config: { nEmbd: 1024, nLayer: 2, nFf: 2048, nHead: 8, nHeadKv: 2, activation, writeActivationKey: true } });
+      const ids = Array.from({ length: 70 }, (_, i) => 1 + ((i * 7919) % 479));
+      const run = async (runtime: WasmRuntime, threads?: number) => {
+        scribble(runtime);
+        const m = await loadModel(wide, { runtime, threads, batchSize: 32 });
+        try {
+          expect(m.config.activation).toBe(activation);
+          return { logits: bitsOf(m.logits(ids)), tokens: (await m.generate(ids.slice(0, 40), { maxTokens: 8, temperature: 0.9, seed: 5 })).tokens };
+        } finally { m.dispose(); }
+      };
+      const want = await run(solo);
+      for (const threads of THREADS) {
+        const before = [POOL.OP_ROWS, POOL.OP_QUANTIZE, POOL.OP_MATMUL_FUSED].map((op) => pooled.workerPiecesOf(op));
+        expect(await run(pooled, threads), `${activation} threads=${threads}`).toEqual(want);
+        const after = [POOL.OP_ROWS, POOL.OP_QUANTIZE, POOL.OP_MATMUL_FUSED].map((op) => pooled.workerPiecesOf(op));
+        // The workers ran pieces of each kind (none with one thread).
+        after.forEach((a, k) => (threads === 1 ? expect(a).toBe(before[k]) : expect(a, `${activation} threads=${threads} kind ${k}`).toBeGreaterThan(before[k])));
+      }
+    }
+  }, 120_000);
+
   it('bad thread counts are BAD_ARGUMENT', async () => {
     for (const threads of [0, -1, 1.5, 65, 'many']) {
       await expect(createRuntime({ build, threads: threads as number }), String(threads)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });

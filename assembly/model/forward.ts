@@ -23,7 +23,7 @@ import {
   D_KERNEL, D_KERNEL_GEMM, D_KV_TYPE, D_LAYERS, D_N_CTX, D_N_EMBD, D_N_FF, D_N_HEAD, D_N_HEAD_KV, D_N_LAYER, D_N_VOCAB, D_OUT_NORM,
   D_ROPE_BASE, D_ROPE_DIM, D_ROPE_TYPE, D_SCRATCH, D_V_CACHE, DENSE_F32, FORWARD_BAD_POS, FORWARD_BAD_TOKEN,
   FORWARD_NONFINITE, FORWARD_OK, FUSED_COLS, FUSED_COUNT, FUSED_KERNEL, FUSED_M_OUT, FUSED_M_ROWS, FUSED_M_SCALE, FUSED_M_W,
-  FUSED_M_WORDS, FUSED_MATS, FUSED_N, FUSED_SCRATCH, FUSED_WORDS, FUSED_X, KV_F16, POOL_OP_ATTENTION, POOL_OP_HEAD, L_ATTN_NORM, L_ATTN_SUB_NORM, L_FFN_NORM, L_FFN_SUB_NORM, L_MATS, L_WORDS,
+  FUSED_M_WORDS, FUSED_MATS, FUSED_N, FUSED_SCRATCH, FUSED_WORDS, FUSED_X, KV_F16, POOL_OP_ATTENTION, POOL_OP_HEAD, POOL_OP_ROWS, L_ATTN_NORM, L_ATTN_SUB_NORM, L_FFN_NORM, L_FFN_SUB_NORM, L_MATS, L_WORDS,
   M_FMT, M_PTR, M_SCALE, M_WORDS, MAT_F32, MAT_TERNARY, MATMUL_STREAMING, ROPE_INTERLEAVED, SLOT_DOWN, SLOT_GATE, SLOT_O,
   SLOT_Q,
 } from "../abi";
@@ -155,10 +155,60 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
   return FORWARD_OK;
 }
 
+// Row jobs (POOL_OP_ROWS): a batch's row-wise steps, split among the pool's threads by rows (each
+// row's code is the same whichever thread runs it). Kinds, and their rough cost per value in the
+// pool's unit (multiply-adds), which decides whether a hand-off pays (pool_threads_of):
+const ROWS_RMSNORM = 0;  // out[j] = rmsnorm(x[j]) * w: a square-add, a multiply and a scale
+const ROWS_SILU_MUL = 1; // g = silu(g) * u: an f64 exp (a polynomial) and a divide
+const ROWS_RELU_SQ_MUL = 2; // g = relu(g)^2 * u
+// @ts-ignore: decorator
+@lazy const ROWS_COST = memory.data<f64>([3, 24, 3]);
+
+/** Runs row job `kind` over n rows of dim values (x, w, out as the kind reads them; f: eps) on
+ *  the pool when it pays, else here. */
+// @ts-ignore: decorator
+@inline function rows_job(kind: i32, x: usize, w: usize, n: i32, dim: i32, f: f32, out: usize): void {
+  const t = n > 1 ? pool_threads_of(<f64>n * <f64>dim * load<f64>(ROWS_COST + (<usize>kind << 3)), n) : 1;
+  if (t > 1) {
+    const a = pool_args();
+    store<i32>(a, kind); store<usize>(a, x, 4); store<usize>(a, w, 8); store<i32>(a, n, 12);
+    store<i32>(a, dim, 16); store<f32>(a, f, 20); store<usize>(a, out, 24);
+    pool_run_pieces(POOL_OP_ROWS, t, min(n, t * PIECES_PER_THREAD));
+  } else rows_range(kind, x, w, dim, f, out, 0, n);
+}
+
+/** Piece i of `pieces` of the row job whose arguments rows_job wrote at `a`. */
+export function rows_part(a: usize, i: i32, pieces: i32): void {
+  const n = load<i32>(a, 12);
+  rows_range(load<i32>(a), load<usize>(a, 4), load<usize>(a, 8), load<i32>(a, 16), load<f32>(a, 20), load<usize>(a, 24),
+             <i32>(<i64>i * <i64>n / <i64>pieces), <i32>(<i64>(i + 1) * <i64>n / <i64>pieces));
+}
+
+/** Rows [j0, j1) of a row job. The elementwise kinds run whole rows as one run: a row of dim values
+ *  (a multiple of 4, or the run is the whole batch) starts where the whole batch's 4-lane groups do,
+ *  so every value takes the same vector or scalar path as in one call over the batch. */
+function rows_range(kind: i32, x: usize, w: usize, dim: i32, f: f32, out: usize, j0: i32, j1: i32): void {
+  if (kind == ROWS_RMSNORM) {
+    for (let j = j0; j < j1; j++) rmsnorm(x + ((<usize>j * <usize>dim) << 2), w, dim, f, out + ((<usize>j * <usize>dim) << 2));
+    return;
+  }
+  const o = (<usize>j0 * <usize>dim) << 2, len = (j1 - j0) * dim;
+  if (kind == ROWS_RELU_SQ_MUL) relu_sq_mul(x + o, w + o, len, out + o); else silu_mul(x + o, w + o, len, out + o);
+}
+
 /** out[j] = rmsnorm(x[j]) * w for n rows of dim values (out may be x). */
 // @ts-ignore: decorator
 @inline function rmsnorm_rows(x: usize, w: usize, n: i32, dim: i32, eps: f32, out: usize): void {
-  for (let j = 0; j < n; j++) rmsnorm(x + ((<usize>j * <usize>dim) << 2), w, dim, eps, out + ((<usize>j * <usize>dim) << 2));
+  rows_job(ROWS_RMSNORM, x, w, n, dim, eps, out);
+}
+
+/** g = act(g) * u over n rows of ff values. The split is by rows only when ff is a multiple of 4
+ *  (see rows_range); otherwise the batch is one run here. */
+// @ts-ignore: decorator
+@inline function glu_rows(act: i32, g: usize, u: usize, n: i32, ff: i32): void {
+  const kind = act == ACT_RELU2 ? ROWS_RELU_SQ_MUL : ROWS_SILU_MUL;
+  if ((ff & 3) == 0) rows_job(kind, g, u, n, ff, 0, g);
+  else rows_range(kind, g, u, n * ff, 0, g, 0, 1);
 }
 
 /** Rotates nHeads heads of vec by the rope table, in the model's RoPE type. */
@@ -329,7 +379,7 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
     // Feed-forward.
     rmsnorm_rows(x, <usize>wi(L, L_FFN_NORM), n, e, eps, h);
     if (matmuls(desc, L, SLOT_GATE, ff, ff, 0, e, h, n, g, u, 0, mm) != FORWARD_OK) return FORWARD_NONFINITE;
-    if (act == ACT_RELU2) relu_sq_mul(g, u, n * ff, g); else silu_mul(g, u, n * ff, g);
+    glu_rows(act, g, u, n, ff);
     const fsub = <usize>wi(L, L_FFN_SUB_NORM);
     if (fsub) rmsnorm_rows(g, fsub, n, ff, eps, g);
     if (matmul(desc, L, SLOT_DOWN, e, ff, g, n, h, mm) < 0) return FORWARD_NONFINITE;

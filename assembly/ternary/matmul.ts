@@ -4,11 +4,11 @@
 import { quantize_row } from "../quant/absmax_i8";
 import {
   KERNEL_COUNT, KERNEL_I2_DOT, KERNEL_I2_DOT16, KERNEL_I2_DOT32, KERNEL_SCALAR, KERNEL_TL3, KERNEL_TL3_RELAXED,
-  LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3, MATMUL_KERNEL_MASK, MATMUL_STREAMING, POOL_OP_MATMUL, POOL_OP_MATMUL_FUSED,
+  LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3, MATMUL_KERNEL_MASK, MATMUL_STREAMING, POOL_OP_MATMUL, POOL_OP_MATMUL_FUSED, POOL_OP_QUANTIZE,
   FUSED_COLS, FUSED_COUNT, FUSED_KERNEL, FUSED_M_OUT, FUSED_M_ROWS, FUSED_M_SCALE, FUSED_M_W, FUSED_M_WORDS, FUSED_MATS,
   FUSED_MAX, FUSED_N, FUSED_SCRATCH, FUSED_X,
 } from "../abi";
-import { pool_args, pool_run, pool_split, pool_threads, pool_wscratch_bytes } from "../threads/pool";
+import { PIECES_PER_THREAD, pool_args, pool_run, pool_run_pieces, pool_split, pool_threads, pool_threads_of, pool_wscratch_bytes } from "../threads/pool";
 import { padded_cols, padded_rows } from "./layouts";
 import { gemm_i8_scalar } from "./scalar";
 import { gemm_i2_dot16, gemm_i2_dot32, gemv_i2_dot32 } from "./dot_i2";
@@ -44,18 +44,39 @@ export function matmul_worker_bytes(kernel: i32, cols: i32): i32 {
 }
 
 /** Quantizes n activation rows of `cols` (int8 rows of kp bytes, stride qs, at q; their steps
- *  after them; TL3: the rows' tables). Returns 0, or -1 - j for a row j with a NaN or an infinity. */
+ *  after them; TL3: the rows' tables; rpAll: the rows of the sums, which the tables follow).
+ *  Returns 0, or -1 - j for the first row j with a NaN or an infinity. A batch's rows are split
+ *  among the pool's threads (each row's code is the same on any thread). */
 function quantize_rows(layout: i32, x: usize, cols: i32, n: i32, kp: i32, q: usize, rpAll: i32): i32 {
-  const qs = qStride(kp), steps = stepsAt(q, n, qs), tbl = tablesAt(q, n, qs, rpAll);
-  for (let j = 0; j < n; j++) {
-    const step = quantize_row(x + ((<usize>j * <usize>cols) << 2), cols, q + <usize>j * <usize>qs, kp);
-    if (step < 0) return -1 - j;
-    store<f32>(steps + (<usize>j << 2), step);
-  }
-  if (layout == LAYOUT_TL3) {
-    for (let j = 0; j < n; j++) tl3_tables(q + <usize>j * <usize>qs, kp, tbl + <usize>j * <usize>(kp / 3) * 32);
-  }
+  // ~4 operations per value (|x| and max, divide, round, clamp); one row per part.
+  const t = n > 1 ? pool_threads_of(<f64>n * <f64>cols * 4, n) : 1;
+  if (t > 1) {
+    const a = pool_args();
+    store<i32>(a, layout); store<usize>(a, x, 4); store<i32>(a, cols, 8); store<i32>(a, n, 12);
+    store<i32>(a, kp, 16); store<usize>(a, q, 20); store<i32>(a, rpAll, 24);
+    pool_run_pieces(POOL_OP_QUANTIZE, t, min(n, t * PIECES_PER_THREAD));
+  } else quantize_range(layout, x, cols, n, kp, q, rpAll, 0, n);
+  const steps = stepsAt(q, n, qStride(kp));
+  for (let j = 0; j < n; j++) if (load<f32>(steps + (<usize>j << 2)) < 0) return -1 - j;
   return 0;
+}
+
+/** Piece i of `pieces` of the quantization whose arguments quantize_rows wrote at `a`. */
+export function quantize_part(a: usize, i: i32, pieces: i32): void {
+  const n = load<i32>(a, 12);
+  quantize_range(load<i32>(a), load<usize>(a, 4), load<i32>(a, 8), n, load<i32>(a, 16), load<usize>(a, 20), load<i32>(a, 24),
+                 <i32>(<i64>i * <i64>n / <i64>pieces), <i32>(<i64>(i + 1) * <i64>n / <i64>pieces));
+}
+
+/** Rows [j0, j1) of quantize_rows; a row with a NaN or an infinity gets step -1 (and no tables). */
+function quantize_range(layout: i32, x: usize, cols: i32, n: i32, kp: i32, q: usize, rpAll: i32, j0: i32, j1: i32): void {
+  const qs = qStride(kp), steps = stepsAt(q, n, qs), tbl = tablesAt(q, n, qs, rpAll);
+  for (let j = j0; j < j1; j++) {
+    const qj = q + <usize>j * <usize>qs;
+    const step = quantize_row(x + ((<usize>j * <usize>cols) << 2), cols, qj, kp);
+    store<f32>(steps + (<usize>j << 2), step);
+    if (step >= 0 && layout == LAYOUT_TL3) tl3_tables(qj, kp, tbl + <usize>j * <usize>(kp / 3) * 32);
+  }
 }
 
 /** Threads for a job of rows x cols x n over rp rows (a GEMM needs each worker's TL3 decode area). */
