@@ -234,10 +234,10 @@ describe(`threads (${build} build)`, () => {
   }, 120_000);
 
   it("a prefill batch's row-wise steps on the pool (rmsnorm rows, the FFN's silu / relu^2 gate * up, the GEMMs' quantization): the same logits and tokens for 1-4 threads as one", async () => {
-    // Wide enough that each of those steps is worth a hand-off at batch 32 (and none at batch 1).
+    // Wide enough that each of those steps is worth a hand-off at batch 32 (and silu's at one token too).
     for (const activation of ['silu', 'relu2'] as const) {
       const wide = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 9,
-        config: { nEmbd: 1024, nLayer: 2, nFf: 2048, nHead: 8, nHeadKv: 2, activation, writeActivationKey: true } });
+        config: { nEmbd: 1024, nLayer: 2, nFf: 3072, nHead: 8, nHeadKv: 2, activation, writeActivationKey: true } });
       const ids = Array.from({ length: 70 }, (_, i) => 1 + ((i * 7919) % 479));
       const run = async (runtime: WasmRuntime, threads?: number) => {
         scribble(runtime);

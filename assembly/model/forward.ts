@@ -184,9 +184,9 @@ export function rows_part(a: usize, i: i32, pieces: i32): void {
              <i32>(<i64>i * <i64>n / <i64>pieces), <i32>(<i64>(i + 1) * <i64>n / <i64>pieces));
 }
 
-/** Rows [j0, j1) of a row job. The elementwise kinds run whole rows as one run: a row of dim values
- *  (a multiple of 4, or the run is the whole batch) starts where the whole batch's 4-lane groups do,
- *  so every value takes the same vector or scalar path as in one call over the batch. */
+/** Rows [j0, j1) of a row job. The elementwise kinds run their rows as one run: with rows of 4
+ *  values (or one row of all), a run starts where one call's 4-lane groups do, so every value takes
+ *  the same vector or scalar path as in one call over all of them. */
 function rows_range(kind: i32, x: usize, w: usize, dim: i32, f: f32, out: usize, j0: i32, j1: i32): void {
   if (kind == ROWS_RMSNORM) {
     for (let j = j0; j < j1; j++) rmsnorm(x + ((<usize>j * <usize>dim) << 2), w, dim, f, out + ((<usize>j * <usize>dim) << 2));
@@ -202,13 +202,13 @@ function rows_range(kind: i32, x: usize, w: usize, dim: i32, f: f32, out: usize,
   rows_job(ROWS_RMSNORM, x, w, n, dim, eps, out);
 }
 
-/** g = act(g) * u over n rows of ff values. The split is by rows only when ff is a multiple of 4
- *  (see rows_range); otherwise the batch is one run here. */
+/** g = act(g) * u over n * ff values, split in runs of 4-value groups (a decode step's one row
+ *  too): the runs start on the 4-lane groups of one call over all values (see rows_range). */
 // @ts-ignore: decorator
 @inline function glu_rows(act: i32, g: usize, u: usize, n: i32, ff: i32): void {
-  const kind = act == ACT_RELU2 ? ROWS_RELU_SQ_MUL : ROWS_SILU_MUL;
-  if ((ff & 3) == 0) rows_job(kind, g, u, n, ff, 0, g);
-  else rows_range(kind, g, u, n * ff, 0, g, 0, 1);
+  const kind = act == ACT_RELU2 ? ROWS_RELU_SQ_MUL : ROWS_SILU_MUL, all = n * ff;
+  if ((all & 3) == 0) rows_job(kind, g, u, all >> 2, 4, 0, g);
+  else rows_range(kind, g, u, all, 0, g, 0, 1);
 }
 
 /** Rotates nHeads heads of vec by the rope table, in the model's RoPE type. */
