@@ -12,7 +12,7 @@ import { first_nonfinite_f32, gemv_f32, gemv_i8 } from "../dense/matrix";
 import { ternary_matmul } from "../ternary/matmul";
 import { PIECES_PER_THREAD, pool_args, pool_run, pool_run_pieces, pool_split, pool_threads, pool_threads_of, pool_wscratch_bytes } from "../threads/pool";
 import { rmsnorm } from "../nn/rmsnorm";
-import { rope_apply, rope_apply_interleaved, rope_table } from "../nn/rope";
+import { rope_apply, rope_apply_interleaved, rope_table, rope_table_bytes } from "../nn/rope";
 import { attention_heads } from "../nn/attention";
 import { kv_load_f16, kv_store_f16 } from "../nn/kv_f16";
 import { add } from "../nn/elementwise";
@@ -41,7 +41,6 @@ import {
 
 import { matmul_fused_scratch, matmul_scratch_bytes, ternary_matmul_fused } from "../ternary/matmul";
 import { attention_scratch_bytes } from "../nn/attention";
-import { rope_table_bytes } from "../nn/rope";
 
 // Scratch layout for a batch of n tokens, as offsets from the scratch base (one definition, used
 // both to size the scratch and to run): x, h, q, k, v, a, g, u (n rows each), the head input,
@@ -161,6 +160,7 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
 const ROWS_RMSNORM = 0;  // out[j] = rmsnorm(x[j]) * w: a square-add, a multiply and a scale
 const ROWS_SILU_MUL = 1; // g = silu(g) * u: an f64 exp (a polynomial) and a divide
 const ROWS_RELU_SQ_MUL = 2; // g = relu(g)^2 * u
+const ROWS_ROPE = 3;     // attend(): tokens' RoPE and cache rows (its own arguments and cost)
 // @ts-ignore: decorator
 @lazy const ROWS_COST = memory.data<f64>([3, 24, 3]);
 
@@ -178,10 +178,16 @@ const ROWS_RELU_SQ_MUL = 2; // g = relu(g)^2 * u
 }
 
 /** Piece i of `pieces` of the row job whose arguments rows_job wrote at `a`. */
-export function rows_part(a: usize, i: i32, pieces: i32): void {
-  const n = load<i32>(a, 12);
-  rows_range(load<i32>(a), load<usize>(a, 4), load<usize>(a, 8), load<i32>(a, 16), load<f32>(a, 20), load<usize>(a, 24),
-             <i32>(<i64>i * <i64>n / <i64>pieces), <i32>(<i64>(i + 1) * <i64>n / <i64>pieces));
+export function rows_part(a: usize, i: i32, pieces: i32, ws: usize): void {
+  const n = load<i32>(a, 12), j0 = <i32>(<i64>i * <i64>n / <i64>pieces), j1 = <i32>(<i64>(i + 1) * <i64>n / <i64>pieces);
+  if (load<i32>(a) == ROWS_ROPE) {
+    // (the caller's table area is forward's S_ROPE)
+    const desc = load<usize>(a, 28);
+    rope_store(desc, load<i32>(a, 16), load<usize>(a, 24), load<usize>(a, 4), load<usize>(a, 8), load<i32>(a, 20), j0, j1,
+               ws ? ws : <usize>wi(desc, D_SCRATCH) + off(S_ROPE));
+    return;
+  }
+  rows_range(load<i32>(a), load<usize>(a, 4), load<usize>(a, 8), load<i32>(a, 16), load<f32>(a, 20), load<usize>(a, 24), j0, j1);
 }
 
 /** Rows [j0, j1) of a row job. The elementwise kinds run their rows as one run: with rows of 4
@@ -223,18 +229,14 @@ function rows_range(kind: i32, x: usize, w: usize, dim: i32, f: f32, out: usize,
   return <usize>wi(desc, D_N_CTX) * <usize>(wi(desc, D_N_HEAD_KV) * wi(desc, D_HEAD_DIM)) << (wi(desc, D_KV_TYPE) == KV_F16 ? 1 : 2);
 }
 
-/** The batch's tokens at positions pos0.. in layer l: rotates each token's q and k and stores its
- *  k and v in the layer's cache, then writes each token j's attention over positions 0..pos0+j to
- *  a[j]. Every row token j reads (0..pos0+j) is stored before any attention runs and none changes
- *  while they run (later tokens' rows lie past it), so the tokens' attentions are independent:
- *  (token, head range) pieces on the pool's threads, or all of them on this one, same bits. */
-// @ts-ignore: decorator
-@inline function attend(desc: usize, l: i32, q: usize, k: usize, v: usize, a: usize, n: i32, pos0: i32, rope: usize, att: usize): void {
+/** Tokens [j0, j1) of a batch at positions pos0..: rotates each one's q and k (its table at `rope`)
+ *  and stores its k and v in layer l's cache. */
+function rope_store(desc: usize, l: i32, q: usize, k: usize, v: usize, pos0: i32, j0: i32, j1: i32, rope: usize): void {
   const nh = wi(desc, D_N_HEAD), nkv = wi(desc, D_N_HEAD_KV), hd = wi(desc, D_HEAD_DIM), rd = wi(desc, D_ROPE_DIM);
   const base = wf(desc, D_ROPE_BASE), ropeType = wi(desc, D_ROPE_TYPE), f16 = wi(desc, D_KV_TYPE) == KV_F16;
   const qd = nh * hd, kd = nkv * hd;
   const lc = <usize>l * layer_cache_bytes(desc), kc = <usize>wi(desc, D_K_CACHE) + lc, vc = <usize>wi(desc, D_V_CACHE) + lc;
-  for (let j = 0; j < n; j++) {
+  for (let j = j0; j < j1; j++) {
     const pos = pos0 + j;
     const kj = k + ((<usize>j * <usize>kd) << 2), vj = v + ((<usize>j * <usize>kd) << 2);
     rope_table(pos, rd, base, rope);
@@ -248,6 +250,28 @@ function rows_range(kind: i32, x: usize, w: usize, dim: i32, f: f32, out: usize,
       memory.copy(vc + ((<usize>pos * <usize>kd) << 2), vj, <usize>kd << 2);
     }
   }
+}
+
+/** The batch's tokens at positions pos0.. in layer l: rotates each token's q and k and stores its
+ *  k and v in the layer's cache, then writes each token j's attention over positions 0..pos0+j to
+ *  a[j]. Every row token j reads (0..pos0+j) is stored before any attention runs and none changes
+ *  while they run (later tokens' rows lie past it), so the tokens' attentions are independent:
+ *  (token, head range) pieces on the pool's threads, or all of them on this one, same bits. */
+// @ts-ignore: decorator
+@inline function attend(desc: usize, l: i32, q: usize, k: usize, v: usize, a: usize, n: i32, pos0: i32, rope: usize, att: usize): void {
+  const nh = wi(desc, D_N_HEAD), nkv = wi(desc, D_N_HEAD_KV), hd = wi(desc, D_HEAD_DIM), rd = wi(desc, D_ROPE_DIM);
+  const kd = nkv * hd;
+  const lc = <usize>l * layer_cache_bytes(desc), kc = <usize>wi(desc, D_K_CACHE) + lc, vc = <usize>wi(desc, D_V_CACHE) + lc;
+  // Each token's RoPE and cache rows are its own (its table in the running thread's scratch): a
+  // batch's tokens split among the threads. Work: the table's sin/cos and the rotations, roughly.
+  let tr = n > 1 ? pool_threads_of(<f64>n * (<f64>rd * 30 + <f64>(nh + nkv) * <f64>rd * 3 + <f64>(4 * kd)), n) : 1;
+  if (tr > 1 && pool_wscratch_bytes() < rope_table_bytes(rd)) tr = 1;
+  if (tr > 1) {
+    const ar = pool_args();
+    store<i32>(ar, ROWS_ROPE); store<usize>(ar, k, 4); store<usize>(ar, v, 8); store<i32>(ar, n, 12);
+    store<i32>(ar, l, 16); store<i32>(ar, pos0, 20); store<usize>(ar, q, 24); store<usize>(ar, desc, 28);
+    pool_run_pieces(POOL_OP_ROWS, tr, min(n, tr * PIECES_PER_THREAD));
+  } else rope_store(desc, l, q, k, v, pos0, 0, n, rope);
   // Multiply-adds: scores and values, nh * hd each per (token, position) pair.
   const work = 2 * <f64>nh * <f64>hd * (<f64>n * <f64>pos0 + <f64>n * <f64>(n + 1) / 2);
   let t = pool_threads_of(work, n * nh);

@@ -74,7 +74,7 @@ function work(c: usize, index: i32, gen: i32): void {
     else if (op == POOL_OP_HEAD) head_part(a, i, pieces);
     else if (op == POOL_OP_ATTENTION) attention_part(a, i, pieces, ws);
     else if (op == POOL_OP_MATMUL_FUSED) matmul_fused_part(a, i, pieces, ws);
-    else if (op == POOL_OP_ROWS) rows_part(a, i, pieces);
+    else if (op == POOL_OP_ROWS) rows_part(a, i, pieces, ws);
     else if (op == POOL_OP_QUANTIZE) quantize_part(a, i, pieces);
     if (index != 0) { atomic.add<i32>(word(c, POOL_WORKER_PIECES), 1); atomic.add<i32>(word(c, POOL_WORKER_OP_PIECES + op), 1); }
     if (atomic.add<i32>(word(c, POOL_DONE), 1) + 1 == pieces) atomic.notify(word(c, POOL_DONE), 1);
