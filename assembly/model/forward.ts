@@ -23,7 +23,8 @@ import {
   D_KERNEL, D_KERNEL_GEMM, D_KV_TYPE, D_LAYERS, D_N_CTX, D_N_EMBD, D_N_FF, D_N_HEAD, D_N_HEAD_KV, D_N_LAYER, D_N_VOCAB, D_OUT_NORM,
   D_ROPE_BASE, D_ROPE_DIM, D_ROPE_TYPE, D_SCRATCH, D_V_CACHE, DENSE_F32, FORWARD_BAD_POS, FORWARD_BAD_TOKEN,
   FORWARD_NONFINITE, FORWARD_OK, FUSED_COLS, FUSED_COUNT, FUSED_KERNEL, FUSED_M_OUT, FUSED_M_ROWS, FUSED_M_SCALE, FUSED_M_W,
-  FUSED_M_WORDS, FUSED_MATS, FUSED_N, FUSED_SCRATCH, FUSED_WORDS, FUSED_X, KV_F16, POOL_OP_ATTENTION, POOL_OP_HEAD, POOL_OP_ROWS, L_ATTN_NORM, L_ATTN_SUB_NORM, L_FFN_NORM, L_FFN_SUB_NORM, L_MATS, L_WORDS,
+  FUSED_M_WORDS, FUSED_MATS, FUSED_N, FUSED_SCRATCH, FUSED_WORDS, FUSED_X, KV_F16, POOL_OP_ATTENTION, POOL_OP_HEAD, POOL_OP_ROWS,
+  L_ATTN_NORM, L_ATTN_SUB_NORM, L_FFN_NORM, L_FFN_SUB_NORM, L_MATS, L_WORDS,
   M_FMT, M_PTR, M_SCALE, M_WORDS, MAT_F32, MAT_TERNARY, MATMUL_STREAMING, ROPE_INTERLEAVED, SLOT_DOWN, SLOT_GATE, SLOT_O,
   SLOT_Q,
 } from "../abi";
@@ -102,8 +103,9 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
 }
 
 /** out_m = W_m x for the layer's matrices slot, slot + 1 (and slot + 2 when rows2 > 0: Q, K, V and
- *  gate, up are consecutive slots), which read the same rows x: one fused job (the rows quantized once, one pool hand-off; each matrix's bits
- *  are its own call's) when all are packed ternary, else one matmul each. */
+ *  gate, up are consecutive slots), which read the same rows x: one fused job (the rows quantized
+ *  once, one pool hand-off; each matrix's bits are its own call's) when all are packed ternary,
+ *  else one matmul each. */
 // @ts-ignore: decorator
 @inline function matmuls(desc: usize, layer: usize, slot: i32, rows0: i32, rows1: i32, rows2: i32, cols: i32, x: usize, n: i32,
                          out0: usize, out1: usize, out2: usize, scratch: usize): i32 {
