@@ -97,6 +97,25 @@ export const KERNEL_COUNT = 6;
 export const MATMUL_KERNEL_MASK = 0xff;
 export const MATMUL_STREAMING = 0x100; // weights stream from DRAM (a model's): prefetch the next block
 
+// A fused matmul job (ternary/matmul.ts ternary_matmul_fused): up to FUSED_MAX matrices that read
+// the same activation rows (a layer's Q, K, V; gate, up), one quantization of those rows and one
+// pool job over the matrices' rows laid end to end (each padded to a 16-row block). i32 words from
+// its base (f32 where noted), written by the caller (assembly/model/forward.ts, or JS for tests).
+export const FUSED_KERNEL = 0;     // kernel id | MATMUL_* flags
+export const FUSED_COLS = 1;       // columns of every matrix (the activation rows' length)
+export const FUSED_N = 2;          // activation rows (tokens)
+export const FUSED_X = 3;          // the activations, n rows of COLS f32
+export const FUSED_SCRATCH = 4;    // matmul_fused_scratch_bytes(job) bytes
+export const FUSED_COUNT = 5;      // matrices, 1..FUSED_MAX
+export const FUSED_MATS = 6;       // FUSED_M_WORDS words per matrix follow
+export const FUSED_MAX = 3;
+export const FUSED_M_W = 0;        // packed weights
+export const FUSED_M_ROWS = 1;
+export const FUSED_M_SCALE = 2;    // f32
+export const FUSED_M_OUT = 3;      // n rows of ROWS f32
+export const FUSED_M_WORDS = 4;
+export const FUSED_WORDS = 18;     // FUSED_MATS + FUSED_MAX * FUSED_M_WORDS
+
 // Weight layouts (ternary/layouts.ts, with their table).
 export const LAYOUT_I8 = 0;
 export const LAYOUT_I2 = 1;
@@ -138,4 +157,7 @@ export const POOL_WORDS = 48;      // the block's size in words (192 bytes, 64-b
 export const POOL_OP_MATMUL = 1;   // rows of one ternary_matmul (its quantized activations are ready)
 export const POOL_OP_HEAD = 2;     // rows of the output head (forward.ts; its input row is ready)
 export const POOL_OP_ATTENTION = 3; // (token, head range) pieces of one layer's attention (forward.ts; q rotated, k/v cached)
-export const POOL_OP_COUNT = 4;    // job kinds + 1 (0 is no job)
+export const POOL_OP_MATMUL_FUSED = 4; // rows of a fused matmul job (its args: the job's address; its rows quantized)
+export const POOL_OP_ROWS = 5;     // a prefill batch's row-wise steps (forward.ts: rmsnorm rows, the FFN's gate * up), split by rows
+export const POOL_OP_QUANTIZE = 6; // int8 quantization (and TL3 tables) of a GEMM's activation rows (ternary/matmul.ts), split by rows
+export const POOL_OP_COUNT = 7;    // job kinds + 1 (0 is no job)

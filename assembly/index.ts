@@ -4,7 +4,8 @@ export { quantize_row, sum_i8 } from "./quant/absmax_i8";
 export { gemv_f32, gemv_i8, dense_rows_from_f32, dense_rows_from_f16, f16_row_to_f32, first_nonfinite_f32 } from "./dense/matrix";
 export { absmean_quantize } from "./ternary/absmean";
 export { find_non_ternary, pack, pack_rows, packed_bytes, padded_cols, padded_rows } from "./ternary/layouts";
-export { kernel_available, kernel_layout, matmul_scratch_bytes, matmul_worker_bytes, ternary_matmul } from "./ternary/matmul";
+export { kernel_available, kernel_layout, matmul_fused_scratch_bytes, matmul_scratch_bytes, matmul_worker_bytes, ternary_matmul,
+  ternary_matmul_fused } from "./ternary/matmul";
 export { selftest_relaxed_dot } from "./selftest";
 
 /** 1 when this module was compiled with relaxed SIMD. */

@@ -44,6 +44,12 @@ export const KERNEL = { SCALAR: 0, TL3: 1, TL3_RELAXED: 2, I2_DOT32: 3, I2_DOT16
 /** Flags or-ed into a kernel id for ternary_matmul. */
 export const MATMUL = { KERNEL_MASK: 0xff, STREAMING: 0x100 } as const;
 
+/** A fused matmul job's words (ternary_matmul_fused): COUNT matrices sharing one input, M_WORDS each from MATS. */
+export const FUSED = {
+  KERNEL: 0, COLS: 1, N: 2, X: 3, SCRATCH: 4, COUNT: 5, MATS: 6, MAX: 3,
+  M_W: 0, M_ROWS: 1, M_SCALE: 2, M_OUT: 3, M_WORDS: 4, WORDS: 18,
+} as const;
+
 /** Weight layout ids (kernel_layout()'s answers). */
 export const LAYOUT = { I8: 0, I2: 1, TL3: 2, COUNT: 3 } as const;
 
@@ -55,8 +61,8 @@ export const POOL = {
   SEQ: 0, QUIT: 1, WORKERS: 2, THREADS: 3, ACTIVE: 4, OP: 5, FAILED: 6, CHUNKS: 7, ARGS: 8, ARG_COUNT: 8, DONE: 16,
   WSCRATCH: 17, WSCRATCH_BYTES: 18, WORKER_PIECES: 19, WORKER_OP_PIECES: 20, MIN_WORK: 28, NEXT: 32, WORDS: 48,
   MIN_WORK_DEFAULT: 65536,
-  OP_MATMUL: 1, OP_HEAD: 2, OP_ATTENTION: 3, OP_COUNT: 4,
+  OP_MATMUL: 1, OP_HEAD: 2, OP_ATTENTION: 3, OP_MATMUL_FUSED: 4, OP_ROWS: 5, OP_QUANTIZE: 6, OP_COUNT: 7,
 } as const;
 
 /** Every group, by the prefix of its globals in the wasm. */
-export const ABI = { D, L, SLOT, M, MAT, DENSE, ACT, ROPE, KV, FORWARD, KERNEL, MATMUL, LAYOUT, DECODE, POOL } as const;
+export const ABI = { D, L, SLOT, M, MAT, DENSE, ACT, ROPE, KV, FORWARD, KERNEL, MATMUL, FUSED, LAYOUT, DECODE, POOL } as const;

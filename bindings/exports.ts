@@ -28,6 +28,10 @@ export interface WasmExports {
   matmul_worker_bytes(kernel: number, cols: number): number;
   ternary_matmul(kernel: number, w: number, rows: number, cols: number, x: number, n: number, out: number,
     scale: number, scratch: number): number;
+  /** Scratch bytes of the fused job at `job` (FUSED.* words; its SCRATCH word is not read). */
+  matmul_fused_scratch_bytes(job: number): number;
+  /** The job's FUSED.COUNT products (each ternary_matmul's bits), one quantization and one pool job; 0 or -1 - j. */
+  ternary_matmul_fused(job: number): number;
   // nn / decoder
   softmax(x: number, n: number): void;
   /** Scratch bytes of one attention call over nPos positions (any head range; forward's, and each pool worker's). */

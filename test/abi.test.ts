@@ -6,7 +6,7 @@
 // Node 24 for relaxed.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ABI, D, KERNEL, L, LAYOUT, M, POOL, SLOT } from '../bindings/abi.js';
+import { ABI, D, FUSED, KERNEL, L, LAYOUT, M, POOL, SLOT } from '../bindings/abi.js';
 import type { WasmRuntime } from '../bindings/runtime.js';
 import { MATRICES } from '../src/model/tensors.js';
 import { createRuntime, KERNEL_IDS } from '../src/index.js';
@@ -68,6 +68,12 @@ describe('wasm ABI', () => {
 
   it('the tables are consistent with themselves: word counts, slot names, kernel names, layout names', () => {
     expect(L.WORDS).toBe(L.MATS + SLOT.COUNT * M.WORDS);
+    // A fused job: its words, then FUSED.MAX matrices of M_WORDS each; Q, K, V and gate, up are
+    // consecutive slots (forward.ts fuses slot, slot + 1[, slot + 2]).
+    expect(FUSED.WORDS).toBe(FUSED.MATS + FUSED.MAX * FUSED.M_WORDS);
+    expect([FUSED.KERNEL, FUSED.COLS, FUSED.N, FUSED.X, FUSED.SCRATCH, FUSED.COUNT].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect([FUSED.M_W, FUSED.M_ROWS, FUSED.M_SCALE, FUSED.M_OUT].sort((a, b) => a - b)).toEqual([0, 1, 2, 3]);
+    expect([SLOT.K - SLOT.Q, SLOT.V - SLOT.K, SLOT.UP - SLOT.GATE]).toEqual([1, 1, 1]);
     expect(D.WORDS).toBe(D.LAYERS + 1);
     // Every descriptor word is used once, 0..LAYERS.
     expect(Object.entries(D).filter(([k]) => k !== 'WORDS').map(([, v]) => v).sort((a, b) => a - b))

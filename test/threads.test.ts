@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WasmRuntime } from '../bindings/runtime.js';
-import { POOL } from '../bindings/abi.js';
+import { FUSED, POOL } from '../bindings/abi.js';
 import { makeModel } from '../src/synth/make-model.js';
 import { createRuntime, KERNEL_IDS, KERNEL_NAMES, loadModel, TernaryMatrix, type BuildName, type KernelName } from '../src/index.js';
 
@@ -87,6 +87,87 @@ describe(`threads (${build} build)`, () => {
         } finally { ref.dispose(); m.dispose(); pooled.defaultThreads = 4; }
       }
     }
+  });
+
+  // Fused jobs (ternary_matmul_fused: a layer's Q, K, V or gate, up): matrices that share their
+  // input, laid end to end; rows not a multiple of the row block (a piece then spans two matrices'
+  // blocks), below the hand-off size, and the large preset's FFN pair.
+  const sets: { cols: number; rows: number[] }[] = [
+    { cols: 700, rows: [1000, 40, 72] }, { cols: 2600, rows: [40, 20, 20] }, { cols: 96, rows: [64, 16, 16] }, { cols: 256, rows: [6912, 6912] },
+  ];
+  it('every kernel: a fused job gives each matrix the bits of its own product on one thread (n = 1, 2, 3, 8; 1-4 threads)', () => {
+    const e = pooled.exports;
+    for (const kernel of kernels(solo)) {
+      const layout = e.kernel_layout(KERNEL_IDS[kernel]);
+      for (const { cols, rows } of sets) {
+        const ts = rows.map((r, m) => trits(r, cols, r * 31 + cols + m));
+        const refs = ts.map((t, m) => TernaryMatrix.fromTernary(t, rows[m], cols, 0.5 + m, { kernel, runtime: solo }));
+        // The same matrices packed in the pooled runtime's memory.
+        const packed = ts.map((t, m) => {
+          const tp = pooled.alloc(t.length, 'trits'), ptr = pooled.alloc(e.packed_bytes(layout, rows[m], cols), 'packed');
+          pooled.i8.set(t, tp);
+          e.pack(layout, tp, rows[m], cols, ptr);
+          pooled.free(tp);
+          return ptr;
+        });
+        try {
+          for (const n of [1, 2, 3, 8]) {
+            for (const threads of THREADS) {
+              const x = Float32Array.from({ length: n * cols }, (_, i) => Math.cos(i * 0.29 + threads + n) * (1 + (i % 5)));
+              const want = refs.map((r) => bitsOf(r.gemm(x, n)));
+              const job = pooled.alloc(FUSED.WORDS * 4, 'job'), xp = pooled.alloc(x.length * 4, 'x');
+              const outs = rows.map((r) => pooled.alloc(n * r * 4, 'out'));
+              pooled.f32.set(x, xp >> 2);
+              const w = (k: number, v: number) => { pooled.i32[(job >> 2) + k] = v; };
+              w(FUSED.KERNEL, KERNEL_IDS[kernel]); w(FUSED.COLS, cols); w(FUSED.N, n); w(FUSED.X, xp); w(FUSED.COUNT, rows.length);
+              rows.forEach((r, m) => {
+                const at = FUSED.MATS + m * FUSED.M_WORDS;
+                w(at + FUSED.M_W, packed[m]); w(at + FUSED.M_ROWS, r); w(at + FUSED.M_OUT, outs[m]);
+                pooled.f32[(job >> 2) + at + FUSED.M_SCALE] = 0.5 + m;
+                pooled.f32.fill(NaN, outs[m] >> 2, (outs[m] >> 2) + n * r); // an unwritten row shows
+              });
+              const scratch = pooled.alloc(e.matmul_fused_scratch_bytes(job), 'scratch');
+              w(FUSED.SCRATCH, scratch);
+              try {
+                pooled.useThreads(threads);
+                if (n > 1) pooled.workerScratch(e.matmul_worker_bytes(KERNEL_IDS[kernel], cols));
+                expect(e.ternary_matmul_fused(job)).toBe(0);
+                pooled.checkThreads();
+                rows.forEach((r, m) => expect(bitsOf(pooled.f32.slice(outs[m] >> 2, (outs[m] >> 2) + n * r)),
+                  `${kernel} ${rows.join('+')}x${cols} matrix ${m} n=${n} threads=${threads}`).toEqual(want[m]));
+              } finally { for (const p of [job, xp, scratch, ...outs]) pooled.free(p); }
+            }
+          }
+        } finally { refs.forEach((r) => r.dispose()); packed.forEach((p) => pooled.free(p)); }
+      }
+    }
+  });
+
+  it('a fused job: a non-finite activation row j is -1 - j, a count outside 1..FUSED.MAX is -1 - n; the workers run its pieces', () => {
+    const e = pooled.exports, cols = 512, rows = [1024, 256], n = 4;
+    const layout = e.kernel_layout(KERNEL_IDS[kernels(solo)[0]]);
+    const t = trits(1024, cols, 3), tp = pooled.alloc(t.length, 'trits');
+    pooled.i8.set(t, tp);
+    const ptr = pooled.alloc(e.packed_bytes(layout, 1024, cols), 'packed');
+    e.pack(layout, tp, 1024, cols, ptr);
+    const job = pooled.alloc(FUSED.WORDS * 4, 'job'), xp = pooled.alloc(n * cols * 4, 'x'), out = pooled.alloc(n * 1024 * 4 * 2, 'out');
+    const w = (k: number, v: number) => { pooled.i32[(job >> 2) + k] = v; };
+    w(FUSED.KERNEL, KERNEL_IDS[kernels(solo)[0]]); w(FUSED.COLS, cols); w(FUSED.N, n); w(FUSED.X, xp); w(FUSED.COUNT, 2);
+    rows.forEach((r, m) => { const at = FUSED.MATS + m * FUSED.M_WORDS; w(at + FUSED.M_W, ptr); w(at + FUSED.M_ROWS, r); w(at + FUSED.M_OUT, out + m * n * 1024 * 4); });
+    const scratch = pooled.alloc(e.matmul_fused_scratch_bytes(job), 'scratch');
+    w(FUSED.SCRATCH, scratch);
+    try {
+      pooled.useThreads(4);
+      pooled.workerScratch(e.matmul_worker_bytes(KERNEL_IDS[kernels(solo)[0]], cols));
+      pooled.f32.fill(0.25, xp >> 2, (xp >> 2) + n * cols);
+      const before = pooled.workerPiecesOf(POOL.OP_MATMUL_FUSED);
+      expect(e.ternary_matmul_fused(job)).toBe(0);
+      for (let i = 0; i < 400 && pooled.workerPiecesOf(POOL.OP_MATMUL_FUSED) === before; i++) e.ternary_matmul_fused(job);
+      expect(pooled.workerPiecesOf(POOL.OP_MATMUL_FUSED)).toBeGreaterThan(before);
+      pooled.f32[(xp >> 2) + 2 * cols + 7] = Infinity;
+      expect(e.ternary_matmul_fused(job)).toBe(-1 - 2);
+      for (const count of [0, FUSED.MAX + 1]) { w(FUSED.COUNT, count); expect(e.ternary_matmul_fused(job), `count ${count}`).toBe(-1 - n); }
+    } finally { for (const p of [tp, ptr, job, xp, out, scratch]) pooled.free(p); pooled.useThreads(pooled.defaultThreads); }
   });
 
   it("the decoder's logits and 64 sampled tokens equal one thread's, for 1-4 threads and every kernel", async () => {
@@ -213,6 +294,31 @@ describe(`threads (${build} build)`, () => {
           if (threads === 1) expect(pooled.workerPiecesOf(POOL.OP_ATTENTION)).toBe(before);
           else expect(pooled.workerPiecesOf(POOL.OP_ATTENTION), `${cacheType} batch ${batchSize} threads=${threads}`).toBeGreaterThan(before);
         }
+      }
+    }
+  }, 120_000);
+
+  it("a prefill batch's row-wise steps on the pool (rmsnorm rows, the FFN's silu / relu^2 gate * up, the GEMMs' quantization): the same logits and tokens for 1-4 threads as one", async () => {
+    // Wide enough that each of those steps is worth a hand-off at batch 32 (and silu's at one token too).
+    for (const activation of ['silu', 'relu2'] as const) {
+      const wide = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 9,
+        config: { nEmbd: 1024, nLayer: 2, nFf: 3072, nHead: 8, nHeadKv: 2, activation, writeActivationKey: true } });
+      const ids = Array.from({ length: 70 }, (_, i) => 1 + ((i * 7919) % 479));
+      const run = async (runtime: WasmRuntime, threads?: number) => {
+        scribble(runtime);
+        const m = await loadModel(wide, { runtime, threads, batchSize: 32 });
+        try {
+          expect(m.config.activation).toBe(activation);
+          return { logits: bitsOf(m.logits(ids)), tokens: (await m.generate(ids.slice(0, 40), { maxTokens: 8, temperature: 0.9, seed: 5 })).tokens };
+        } finally { m.dispose(); }
+      };
+      const want = await run(solo);
+      for (const threads of THREADS) {
+        const before = [POOL.OP_ROWS, POOL.OP_QUANTIZE, POOL.OP_MATMUL_FUSED].map((op) => pooled.workerPiecesOf(op));
+        expect(await run(pooled, threads), `${activation} threads=${threads}`).toEqual(want);
+        const after = [POOL.OP_ROWS, POOL.OP_QUANTIZE, POOL.OP_MATMUL_FUSED].map((op) => pooled.workerPiecesOf(op));
+        // The workers ran pieces of each kind (none with one thread).
+        after.forEach((a, k) => (threads === 1 ? expect(a).toBe(before[k]) : expect(a, `${activation} threads=${threads} kind ${k}`).toBeGreaterThan(before[k])));
       }
     }
   }, 120_000);

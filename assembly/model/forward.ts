@@ -12,7 +12,7 @@ import { first_nonfinite_f32, gemv_f32, gemv_i8 } from "../dense/matrix";
 import { ternary_matmul } from "../ternary/matmul";
 import { PIECES_PER_THREAD, pool_args, pool_run, pool_run_pieces, pool_split, pool_threads, pool_threads_of, pool_wscratch_bytes } from "../threads/pool";
 import { rmsnorm } from "../nn/rmsnorm";
-import { rope_apply, rope_apply_interleaved, rope_table } from "../nn/rope";
+import { rope_apply, rope_apply_interleaved, rope_table, rope_table_bytes } from "../nn/rope";
 import { attention_heads } from "../nn/attention";
 import { kv_load_f16, kv_store_f16 } from "../nn/kv_f16";
 import { add } from "../nn/elementwise";
@@ -22,9 +22,11 @@ import {
   ACT_RELU2, D_ACT, D_EMBD, D_EMBD_FMT, D_EMBD_SCALES, D_EPS, D_HEAD, D_HEAD_DIM, D_HEAD_FMT, D_HEAD_SCALES, D_K_CACHE,
   D_KERNEL, D_KERNEL_GEMM, D_KV_TYPE, D_LAYERS, D_N_CTX, D_N_EMBD, D_N_FF, D_N_HEAD, D_N_HEAD_KV, D_N_LAYER, D_N_VOCAB, D_OUT_NORM,
   D_ROPE_BASE, D_ROPE_DIM, D_ROPE_TYPE, D_SCRATCH, D_V_CACHE, DENSE_F32, FORWARD_BAD_POS, FORWARD_BAD_TOKEN,
-  FORWARD_NONFINITE, FORWARD_OK, KV_F16, POOL_OP_ATTENTION, POOL_OP_HEAD, L_ATTN_NORM, L_ATTN_SUB_NORM, L_FFN_NORM, L_FFN_SUB_NORM, L_MATS, L_WORDS,
-  M_FMT, M_PTR, M_SCALE, M_WORDS, MAT_F32, MATMUL_STREAMING, ROPE_INTERLEAVED, SLOT_DOWN, SLOT_GATE, SLOT_K, SLOT_O,
-  SLOT_Q, SLOT_UP, SLOT_V,
+  FORWARD_NONFINITE, FORWARD_OK, FUSED_COLS, FUSED_COUNT, FUSED_KERNEL, FUSED_M_OUT, FUSED_M_ROWS, FUSED_M_SCALE, FUSED_M_W,
+  FUSED_M_WORDS, FUSED_MATS, FUSED_N, FUSED_SCRATCH, FUSED_WORDS, FUSED_X, KV_F16, POOL_OP_ATTENTION, POOL_OP_HEAD, POOL_OP_ROWS,
+  L_ATTN_NORM, L_ATTN_SUB_NORM, L_FFN_NORM, L_FFN_SUB_NORM, L_MATS, L_WORDS,
+  M_FMT, M_PTR, M_SCALE, M_WORDS, MAT_F32, MAT_TERNARY, MATMUL_STREAMING, ROPE_INTERLEAVED, SLOT_DOWN, SLOT_GATE, SLOT_O,
+  SLOT_Q,
 } from "../abi";
 
 // The descriptor's words and codes are in ../abi.ts (shared with src/model/model.ts).
@@ -38,17 +40,17 @@ import {
 // @ts-ignore: decorator
 @inline function f4(n: i32): usize { return al16(<usize>n << 2); }
 
-import { matmul_scratch_bytes } from "../ternary/matmul";
+import { matmul_fused_scratch, matmul_scratch_bytes, ternary_matmul_fused } from "../ternary/matmul";
 import { attention_scratch_bytes } from "../nn/attention";
-import { rope_table_bytes } from "../nn/rope";
 
 // Scratch layout for a batch of n tokens, as offsets from the scratch base (one definition, used
 // both to size the scratch and to run): x, h, q, k, v, a, g, u (n rows each), the head input,
-// the rope table, attention scratch, one int8 row, then the ternary matmul scratch.
+// the rope table, attention scratch, one int8 row, a fused matmul job's words, then the ternary
+// matmul scratch (the largest of the single and the fused products').
 const S_X = 0, S_H = 1, S_HB = 2, S_Q = 3, S_K = 4, S_V = 5, S_A = 6, S_G = 7, S_U = 8, S_ROPE = 9,
-  S_ATT = 10, S_QROW = 11, S_DQ = 12, S_MM = 13, S_END = 14;
+  S_ATT = 10, S_QROW = 11, S_DQ = 12, S_JOB = 13, S_MM = 14, S_END = 15;
 // @ts-ignore: decorator
-@lazy const OFFSETS = memory.data(15 * 8, 16);
+@lazy const OFFSETS = memory.data(16 * 8, 16);
 
 // @ts-ignore: decorator
 @inline function put(i: i32, o: f64, size: usize): f64 { store<f64>(OFFSETS + (<usize>i << 3), o); return o + <f64>size; }
@@ -65,8 +67,11 @@ function layout(desc: usize, n: i32): void {
   o = put(S_ATT, o, al16(<usize>attention_scratch_bytes(wi(desc, D_N_HEAD), wi(desc, D_N_HEAD_KV), hd, wi(desc, D_N_CTX))));
   o = put(S_QROW, o, al16(<usize>max(max(e, ff), qd)));
   o = put(S_DQ, o, f4(max(max(e, ff), qd)));
-  o = put(S_MM, o, <usize>Math.max(Math.max(matmul_scratch_bytes(kernel, qd, e, n), matmul_scratch_bytes(kernel, e, qd, n)),
-                                   Math.max(matmul_scratch_bytes(kernel, ff, e, n), matmul_scratch_bytes(kernel, e, ff, n))));
+  o = put(S_JOB, o, f4(FUSED_WORDS));
+  const single = Math.max(Math.max(matmul_scratch_bytes(kernel, qd, e, n), matmul_scratch_bytes(kernel, e, qd, n)),
+                          Math.max(matmul_scratch_bytes(kernel, ff, e, n), matmul_scratch_bytes(kernel, e, ff, n)));
+  const fused = Math.max(matmul_fused_scratch(kernel, e, n, qd, kd, kd), matmul_fused_scratch(kernel, e, n, ff, ff, 0));
+  o = put(S_MM, o, <usize>Math.max(single, fused));
   store<f64>(OFFSETS + (<usize>S_END << 3), o);
 }
 
@@ -97,6 +102,39 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
   return ternary_matmul(wi(desc, n == 1 ? D_KERNEL : D_KERNEL_GEMM) | MATMUL_STREAMING, w, rows, cols, x, n, out, wf(layer, word + M_SCALE), scratch);
 }
 
+/** out_m = W_m x for the layer's matrices slot, slot + 1 (and slot + 2 when rows2 > 0: Q, K, V and
+ *  gate, up are consecutive slots), which read the same rows x: one fused job (the rows quantized
+ *  once, one pool hand-off; each matrix's bits are its own call's) when all are packed ternary,
+ *  else one matmul each. */
+// @ts-ignore: decorator
+@inline function matmuls(desc: usize, layer: usize, slot: i32, rows0: i32, rows1: i32, rows2: i32, cols: i32, x: usize, n: i32,
+                         out0: usize, out1: usize, out2: usize, scratch: usize): i32 {
+  const count = rows2 > 0 ? 3 : 2;
+  let ternary = true;
+  for (let m = 0; m < count; m++) ternary = ternary && wi(layer, L_MATS + M_WORDS * (slot + m) + M_FMT) == MAT_TERNARY;
+  if (!ternary) {
+    if (matmul(desc, layer, slot, rows0, cols, x, n, out0, scratch) < 0) return FORWARD_NONFINITE;
+    if (matmul(desc, layer, slot + 1, rows1, cols, x, n, out1, scratch) < 0) return FORWARD_NONFINITE;
+    if (count > 2 && matmul(desc, layer, slot + 2, rows2, cols, x, n, out2, scratch) < 0) return FORWARD_NONFINITE;
+    return FORWARD_OK;
+  }
+  const job = <usize>wi(desc, D_SCRATCH) + off(S_JOB);
+  store<i32>(job + (<usize>FUSED_KERNEL << 2), wi(desc, n == 1 ? D_KERNEL : D_KERNEL_GEMM) | MATMUL_STREAMING);
+  store<i32>(job + (<usize>FUSED_COLS << 2), cols);
+  store<i32>(job + (<usize>FUSED_N << 2), n);
+  store<usize>(job + (<usize>FUSED_X << 2), x);
+  store<usize>(job + (<usize>FUSED_SCRATCH << 2), scratch);
+  store<i32>(job + (<usize>FUSED_COUNT << 2), count);
+  for (let m = 0; m < count; m++) {
+    const word = L_MATS + M_WORDS * (slot + m), mj = job + (<usize>(FUSED_MATS + m * FUSED_M_WORDS) << 2);
+    store<i32>(mj + (<usize>FUSED_M_W << 2), wi(layer, word + M_PTR));
+    store<i32>(mj + (<usize>FUSED_M_ROWS << 2), m == 0 ? rows0 : m == 1 ? rows1 : rows2);
+    store<f32>(mj + (<usize>FUSED_M_SCALE << 2), wf(layer, word + M_SCALE));
+    store<usize>(mj + (<usize>FUSED_M_OUT << 2), m == 0 ? out0 : m == 1 ? out1 : out2);
+  }
+  return ternary_matmul_fused(job) < 0 ? FORWARD_NONFINITE : FORWARD_OK;
+}
+
 // The steps of forward(), in the order it runs them. Inlined: the same code as one long function.
 
 /** x[j] = the embedding row of tokens[j] (f32 rows copied, int8 rows times their scale);
@@ -118,10 +156,67 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
   return FORWARD_OK;
 }
 
+// Row jobs (POOL_OP_ROWS): a batch's row-wise steps, split among the pool's threads by rows (each
+// row's code is the same whichever thread runs it). Kinds, and their rough cost per value in the
+// pool's unit (multiply-adds), which decides whether a hand-off pays (pool_threads_of):
+const ROWS_RMSNORM = 0;  // out[j] = rmsnorm(x[j]) * w: a square-add, a multiply and a scale
+const ROWS_SILU_MUL = 1; // g = silu(g) * u: an f64 exp (a polynomial) and a divide
+const ROWS_RELU_SQ_MUL = 2; // g = relu(g)^2 * u
+const ROWS_ROPE = 3;     // attend(): tokens' RoPE and cache rows (its own arguments and cost)
+// @ts-ignore: decorator
+@lazy const ROWS_COST = memory.data<f64>([3, 24, 3]);
+
+/** Runs row job `kind` over n rows of dim values (x, w, out as the kind reads them; f: eps) on
+ *  the pool when it pays, else here. */
+// @ts-ignore: decorator
+@inline function rows_job(kind: i32, x: usize, w: usize, n: i32, dim: i32, f: f32, out: usize): void {
+  const t = n > 1 ? pool_threads_of(<f64>n * <f64>dim * load<f64>(ROWS_COST + (<usize>kind << 3)), n) : 1;
+  if (t > 1) {
+    const a = pool_args();
+    store<i32>(a, kind); store<usize>(a, x, 4); store<usize>(a, w, 8); store<i32>(a, n, 12);
+    store<i32>(a, dim, 16); store<f32>(a, f, 20); store<usize>(a, out, 24);
+    pool_run_pieces(POOL_OP_ROWS, t, min(n, t * PIECES_PER_THREAD));
+  } else rows_range(kind, x, w, dim, f, out, 0, n);
+}
+
+/** Piece i of `pieces` of the row job whose arguments rows_job wrote at `a`. */
+export function rows_part(a: usize, i: i32, pieces: i32, ws: usize): void {
+  const n = load<i32>(a, 12), j0 = <i32>(<i64>i * <i64>n / <i64>pieces), j1 = <i32>(<i64>(i + 1) * <i64>n / <i64>pieces);
+  if (load<i32>(a) == ROWS_ROPE) {
+    // (the caller's table area is forward's S_ROPE)
+    const desc = load<usize>(a, 28);
+    rope_store(desc, load<i32>(a, 16), load<usize>(a, 24), load<usize>(a, 4), load<usize>(a, 8), load<i32>(a, 20), j0, j1,
+               ws ? ws : <usize>wi(desc, D_SCRATCH) + off(S_ROPE));
+    return;
+  }
+  rows_range(load<i32>(a), load<usize>(a, 4), load<usize>(a, 8), load<i32>(a, 16), load<f32>(a, 20), load<usize>(a, 24), j0, j1);
+}
+
+/** Rows [j0, j1) of a row job. The elementwise kinds run their rows as one run: with rows of 4
+ *  values (or one row of all), a run starts where one call's 4-lane groups do, so every value takes
+ *  the same vector or scalar path as in one call over all of them. */
+function rows_range(kind: i32, x: usize, w: usize, dim: i32, f: f32, out: usize, j0: i32, j1: i32): void {
+  if (kind == ROWS_RMSNORM) {
+    for (let j = j0; j < j1; j++) rmsnorm(x + ((<usize>j * <usize>dim) << 2), w, dim, f, out + ((<usize>j * <usize>dim) << 2));
+    return;
+  }
+  const o = (<usize>j0 * <usize>dim) << 2, len = (j1 - j0) * dim;
+  if (kind == ROWS_RELU_SQ_MUL) relu_sq_mul(x + o, w + o, len, out + o); else silu_mul(x + o, w + o, len, out + o);
+}
+
 /** out[j] = rmsnorm(x[j]) * w for n rows of dim values (out may be x). */
 // @ts-ignore: decorator
 @inline function rmsnorm_rows(x: usize, w: usize, n: i32, dim: i32, eps: f32, out: usize): void {
-  for (let j = 0; j < n; j++) rmsnorm(x + ((<usize>j * <usize>dim) << 2), w, dim, eps, out + ((<usize>j * <usize>dim) << 2));
+  rows_job(ROWS_RMSNORM, x, w, n, dim, eps, out);
+}
+
+/** g = act(g) * u over n * ff values, split in runs of 4-value groups (a decode step's one row
+ *  too): the runs start on the 4-lane groups of one call over all values (see rows_range). */
+// @ts-ignore: decorator
+@inline function glu_rows(act: i32, g: usize, u: usize, n: i32, ff: i32): void {
+  const kind = act == ACT_RELU2 ? ROWS_RELU_SQ_MUL : ROWS_SILU_MUL, all = n * ff;
+  if ((all & 3) == 0) rows_job(kind, g, u, all >> 2, 4, 0, g);
+  else rows_range(kind, g, u, all, 0, g, 0, 1);
 }
 
 /** Rotates nHeads heads of vec by the rope table, in the model's RoPE type. */
@@ -136,18 +231,14 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
   return <usize>wi(desc, D_N_CTX) * <usize>(wi(desc, D_N_HEAD_KV) * wi(desc, D_HEAD_DIM)) << (wi(desc, D_KV_TYPE) == KV_F16 ? 1 : 2);
 }
 
-/** The batch's tokens at positions pos0.. in layer l: rotates each token's q and k and stores its
- *  k and v in the layer's cache, then writes each token j's attention over positions 0..pos0+j to
- *  a[j]. Every row token j reads (0..pos0+j) is stored before any attention runs and none changes
- *  while they run (later tokens' rows lie past it), so the tokens' attentions are independent:
- *  (token, head range) pieces on the pool's threads, or all of them on this one, same bits. */
-// @ts-ignore: decorator
-@inline function attend(desc: usize, l: i32, q: usize, k: usize, v: usize, a: usize, n: i32, pos0: i32, rope: usize, att: usize): void {
+/** Tokens [j0, j1) of a batch at positions pos0..: rotates each one's q and k (its table at `rope`)
+ *  and stores its k and v in layer l's cache. */
+function rope_store(desc: usize, l: i32, q: usize, k: usize, v: usize, pos0: i32, j0: i32, j1: i32, rope: usize): void {
   const nh = wi(desc, D_N_HEAD), nkv = wi(desc, D_N_HEAD_KV), hd = wi(desc, D_HEAD_DIM), rd = wi(desc, D_ROPE_DIM);
   const base = wf(desc, D_ROPE_BASE), ropeType = wi(desc, D_ROPE_TYPE), f16 = wi(desc, D_KV_TYPE) == KV_F16;
   const qd = nh * hd, kd = nkv * hd;
   const lc = <usize>l * layer_cache_bytes(desc), kc = <usize>wi(desc, D_K_CACHE) + lc, vc = <usize>wi(desc, D_V_CACHE) + lc;
-  for (let j = 0; j < n; j++) {
+  for (let j = j0; j < j1; j++) {
     const pos = pos0 + j;
     const kj = k + ((<usize>j * <usize>kd) << 2), vj = v + ((<usize>j * <usize>kd) << 2);
     rope_table(pos, rd, base, rope);
@@ -161,6 +252,28 @@ export function forward_scratch_bytes(desc: usize, n: i32): f64 {
       memory.copy(vc + ((<usize>pos * <usize>kd) << 2), vj, <usize>kd << 2);
     }
   }
+}
+
+/** The batch's tokens at positions pos0.. in layer l: rotates each token's q and k and stores its
+ *  k and v in the layer's cache, then writes each token j's attention over positions 0..pos0+j to
+ *  a[j]. Every row token j reads (0..pos0+j) is stored before any attention runs and none changes
+ *  while they run (later tokens' rows lie past it), so the tokens' attentions are independent:
+ *  (token, head range) pieces on the pool's threads, or all of them on this one, same bits. */
+// @ts-ignore: decorator
+@inline function attend(desc: usize, l: i32, q: usize, k: usize, v: usize, a: usize, n: i32, pos0: i32, rope: usize, att: usize): void {
+  const nh = wi(desc, D_N_HEAD), nkv = wi(desc, D_N_HEAD_KV), hd = wi(desc, D_HEAD_DIM), rd = wi(desc, D_ROPE_DIM);
+  const kd = nkv * hd;
+  const lc = <usize>l * layer_cache_bytes(desc), kc = <usize>wi(desc, D_K_CACHE) + lc, vc = <usize>wi(desc, D_V_CACHE) + lc;
+  // Each token's RoPE and cache rows are its own (its table in the running thread's scratch): a
+  // batch's tokens split among the threads. Work: the table's sin/cos and the rotations, roughly.
+  let tr = n > 1 ? pool_threads_of(<f64>n * (<f64>rd * 30 + <f64>(nh + nkv) * <f64>rd * 3 + <f64>(4 * kd)), n) : 1;
+  if (tr > 1 && pool_wscratch_bytes() < rope_table_bytes(rd)) tr = 1;
+  if (tr > 1) {
+    const ar = pool_args();
+    store<i32>(ar, ROWS_ROPE); store<usize>(ar, k, 4); store<usize>(ar, v, 8); store<i32>(ar, n, 12);
+    store<i32>(ar, l, 16); store<i32>(ar, pos0, 20); store<usize>(ar, q, 24); store<usize>(ar, desc, 28);
+    pool_run_pieces(POOL_OP_ROWS, tr, min(n, tr * PIECES_PER_THREAD));
+  } else rope_store(desc, l, q, k, v, pos0, 0, n, rope);
   // Multiply-adds: scores and values, nh * hd each per (token, position) pair.
   const work = 2 * <f64>nh * <f64>hd * (<f64>n * <f64>pos0 + <f64>n * <f64>(n + 1) / 2);
   let t = pool_threads_of(work, n * nh);
@@ -283,9 +396,7 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
     const L = desc + ((<usize>D_LAYERS + <usize>l * L_WORDS) << 2);
     // Attention.
     rmsnorm_rows(x, <usize>wi(L, L_ATTN_NORM), n, e, eps, h);
-    if (matmul(desc, L, SLOT_Q, qd, e, h, n, q, mm) < 0) return FORWARD_NONFINITE;
-    if (matmul(desc, L, SLOT_K, kd, e, h, n, k, mm) < 0) return FORWARD_NONFINITE;
-    if (matmul(desc, L, SLOT_V, kd, e, h, n, v, mm) < 0) return FORWARD_NONFINITE;
+    if (matmuls(desc, L, SLOT_Q, qd, kd, kd, e, h, n, q, k, v, mm) != FORWARD_OK) return FORWARD_NONFINITE;
     attend(desc, l, q, k, v, a, n, pos0, rope, att);
     const asub = <usize>wi(L, L_ATTN_SUB_NORM);
     if (asub) rmsnorm_rows(a, asub, n, qd, eps, a);
@@ -293,9 +404,8 @@ export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: u
     add(x, h, n * e, x);
     // Feed-forward.
     rmsnorm_rows(x, <usize>wi(L, L_FFN_NORM), n, e, eps, h);
-    if (matmul(desc, L, SLOT_GATE, ff, e, h, n, g, mm) < 0) return FORWARD_NONFINITE;
-    if (matmul(desc, L, SLOT_UP, ff, e, h, n, u, mm) < 0) return FORWARD_NONFINITE;
-    if (act == ACT_RELU2) relu_sq_mul(g, u, n * ff, g); else silu_mul(g, u, n * ff, g);
+    if (matmuls(desc, L, SLOT_GATE, ff, ff, 0, e, h, n, g, u, 0, mm) != FORWARD_OK) return FORWARD_NONFINITE;
+    glu_rows(act, g, u, n, ff);
     const fsub = <usize>wi(L, L_FFN_SUB_NORM);
     if (fsub) rmsnorm_rows(g, fsub, n, ff, eps, g);
     if (matmul(desc, L, SLOT_DOWN, e, ff, g, n, h, mm) < 0) return FORWARD_NONFINITE;

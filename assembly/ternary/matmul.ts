@@ -4,9 +4,11 @@
 import { quantize_row } from "../quant/absmax_i8";
 import {
   KERNEL_COUNT, KERNEL_I2_DOT, KERNEL_I2_DOT16, KERNEL_I2_DOT32, KERNEL_SCALAR, KERNEL_TL3, KERNEL_TL3_RELAXED,
-  LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3, MATMUL_KERNEL_MASK, MATMUL_STREAMING, POOL_OP_MATMUL,
+  LAYOUT_I2, LAYOUT_I8, LAYOUT_TL3, MATMUL_KERNEL_MASK, MATMUL_STREAMING, POOL_OP_MATMUL, POOL_OP_MATMUL_FUSED, POOL_OP_QUANTIZE,
+  FUSED_COLS, FUSED_COUNT, FUSED_KERNEL, FUSED_M_OUT, FUSED_M_ROWS, FUSED_M_SCALE, FUSED_M_W, FUSED_M_WORDS, FUSED_MATS,
+  FUSED_MAX, FUSED_N, FUSED_SCRATCH, FUSED_X,
 } from "../abi";
-import { pool_args, pool_run, pool_split, pool_threads, pool_wscratch_bytes } from "../threads/pool";
+import { PIECES_PER_THREAD, pool_args, pool_run, pool_run_pieces, pool_split, pool_threads, pool_threads_of, pool_wscratch_bytes } from "../threads/pool";
 import { padded_cols, padded_rows } from "./layouts";
 import { gemm_i8_scalar } from "./scalar";
 import { gemm_i2_dot16, gemm_i2_dot32, gemv_i2_dot32 } from "./dot_i2";
@@ -41,25 +43,59 @@ export function matmul_worker_bytes(kernel: i32, cols: i32): i32 {
   return kernel_layout(kernel) == LAYOUT_TL3 ? tl3_decoded_bytes(padded_cols(LAYOUT_TL3, cols)) : 0;
 }
 
+/** Quantizes n activation rows of `cols` (int8 rows of kp bytes, stride qs, at q; their steps
+ *  after them; TL3: the rows' tables; rpAll: the rows of the sums, which the tables follow).
+ *  Returns 0, or -1 - j for the first row j with a NaN or an infinity. A batch's rows are split
+ *  among the pool's threads (each row's code is the same on any thread). */
+function quantize_rows(layout: i32, x: usize, cols: i32, n: i32, kp: i32, q: usize, rpAll: i32): i32 {
+  // ~4 operations per value (|x| and max, divide, round, clamp); one row per part.
+  const t = n > 1 ? pool_threads_of(<f64>n * <f64>cols * 4, n) : 1;
+  if (t > 1) {
+    const a = pool_args();
+    store<i32>(a, layout); store<usize>(a, x, 4); store<i32>(a, cols, 8); store<i32>(a, n, 12);
+    store<i32>(a, kp, 16); store<usize>(a, q, 20); store<i32>(a, rpAll, 24);
+    pool_run_pieces(POOL_OP_QUANTIZE, t, min(n, t * PIECES_PER_THREAD));
+  } else quantize_range(layout, x, cols, n, kp, q, rpAll, 0, n);
+  const steps = stepsAt(q, n, qStride(kp));
+  for (let j = 0; j < n; j++) if (load<f32>(steps + (<usize>j << 2)) < 0) return -1 - j;
+  return 0;
+}
+
+/** Piece i of `pieces` of the quantization whose arguments quantize_rows wrote at `a`. */
+export function quantize_part(a: usize, i: i32, pieces: i32): void {
+  const n = load<i32>(a, 12);
+  quantize_range(load<i32>(a), load<usize>(a, 4), load<i32>(a, 8), n, load<i32>(a, 16), load<usize>(a, 20), load<i32>(a, 24),
+                 <i32>(<i64>i * <i64>n / <i64>pieces), <i32>(<i64>(i + 1) * <i64>n / <i64>pieces));
+}
+
+/** Rows [j0, j1) of quantize_rows; a row with a NaN or an infinity gets step -1 (and no tables). */
+function quantize_range(layout: i32, x: usize, cols: i32, n: i32, kp: i32, q: usize, rpAll: i32, j0: i32, j1: i32): void {
+  const qs = qStride(kp), steps = stepsAt(q, n, qs), tbl = tablesAt(q, n, qs, rpAll);
+  for (let j = j0; j < j1; j++) {
+    const qj = q + <usize>j * <usize>qs;
+    const step = quantize_row(x + ((<usize>j * <usize>cols) << 2), cols, qj, kp);
+    store<f32>(steps + (<usize>j << 2), step);
+    if (step >= 0 && layout == LAYOUT_TL3) tl3_tables(qj, kp, tbl + <usize>j * <usize>(kp / 3) * 32);
+  }
+}
+
+/** Threads for a job of rows x cols x n over rp rows (a GEMM needs each worker's TL3 decode area). */
+function matmul_threads(kernel: i32, rows: f64, cols: i32, n: i32, rp: i32): i32 {
+  let t = pool_threads(rows * <f64>cols * <f64>n, rp);
+  if (n > 1 && pool_wscratch_bytes() < matmul_worker_bytes(kernel, cols)) t = 1;
+  return t;
+}
+
 /** Returns 0, or -1 - j when activation row j holds a NaN or an infinity (nothing is written then).
  *  With a thread pool attached (threads/pool.ts), the rows are split among its threads: each row's
  *  sum and epilogue are the same code whichever thread runs it, so the bits do not depend on it. */
 export function ternary_matmul(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, x: usize, n: i32, out: usize,
                                scale: f32, scratch: usize): i32 {
-  const layout = kernel_layout(kernelAndFlags & MATMUL_KERNEL_MASK);
-  const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(kp);
-  const q = scratch, steps = stepsAt(q, n, qs), tbl = tablesAt(q, n, qs, rp);
-  for (let j = 0; j < n; j++) {
-    const step = quantize_row(x + ((<usize>j * <usize>cols) << 2), cols, q + <usize>j * <usize>qs, kp);
-    if (step < 0) return -1 - j;
-    store<f32>(steps + (<usize>j << 2), step);
-  }
-  if (layout == LAYOUT_TL3) {
-    for (let j = 0; j < n; j++) tl3_tables(q + <usize>j * <usize>qs, kp, tbl + <usize>j * <usize>(kp / 3) * 32);
-  }
-  // Threads: a GEMM needs each worker's scratch (TL3's decode area).
-  let t = pool_threads(<f64>rows * <f64>cols * <f64>n, rp);
-  if (n > 1 && pool_wscratch_bytes() < matmul_worker_bytes(kernelAndFlags & MATMUL_KERNEL_MASK, cols)) t = 1;
+  const kernel = kernelAndFlags & MATMUL_KERNEL_MASK, layout = kernel_layout(kernel);
+  const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows);
+  const bad = quantize_rows(layout, x, cols, n, kp, scratch, rp);
+  if (bad < 0) return bad;
+  const t = matmul_threads(kernel, <f64>rows, cols, n, rp);
   if (t > 1) {
     const a = pool_args();
     store<i32>(a, kernelAndFlags); store<usize>(a, w, 4); store<i32>(a, rows, 8); store<i32>(a, cols, 12);
@@ -79,16 +115,105 @@ export function matmul_part(a: usize, i: i32, pieces: i32, dec: usize): void {
               load<f32>(a, 24), load<usize>(a, 28), pool_split(i, pieces, rp), pool_split(i + 1, pieces, rp), dec);
 }
 
-/** Rows [r0, r1) (multiples of 16 or rp): their integer sums, then the shared float epilogue
- *  y = f32(acc) * f32(step * scale). `dec`: this thread's TL3 decode area (0: the calling thread's,
- *  after its tables). */
+/** Rows of matrix 0 of a rows x cols, scratch at `scratch`, the accumulators of all the job's rp rows. */
 function matmul_rows(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, n: i32, out: usize, scale: f32, scratch: usize,
                      r0: i32, r1: i32, dec: usize): void {
+  const layout = kernel_layout(kernelAndFlags & MATMUL_KERNEL_MASK);
+  const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(kp);
+  const acc = accAt(scratch, n, qs), tbl = tablesAt(scratch, n, qs, rp);
+  rows_of(kernelAndFlags, w, rows, cols, n, out, scale, scratch, acc, tbl, dec == 0 ? tbl + <usize>n * <usize>(kp / 3) * 32 : dec, r0, r1);
+}
+
+// Fused jobs (FUSED_* in ../abi.ts): the matrices' padded rows end to end, each run padded to a
+// 16-row block, so a piece's boundaries (pool_split: multiples of 16) fall on each matrix's row
+// blocks and a matrix's rows run exactly the code (kernel, row range, epilogue) of its own call.
+
+// @ts-ignore: decorator
+@inline function fw(job: usize, k: i32): i32 { return load<i32>(job + (<usize>k << 2)); }
+// @ts-ignore: decorator
+@inline function fm(job: usize, m: i32, k: i32): i32 { return fw(job, FUSED_MATS + m * FUSED_M_WORDS + k); }
+// @ts-ignore: decorator
+@inline function block16(r: i32): i32 { return (r + 15) & ~15; }
+
+/** The fused job's rows end to end (each matrix's padded rows rounded up to 16). */
+function fused_rows(job: usize, layout: i32): i32 {
+  let all = 0;
+  for (let m = 0; m < fw(job, FUSED_COUNT); m++) all += block16(padded_rows(layout, fm(job, m, FUSED_M_ROWS)));
+  return all;
+}
+
+/** Scratch bytes of a fused job over matrices of rows0, rows1, rows2 rows (0: absent) and `cols` columns. */
+export function matmul_fused_scratch(kernel: i32, cols: i32, n: i32, rows0: i32, rows1: i32, rows2: i32): f64 {
+  const layout = kernel_layout(kernel);
+  let all = block16(padded_rows(layout, rows0));
+  if (rows1 > 0) all += block16(padded_rows(layout, rows1));
+  if (rows2 > 0) all += block16(padded_rows(layout, rows2));
+  return matmul_scratch_bytes(kernel, all, cols, n);
+}
+
+/** matmul_fused_scratch for the job at `job` (its FUSED_SCRATCH area must hold this many bytes). */
+export function matmul_fused_scratch_bytes(job: usize): f64 {
+  const c = fw(job, FUSED_COUNT);
+  return matmul_fused_scratch(fw(job, FUSED_KERNEL) & MATMUL_KERNEL_MASK, fw(job, FUSED_COLS), fw(job, FUSED_N),
+                              fm(job, 0, FUSED_M_ROWS), c > 1 ? fm(job, 1, FUSED_M_ROWS) : 0, c > 2 ? fm(job, 2, FUSED_M_ROWS) : 0);
+}
+
+/** The job's COUNT products out_m = W_m x (each the bits of ternary_matmul on that matrix), with the
+ *  rows quantized once and one pool job for all. Returns 0, -1 - j for a non-finite activation row j
+ *  (nothing written), or -1 - n for a job whose COUNT is outside 1..FUSED_MAX. */
+export function ternary_matmul_fused(job: usize): i32 {
+  const kernelAndFlags = fw(job, FUSED_KERNEL), kernel = kernelAndFlags & MATMUL_KERNEL_MASK, layout = kernel_layout(kernel);
+  const cols = fw(job, FUSED_COLS), n = fw(job, FUSED_N), count = fw(job, FUSED_COUNT);
+  if (count < 1 || count > FUSED_MAX) return -1 - n;
+  const kp = padded_cols(layout, cols), all = fused_rows(job, layout);
+  const bad = quantize_rows(layout, <usize>fw(job, FUSED_X), cols, n, kp, <usize>fw(job, FUSED_SCRATCH), all);
+  if (bad < 0) return bad;
+  let work: f64 = 0;
+  for (let m = 0; m < count; m++) work += <f64>fm(job, m, FUSED_M_ROWS);
+  const t = matmul_threads(kernel, work, cols, n, all);
+  if (t > 1) {
+    store<usize>(pool_args(), job);
+    pool_run(POOL_OP_MATMUL_FUSED, t, all);
+  } else {
+    fused_rows_run(job, 0, all, 0);
+  }
+  return 0;
+}
+
+/** Piece i of `pieces` of the fused job whose address is the pool's first argument word. */
+export function matmul_fused_part(a: usize, i: i32, pieces: i32, dec: usize): void {
+  const job = load<usize>(a), all = fused_rows(job, kernel_layout(fw(job, FUSED_KERNEL) & MATMUL_KERNEL_MASK));
+  fused_rows_run(job, pool_split(i, pieces, all), pool_split(i + 1, pieces, all), dec);
+}
+
+/** Rows [g0, g1) of the job's rows end to end (multiples of 16, or the end): each matrix's share. */
+function fused_rows_run(job: usize, g0: i32, g1: i32, dec: usize): void {
+  const kernelAndFlags = fw(job, FUSED_KERNEL), layout = kernel_layout(kernelAndFlags & MATMUL_KERNEL_MASK);
+  const cols = fw(job, FUSED_COLS), n = fw(job, FUSED_N), scratch = <usize>fw(job, FUSED_SCRATCH);
+  const kp = padded_cols(layout, cols), qs = qStride(kp), all = fused_rows(job, layout);
+  const acc = accAt(scratch, n, qs), tbl = tablesAt(scratch, n, qs, all);
+  if (dec == 0) dec = tbl + <usize>n * <usize>(kp / 3) * 32;
+  let o = 0; // the matrix's first row, end to end
+  for (let m = 0; m < fw(job, FUSED_COUNT); m++) {
+    const rows = fm(job, m, FUSED_M_ROWS), rp = padded_rows(layout, rows);
+    const r0 = max(g0 - o, 0), r1 = min(g1 - o, rp);
+    if (r0 < r1) {
+      rows_of(kernelAndFlags, <usize>fm(job, m, FUSED_M_W), rows, cols, n, <usize>fm(job, m, FUSED_M_OUT),
+              load<f32>(job + (<usize>(FUSED_MATS + m * FUSED_M_WORDS + FUSED_M_SCALE) << 2)),
+              scratch, acc + ((<usize>n * <usize>o) << 2), tbl, dec, r0, r1);
+    }
+    o += block16(rp);
+  }
+}
+
+/** Rows [r0, r1) (multiples of 16 or rp) of one matrix: their integer sums into acc (n rows of rp
+ *  i32), then the shared float epilogue y = f32(acc) * f32(step * scale). q: the quantized rows
+ *  (their steps after them), tbl: their TL3 tables, dec: this thread's TL3 decode area. */
+function rows_of(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, n: i32, out: usize, scale: f32, q: usize,
+                 acc: usize, tbl: usize, dec: usize, r0: i32, r1: i32): void {
   const kernel = kernelAndFlags & MATMUL_KERNEL_MASK, streaming = (kernelAndFlags & MATMUL_STREAMING) != 0;
   const layout = kernel_layout(kernel);
-  const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(kp);
-  const q = scratch, steps = stepsAt(q, n, qs), acc = accAt(q, n, qs), tbl = tablesAt(q, n, qs, rp);
-  if (dec == 0) dec = tbl + <usize>n * <usize>(kp / 3) * 32;
+  const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(kp), steps = stepsAt(q, n, qs);
   if (r0 >= r1) return;
   if (kernel == KERNEL_SCALAR) gemm_i8_scalar(w, rows, cols, q, qs, n, acc, rp, r0, r1);
   else if (kernel == KERNEL_TL3) {

@@ -8,10 +8,10 @@
 // Builds without threads compile none of this: pool_threads() is then always 1.
 import {
   POOL_ACTIVE, POOL_ARGS, POOL_CHUNKS, POOL_DONE, POOL_FAILED, POOL_MIN_WORK, POOL_MIN_WORK_DEFAULT, POOL_NEXT, POOL_OP, POOL_OP_ATTENTION, POOL_OP_HEAD, POOL_OP_MATMUL,
-  POOL_QUIT, POOL_SEQ, POOL_THREADS, POOL_WORKER_OP_PIECES, POOL_WORKER_PIECES, POOL_WSCRATCH, POOL_WSCRATCH_BYTES,
+  POOL_OP_MATMUL_FUSED, POOL_OP_QUANTIZE, POOL_OP_ROWS, POOL_QUIT, POOL_SEQ, POOL_THREADS, POOL_WORKER_OP_PIECES, POOL_WORKER_PIECES, POOL_WSCRATCH, POOL_WSCRATCH_BYTES,
 } from "../abi";
-import { matmul_part } from "../ternary/matmul";
-import { attention_part, head_part } from "../model/forward";
+import { matmul_fused_part, matmul_part, quantize_part } from "../ternary/matmul";
+import { attention_part, head_part, rows_part } from "../model/forward";
 
 /** This instance's control block when it is the calling side (0: no pool, one thread). */
 let ctrl: usize = 0;
@@ -72,6 +72,9 @@ function work(c: usize, index: i32, gen: i32): void {
     if (op == POOL_OP_MATMUL) matmul_part(a, i, pieces, ws);
     else if (op == POOL_OP_HEAD) head_part(a, i, pieces);
     else if (op == POOL_OP_ATTENTION) attention_part(a, i, pieces, ws);
+    else if (op == POOL_OP_MATMUL_FUSED) matmul_fused_part(a, i, pieces, ws);
+    else if (op == POOL_OP_ROWS) rows_part(a, i, pieces, ws);
+    else if (op == POOL_OP_QUANTIZE) quantize_part(a, i, pieces);
     if (index != 0) { atomic.add<i32>(word(c, POOL_WORKER_PIECES), 1); atomic.add<i32>(word(c, POOL_WORKER_OP_PIECES + op), 1); }
     if (atomic.add<i32>(word(c, POOL_DONE), 1) + 1 == pieces) atomic.notify(word(c, POOL_DONE), 1);
   }

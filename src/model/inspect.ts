@@ -171,9 +171,11 @@ export function loadingStagingBytes(header: GGUFHeader): number {
  *  within alignment) plus the model's io buffer (n token ids, one row of logits). */
 export function forwardScratchBytes(hp: Hyperparameters, nCtx: number, layout: LayoutName, n = 32): number {
   const e = hp.nEmbd, ff = hp.nFf, qd = hp.nHead * hp.headDim, kd = hp.nHeadKv * hp.headDim;
-  const wide = Math.max(e, ff, qd);
-  // The widest ternary matmul: int8 rows of its input, f32 outputs, and for TL3 the tables (32 B per 3 inputs).
-  const matmul = Math.ceil(n * wide * (1 + (layout === 'tl3' ? 32 / 3 : 0)) + n * wide * 4 + wide / 24 * 256) + 4096;
+  const wide = Math.max(e, ff, qd), b16 = (r: number) => Math.ceil(r / 16) * 16;
+  // The widest ternary matmul: int8 rows of its input, i32 sums of its rows (fused jobs: Q, K, V's
+  // or gate and up's rows end to end), and for TL3 the tables (32 B per 3 inputs).
+  const rows = Math.max(wide, 2 * b16(ff), b16(qd) + 2 * b16(kd));
+  const matmul = Math.ceil(n * wide * (1 + (layout === 'tl3' ? 32 / 3 : 0)) + n * rows * 4 + wide / 24 * 256) + 4096;
   return 4 * (n * (2 * e + 2 * qd + 2 * kd + 2 * ff) + e) + hp.ropeDim * 4 + attentionScratchBytes(hp, nCtx) + wide * 5 + matmul
     + n * 4 + hp.nVocab * 4 + 1024;
 }
