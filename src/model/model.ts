@@ -1,5 +1,5 @@
 // loadModel() and the Model: tokenizer + weights in wasm + KV cache + one forward() call per step.
-import { ACT, D, DENSE, FORWARD, KV, L as LW, M, MAT, ROPE } from '../../bindings/abi.js';
+import { ACT, D, DENSE, FORWARD, KV, L as LW, M, MAT, ROPE, SLOT } from '../../bindings/abi.js';
 import { KERNEL_IDS, type KernelName } from '../../bindings/exports.js';
 import { kernelRow } from '../../bindings/kernels.js';
 import { calibration, DECODE_BUDGET_MS, decodeKernel, decodeSplit, kernelForRole, type DecodeChoice } from '../calibrate.js';
@@ -367,7 +367,12 @@ export class Model {
       }
       const auto = opts.threads === 'auto' || (opts.threads === undefined && rt.autoThreads);
       const t1 = now();
-      const split = auto ? decodeSplit(rt, picked.kernel, threads, mats, [config.nVocab * config.nEmbd], () => m.calibrationStep(),
+      // A step's jobs: each matrix, the fused ones (Q+K+V, gate+up: forward.ts fuses matrices that
+      // share their input when all are ternary) and the output head.
+      const L0 = weights.layers[0]?.mats ?? [], work = (ix: number[]) => (ix.every((i) => L0[i] instanceof TernaryMatrix)
+        ? [ix.reduce((s, i) => s + L0[i].rows * L0[i].cols, 0)] : []);
+      const jobs = [...work([SLOT.Q, SLOT.K, SLOT.V]), ...work([SLOT.GATE, SLOT.UP]), config.nVocab * config.nEmbd];
+      const split = auto ? decodeSplit(rt, picked.kernel, threads, mats, jobs, () => m.calibrationStep(),
         Math.max(DECODE_BUDGET_MS / 2, 2 * DECODE_BUDGET_MS - kernelMs))
         : { minWork: 0, timed: 'default' as const, why: threads > 1 ? 'threads asked for: the default split' : 'one thread', minWorkMs: [] };
       m._decodeChoice = { ...picked, threads, ...split, ms: Math.round((kernelMs + now() - t1) * 10) / 10 };
