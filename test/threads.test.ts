@@ -205,7 +205,9 @@ describe(`threads (${build} build)`, () => {
     try {
       const c = m.decodeChoice, h = m.config;
       // A step's jobs: the layer's seven products and the output head (tied: the embedding).
-      const sizes = [h.nEmbd * h.nEmbd, h.nHeadKv * h.headDim * h.nEmbd, h.nFf * h.nEmbd, h.nVocab * h.nEmbd];
+      const q = h.nEmbd * h.nEmbd, kv = h.nHeadKv * h.headDim * h.nEmbd, ff = h.nFf * h.nEmbd;
+      // each matrix, the fused jobs (Q+K+V, gate+up) and the output head
+      const sizes = [q, kv, ff, q + 2 * kv, 2 * ff, h.nVocab * h.nEmbd];
       const allowed = [0, ...[...new Set(sizes)].filter((w) => w >= POOL.MIN_WORK_DEFAULT).sort((a, b) => a - b).map((w) => w + 1)];
       expect(allowed.length).toBeGreaterThan(2); // the tiny preset has jobs to cut at
       expect(allowed).toContain(c.minWork);
