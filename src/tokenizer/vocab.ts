@@ -181,8 +181,8 @@ export function loadVocab(metadata: Record<string, unknown>): Vocab {
     if (!Array.isArray(merges) || !merges.every((m) => typeof m === 'string')) bad(`${KEY}merges must be an array of strings`);
     for (let r = 0; r < merges.length; r++) {
       const m = merges[r] as string;
-      const sp = m.indexOf(' ', 1); // llama.cpp: word.find(' ', 1)
-      const key = sp < 0 ? ' ' : `${m.slice(0, sp)} ${m.slice(sp + 1)}`;
+      // llama.cpp splits at word.find(' ', 1); left + ' ' + right is then m itself (no new string)
+      const key = m.indexOf(' ', 1) < 0 ? ' ' : m;
       if (!mergeRanks.has(key)) mergeRanks.set(key, r);
     }
     if (pre === '') preKind = 'default';
