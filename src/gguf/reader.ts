@@ -181,6 +181,7 @@ class Cursor {
   async fill(n: number, what: string): Promise<void> {
     if (this.has(n)) return;
     if (n > this.remaining) fail('TRUNCATED', `${what}: needs ${n} bytes, ${this.remaining} remain`, this.pos);
+    if (this.src.readInto && this.size !== undefined) return this.fillInto(n, what);
     const parts: Uint8Array[] = [this.buf.subarray(this.pos - this.bufStart)];
     let have = parts[0].length;
     const start = this.pos;
@@ -204,6 +205,22 @@ class Cursor {
     this.buf = next;
     this.bufStart = start;
     this.dv = new DataView(next.buffer);
+  }
+
+  /** fill() for a source of known size that reads into a buffer: what is left of the window and the
+   *  next read share one new buffer (no buffer per read, one copy less; a header of 8 MB took 16 MB
+   *  of reads' buffers, each fresh memory). The bytes up to n exist: fill() checked the size. */
+  private async fillInto(n: number, what: string): Promise<void> {
+    const start = this.pos, rest = this.buf.subarray(start - this.bufStart);
+    const want = Math.min(Math.max(n - rest.length, this.readAhead), this.size! - start - rest.length);
+    const next = new Uint8Array(rest.length + want);
+    next.set(rest);
+    const got = await this.src.readInto!(start + rest.length, next.subarray(rest.length));
+    if (rest.length + got < n) fail('TRUNCATED', `${what}: needs ${n} bytes, file ends after ${rest.length + got}`, start);
+    if (this.readAhead < 1 << 23) this.readAhead *= 2;
+    this.buf = got === want ? next : next.subarray(0, rest.length + got);
+    this.bufStart = start;
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   private at(n: number): number {
