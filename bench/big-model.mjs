@@ -3,7 +3,7 @@
 // prints load time, GB/s, wasm memory against `info`'s estimate and the tokens (which must agree).
 // Not part of `npm test`: the 1.2 GB file takes a minute to write and each load a few seconds.
 //
-//   node bench/big-model.mjs [FILE] [--ctx 4096] [-n 4] [--only node20,node24,deno,bun,chromium,firefox]
+//   node bench/big-model.mjs [FILE] [--ctx 4096|default] [-n 4] [--only node20,node24,deno,bun,chromium,firefox]
 //
 // Needs dist/ (npm run build) and the test runtimes (node test/deps.mjs). Without FILE, writes
 // /tmp/bitnet-wasm-2b4t.gguf with make-model --preset 2b4t (kept for the next run).
@@ -15,7 +15,7 @@ import { NPM_BINARIES, ROOT, findBrowser, run, runBrowserPage } from '../test/ru
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
-const ctx = Number(opt('--ctx', 4096));
+const ctx = opt('--ctx', '4096') === 'default' ? 0 : Number(opt('--ctx', 4096)); // 0: loadModel's default context
 const n = Number(opt('-n', 4));
 const only = opt('--only', 'node20,node24,deno,bun,chromium,firefox').split(',');
 let file = argv.find((a, i) => !a.startsWith('-') && !(i > 0 && argv[i - 1].startsWith('-')));
@@ -28,7 +28,7 @@ if (!file) {
   }
 }
 file = resolve(file);
-console.log(`${file}: ${(statSync(file).size / 1e9).toFixed(2)} GB, context ${ctx}, ${n} greedy tokens`);
+console.log(`${file}: ${(statSync(file).size / 1e9).toFixed(2)} GB, context ${ctx || 'default'}, ${n} greedy tokens`);
 
 const HOST = resolve(ROOT, 'bench/big-model/host.mjs');
 const results = [];
@@ -54,7 +54,7 @@ for (const name of only) {
   results.push({ name, ...rep });
   const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
   console.log(rep.fatal ? `FAIL ${name}: ${rep.fatal}`
-    : `ok   ${name.padEnd(8)} ${rep.runtime.padEnd(22)} ${rep.build.padEnd(7)} ${rep.kernel.padEnd(11)} load ${(rep.loadMs / 1000).toFixed(2)} s `
+    : `ok   ${name.padEnd(8)} ${rep.runtime.padEnd(22)} ${rep.build.padEnd(7)} ${rep.kernel.padEnd(11)} ctx ${rep.contextLength} load ${(rep.loadMs / 1000).toFixed(2)} s `
       + `(${rep.fileGBps} GB/s)  wasm memory ${mib(rep.wasmBytes)} (info ${mib(rep.estimateBytes)}, ${((rep.wasmBytes / rep.estimateBytes - 1) * 100).toFixed(1)}%)  `
       + (rep.rssBytes ? `RSS ${mib(rep.rssBytes)}  ` : '')
       + `tokens ${rep.tokens.join(',')}  ${rep.decodeTokensPerSecond} tok/s`);

@@ -41,7 +41,7 @@ export function gemv_i8(w: usize, rows: i32, cols: i32, q: usize, out: usize, ah
   }
 }
 
-import { quantize_one, quantize_row, quantize16 } from "../quant/absmax_i8";
+import { quantize_one, quantize_row } from "../quant/absmax_i8";
 import { touch } from "../ternary/lut_tl3";
 import { f16_to_f32 } from "../quant/ggml_ternary";
 
@@ -91,12 +91,33 @@ function quantize_row_f16(h: usize, n: i32, q: usize): f32 {
   i = 0;
   for (; i + 16 <= n; i += 16) {
     const p = h + (<usize>i << 1);
-    const h0 = v128.load(p), h1 = v128.load(p, 16);
-    v128.store(q + <usize>i, quantize16(half4(i32x4.extend_low_i16x8_u(h0)), half4(i32x4.extend_high_i16x8_u(h0)),
-                                        half4(i32x4.extend_low_i16x8_u(h1)), half4(i32x4.extend_high_i16x8_u(h1)), vstep));
+    v128.store(q + <usize>i, quantizeHalves16(v128.load(p), v128.load(p, 16), vstep));
   }
   for (; i < n; i++) store<i8>(q + <usize>i, <i8>quantize_one(f16_to_f32(<u32>load<u16>(h + (<usize>i << 1))), step));
   return step;
+}
+
+/** quantize16 of 16 finite halves (no infinity or NaN: the row was checked), in a third of its
+ *  operations, same bits. From the magnitudes: x / -step = -(x / step) and round-half-even is odd,
+ *  so the sign is put back on the integer. The quotient is at most 127.00001 (|x| <= amax, step =
+ *  amax / 127 rounded), so adding 1.5 * 2^23 rounds it half-to-even onto the sum's integer grid,
+ *  whose low bits are then the integer; the narrowings clamp to 127 as quantize4's pmin did. */
+// @ts-ignore: decorator
+@inline function quantizeHalves16(h0: v128, h1: v128, vstep: v128): v128 {
+  const mag = i16x8.splat(0x7fff);
+  const m0 = v128.and(h0, mag), m1 = v128.and(h1, mag);
+  const q = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(roundedQuotient4(i32x4.extend_low_i16x8_u(m0), vstep), roundedQuotient4(i32x4.extend_high_i16x8_u(m0), vstep)),
+                                 i16x8.narrow_i32x4_s(roundedQuotient4(i32x4.extend_low_i16x8_u(m1), vstep), roundedQuotient4(i32x4.extend_high_i16x8_u(m1), vstep)));
+  const neg = i8x16.narrow_i16x8_s(i16x8.shr_s(h0, 15), i16x8.shr_s(h1, 15)); // -1 where the half is negative
+  return i8x16.sub(v128.xor(q, neg), neg);
+}
+
+// @ts-ignore: decorator
+@inline function roundedQuotient4(m: v128, vstep: v128): v128 {
+  // m: 4 half magnitudes (u32 lanes). m << 13 read as f32 is |x| / 2^112 exactly (see half4).
+  const x = f32x4.mul(i32x4.shl(m, 13), f32x4.splat(reinterpret<f32>(0x77800000)));
+  const MAGIC: f32 = 12582912; // 1.5 * 2^23
+  return i32x4.sub(f32x4.add(f32x4.div(x, vstep), f32x4.splat(MAGIC)), i32x4.splat(reinterpret<i32>(MAGIC)));
 }
 
 // @ts-ignore: decorator

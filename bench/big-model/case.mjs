@@ -6,7 +6,7 @@ export async function runBig(lib, source, { contextLength, maxTokens = 4, fileSi
   let last = 0;
   const t0 = performance.now();
   const model = await lib.loadModel(source, {
-    runtime: rt, contextLength,
+    runtime: rt, contextLength: contextLength || undefined, // --ctx default: loadModel's (the trained one, shrunk to fit)
     onProgress: ({ loadedBytes, totalBytes }) => {
       if (loadedBytes - last >= 256 << 20 || loadedBytes === totalBytes) { last = loadedBytes; log(`loaded ${(loadedBytes / 2 ** 20).toFixed(0)} / ${(totalBytes / 2 ** 20).toFixed(0)} MiB`); }
     },

@@ -103,14 +103,74 @@ class Cursor {
   /** Estimated bytes of JS memory the parsed values hold so far. */
   private held = 0;
 
+  private get budget(): number {
+    const L = GGUF_LIMITS;
+    return Math.min(L.maxMetadataBytes, L.metadataBaseBytes + L.metadataBytesPerFileByte * (this.size ?? Infinity));
+  }
+
   /** Counts `bytes` of parsed values against the metadata budget; BAD_GGUF at `at` past it. */
   charge(bytes: number, what: string, at: number): void {
     this.held += bytes;
-    const L = GGUF_LIMITS;
-    const budget = Math.min(L.maxMetadataBytes, L.metadataBaseBytes + L.metadataBytesPerFileByte * (this.size ?? Infinity));
+    const budget = this.budget;
     if (this.held > budget) {
       fail('BAD_GGUF', `${what}: the metadata would take more than ${Math.round(budget / 2 ** 20)} MiB of memory (its budget for a file of this size)`, at);
     }
+  }
+
+  /**
+   * The next strings of an array, up to `max`, that lie whole in the window, pushed to `out` with
+   * one UTF-8 decode for them all (a vocabulary's 400k strings one by one, each with its own await,
+   * BigInt length and view, took most of a model's load time). Returns how many were taken: 0 when
+   * the next one is not whole in the window or needs readString's checks to fail (a length past the
+   * limit or the budget). -k when the k strings scanned hold invalid UTF-8: nothing is taken, and
+   * the caller reads them one by one so that readString names the bad one.
+   */
+  strings(out: string[], max: number, maxBytes: number): number {
+    const buf = this.buf, dv = this.dv, end = this.bufStart + buf.length, budget = this.budget;
+    let p = this.pos - this.bufStart, n = 0, bytes = 0, held = this.held;
+    const first = p;
+    // Scan: lengths, and the bytes' total, until a string is not whole here or is one to refuse.
+    while (n < max && p + 8 <= buf.length) {
+      const len = dv.getUint32(p, true);
+      if (dv.getUint32(p + 4, true) !== 0 || len > maxBytes || this.bufStart + p + 8 + len > end) break;
+      if (held + VALUE_BYTES + 2 * len > budget) break;
+      held += VALUE_BYTES + 2 * len;
+      bytes += len;
+      p += 8 + len;
+      n++;
+    }
+    if (n === 0) return 0;
+    // Their bytes back to back, and each one's length in UTF-16 units: one per byte that starts a
+    // character, two for a 4-byte sequence (a surrogate pair).
+    const cat = new Uint8Array(bytes), units = new Uint32Array(n);
+    let ok = true;
+    for (let i = 0, q = first, w = 0; i < n; i++) {
+      const len = dv.getUint32(q, true);
+      q += 8;
+      // Valid as a whole + every string starting on a character = every string valid on its own.
+      if (len > 0 && (buf[q] & 0xc0) === 0x80) ok = false;
+      let u = 0;
+      for (const e = q + len; q < e; q++) {
+        const b = buf[q];
+        cat[w++] = b;
+        u += ((b & 0xc0) !== 0x80 ? 1 : 0) + (b >= 0xf0 ? 1 : 0);
+      }
+      units[i] = u;
+    }
+    let text: string;
+    try {
+      if (!ok) return -n;
+      text = utf8.decode(cat);
+    } catch {
+      return -n;
+    }
+    for (let i = 0, c = 0; i < n; i++) {
+      out.push(text.slice(c, c + units[i]));
+      c += units[i];
+    }
+    this.held = held;
+    this.pos = this.bufStart + p;
+    return n;
   }
 
   has(n: number): boolean {
@@ -121,6 +181,7 @@ class Cursor {
   async fill(n: number, what: string): Promise<void> {
     if (this.has(n)) return;
     if (n > this.remaining) fail('TRUNCATED', `${what}: needs ${n} bytes, ${this.remaining} remain`, this.pos);
+    if (this.src.readInto && this.size !== undefined) return this.fillInto(n, what);
     const parts: Uint8Array[] = [this.buf.subarray(this.pos - this.bufStart)];
     let have = parts[0].length;
     const start = this.pos;
@@ -144,6 +205,22 @@ class Cursor {
     this.buf = next;
     this.bufStart = start;
     this.dv = new DataView(next.buffer);
+  }
+
+  /** fill() for a source of known size that reads into a buffer: what is left of the window and the
+   *  next read share one new buffer (no buffer per read, one copy less; a header of 8 MB took 16 MB
+   *  of reads' buffers, each fresh memory). The bytes up to n exist: fill() checked the size. */
+  private async fillInto(n: number, what: string): Promise<void> {
+    const start = this.pos, rest = this.buf.subarray(start - this.bufStart);
+    const want = Math.min(Math.max(n - rest.length, this.readAhead), this.size! - start - rest.length);
+    const next = new Uint8Array(rest.length + want);
+    next.set(rest);
+    const got = await this.src.readInto!(start + rest.length, next.subarray(rest.length));
+    if (rest.length + got < n) fail('TRUNCATED', `${what}: needs ${n} bytes, file ends after ${rest.length + got}`, start);
+    if (this.readAhead < 1 << 23) this.readAhead *= 2;
+    this.buf = got === want ? next : next.subarray(0, rest.length + got);
+    this.bufStart = start;
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   private at(n: number): number {
@@ -260,7 +337,13 @@ async function readArray(c: Cursor, what: string, depth: number): Promise<GGUFAr
 
   if (itemType === 'string') {
     const out: string[] = [];
-    for (let i = 0; i < count; i++) out.push(await readString(c, `${what}[${i}]`));
+    // Runs decoded at once from the window; readString for the one that needs a read or an error,
+    // and one by one through a run that holds invalid UTF-8.
+    for (let slow = 0; out.length < count;) {
+      const n = slow > 0 ? 0 : c.strings(out, count - out.length, GGUF_LIMITS.maxStringBytes);
+      if (n < 0) slow = -n;
+      else if (n === 0) { out.push(await readString(c, `${what}[${out.length}]`)); slow--; }
+    }
     return { type: 'array', itemType, value: out };
   }
   if (itemType === 'array') {

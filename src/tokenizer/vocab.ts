@@ -1,4 +1,5 @@
 import { BitnetError } from '../errors';
+import { buildStringLookup, type StringLookup } from './string-index';
 
 /** GGUF `tokenizer.ggml.token_type` values. */
 export const TokenType = {
@@ -54,9 +55,9 @@ export interface Vocab {
   readonly scores: Float32Array;
   /** token types, 0 for values outside 1..6 (llama.cpp: LLAMA_TOKEN_ATTR_UNDEFINED). */
   readonly types: Uint8Array;
-  readonly textToId: ReadonlyMap<string, number>;
+  readonly textToId: StringLookup;
   /** BPE merges "left right" -> rank (first occurrence wins, as in llama.cpp). Empty for SPM. */
-  readonly mergeRanks: ReadonlyMap<string, number>;
+  readonly mergeRanks: StringLookup;
   /** -1 when absent. */
   readonly bos: number;
   readonly eos: number;
@@ -78,6 +79,7 @@ export interface Vocab {
 }
 
 const KEY = 'tokenizer.ggml.';
+const NO_MERGES: StringLookup = { get: () => undefined, size: 0 };
 
 function bad(message: string): never {
   throw new BitnetError('BAD_ARGUMENT', `tokenizer metadata: ${message}`);
@@ -134,16 +136,10 @@ export function loadVocab(metadata: Record<string, unknown>): Vocab {
   const n = tokens.length;
   if (n === 0) bad(`${KEY}tokens is empty`);
 
-  const list: string[] = new Array(n);
-  const textToId = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    let t = tokens[i] as string;
-    if (t.length === 0) t = `[EMPTY_${i}]`; // llama.cpp renames empty tokens the same way
-    const prev = textToId.get(t);
-    if (prev !== undefined) bad(`duplicate token '${t}' at ids ${prev} and ${i}`);
-    textToId.set(t, i);
-    list[i] = t;
-  }
+  // llama.cpp renames empty tokens `[EMPTY_id]`. A copy in one piece (slice), the caller's array
+  // may change later; element by element into a new array cost more than indexing it.
+  const list: string[] = tokens.some((t) => t === '') ? tokens.map((t, i) => (t === '' ? `[EMPTY_${i}]` : t)) : tokens.slice();
+  const textToId = buildStringLookup(list, (i, prev) => bad(`duplicate token '${list[i]}' at ids ${prev} and ${i}`));
 
   const scores = new Float32Array(n);
   const rawScores = md[`${KEY}scores`];
@@ -164,7 +160,7 @@ export function loadVocab(metadata: Record<string, unknown>): Vocab {
     }
   }
 
-  const mergeRanks = new Map<string, number>();
+  let mergeRanks: StringLookup = NO_MERGES;
   let preKind: PreTokenizerKind = 'default';
   const preRaw = md[`${KEY}pre`];
   if (preRaw !== undefined && typeof preRaw !== 'string') bad(`${KEY}pre must be a string`);
@@ -179,12 +175,10 @@ export function loadVocab(metadata: Record<string, unknown>): Vocab {
     const merges = md[`${KEY}merges`];
     if (merges === undefined) bad(`missing ${KEY}merges (required for gpt2)`);
     if (!Array.isArray(merges) || !merges.every((m) => typeof m === 'string')) bad(`${KEY}merges must be an array of strings`);
-    for (let r = 0; r < merges.length; r++) {
-      const m = merges[r] as string;
-      const sp = m.indexOf(' ', 1); // llama.cpp: word.find(' ', 1)
-      const key = sp < 0 ? ' ' : `${m.slice(0, sp)} ${m.slice(sp + 1)}`;
-      if (!mergeRanks.has(key)) mergeRanks.set(key, r);
-    }
+    // "left right" -> rank, first occurrence wins. llama.cpp splits at word.find(' ', 1), so the
+    // key left + ' ' + right is the merge string itself (or ' ' when it has no such space).
+    const key = (m: string) => (m.indexOf(' ', 1) < 0 ? ' ' : m);
+    mergeRanks = buildStringLookup(merges.every((m) => key(m) === m) ? merges.slice() : merges.map(key));
     if (pre === '') preKind = 'default';
     else {
       const k = Object.hasOwn(PRE_NAMES, pre) ? PRE_NAMES[pre] : undefined; // never Object.prototype's

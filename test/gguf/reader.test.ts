@@ -172,6 +172,35 @@ describe('write -> read round trip', () => {
     );
   });
 
+  it('string arrays of raw bytes: each string decoded as on its own, or BAD_GGUF at the first invalid one (property test)', async () => {
+    // Pieces of UTF-8 and its mistakes: a string may end inside a character that the next one
+    // completes (valid together, invalid apart), hold a lone continuation, an overlong form, a
+    // surrogate, or a 4-byte character (two UTF-16 units).
+    const piece = fc.oneof(
+      { weight: 20, arbitrary: fc.constantFrom([0x61], [0x20], [0x00], [0xc4, 0xa0], [0xe6, 0xbc, 0xa2], [0xf0, 0x9f, 0xa6, 0x99]) },
+      { weight: 6, arbitrary: fc.constantFrom([0xc3], [0xa9]) }, // é's two bytes, apart
+      { weight: 1, arbitrary: fc.constantFrom([0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xff]) },
+    );
+    const str = fc.array(piece, { maxLength: 6 }).map((ps) => ps.flat());
+    const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    await fc.assert(
+      fc.asyncProperty(fc.array(str, { maxLength: 40 }), fc.integer({ min: 1, max: 64 }), async (strs, chunk) => {
+        const raw = ggufHead(3, 0, 1).str('k').u32(9).u32(8).u64(strs.length);
+        const at: number[] = [];
+        for (const b of strs) { raw.u64(b.length); at.push(raw.length); raw.bytes(b); }
+        const file = raw.build();
+        let want: string[] | number;
+        try { want = strs.map((b) => strict.decode(Uint8Array.from(b))); } catch { want = at[strs.findIndex((b) => { try { strict.decode(Uint8Array.from(b)); return false; } catch { return true; } })]; }
+        for (const src of [fromBytes(file), fromStream(streamOf(file, chunk, chunk))]) {
+          const got = await parseGGUFHeader(src, { readAhead: chunk }).then((h) => h.metadata.get('k')!.value as string[], (e: BitnetError) => e);
+          if (typeof want === 'number') expect(got).toMatchObject({ code: 'BAD_GGUF', offset: want });
+          else expect(got).toEqual(want);
+        }
+      }),
+      { numRuns: 300, seed: 77 },
+    );
+  });
+
   it('writer rejects bad input with BAD_ARGUMENT', () => {
     const bad = (o: Parameters<typeof writeGGUF>[0]) => expect(() => writeGGUF(o)).toThrow(/BAD_ARGUMENT|UNSUPPORTED_TYPE/);
     bad({ metadata: { x: { type: 'u8', value: 256 } } });

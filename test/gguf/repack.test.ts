@@ -145,6 +145,44 @@ describe('F16 embedding rows -> int8 rows + scale (dense_rows_from_f16) = f16_ro
   });
 });
 
+describe('F16 -> int8 rows: every finite half, against f16_row_to_f32 + quantize_row, on both builds', () => {
+  // One row per row maximum A: every half of magnitude <= A, both signs (A itself last: odd widths
+  // put it in the scalar tail); maxima at each exponent's edges, subnormal ones, and random.
+  const maxima: number[] = [1, 2, 3, 0x3ff, 0x400, 0x7bff];
+  for (let ex = 0; ex < 31; ex++) for (const m of [0, 1, 0x155, 0x200, 0x3fe, 0x3ff]) maxima.push((ex << 10) | m);
+  let seed = 11;
+  for (let i = 0; i < 80; i++) maxima.push(1 + ((seed = (seed * 1103515245 + 12345) >>> 0) % 0x7bff));
+  for (const build of ['simd128', 'relaxed'] as const) {
+    it(build, async (ctx) => {
+      let r: WasmRuntime;
+      try { r = await createRuntime({ build }); } catch (err) {
+        if (build === 'relaxed' && (err as { code?: string }).code === 'UNSUPPORTED_BUILD') return ctx.skip(); // Node < 22: run under Node 24
+        throw err;
+      }
+      const e = r.exports;
+      for (const A of new Set(maxima.filter((m) => m > 0))) {
+        // Every magnitude below A with both signs (repeated up to 48 values for small A, so the
+        // vector loop sees them too), then +A.
+        const reps = Math.ceil(48 / (2 * A)), cols = 2 * A * reps + 1;
+        const h = new Uint16Array(cols);
+        for (let k = 0; k < cols - 1;) for (let m = 0; m < A; m++) { h[k++] = m | 0x8000; h[k++] = m; }
+        h[cols - 1] = A;
+        const src = r.alloc(cols * 2), q = r.alloc(cols), sc = r.alloc(4), tmp = r.alloc(cols * 4), q2 = r.alloc(cols);
+        try {
+          new Uint16Array(r.u8.buffer, src, cols).set(h);
+          expect(e.dense_rows_from_f16(src, 1, cols, 1, q, sc, 0)).toBe(0);
+          e.f16_row_to_f32(src, cols, tmp);
+          const step = e.quantize_row(tmp, cols, q2, cols);
+          expect(r.f32[sc >>> 2], `A=0x${A.toString(16)}`).toBe(step);
+          const got = r.u8.slice(q, q + cols), want = r.u8.slice(q2, q2 + cols);
+          const bad = got.findIndex((v, i) => v !== want[i]);
+          expect(bad, `A=0x${A.toString(16)}: half 0x${h[Math.max(0, bad)].toString(16)} gives ${got[bad]}, not ${want[bad]}`).toBe(-1);
+        } finally { for (const p of [src, q, sc, tmp, q2]) r.free(p); }
+      }
+    });
+  }
+});
+
 describe('I2_S row-wise repack (whole tensor staged: its scale comes last) = decode_i2_s + pack', () => {
   function both(bytes: Uint8Array, rows: number, cols: number, layout: number, splits: number[]) {
     const e = rt.exports, n = rows * cols;

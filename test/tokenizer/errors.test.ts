@@ -35,6 +35,17 @@ describe('bad metadata', () => {
     expectBadArgument(() => createTokenizer(without(bpe(), 'tokenizer.ggml.merges')), /merges/);
   });
 
+  it('duplicate tokens are refused with both ids; empty ones are renamed [EMPTY_id] first (as llama.cpp)', () => {
+    const md = bpe();
+    const tokens = [...(md['tokenizer.ggml.tokens'] as string[])];
+    expectBadArgument(() => createTokenizer({ ...md, 'tokenizer.ggml.tokens': [...tokens, tokens[40]] }), new RegExp(`duplicate token '.+' at ids 40 and ${tokens.length}$`));
+    tokens[3] = '';
+    tokens[7] = '';
+    const t = createTokenizer({ ...md, 'tokenizer.ggml.tokens': tokens });
+    expect([t.tokenId('[EMPTY_3]'), t.tokenId('[EMPTY_7]'), t.tokenText(7), t.tokenId('')]).toEqual([3, 7, '[EMPTY_7]', undefined]);
+    expectBadArgument(() => createTokenizer({ ...md, 'tokenizer.ggml.tokens': [...tokens, '[EMPTY_3]'] }), /duplicate token '\[EMPTY_3\]' at ids 3 and/);
+  });
+
   it('unknown tokenizer model or pre-tokenizer', () => {
     expectBadArgument(() => createTokenizer({ ...spm(), 'tokenizer.ggml.model': 't5' }), /unsupported tokenizer model 't5'/);
     expectBadArgument(() => createTokenizer({ ...spm(), 'tokenizer.ggml.model': 42 }));
