@@ -122,6 +122,26 @@ export class WasmRuntime {
     if (this.pool?.failed) { this.closeThreads(); throw new BitnetError('MODEL_ERROR', 'a worker thread failed (the last call\'s result is void): bitnet-wasm runs on one thread from now on'); }
   }
 
+  /** Models holding the worker scratch (holdWorkerScratch): the last one to let go frees it. */
+  private scratchHolders = 0;
+
+  /** workerScratch(bytes) for a model, which calls releaseWorkerScratch() when it is disposed: the
+   *  area sits above that model's blocks, and left behind it would cut the memory the model freed
+   *  off from the rest (the next large model would not fit in one piece). */
+  holdWorkerScratch(bytes: number): void {
+    this.workerScratch(bytes);
+    this.scratchHolders++;
+  }
+
+  /** A model's hold ends; the last one frees the workers' scratch. */
+  releaseWorkerScratch(): void {
+    if (this.scratchHolders === 0 || --this.scratchHolders > 0 || !this.ctrl) return;
+    const c = this.ctrl >> 2;
+    if (this.i32[c + POOL.WSCRATCH]) this.free(this.i32[c + POOL.WSCRATCH]);
+    this.i32[c + POOL.WSCRATCH] = 0;
+    this.i32[c + POOL.WSCRATCH_BYTES] = 0;
+  }
+
   /** Per-worker scratch of at least `bytes` (jobs that need a work area of their own). Call while no
    *  wasm call runs (JS is single-threaded: between calls the workers are idle). */
   workerScratch(bytes: number): void {

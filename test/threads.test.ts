@@ -255,6 +255,22 @@ describe(`threads (${build} build)`, () => {
     }
   });
 
+  it("a model's dispose gives back all it took on a threaded runtime, the workers' scratch too (held by live models, freed by the last)", async () => {
+    const rt = await createRuntime({ build, threads: 2 });
+    const scratch = () => rt.i32[((rt as unknown as { ctrl: number }).ctrl >> 2) + POOL.WSCRATCH];
+    try {
+      const before = rt.heap.allocated;
+      const a = await loadModel(bytes, { runtime: rt, threads: 2, contextLength: 256 });
+      const b = await loadModel(bytes, { runtime: rt, threads: 2, contextLength: 1024 }); // (a larger scratch while a holds one)
+      a.dispose();
+      expect(scratch()).not.toBe(0); // b still uses it
+      b.dispose();
+      expect(scratch()).toBe(0);
+      // Left behind above the freed blocks, it would cut them off from the rest of memory.
+      expect(rt.heap.allocated).toBe(before);
+    } finally { rt.closeThreads(); }
+  });
+
   it('an int8 output head (untied, 20003 x 512: past the 32 MiB of f32): the same logits and tokens for 1-4 threads as one', async () => {
     const wide = await makeModel({ preset: 'tiny', ternaryType: 'TQ2_0', tokenizer: 'bpe', seed: 6,
       config: { nEmbd: 512, nLayer: 1, nFf: 1024, nHead: 8, nHeadKv: 2, nVocab: 20003, tiedEmbeddings: false } });

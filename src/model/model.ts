@@ -362,8 +362,9 @@ export class Model {
       // Each worker's own scratch: attention's over the whole context (its heads' score rows), and
       // prefill's TL3 GEMM decode area (0 bytes for other kernels); inspect.ts's workerScratchBytes.
       if (threads > 1) {
-        rt.workerScratch(Math.max(rt.exports.attention_scratch_bytes(config.nHead, config.nHeadKv, config.headDim, ctx),
+        rt.holdWorkerScratch(Math.max(rt.exports.attention_scratch_bytes(config.nHead, config.nHeadKv, config.headDim, ctx),
           rt.exports.matmul_worker_bytes(KERNEL_IDS[gemmKernel], Math.max(config.nEmbd, config.nFf, config.nHead * config.headDim))));
+        m._holdsScratch = true;
       }
       const auto = opts.threads === 'auto' || (opts.threads === undefined && rt.autoThreads);
       const t1 = now();
@@ -769,7 +770,11 @@ export class Model {
     return out;
   }
 
+  /** @internal This model holds the runtime's worker scratch (released on dispose). */
+  _holdsScratch = false;
+
   private freeBuffers(): void {
+    if (this._holdsScratch) { this._holdsScratch = false; this.rt.releaseWorkerScratch(); }
     for (const s of [...this.sequences]) s.dispose();
     for (const p of [this.desc, this.io, this.scratchPtr]) if (p) this.rt.free(p);
     this.desc = this.io = this.scratchPtr = 0;
