@@ -331,11 +331,17 @@ describe(`threads (${build} build)`, () => {
         } finally { m.dispose(); }
       };
       const want = await run(solo);
+      const KINDS = [POOL.OP_ROWS, POOL.OP_QUANTIZE, POOL.OP_MATMUL_FUSED];
       for (const threads of THREADS) {
-        const before = [POOL.OP_ROWS, POOL.OP_QUANTIZE, POOL.OP_MATMUL_FUSED].map((op) => pooled.workerPiecesOf(op));
+        const before = KINDS.map((op) => pooled.workerPiecesOf(op));
         expect(await run(pooled, threads), `${activation} threads=${threads}`).toEqual(want);
-        const after = [POOL.OP_ROWS, POOL.OP_QUANTIZE, POOL.OP_MATMUL_FUSED].map((op) => pooled.workerPiecesOf(op));
-        // The workers ran pieces of each kind (none with one thread).
+        // The workers ran pieces of each kind (none with one thread). A worker the OS has not woken
+        // yet may leave every piece of a short job to the caller: run again (same bits) until each
+        // kind had one, as a loaded machine may need.
+        for (let i = 0; threads > 1 && i < 20 && KINDS.some((op, k) => pooled.workerPiecesOf(op) === before[k]); i++) {
+          expect(await run(pooled, threads), `${activation} threads=${threads} (again)`).toEqual(want);
+        }
+        const after = KINDS.map((op) => pooled.workerPiecesOf(op));
         after.forEach((a, k) => (threads === 1 ? expect(a).toBe(before[k]) : expect(a, `${activation} threads=${threads} kind ${k}`).toBeGreaterThan(before[k])));
       }
     }
