@@ -171,7 +171,10 @@ export interface DecodeChoice {
   /** Why, in words (with the figures). */
   why: string;
   /** Milliseconds per decode step for each minWork tried, median of the rounds: 0 first (every job
-   *  of the default size or more split), the last keeps every job of a step on the calling thread. */
+   *  of the default size or more split), the last keeps every job of a step at position 0 (the one
+   *  timed) on the calling thread. minWork applies to every job: attention's grows with the position
+   *  (2 * heads * headDim * (pos + 1)) and goes to the workers once it reaches minWork, which the
+   *  load never timed. */
   minWorkMs: { minWork: number; ms: number }[];
   /** Milliseconds the two measurements took at load (0: both from the cache). */
   ms: number;
@@ -287,7 +290,8 @@ export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: numbe
  *  pool's default and, for each job size of a step from the default up (`layers`' matrices and
  *  `otherJobs`, e.g. the output head), "jobs up to this size stay on the calling thread". Each is
  *  timed on whole decode steps (`step`: one token through the model, threads and minWork as
- *  rt.useThreads set them), interleaved, median of the rounds; a model whose step is too long to
+ *  rt.useThreads set them; at position 0, where attention's job is smallest), interleaved, median
+ *  of the rounds; a model whose step is too long to
  *  time the two ends twice within the budget keeps the default split (its jobs are large: a
  *  hand-off is a small part of them). Cached per (runtime, threads, kernel, shapes). */
 export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][], otherJobs: number[],

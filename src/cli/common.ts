@@ -69,7 +69,7 @@ export function loadOptions(ctx: Pick<Option, 'default' | 'defaultText' | 'help'
   return [
     { name: 'ctx-size', short: 'c', aliases: ['ctx'], kind: 'int', arg: 'N', min: 1, max: 1 << 20, ...ctx },
     { name: 'batch-size', short: 'b', kind: 'int', arg: 'N', min: 1, max: 4096, default: 32, help: 'prefill batch: tokens per forward call' },
-    { name: 'threads', short: 't', kind: 'int', arg: 'N', min: 1, max: MAX_THREADS, defaultText: 'the cores the runtime reports, at most 8', help: 'threads (the same output for every count)' },
+    { name: 'threads', short: 't', kind: 'int', arg: 'N', min: 1, max: MAX_THREADS, defaultText: 'the cores the runtime reports, at most 8, and which jobs go to the workers measured at load', help: 'threads (the same output for every count)' },
     BUILD_OPTION,
     { name: 'verbose', short: 'v', kind: 'flag', help: 'say which kernels and threads were chosen at load, why, and the timings they were chosen by' },
   ];

@@ -64,6 +64,8 @@ export interface LoadModelOptions {
    *  (kernelInfo().calibration). Every kernel gives the same bits. */
   kernel?: KernelName;
   /** Threads of this model's forward passes (default: init's `threads`, 'auto' unless said).
+   *  'auto' also measures at load which of a model's jobs are worth handing to the workers
+   *  (model.decodeChoice; ~60 ms, cached per runtime); a number keeps the pool's default split.
    *  More than the runtime's workers starts more; a runtime without shared memory (init({ threads: 1 }),
    *  workerd, a page without COOP/COEP) runs on 1 and says so once. Same bits for every count. */
   threads?: number | 'auto';
