@@ -369,7 +369,9 @@ export class Model {
       }
       const auto = opts.threads === 'auto' || (opts.threads === undefined && rt.autoThreads);
       const t1 = now();
-      const split = auto ? decodeSplit(rt, picked.kernel, threads, mats, [config.nVocab * config.nEmbd], () => m.calibrationStep(),
+      // The output head's cost depends on its format (an f32 tied embedding reads 4x an int8 head's bytes).
+      const head = { work: config.nVocab * config.nEmbd, what: weights.output ? `head ${weights.output.format}` : `tied ${weights.tokEmbd.format}` };
+      const split = auto ? decodeSplit(rt, picked.kernel, threads, mats, [head], () => m.calibrationStep(),
         Math.max(DECODE_BUDGET_MS / 2, 2 * DECODE_BUDGET_MS - kernelMs))
         : { minWork: 0, timed: 'default' as const, why: threads > 1 ? 'threads asked for: the default split' : 'one thread', minWorkMs: [] };
       m._decodeChoice = { ...picked, threads, ...split, ms: Math.round((kernelMs + now() - t1) * 10) / 10 };
