@@ -101,7 +101,7 @@ export function describeChoices(model: Model): string[] {
   lines.push(`threads: ${i.threadsWhy}; this model ${model.threads}`);
   const kms = Object.entries(d.kernelMs).map(([k, ms]) => `${k} ${ms}`).join(', ');
   lines.push(`decode kernel ${d.kernel}${kms ? ` (timed on this model's layers at ${d.threads} thread${d.threads === 1 ? '' : 's'}, ms per pass: ${kms})` : ''}; prefill kernel ${model.gemmKernel}`);
-  lines.push(`decode split: ${d.minWork ? `jobs under ${d.minWork} multiply-adds stay on the calling thread` : `the default (jobs of ${POOL.MIN_WORK_DEFAULT} multiply-adds or more go to the workers)`} (${d.why}); load's measurements ${d.ms} ms`);
+  lines.push(`decode split: ${d.threads === 1 ? 'none' : d.minWork ? `jobs under ${d.minWork} multiply-adds stay on the calling thread` : `the default (jobs of ${POOL.MIN_WORK_DEFAULT} multiply-adds or more go to the workers)`} (${d.why}); load's measurements ${d.ms} ms`);
   return lines;
 }
 
