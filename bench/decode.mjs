@@ -28,7 +28,7 @@ const P = Number(opt('-p', 64)), N = Number(opt('-n', 32)), ROUNDS = Number(opt(
 const runtimeName = typeof Deno !== 'undefined' ? `deno ${Deno.version.deno}` : typeof Bun !== 'undefined' ? `bun ${Bun.version}` : `node ${process.version}`;
 
 const THREADS = opt('--threads', '1,2').split(',').map((t) => (t === 'auto' ? t : Number(t)));
-const numeric = (t) => (t === 'auto' ? cpus().length : t);
+const numeric = (t) => (t === 'auto' ? Math.min(cpus().length, 8) : t); // 'auto''s cap (src/init.ts AUTO_MAX_THREADS)
 const runtimes = [];
 for (const build of opt('--build', 'simd128,relaxed').split(',')) {
   // One runtime per build with the most threads asked for; each model then uses its own count.

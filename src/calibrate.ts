@@ -171,7 +171,10 @@ export interface DecodeChoice {
   /** Why, in words (with the figures). */
   why: string;
   /** Milliseconds per decode step for each minWork tried, median of the rounds: 0 first (every job
-   *  of the default size or more split), the last keeps every job of a step on the calling thread. */
+   *  of the default size or more split), the last keeps every job of a step at position 0 (the one
+   *  timed) on the calling thread. minWork applies to every job: attention's grows with the position
+   *  (2 * heads * headDim * (pos + 1)) and goes to the workers once it reaches minWork, which the
+   *  load never timed. */
   minWorkMs: { minWork: number; ms: number }[];
   /** Milliseconds the two measurements took at load (0: both from the cache). */
   ms: number;
@@ -181,6 +184,9 @@ export interface DecodeChoice {
  *  the split's (decodeSplit) gets what is left of twice that. */
 export const DECODE_BUDGET_MS = 30;
 const KERNEL_ROUNDS = 3;
+/** The split's whole budget: what a load gives decodeSplit when decodeKernel's answer came from
+ *  the cache (model.ts: twice DECODE_BUDGET_MS less the kernel's timing). */
+const SPLIT_FULL_BUDGET_MS = 2 * DECODE_BUDGET_MS;
 /** Most rounds of the split (a small model's step takes ~0.1 ms: more rounds, less noise). */
 const SPLIT_MAX_ROUNDS = 15;
 /** Idle milliseconds before each timed step (decode's sampler runs between steps; the pool's
@@ -285,21 +291,24 @@ export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: numbe
 
 /** Which jobs of a model's decode go to the workers (threads from 'auto'): the candidates are the
  *  pool's default and, for each job size of a step from the default up (`layers`' matrices and
- *  `otherJobs`, e.g. the output head), "jobs up to this size stay on the calling thread". Each is
+ *  `otherJobs`, e.g. the output head: its multiply-adds and what it is, such as its format, which
+ *  sets its cost), "jobs up to this size stay on the calling thread". Each is
  *  timed on whole decode steps (`step`: one token through the model, threads and minWork as
- *  rt.useThreads set them), interleaved, median of the rounds; a model whose step is too long to
+ *  rt.useThreads set them; at position 0, where attention's job is smallest), interleaved, median
+ *  of the rounds; a model whose step is too long to
  *  time the two ends twice within the budget keeps the default split (its jobs are large: a
- *  hand-off is a small part of them). Cached per (runtime, threads, kernel, shapes). */
-export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][], otherJobs: number[],
+ *  hand-off is a small part of them; cached only when the whole budget would not have timed it
+ *  either). Cached per (runtime, threads, kernel, shapes, other jobs). */
+export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][], otherJobs: { work: number; what: string }[],
                             step: () => void, budgetMs = DECODE_BUDGET_MS): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> {
   const shapes = layers.find((l) => l.length)?.map((m) => `${m.rows}x${m.cols}`).join(',') ?? '';
-  const sizes = [...new Set([...(layers.find((l) => l.length) ?? []).map((m) => m.rows * m.cols), ...otherJobs])]
+  const sizes = [...new Set([...(layers.find((l) => l.length) ?? []).map((m) => m.rows * m.cols), ...otherJobs.map((j) => j.work)])]
     .filter((w) => w >= POOL.MIN_WORK_DEFAULT).sort((a, b) => a - b);
   let cuts = [0, ...sizes.map((w) => w + 1)];
   const fallback = (why: string): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> => ({ minWork: 0, timed: 'default', why, minWorkMs: [] });
   if (threads <= 1 || rt.threads <= 1) return fallback('one thread');
   if (cuts.length === 1) return fallback('no job of a step reaches the default size: every one stays on the calling thread');
-  const key = `${threads}|${kernel}|${layers.length}|${shapes}|${otherJobs.join(',')}`, cache = cacheOf(splitCache, rt);
+  const key = `${threads}|${kernel}|${layers.length}|${shapes}|${otherJobs.map((j) => `${j.what} ${j.work}`).join(',')}`, cache = cacheOf(splitCache, rt);
   const cached = cache.get(key);
   if (cached) return cached;
   const times = new Map<number, number[]>(cuts.map((c) => [c, []]));
@@ -347,7 +356,9 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
   // swung between "split 2x slower" and "2x faster" from one load to the next.)
   if (!rounds) {
     const got = fallback(`a decode step takes ~${ms3(estimate)} ms: too long to time each cut twice within ${Math.round(budgetMs)} ms; its jobs are large, the default split stands`);
-    cache.set(key, got);
+    // Kept only if the whole budget could not time two cuts either: a budget a slow kernel timing
+    // cut short is one load's circumstance, not the model's.
+    if (Math.floor(SPLIT_FULL_BUDGET_MS / (estimate * 2 * 2)) < 2) cache.set(key, got);
     return got;
   }
   // The median, not the best: a step that had the other cores to itself is not what decode will

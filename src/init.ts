@@ -20,8 +20,10 @@ export interface InitOptions {
   url?: string | URL;
   sources?: Partial<Record<BuildName | `${BuildName}-mt`, WasmSource>>;
   /** Threads of every call (a model can ask for its own: loadModel's `threads`). Default 'auto': the
-   *  cores the runtime reports, at most 8. More than 1 needs SharedArrayBuffer and workers (Node,
-   *  Deno, Bun, a cross-origin isolated page's Worker); elsewhere (workerd, a page without COOP/COEP)
+   *  cores the runtime reports, at most 8; 'auto' also measures at load which of a model's jobs are
+   *  worth handing to the workers (model.decodeChoice; ~60 ms, cached per runtime); a number keeps
+   *  the pool's default split. More than 1 needs SharedArrayBuffer and workers (Node, Deno, Bun, a
+   *  cross-origin isolated page's Worker); elsewhere (workerd, a page without COOP/COEP)
    *  bitnet-wasm runs on 1 thread and says why once. Every thread count gives the same bits. */
   threads?: number | 'auto';
 }

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WasmRuntime } from '../bindings/runtime.js';
 import { KERNELS, kernelRow, sameCode } from '../bindings/kernels.js';
-import { decodeKernel, type DecodeMatrix } from '../src/calibrate.js';
+import { DECODE_BUDGET_MS, decodeKernel, decodeSplit, type DecodeMatrix } from '../src/calibrate.js';
 import { makeModel } from '../src/synth/make-model.js';
 import { createRuntime, init, kernelCalibration, kernelInfo, KERNEL_IDS, KERNEL_NAMES, loadModel, TernaryMatrix, type KernelName } from '../src/index.js';
 
@@ -73,7 +73,8 @@ describe('kernel calibration', () => {
     expect(kernelInfo().calibration.gemv).not.toBe('scalar');
   });
 
-  it('the kernel table says which kernels share code: the same bits, and the hint changes i2-dot16 and no other', () => {
+  // The table's `same` is hand-kept against assembly/ternary/matmul.ts's dispatch: this checks the table, not the dispatch.
+  it("the table's `same` entries are consistent (same layout, one step), and every layout with a role has a kernel running its own code", () => {
     expect(sameCode('i2-dot', 'gemv')).toBe('i2-dot32');
     expect(sameCode('i2-dot', 'gemv', true)).toBe('i2-dot32');
     expect(sameCode('i2-dot', 'gemm')).toBe('i2-dot16');
@@ -85,7 +86,43 @@ describe('kernel calibration', () => {
         const other = sameCode(name, role);
         expect(kernelRow(other).layout, `${name} ${role}`).toBe(k.layout); // the same packed weights
         expect(sameCode(other, role), `${name} ${role}`).toBe(other); // one step: the named one runs its own code
+        // calibrate.ts fastest() picks among a layout's self-coded kernels: there is one.
+        if ((k.roles as readonly string[]).includes(role)) {
+          expect(KERNELS.some((o) => o.layout === k.layout && sameCode(o.name as KernelName, role) === o.name), `${name} ${role}`).toBe(true);
+        }
       }
+    }
+  });
+
+  it("decode split: keyed by the other jobs' kind too (a head's format), and a 'too long to time' from a cut budget is not kept", async () => {
+    const rt = await createRuntime({ build: 'simd128', threads: 2 });
+    const c = kernelCalibration(rt);
+    // One layer of one 256x256 product: a job of the default size, so there is a cut to time.
+    const w = TernaryMatrix.fromTernary(Int8Array.from({ length: 256 * 256 }, (_, j) => (j % 3) - 1), 256, 256, 0.5, { runtime: rt, kernel: c.gemv });
+    try {
+      const layers: DecodeMatrix[][] = [[{ ptr: w._wasmPtr, rows: 256, cols: 256 }]];
+      let steps = 0;
+      const split = (what: string, stepMs: number, budgetMs: number) => {
+        steps = 0;
+        const step = () => { steps++; for (const until = performance.now() + stepMs; performance.now() < until;) { /* a step's work */ } };
+        return { ...decodeSplit(rt, c.gemv, 2, layers, [{ work: 1 << 17, what }], step, budgetMs), steps };
+      };
+      const full = 2 * DECODE_BUDGET_MS;
+      const a = split('head f32', 0.05, full);
+      expect([a.timed, a.steps > 0]).toEqual(['steps', true]);
+      expect(split('head f32', 0.05, full).steps).toBe(0); // cached
+      expect(split('head i8', 0.05, full).steps).toBeGreaterThan(0); // the same sizes, another head: timed again
+      // 2 ms steps: a quarter budget cannot time two cuts twice; that is not kept, the whole budget times them.
+      const cut = split('tied f32', 2, full / 4);
+      expect([cut.timed, cut.why]).toEqual(['default', expect.stringMatching(/too long to time/)]);
+      expect(split('tied f32', 2, full).timed).toBe('steps');
+      // Too long for the whole budget too (20 ms steps): kept, the next load times nothing.
+      expect(split('tied i8', 20, full).why).toMatch(/too long to time/);
+      const kept = split('tied i8', 0.05, full);
+      expect([kept.timed, kept.steps]).toEqual(['default', 0]);
+    } finally {
+      w.dispose();
+      rt.closeThreads();
     }
   });
 

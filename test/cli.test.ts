@@ -59,8 +59,11 @@ describe('bitnet-wasm CLI', () => {
     expect(line(/^bitnet-wasm: threads: /)).toContain(info.threadsWhy);
     const m = line(/decode kernel/).match(/decode kernel ([\w-]+)/);
     expect(info.kernels).toContain(m?.[1]);
-    expect(line(/decode split:/)).toMatch(/decode split: (the default|jobs under \d+ multiply-adds stay on the calling thread) \(.+\); load's measurements [\d.]+ ms/);
+    expect(line(/decode split:/)).toMatch(/decode split: (none|the default|jobs under \d+ multiply-adds stay on the calling thread) \(.+\); load's measurements [\d.]+ ms/);
     expect(plain.err).not.toMatch(/decode split/);
+    // One thread: no workers to describe.
+    const one = await cli('run', '-p', 'The jury said', '-n', '6', '-s', '2', '-v', '-t', '1');
+    expect(one.err).toMatch(/decode split: none \(one thread\); load's measurements [\d.]+ ms/);
   });
 
   it('llama.cpp spellings, --flag=value and aliases give the same run as the long forms', async () => {

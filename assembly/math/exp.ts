@@ -3,7 +3,7 @@
 // never used), so every engine and both builds give the same bits. The one thing wasm leaves
 // open is the payload/sign of a NaN result.
 //
-// Two routines:
+// Three routines:
 // - exp64: fdlibm's e_exp.c (musl's form), |error| < 1 ulp of f64. For pow and the RoPE
 //   frequencies, where the f64 result itself matters.
 // - exp_core / expf / expf4: f32-oriented. Evaluated in f64 without a table or a division so it

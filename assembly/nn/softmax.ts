@@ -1,5 +1,6 @@
 // Softmax over one row, in place, and logsumexp (for log-probabilities and perplexity).
-// max-subtracted, with x_i - max taken in f64 (exact in practice: an f32 difference would cost up
+// This header describes `softmax`; attention's `softmax_f32` (f32 difference and exponentials,
+// expf4_f32) differs as its JSDoc says. softmax: max-subtracted, with x_i - max taken in f64 (exact in practice: an f32 difference would cost up
 // to |x_i - max| * 2^-24 relative in e_i); e_i = exp(x_i - max) by math/exp's core, rounded once
 // to f32 and stored; their sum is taken in f64 (two f64x2 partial sums, lanes combined in a
 // fixed order, then the scalar tail in index order); each output is f32(e_i * (1/sum)) rounded

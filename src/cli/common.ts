@@ -69,7 +69,7 @@ export function loadOptions(ctx: Pick<Option, 'default' | 'defaultText' | 'help'
   return [
     { name: 'ctx-size', short: 'c', aliases: ['ctx'], kind: 'int', arg: 'N', min: 1, max: 1 << 20, ...ctx },
     { name: 'batch-size', short: 'b', kind: 'int', arg: 'N', min: 1, max: 4096, default: 32, help: 'prefill batch: tokens per forward call' },
-    { name: 'threads', short: 't', kind: 'int', arg: 'N', min: 1, max: MAX_THREADS, defaultText: 'the cores the runtime reports, at most 8', help: 'threads (the same output for every count)' },
+    { name: 'threads', short: 't', kind: 'int', arg: 'N', min: 1, max: MAX_THREADS, defaultText: 'the cores the runtime reports, at most 8, and which jobs go to the workers measured at load', help: 'threads (the same output for every count)' },
     BUILD_OPTION,
     { name: 'verbose', short: 'v', kind: 'flag', help: 'say which kernels and threads were chosen at load, why, and the timings they were chosen by' },
   ];
@@ -101,7 +101,7 @@ export function describeChoices(model: Model): string[] {
   lines.push(`threads: ${i.threadsWhy}; this model ${model.threads}`);
   const kms = Object.entries(d.kernelMs).map(([k, ms]) => `${k} ${ms}`).join(', ');
   lines.push(`decode kernel ${d.kernel}${kms ? ` (timed on this model's layers at ${d.threads} thread${d.threads === 1 ? '' : 's'}, ms per pass: ${kms})` : ''}; prefill kernel ${model.gemmKernel}`);
-  lines.push(`decode split: ${d.minWork ? `jobs under ${d.minWork} multiply-adds stay on the calling thread` : `the default (jobs of ${POOL.MIN_WORK_DEFAULT} multiply-adds or more go to the workers)`} (${d.why}); load's measurements ${d.ms} ms`);
+  lines.push(`decode split: ${d.threads === 1 ? 'none' : d.minWork ? `jobs under ${d.minWork} multiply-adds stay on the calling thread` : `the default (jobs of ${POOL.MIN_WORK_DEFAULT} multiply-adds or more go to the workers)`} (${d.why}); load's measurements ${d.ms} ms`);
   return lines;
 }
 

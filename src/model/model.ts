@@ -64,6 +64,8 @@ export interface LoadModelOptions {
    *  (kernelInfo().calibration). Every kernel gives the same bits. */
   kernel?: KernelName;
   /** Threads of this model's forward passes (default: init's `threads`, 'auto' unless said).
+   *  'auto' also measures at load which of a model's jobs are worth handing to the workers
+   *  (model.decodeChoice; ~60 ms, cached per runtime); a number keeps the pool's default split.
    *  More than the runtime's workers starts more; a runtime without shared memory (init({ threads: 1 }),
    *  workerd, a page without COOP/COEP) runs on 1 and says so once. Same bits for every count. */
   threads?: number | 'auto';
@@ -368,11 +370,13 @@ export class Model {
       }
       const auto = opts.threads === 'auto' || (opts.threads === undefined && rt.autoThreads);
       const t1 = now();
-      // A step's jobs: each matrix, the fused ones (Q+K+V, gate+up: forward.ts fuses matrices that
-      // share their input when all are ternary) and the output head.
-      const L0 = weights.layers[0]?.mats ?? [], work = (ix: number[]) => (ix.every((i) => L0[i] instanceof TernaryMatrix)
-        ? [ix.reduce((s, i) => s + L0[i].rows * L0[i].cols, 0)] : []);
-      const jobs = [...work([SLOT.Q, SLOT.K, SLOT.V]), ...work([SLOT.GATE, SLOT.UP]), config.nVocab * config.nEmbd];
+      // A step's jobs past the single matrices: the fused ones (Q+K+V, gate+up: forward.ts fuses
+      // matrices that share their input when all are ternary) and the output head, whose cost
+      // depends on its format (an f32 tied embedding reads 4x an int8 head's bytes).
+      const L0 = weights.layers[0]?.mats ?? [], fused = (ix: number[], what: string) => (ix.every((i) => L0[i] instanceof TernaryMatrix)
+        ? [{ work: ix.reduce((s, i) => s + L0[i].rows * L0[i].cols, 0), what }] : []);
+      const head = { work: config.nVocab * config.nEmbd, what: weights.output ? `head ${weights.output.format}` : `tied ${weights.tokEmbd.format}` };
+      const jobs = [...fused([SLOT.Q, SLOT.K, SLOT.V], 'qkv'), ...fused([SLOT.GATE, SLOT.UP], 'gate+up'), head];
       const split = auto ? decodeSplit(rt, picked.kernel, threads, mats, jobs, () => m.calibrationStep(),
         Math.max(DECODE_BUDGET_MS / 2, 2 * DECODE_BUDGET_MS - kernelMs))
         : { minWork: 0, timed: 'default' as const, why: threads > 1 ? 'threads asked for: the default split' : 'one thread', minWorkMs: [] };
