@@ -20,7 +20,7 @@ import { ensureTestDeps } from '../test/deps.mjs';
 const vitest = 'node_modules/vitest/vitest.mjs';
 const node24 = 'test/node_modules/node24/bin/node';
 // Files whose tests cover build-specific code paths (kernels, numeric ops).
-const BOTH_BUILDS = ['test/kernels.test.ts', 'test/threads.test.ts', 'test/abi.test.ts', 'test/api.test.ts', 'test/calibrate.test.ts', 'test/nn', 'test/model/decoder.test.ts', 'test/model/default-model.test.ts', 'test/bench.test.ts', 'test/model/memory.test.ts'];
+const BOTH_BUILDS = ['test/kernels.test.ts', 'test/gguf/repack.test.ts', 'test/threads.test.ts', 'test/abi.test.ts', 'test/api.test.ts', 'test/calibrate.test.ts', 'test/nn', 'test/model/decoder.test.ts', 'test/model/default-model.test.ts', 'test/bench.test.ts', 'test/model/memory.test.ts'];
 
 function run(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
