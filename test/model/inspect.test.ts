@@ -7,7 +7,7 @@ import { parseGGUFHeader } from '../../src/gguf/index.js';
 import { estimateMemory, formatInspection, forwardScratchBytes, inspectHeader, inspectModel, loadingStagingBytes, workerScratchBytes } from '../../src/model/inspect.js';
 import { makeModel } from '../../src/synth/make-model.js';
 import { PRESETS, ternaryWeightCount } from '../../src/synth/presets.js';
-import { main } from '../../src/cli/main.js';
+import { DEFAULT_MODEL, main } from '../../src/cli/main.js';
 
 let dir = '';
 let tinyPath = '';
@@ -142,8 +142,15 @@ describe('info command', () => {
     expect(await main(['info', tinyPath, '--ctx', '128', '-t', '4'], c.io)).toBe(0);
     expect(c.out.join('\n')).toMatch(/context 128, 4 threads, .*\n.*threads' scratch 36\.0 KiB/);
   });
+  it('without a file: the shipped model, as run and serve take it', async () => {
+    const a = io(), b = io();
+    expect(await main(['info', '--json'], a.io)).toBe(0);
+    expect(await main(['info', DEFAULT_MODEL, '--json'], b.io)).toBe(0);
+    expect(JSON.parse(a.out.join('\n'))).toEqual(JSON.parse(b.out.join('\n')));
+    expect(JSON.parse(a.out.join('\n')).hyperparameters.nEmbd).toBe(256);
+  });
   it('bad arguments: one line and 2; unreadable file: 1', async () => {
-    const cases: [string[], RegExp][] = [[[], /missing FILE/], [['a', 'b'], /unexpected argument "b"/], [['--bogus', tinyPath], /unknown option --bogus/], [[tinyPath, '--ctx', 'x'], /--ctx needs an integer, got "x"/]];
+    const cases: [string[], RegExp][] = [[['a', 'b'], /unexpected argument "b"/], [['--bogus', tinyPath], /unknown option --bogus/], [[tinyPath, '--ctx', 'x'], /--ctx needs an integer, got "x"/]];
     for (const [args, re] of cases) {
       const c = io();
       expect(await main(['info', ...args], c.io)).toBe(2);
