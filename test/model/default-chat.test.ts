@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '../../src/model/model.js';
+import { defaultModelUrl } from '../../src/default-model.js';
 
 const MODEL = 'models/default.gguf';
 let model: Model;
@@ -35,15 +36,15 @@ describe("README's Use snippet", () => {
     const readme = readFileSync('README.md', 'utf8');
     const block = /## Use\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(block).toBeDefined();
-    const body = block!.replace(/^import .*\n/m, '');
+    // Its import line names what it uses from the package; nothing else is given to it.
+    const imported = /^import \{ ([^}]*) \} from 'bitnet-wasm';\n/m.exec(block!);
+    expect(imported?.[1].split(', ').sort()).toEqual(['defaultModelUrl', 'loadModel']);
+    const body = block!.replace(imported![0], '');
     const logged: unknown[][] = [];
     const written: string[] = [];
-    // The snippet's free names: the file name becomes the shipped model; `signal`, `text` and `ids`
-    // (a text and its tokens: the validation slice the model's record uses) are given.
-    const text = readFileSync('models/val-slice.txt', 'utf8');
-    const free = { loadModel, signal: new AbortController().signal, text, ids: model.tokenize(text, { addBos: false }),
+    const free = { loadModel, defaultModelUrl,
       console: { log: (...a: unknown[]) => logged.push(a), warn: () => {} }, process: { stdout: { write: (s: string) => { written.push(s); return true; } } } };
-    const run = new Function(...Object.keys(free), `return (async () => {\n${body.replace("'model.gguf'", JSON.stringify(MODEL))}\n})();`);
+    const run = new Function(...Object.keys(free), `return (async () => {\n${body}\n})();`);
     await run(...Object.values(free));
     expect(logged.some((a) => typeof a[0] === 'string' && a[0].length > 0)).toBe(true); // r.text
     expect(written.join('').length).toBeGreaterThan(0); // the stream
