@@ -245,6 +245,10 @@ function layerPasses(rt: WasmRuntime, kernels: KernelName[], layers: DecodeMatri
   };
 }
 
+/** A model's first layer with packed matrices (every layer has the same shapes: the caches' key). */
+const firstLayer = (layers: DecodeMatrix[][]): DecodeMatrix[] => layers.find((l) => l.length) ?? [];
+const shapesOf = (mats: DecodeMatrix[]): string => mats.map((m) => `${m.rows}x${m.cols}`).join(',');
+
 /** Milliseconds of one call of f. */
 const timeOf = (f: () => void): number => { const a = now(); f(); return now() - a; };
 
@@ -263,8 +267,8 @@ export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: numbe
   const ks = KERNELS.filter((k) => k.layout === layout && (k.roles as readonly KernelRole[]).includes('gemv')
     && e.kernel_available(k.id) === 1 && sameCode(k.name, 'gemv', true) === k.name).map((k) => k.name as KernelName);
   const none = { kernel, kernelMs: {} };
-  const shapes = layers.find((l) => l.length)?.map((m) => `${m.rows}x${m.cols}`).join(',');
-  if (ks.length < 2 || !shapes) return none;
+  const shapes = shapesOf(firstLayer(layers));
+  if (ks.length < 2 || !shapes) return none; // (no packed matrix: nothing to time)
   const key = `${threads}|${layout}|${layers.length}|${shapes}`, cache = cacheOf(kernelCache, rt);
   const cached = cache.get(key);
   if (cached) return cached;
@@ -301,8 +305,8 @@ export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: numbe
  *  either). Cached per (runtime, threads, kernel, shapes, other jobs). */
 export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][], otherJobs: { work: number; what: string }[],
                             step: () => void, budgetMs = DECODE_BUDGET_MS): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> {
-  const shapes = layers.find((l) => l.length)?.map((m) => `${m.rows}x${m.cols}`).join(',') ?? '';
-  const sizes = [...new Set([...(layers.find((l) => l.length) ?? []).map((m) => m.rows * m.cols), ...otherJobs.map((j) => j.work)])]
+  const first = firstLayer(layers), shapes = shapesOf(first);
+  const sizes = [...new Set([...first.map((m) => m.rows * m.cols), ...otherJobs.map((j) => j.work)])]
     .filter((w) => w >= POOL.MIN_WORK_DEFAULT).sort((a, b) => a - b);
   let cuts = [0, ...sizes.map((w) => w + 1)];
   const fallback = (why: string): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> => ({ minWork: 0, timed: 'default', why, minWorkMs: [] });
