@@ -116,6 +116,14 @@ describe('kernel calibration', () => {
       const cut = split('tied f32', 2, full / 4);
       expect([cut.timed, cut.why]).toEqual(['default', expect.stringMatching(/too long to time/)]);
       expect(split('tied f32', 2, full).timed).toBe('steps');
+      // One step much slower than the others (descheduled: the first timed one) is not the estimate.
+      let calls = 0;
+      const hiccup = decodeSplit(rt, c.gemv, 2, layers, [{ work: 1 << 17, what: 'hiccup' }], () => {
+        const ms = ++calls === 2 ? 40 : 2; // (call 1 is the tier-up)
+        for (const until = performance.now() + ms; performance.now() < until;) { /* a step's work */ }
+      }, full);
+      expect(hiccup.timed).toBe('steps');
+      expect(calls).toBeGreaterThan(4); // (the cuts were timed on whole steps)
       // Too long for the whole budget too (20 ms steps): kept, the next load times nothing.
       expect(split('tied i8', 20, full).why).toMatch(/too long to time/);
       const kept = split('tied i8', 0.05, full);
