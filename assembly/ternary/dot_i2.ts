@@ -61,8 +61,10 @@ export function gemv_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, acc: usize, 
   }
 }
 
-/** GEMM over tokens in blocks of 4 (each weight load and unpack serves 4 tokens); i32 accumulation.
- *  q: n rows of kp, acc: n rows of rp. */
+/** GEMM over blocks of 2 rows x 4 tokens, i32 accumulation: each weight unpack serves 4 tokens and
+ *  each activation load 2 rows, and the 8 sums are 8 independent chains (a multiply-add that
+ *  accumulates in place, as x86's VNNI dot does, has a latency of several cycles: 4 chains left it
+ *  waiting). q: n rows of kp, acc: n rows of rp; r0, r1 multiples of 4. */
 export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc: usize, r0: i32, r1: i32): void {
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
   const kq = <usize>kp;
@@ -76,36 +78,33 @@ export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc:
   for (let j = 0; j < n4; j += 4) {
     const q0 = q + <usize>j * kq, q1 = q0 + kq, q2 = q1 + kq, q3 = q2 + kq;
     const s0 = sum_i8(q0, kp), s1 = sum_i8(q1, kp), s2 = sum_i8(q2, kp), s3 = sum_i8(q3, kp);
-    for (let r = t0; r < t1; r++) {
+    for (let r = t0; r < t1; r += 2) {
       let p = w + <usize>(r >> 2) * kq + (<usize>(r & 3) << 4);
       let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+      let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+      // One plane (16 columns) per step: each sum gets one dot per step, the codes of 2 rows are live.
       for (let c = 0; c < kp; c += 64) {
-        const v = v128.load(p);
-        const c0 = codes(v, 0, m3), c1 = codes(v, 1, m3), c2 = codes(v, 2, m3), c3 = codes(v, 3, m3);
-        const o = <usize>c;
-        a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q0 + o), c0, a0);
-        a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q1 + o), c0, a1);
-        a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q2 + o), c0, a2);
-        a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q3 + o), c0, a3);
-        a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q0 + o, 16), c1, a0);
-        a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q1 + o, 16), c1, a1);
-        a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q2 + o, 16), c1, a2);
-        a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q3 + o, 16), c1, a3);
-        a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q0 + o, 32), c2, a0);
-        a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q1 + o, 32), c2, a1);
-        a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q2 + o, 32), c2, a2);
-        a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q3 + o, 32), c2, a3);
-        a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q0 + o, 48), c3, a0);
-        a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q1 + o, 48), c3, a1);
-        a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q2 + o, 48), c3, a2);
-        a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(q3 + o, 48), c3, a3);
+        let va = v128.load(p), vb = v128.load(p, 16);
+        for (let k = 0; k < 64; k += 16) {
+          const ca = v128.and(va, m3), cb = v128.and(vb, m3);
+          va = i16x8.shr_u(va, 2); vb = i16x8.shr_u(vb, 2);
+          const o = <usize>(c + k);
+          let x = v128.load(q0 + o);
+          a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, ca, a0); b0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, cb, b0);
+          x = v128.load(q1 + o);
+          a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, ca, a1); b1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, cb, b1);
+          x = v128.load(q2 + o);
+          a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, ca, a2); b2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, cb, b2);
+          x = v128.load(q3 + o);
+          a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, ca, a3); b3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, cb, b3);
+        }
         p += 64;
       }
       const o = acc + ((<usize>j * <usize>rp + <usize>r) << 2), rs = <usize>rp << 2;
-      store<i32>(o, hsum(a0) - s0);
-      store<i32>(o + rs, hsum(a1) - s1);
-      store<i32>(o + 2 * rs, hsum(a2) - s2);
-      store<i32>(o + 3 * rs, hsum(a3) - s3);
+      store<i32>(o, hsum(a0) - s0); store<i32>(o, hsum(b0) - s0, 4);
+      store<i32>(o + rs, hsum(a1) - s1); store<i32>(o + rs, hsum(b1) - s1, 4);
+      store<i32>(o + 2 * rs, hsum(a2) - s2); store<i32>(o + 2 * rs, hsum(b2) - s2, 4);
+      store<i32>(o + 3 * rs, hsum(a3) - s3); store<i32>(o + 3 * rs, hsum(b3) - s3, 4);
     }
   }
   }
