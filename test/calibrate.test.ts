@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WasmRuntime } from '../bindings/runtime.js';
 import { KERNELS, kernelRow, sameCode } from '../bindings/kernels.js';
-import { DECODE_BUDGET_MS, decodeKernel, decodeSplit, type DecodeMatrix } from '../src/calibrate.js';
+import { chooseKernels, DECODE_BUDGET_MS, decodeKernel, decodeSplit, type DecodeMatrix, type KernelTimer } from '../src/calibrate.js';
 import { makeModel } from '../src/synth/make-model.js';
 import { createRuntime, init, kernelCalibration, kernelInfo, KERNEL_IDS, KERNEL_NAMES, loadModel, TernaryMatrix, type KernelName } from '../src/index.js';
 
@@ -27,6 +27,82 @@ const layoutOf = (rt: WasmRuntime, k: KernelName) => rt.exports.kernel_layout(KE
 const gemvKernels = (rt: WasmRuntime, kernel: KernelName) => KERNELS.filter((k) => k.layout === kernelRow(kernel).layout
   && (k.roles as readonly string[]).includes('gemv') && rt.exports.kernel_available(k.id) === 1).map((k) => k.name as KernelName);
 const bitsOf = (f: Float32Array) => Array.from(new Uint32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)));
+
+/** The relaxed build's kernels with a role (chooseKernels' candidates there). */
+const RELAXED: KernelName[] = ['tl3', 'tl3-relaxed', 'i2-dot32', 'i2-dot16', 'i2-dot'];
+/** µs per call of each timed (kernel, role) on a CPU like the 2-core AMD EPYC's (i2 GEMV ahead). */
+const BASE: Record<string, number> = { 'tl3 gemv': 65, 'tl3 gemm': 480, 'tl3-relaxed gemv': 55, 'tl3-relaxed gemm': 380, 'i2-dot32 gemv': 50, 'i2-dot32 gemm': 400, 'i2-dot16 gemm': 300 };
+/** A scripted timing source on a virtual clock: `base` µs, 10x on each pair's first call (the
+ *  engine's baseline tier), `alter(pair, call, us)` changes any sample; each sample advances the clock by its time. */
+function scripted(base: Record<string, number>, alter: (pair: string, call: number, us: number) => number = (_p, _c, us) => us) {
+  let ms = 0;
+  const calls = new Map<string, number>();
+  const time: KernelTimer = (k, role) => {
+    const pair = `${k} ${role}`, n = calls.get(pair) ?? 0;
+    calls.set(pair, n + 1);
+    const us = alter(pair, n, n === 0 ? base[pair] * 10 : base[pair]);
+    ms += us / 1000;
+    return us;
+  };
+  return { time, clock: () => ms, calls };
+}
+
+describe('kernel choice from timings (chooseKernels, scripted timing source)', () => {
+  it('per layout and role the lowest median; the widest layout (i2) when its GEMV is the faster', () => {
+    const s = scripted(BASE), c = chooseKernels(RELAXED, s.time, s.clock);
+    expect(c).toMatchObject({ layout: 'i2', gemv: 'i2-dot32', gemm: 'i2-dot16', rounds: 5, measured: true,
+      byLayout: { i2: { gemv: 'i2-dot32', gemm: 'i2-dot16' }, tl3: { gemv: 'tl3-relaxed', gemm: 'tl3-relaxed' } } });
+    expect(c.timings).toEqual({ tl3: { gemvUs: 65, gemmUs: 480 }, 'tl3-relaxed': { gemvUs: 55, gemmUs: 380 }, 'i2-dot32': { gemvUs: 50, gemmUs: 400 }, 'i2-dot16': { gemmUs: 300 } });
+    expect(c.layoutWhy).toBe("i2: the build's widest, kept: tl3's tl3-relaxed took 1.1x the time of i2-dot32 (median of 5 rounds, quartiles 1.1-1.1)");
+    // Warm-up until the samples stop improving (10x, 1x, 1x), then the rounds; each code once (no i2-dot, no i2-dot16 GEMV).
+    expect(Object.fromEntries(s.calls)).toEqual(Object.fromEntries(Object.keys(BASE).map((p) => [p, 3 + 5])));
+  });
+
+  it('one outlying sample, anywhere and either way, does not flip the layout', () => {
+    const calls = 3 + 5;
+    for (const [fast, slow] of [['i2', 'tl3'], ['tl3', 'i2']] as const) {
+      // tl3 ahead: its GEMV at 40 against i2-dot32's 50.
+      const base = fast === 'i2' ? BASE : { ...BASE, 'tl3-relaxed gemv': 40 };
+      for (const pair of ['tl3-relaxed gemv', 'i2-dot32 gemv', 'tl3 gemv']) {
+        for (let at = 0; at < calls; at++) {
+          for (const factor of [0.05, 20]) {
+            const s = scripted(base, (p, n, us) => (p === pair && n === at ? us * factor : us));
+            const c = chooseKernels(RELAXED, s.time, s.clock);
+            expect(c.layout, `${fast} ahead, ${pair} call ${at} x${factor}`).toBe(fast);
+            expect(c.layout).not.toBe(slow);
+          }
+        }
+      }
+    }
+  });
+
+  it('another layout wins when it is faster round by round beyond the spread, not when the spread swallows the difference', () => {
+    // 20% faster with 1% jitter: tl3.
+    const jitter = (n: number) => 1 + 0.01 * Math.sin(n * 2.1);
+    const clear = scripted(BASE, (p, n, us) => (p === 'tl3-relaxed gemv' ? us * 0.8 * jitter(n) : p === 'i2-dot32 gemv' ? us * jitter(n + 7) : us));
+    const c = chooseKernels(RELAXED, clear.time, clear.clock);
+    expect([c.layout, c.gemv]).toEqual(['tl3', 'tl3-relaxed']);
+    expect(c.layoutWhy).toMatch(/^tl3: faster: tl3's tl3-relaxed took 0\.8\dx the time of i2-dot32 .*less by more than the spread$/);
+    // A median 0.9x, but the rounds range 0.5x-1.3x (a busy machine): the widest stays. (Best-of
+    // would take tl3 on its one 0.5x round.)
+    const phases = [0.5, 0.9, 0.9, 1.3, 1.3];
+    const noisy = scripted(BASE, (p, n, us) => (p === 'tl3-relaxed gemv' ? 50 * phases[n % 5] : us));
+    const d = chooseKernels(RELAXED, noisy.time, noisy.clock);
+    expect(d.layout).toBe('i2');
+    expect(d.layoutWhy).toMatch(/tl3-relaxed took 0\.9x the time of i2-dot32 \(median of 5 rounds, quartiles 0\.9-1\.3\)$/);
+  });
+
+  it('stays within its budget on a slow machine (fewer rounds, which widens the quartiles), and a clock that stands still gets the defaults', () => {
+    // Every sample takes 40 ms: two warm-up rounds and three timed ones, whatever the samples say.
+    let ms = 0;
+    const slow = chooseKernels(RELAXED, () => { ms += 40; return 40_000; }, () => ms);
+    expect(slow.rounds).toBe(3);
+    expect(ms).toBe(40 * (2 + 3) * Object.keys(BASE).length);
+    const still = chooseKernels(RELAXED, () => 0, () => 0);
+    expect(still).toMatchObject({ measured: false, layout: 'i2', gemv: 'i2-dot32', gemm: 'i2-dot16', byLayout: { i2: { gemv: 'i2-dot32', gemm: 'i2-dot16' }, tl3: { gemv: 'tl3-relaxed', gemm: 'tl3-relaxed' } } });
+    expect(still.layoutWhy).toMatch(/clock did not move/);
+  });
+});
 
 describe('kernel calibration', () => {
   it('picks, on every build, an available non-scalar kernel for each role and each layout, and caches it', () => {
@@ -53,12 +129,21 @@ describe('kernel calibration', () => {
           const own = kernels.filter((k) => sameCode(k, role) === k);
           expect(own.length, `${build} ${role}`).toBeLessThan(kernels.length); // the relaxed build has duplicates
           expect(kernels.filter((k) => c.timings[k]?.[`${role}Us`] !== undefined).sort(), `${build} ${role}`).toEqual([...own].sort());
-          expect(Math.min(...own.map((k) => c.timings[k]![`${role}Us`]!)), `${build} ${role}`).toBe(c.timings[c[role]]![`${role}Us`]);
+          // Per layout, the fastest of its own-code kernels; GEMM overall, the fastest of all.
+          for (const [layout, choice] of Object.entries(c.byLayout)) {
+            const mine = own.filter((k) => ['i8', 'i2', 'tl3'][layoutOf(rt, k)] === layout);
+            expect(Math.min(...mine.map((k) => c.timings[k]![`${role}Us`]!)), `${build} ${layout} ${role}`).toBe(c.timings[choice![role]]![`${role}Us`]);
+          }
           for (const choice of [c[role], ...Object.values(c.byLayout).map((x) => x![role])]) expect(sameCode(choice, role), `${build} ${role}`).toBe(choice);
         }
+        expect(Math.min(...kernels.filter((k) => sameCode(k, 'gemm') === k).map((k) => c.timings[k]!.gemmUs!)), build).toBe(c.timings[c.gemm]!.gemmUs);
+        expect(c.rounds, build).toBeGreaterThanOrEqual(3);
+        expect(c.layoutWhy, build).toMatch(new RegExp(`^${c.layout}: .*median of ${c.rounds} rounds`));
       } else {
-        expect(c.timings).toEqual({});
+        expect([c.timings, c.rounds, c.layoutWhy]).toEqual([{}, 0, "tl3: the build's one kernel, nothing to time"]);
       }
+      // GEMV (and so the layout models pack) is the chosen layout's.
+      expect(c.gemv, build).toBe(c.byLayout[c.layout]!.gemv);
       expect(c.ms).toBeGreaterThanOrEqual(0);
       expect(kernelCalibration(rt)).toBe(c); // cached per runtime
     }
@@ -131,6 +216,32 @@ describe('kernel calibration', () => {
     } finally {
       w.dispose();
       rt.closeThreads();
+    }
+  });
+
+  it('the runtime calibration times on one thread (no worker takes a piece), is kept per runtime, and leaves the runtime its threads', async () => {
+    for (const { build } of runtimes) {
+      const rt = await createRuntime({ build: build as 'simd128', threads: 2 });
+      const e = rt.exports, rows = 1024, cols = 512, kernel = available(rt).find((k) => k !== 'scalar')!;
+      // A product large enough to split, called straight (TernaryMatrix would set the threads itself).
+      const m = TernaryMatrix.fromTernary(Int8Array.from({ length: rows * cols }, (_, j) => (j % 3) - 1), rows, cols, 0.5, { runtime: rt, kernel });
+      const x = rt.alloc(cols * 4), out = rt.alloc(rows * 4), scratch = rt.alloc(e.matmul_scratch_bytes(KERNEL_IDS[kernel], rows, cols, 1));
+      try {
+        const pieces = rt.workerPieces;
+        const c = kernelCalibration(rt);
+        expect(rt.workerPieces, build).toBe(pieces); // a worker's hand-off is not the kernel's speed
+        if (available(rt).length > 2) expect(c.rounds, build).toBeGreaterThanOrEqual(3); // (something was timed)
+        rt.f32.fill(0.5, x >>> 2, (x >>> 2) + cols);
+        expect(e.ternary_matmul(KERNEL_IDS[kernel], m._wasmPtr, rows, cols, x, 1, out, 1, scratch), build).toBe(0);
+        expect(rt.workerPieces, build).toBeGreaterThan(pieces); // back on the runtime's 2 threads
+        // Per runtime: the same object whatever the threads used since; another runtime measures its own.
+        rt.useThreads(1);
+        expect(kernelCalibration(rt), build).toBe(c);
+        expect(kernelCalibration(runtimes.find((r) => r.build === build)!.rt), build).not.toBe(c);
+      } finally {
+        rt.free(x); rt.free(out); rt.free(scratch); m.dispose();
+        rt.closeThreads();
+      }
     }
   });
 
