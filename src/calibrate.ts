@@ -325,8 +325,8 @@ function layerPasses(rt: WasmRuntime, kernels: KernelName[], layers: DecodeMatri
 const firstLayer = (layers: DecodeMatrix[][]): DecodeMatrix[] => layers.find((l) => l.length) ?? [];
 const shapesOf = (mats: DecodeMatrix[]): string => mats.map((m) => `${m.rows}x${m.cols}`).join(',');
 
-/** Milliseconds of one call of f. */
-const timeOf = (f: () => void): number => { const a = now(); f(); return now() - a; };
+/** Milliseconds of one call of f on `clock`. */
+const timeOf = (f: () => void, clock = now): number => { const a = clock(); f(); return clock() - a; };
 
 /** Rounds that fit `budgetMs` when each takes `perRound` ms, from `min` up to `max` (0: not even `min`). */
 const roundsFor = (budgetMs: number, perRound: number, min: number, max: number): number => {
@@ -378,9 +378,9 @@ export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: numbe
  *  of the rounds; a model whose step is too long to
  *  time the two ends twice within the budget keeps the default split (its jobs are large: a
  *  hand-off is a small part of them; cached only when the whole budget would not have timed it
- *  either). Cached per (runtime, threads, kernel, shapes, other jobs). */
+ *  either). Cached per (runtime, threads, kernel, shapes, other jobs). `clock`: milliseconds (tests pass a scripted one). */
 export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][], otherJobs: { work: number; what: string }[],
-                            step: () => void, budgetMs = DECODE_BUDGET_MS): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> {
+                            step: () => void, budgetMs = DECODE_BUDGET_MS, clock = now): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> {
   const first = firstLayer(layers), shapes = shapesOf(first);
   const sizes = [...new Set([...first.map((m) => m.rows * m.cols), ...otherJobs.map((j) => j.work)])]
     .filter((w) => w >= POOL.MIN_WORK_DEFAULT).sort((a, b) => a - b);
@@ -397,12 +397,12 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
       rt.useThreads(threads, c);
       // Decode samples between steps: long enough for idle workers to go to sleep, so a step's
       // first hand-off wakes them, as it does in decode (back-to-back steps hide that cost).
-      for (const until = now() + gap; now() < until;) { /* the sampler's turn */ }
-      times.get(c)!.push(timeOf(f));
+      for (const until = clock() + gap; clock() < until;) { /* the sampler's turn */ }
+      times.get(c)!.push(timeOf(f, clock));
     }
   };
   let rounds = 0, estimate = 0;
-  const s0 = now();
+  const s0 = clock();
   // A step is at least its layers' passes: they estimate it without running a step of a large
   // model (an 8B step takes ~150 ms).
   const p = layerPasses(rt, [kernel], layers);
@@ -411,7 +411,7 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
     // On one thread (the slow end, and no worker the OS may have descheduled), best of 3 passes.
     rt.useThreads(1);
     p.run(kernel); // tier-up
-    estimate = Math.min(...[0, 1, 2].map(() => timeOf(() => p.run(kernel)))) * layers.length + STEP_GAP_MS;
+    estimate = Math.min(...[0, 1, 2].map(() => timeOf(() => p.run(kernel), clock))) * layers.length + STEP_GAP_MS;
     // Whole steps when at least the two ends (the default split, every job on the caller) fit
     // twice in the budget, with as many cuts between them as fit.
     if (estimate * 2 * 2 <= budgetMs) {
@@ -419,13 +419,13 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
       step(); // tier-up
       // Best of 3, as the passes above: one step the OS descheduled must not make the cuts look too
       // long to time (it did on a busy CI machine: 2 ms steps, the whole budget, 'default').
-      estimate = Math.min(timeOf(step), timeOf(step), timeOf(step)) + STEP_GAP_MS;
+      estimate = Math.min(timeOf(step, clock), timeOf(step, clock), timeOf(step, clock)) + STEP_GAP_MS;
       const n = Math.min(cuts.length, Math.floor(budgetMs / (estimate * 2 * 2)));
       if (n >= 2) {
         // n cuts spread from the default to the top (every one when they fit).
         cuts = [...new Set(Array.from({ length: n }, (_, i) => cuts[Math.round((i * (cuts.length - 1)) / (n - 1))]))];
         // Rounds until the budget is spent (counted from the start, warm-ups included), at least 2.
-        for (; rounds < SPLIT_MAX_ROUNDS && (rounds < 2 || now() - s0 < budgetMs); rounds++) run(step, cuts, STEP_GAP_MS);
+        for (; rounds < SPLIT_MAX_ROUNDS && (rounds < 2 || clock() - s0 < budgetMs); rounds++) run(step, cuts, STEP_GAP_MS);
       }
     }
     rt.useThreads(threads);
