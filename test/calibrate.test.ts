@@ -156,6 +156,13 @@ describe('kernel calibration', () => {
     expect(info.kernels).toContain(info.calibration.gemm);
     info.calibration.gemv = 'scalar'; // a copy: the caller cannot change the library's choice
     expect(kernelInfo().calibration.gemv).not.toBe('scalar');
+    // threadsWhy describes the runtime's default ('auto' here), not a model's own `threads`.
+    expect(info.threadsWhy).toMatch(new RegExp(`^'auto': ${info.threads} \\(the cores the runtime reports`));
+    const m = await loadModel(bytes, { threads: 1, batchSize: 4 });
+    try {
+      expect([m.threads, m.decodeChoice.threads]).toEqual([1, 1]);
+      expect([kernelInfo().threads, kernelInfo().threadsWhy]).toEqual([info.threads, info.threadsWhy]);
+    } finally { m.dispose(); }
   });
 
   // The table's `same` is hand-kept against assembly/ternary/matmul.ts's dispatch: this checks the table, not the dispatch.
