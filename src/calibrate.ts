@@ -67,6 +67,9 @@ const ROUNDS = 5;
 /** Past this many milliseconds (a busy machine) no round is added once MIN_ROUNDS are in; the
  *  warm-up stops at half of it. Fewer rounds widen the quartiles, which keeps the default layout. */
 const BUDGET_MS = 60, MIN_ROUNDS = 3;
+/** A switch away from the widest layout is timed again this many times, each after a pause that
+ *  gives the CPU to the engine's background compiler (GEMV only: ~1 ms a set here). */
+const CONFIRMS = 2, CONFIRM_PAUSE_MS = 5;
 /** Rows of trits, repeated down the matrix (a multiple of every layout's row block), made of a
  *  pattern of random trits repeated (a short loop: the first run of JS code is interpreted). */
 const BLOCK_ROWS = 64, PATTERN = 4096;
@@ -79,6 +82,11 @@ const UNMEASURED_CHOICE: Record<Layout, RoleChoice> = {
 
 const cache = new WeakMap<WasmRuntime, Calibration>();
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+/** Sleeps `ms` where the thread may block (Node, Deno, Bun, a worker); a page's main thread may
+ *  not (Atomics.wait throws there), and no SharedArrayBuffer without isolation: no pause then. */
+const sleep = (ms: number): void => {
+  try { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); } catch { /* cannot block here */ }
+};
 
 /** The runtime's calibration, measured on first call (tens of milliseconds) and cached. */
 export function calibration(rt: WasmRuntime): Calibration {
@@ -106,8 +114,9 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
  *  every kernel alike). Per layout and role the kernel of the lowest median; the layout is the
  *  widest unless another's pick for GEMV took less time round by round: the median of the per-round
  *  ratios below 1 by more than their interquartile spread (one outlying sample, either way, moves
- *  neither by more than one rank). */
-export function chooseKernels(candidates: KernelName[], time: KernelTimer, clock: () => number = now):
+ *  neither by more than one rank), in the rounds and again in CONFIRMS sets of GEMV rounds of the
+ *  two picks, each after `pause` (injectable too). */
+export function chooseKernels(candidates: KernelName[], time: KernelTimer, clock: () => number = now, pause: (ms: number) => void = sleep):
   Pick<Calibration, 'gemv' | 'gemm' | 'layout' | 'layoutWhy' | 'byLayout' | 'timings' | 'rounds' | 'measured'> {
   // Each role's code once (the table's `same`), as TernaryMatrix's default runs it: no streaming hint.
   const timed = (k: KernelName, role: KernelRole) => (kernelRow(k).roles as readonly KernelRole[]).includes(role) && sameCode(k, role) === k;
@@ -140,18 +149,39 @@ export function chooseKernels(candidates: KernelName[], time: KernelTimer, clock
   }
   let layout = widest, layoutWhy = layouts.length === 1 ? `${widest}: the build's one layout` : `${widest}: the build's widest, the clock did not move`;
   if (measured && layouts.length > 1) {
-    const base = samples.get(`${byLayout[widest]!.gemv} gemv`)!;
-    const why: string[] = [];
-    let best = Infinity;
-    for (const l of layouts.filter((x) => x !== widest)) {
-      const k = byLayout[l]!.gemv, alt = samples.get(`${k} gemv`)!;
-      // 0/0 (a clock too coarse for one sample) says nothing: a tie.
-      const ratios = alt.map((a, i) => (base[i] > 0 ? a / base[i] : a > 0 ? Infinity : 1));
-      const m = median(ratios), [q1, q3] = quartiles(ratios), wins = m < 1 - (q3 - q1);
-      why.push(`${l}'s ${k} took ${r2(m)}x the time of ${byLayout[widest]!.gemv} (median of ${rounds} rounds, quartiles ${r2(q1)}-${r2(q3)})${wins ? ', less by more than the spread' : ''}`);
-      if (wins && m < best) { best = m; layout = l; }
+    const picks = layouts.map((l) => `${byLayout[l]!.gemv} gemv`);
+    /** The layout the rule takes on `m`'s samples of the layouts' GEMV picks, and its figures. */
+    const compare = (m: Map<string, number[]>): { layout: Layout; why: string } => {
+      const base = m.get(`${byLayout[widest]!.gemv} gemv`)!, why: string[] = [];
+      let got = widest, best = Infinity;
+      for (const l of layouts.filter((x) => x !== widest)) {
+        const k = byLayout[l]!.gemv, alt = m.get(`${k} gemv`)!;
+        // 0/0 (a clock too coarse for one sample) says nothing: a tie.
+        const ratios = alt.map((a, i) => (base[i] > 0 ? a / base[i] : a > 0 ? Infinity : 1));
+        const r = median(ratios), [q1, q3] = quartiles(ratios), wins = r < 1 - (q3 - q1);
+        why.push(`${l}'s ${k} took ${r2(r)}x the time of ${byLayout[widest]!.gemv} (median of ${ratios.length} rounds, quartiles ${r2(q1)}-${r2(q3)})${wins ? ', less by more than the spread' : ''}`);
+        if (wins && r < best) { best = r; got = l; }
+      }
+      return { layout: got, why: why.join('; ') };
+    };
+    const first = compare(samples);
+    layout = first.layout;
+    layoutWhy = `${layout}: ${layout === widest ? "the build's widest, kept" : 'faster'}: ${first.why}`;
+    // Leaving the widest layout must hold again after pauses: a kernel the engine has not yet
+    // optimized (its compiler runs in the background, and a busy machine can starve it for a
+    // whole calibration: seen in ~5% of processes here, always on a TL3 kernel) is steadily slow,
+    // which the spread cannot tell from a slow kernel. Only a switch pays for this.
+    for (let c = 0; c < CONFIRMS && layout !== widest; c++) {
+      pause(CONFIRM_PAUSE_MS);
+      const again = new Map(picks.map((p) => [p, [] as number[]]));
+      for (let r = 0; r < ROUNDS; r++) for (const p of picks) again.get(p)!.push(time(...split(p)));
+      const next = compare(again);
+      if (next.layout !== layout) {
+        layoutWhy = `${widest}: the build's widest, kept: ${first.why}, but not after a ${CONFIRM_PAUSE_MS} ms pause: ${next.why}`;
+        layout = widest;
+      }
     }
-    layoutWhy = `${layout}: ${layout === widest ? "the build's widest, kept" : 'faster'}: ${why.join('; ')}`;
+    if (layout !== widest) layoutWhy += ` (and ${CONFIRMS} times more, each after a ${CONFIRM_PAUSE_MS} ms pause)`;
   }
   const timings: Calibration['timings'] = {};
   for (const p of pairs) { const [k, role] = split(p); (timings[k] ??= {})[`${role}Us`] = Math.round(us(k, role) * 10) / 10; }

@@ -44,12 +44,12 @@ function scripted(base: Record<string, number>, alter: (pair: string, call: numb
     ms += us / 1000;
     return us;
   };
-  return { time, clock: () => ms, calls };
+  return { time, clock: () => ms, pause: (p: number) => { ms += p; }, calls };
 }
 
 describe('kernel choice from timings (chooseKernels, scripted timing source)', () => {
   it('per layout and role the lowest median; the widest layout (i2) when its GEMV is the faster', () => {
-    const s = scripted(BASE), c = chooseKernels(RELAXED, s.time, s.clock);
+    const s = scripted(BASE), c = chooseKernels(RELAXED, s.time, s.clock, s.pause);
     expect(c).toMatchObject({ layout: 'i2', gemv: 'i2-dot32', gemm: 'i2-dot16', rounds: 5, measured: true,
       byLayout: { i2: { gemv: 'i2-dot32', gemm: 'i2-dot16' }, tl3: { gemv: 'tl3-relaxed', gemm: 'tl3-relaxed' } } });
     expect(c.timings).toEqual({ tl3: { gemvUs: 65, gemmUs: 480 }, 'tl3-relaxed': { gemvUs: 55, gemmUs: 380 }, 'i2-dot32': { gemvUs: 50, gemmUs: 400 }, 'i2-dot16': { gemmUs: 300 } });
@@ -67,7 +67,7 @@ describe('kernel choice from timings (chooseKernels, scripted timing source)', (
         for (let at = 0; at < calls; at++) {
           for (const factor of [0.05, 20]) {
             const s = scripted(base, (p, n, us) => (p === pair && n === at ? us * factor : us));
-            const c = chooseKernels(RELAXED, s.time, s.clock);
+            const c = chooseKernels(RELAXED, s.time, s.clock, s.pause);
             expect(c.layout, `${fast} ahead, ${pair} call ${at} x${factor}`).toBe(fast);
             expect(c.layout).not.toBe(slow);
           }
@@ -80,25 +80,37 @@ describe('kernel choice from timings (chooseKernels, scripted timing source)', (
     // 20% faster with 1% jitter: tl3.
     const jitter = (n: number) => 1 + 0.01 * Math.sin(n * 2.1);
     const clear = scripted(BASE, (p, n, us) => (p === 'tl3-relaxed gemv' ? us * 0.8 * jitter(n) : p === 'i2-dot32 gemv' ? us * jitter(n + 7) : us));
-    const c = chooseKernels(RELAXED, clear.time, clear.clock);
+    const c = chooseKernels(RELAXED, clear.time, clear.clock, clear.pause);
     expect([c.layout, c.gemv]).toEqual(['tl3', 'tl3-relaxed']);
-    expect(c.layoutWhy).toMatch(/^tl3: faster: tl3's tl3-relaxed took 0\.8\dx the time of i2-dot32 .*less by more than the spread$/);
+    expect(c.layoutWhy).toMatch(/^tl3: faster: tl3's tl3-relaxed took 0\.8\dx the time of i2-dot32 .*less by more than the spread \(and 2 times more, each after a 5 ms pause\)$/);
     // A median 0.9x, but the rounds range 0.5x-1.3x (a busy machine): the widest stays. (Best-of
     // would take tl3 on its one 0.5x round.)
     const phases = [0.5, 0.9, 0.9, 1.3, 1.3];
     const noisy = scripted(BASE, (p, n, us) => (p === 'tl3-relaxed gemv' ? 50 * phases[n % 5] : us));
-    const d = chooseKernels(RELAXED, noisy.time, noisy.clock);
+    const d = chooseKernels(RELAXED, noisy.time, noisy.clock, noisy.pause);
     expect(d.layout).toBe('i2');
     expect(d.layoutWhy).toMatch(/tl3-relaxed took 0\.9x the time of i2-dot32 \(median of 5 rounds, quartiles 0\.9-1\.3\)$/);
+  });
+
+  it('a kernel of the widest layout that stays unoptimized through the rounds (its compiler starved) does not make it switch: the switch is timed again after a pause', () => {
+    // i2-dot32 at 10x until the first pause (as a baseline tier would run it), then at its speed.
+    let paused = false;
+    const s = scripted(BASE, (p, _n, us) => (p === 'i2-dot32 gemv' && !paused ? us * 10 : us));
+    const c = chooseKernels(RELAXED, s.time, s.clock, (ms) => { paused = true; s.pause(ms); });
+    expect([c.layout, c.gemv]).toEqual(['i2', 'i2-dot32']);
+    expect(c.layoutWhy).toMatch(/^i2: the build's widest, kept: tl3's tl3-relaxed took 0\.11x .*, but not after a 5 ms pause: tl3's tl3-relaxed took 1\.1x the time of i2-dot32 \(median of 5 rounds/);
+    // Still slow after every pause: then it is slow (the rule cannot tell), and the switch stands.
+    const stuck = scripted(BASE, (p, _n, us) => (p === 'i2-dot32 gemv' ? us * 10 : us));
+    expect(chooseKernels(RELAXED, stuck.time, stuck.clock, stuck.pause).layout).toBe('tl3');
   });
 
   it('stays within its budget on a slow machine (fewer rounds, which widens the quartiles), and a clock that stands still gets the defaults', () => {
     // Every sample takes 40 ms: two warm-up rounds and three timed ones, whatever the samples say.
     let ms = 0;
-    const slow = chooseKernels(RELAXED, () => { ms += 40; return 40_000; }, () => ms);
+    const slow = chooseKernels(RELAXED, () => { ms += 40; return 40_000; }, () => ms, () => { throw new Error('no switch: no pause'); });
     expect(slow.rounds).toBe(3);
     expect(ms).toBe(40 * (2 + 3) * Object.keys(BASE).length);
-    const still = chooseKernels(RELAXED, () => 0, () => 0);
+    const still = chooseKernels(RELAXED, () => 0, () => 0, () => { throw new Error('no switch: no pause'); });
     expect(still).toMatchObject({ measured: false, layout: 'i2', gemv: 'i2-dot32', gemm: 'i2-dot16', byLayout: { i2: { gemv: 'i2-dot32', gemm: 'i2-dot16' }, tl3: { gemv: 'tl3-relaxed', gemm: 'tl3-relaxed' } } });
     expect(still.layoutWhy).toMatch(/clock did not move/);
   });
