@@ -114,7 +114,7 @@ const calibrations = Object.fromEntries(runtimes.map((r) => [r.build, kernelCali
 if (args.includes('--json')) console.log(JSON.stringify({ file, P, N, rounds: ROUNDS, cpu, cores: cpus().length, runtime: runtimeName, load: { before: load, after: loadAfter }, capacity: capacity.length ? { threads: capacityK, before: capacity[0], after: capacity[1] } : null, calibrations, decodeChoices: Object.fromEntries(choices), rows }, null, 2));
 else {
   console.log(`${file}: prefill ${P} tokens, decode ${N} tokens, best of ${ROUNDS} interleaved rounds; ${runtimeName}; ${cpu} (${cpus().length} cores); load average ${load} before, ${loadAfter} after${capacity.length ? `; parallel capacity of ${capacityK} plain-JS threads ${capacity[0]} before, ${capacity[1]} after (of ${capacityK})` : ''}`);
-  for (const [b, c] of Object.entries(calibrations)) console.log(`calibration, ${b} build (${c.ms} ms): ${JSON.stringify(c.timings)}`);
+  for (const [b, c] of Object.entries(calibrations)) console.log(`calibration, ${b} build (${c.ms} ms, median us of ${c.rounds} rounds): ${JSON.stringify(c.timings)}; layout ${c.layoutWhy}`);
   console.log('| engine | prefill tok/s | decode tok/s | prefill vs llama.cpp 1t | decode vs llama.cpp 1t |');
   console.log('|---|---:|---:|---:|---:|');
   const x = (v) => (v === null ? '-' : `${v.toFixed(2)}x`);

@@ -3,7 +3,17 @@
 // both), so a short calibration times every candidate kernel of the instance's build on one
 // representative shape and picks, per role, the fastest. All kernels agree bit for bit, so the
 // choice changes speed only, never output. Cached per runtime (one WeakMap entry per instance).
-import { KERNELS, kernelRow, LAYOUTS, sameCode, type KernelName, type KernelRole, type LayoutName } from '../bindings/kernels.js';
+//
+// The layout (TL3 or I2) is the costly part of the choice: a model's weights are repacked into it at
+// load and cannot switch afterwards. So the layout is the build's widest (the one inspectHeader's
+// memory estimate assumes) unless another layout's GEMV is faster by more than the spread of the
+// timings themselves. One sample per kernel and round, interleaved, after a warm-up that lasts until
+// the engine's optimizing tier has taken over; each figure is the median of the rounds, and the
+// layouts are compared round by round (chooseKernels). Timed on one thread: a worker's hand-off is
+// not the kernel's speed, and a busy machine deschedules the worker (timed on 2 threads, the 2-core
+// AMD EPYC picked tl3 in 3 of 30 fresh processes, its i2-dot32 GEMV timing ~70 µs instead of ~45;
+// 2B4T then decoded 22% slower).
+import { KERNELS, kernelRow, LAYOUTS, layoutBits, sameCode, type KernelName, type KernelRole, type LayoutName } from '../bindings/kernels.js';
 import type { WasmRuntime } from '../bindings/runtime.js';
 import { MATMUL, POOL } from '../bindings/abi.js';
 
@@ -13,19 +23,27 @@ export type Layout = LayoutName;
 export interface RoleChoice { gemv: KernelName; gemm: KernelName }
 
 export interface Calibration {
-  /** Fastest GEMV kernel over every layout: the default of TernaryMatrix and of models (a model's
+  /** The GEMV kernel of `layout`: the default kernel of TernaryMatrix and of models (a model's
    *  layout is fixed when its weights are packed, and decode is GEMV-bound). */
   gemv: KernelName;
   /** Fastest GEMM kernel over every layout. */
   gemm: KernelName;
+  /** The layout TernaryMatrix and models pack into by default: the build's widest (I2 on relaxed,
+   *  what inspectHeader's memory estimate assumes), unless another layout's fastest GEMV took less
+   *  time by more than the spread of the rounds (layoutWhy). */
+  layout: Layout;
+  /** Why `layout`, with the figures it was chosen by. */
+  layoutWhy: string;
   /** Per layout, the fastest kernel of that layout for each role (a packed matrix can switch kernels
    *  only within its layout). */
   byLayout: Partial<Record<Layout, RoleChoice>>;
-  /** Microseconds per call on the calibration shape (best of the repeats), per kernel and role;
+  /** Microseconds per call on the calibration shape (median of the rounds), per kernel and role;
    *  a role is missing where the kernel runs another one's code (the kernel table's `same`: i2-dot's
    *  GEMV is i2-dot32's), which is timed instead and chosen on a tie. Empty when the build has a
    *  single candidate (simd128: tl3), which is then taken without timing. */
   timings: Partial<Record<KernelName, { gemvUs?: number; gemmUs?: number }>>;
+  /** Rounds timed after the warm-up (0: nothing timed). */
+  rounds: number;
   /** The shape timed: rows x cols, and the GEMM's token count. */
   shape: { rows: number; cols: number; gemmN: number };
   /** What the calibration itself cost, in milliseconds. */
@@ -38,8 +56,23 @@ export interface Calibration {
 // A decoder-sized matrix (2560 wide like the `large` preset; ~0.6 MB packed, past L2 like a
 // model's weights) and a prefill batch. Scalar is the reference kernel, never a candidate.
 const ROWS = 1024, COLS = 2560, GEMM_N = 8;
-const GEMV_REPS = 6, GEMM_REPS = 1, ROUNDS = 3;
-const PATTERN = 4096; // random trits, repeated (speed does not depend on the values)
+/** Calls per sample: ~6 GEMV calls last a few hundred µs, long against a clock coarsened to 5-100 µs (browsers). */
+const GEMV_REPS = 6, GEMM_REPS = 1;
+/** Warm-up rounds: at least WARM_MIN, then until no kernel's sample is faster than its previous one
+ *  by more than WARM_GAIN (the engine's optimizing tier has taken over: V8 compiles it in the
+ *  background; here the 2nd-3rd call ran on it), at most WARM_MAX. */
+const WARM_MIN = 2, WARM_MAX = 8, WARM_GAIN = 0.25;
+/** Timed rounds (odd: the median is a sample). */
+const ROUNDS = 5;
+/** Past this many milliseconds (a busy machine) no round is added once MIN_ROUNDS are in; the
+ *  warm-up stops at half of it. Fewer rounds widen the quartiles, which keeps the default layout. */
+const BUDGET_MS = 60, MIN_ROUNDS = 3;
+/** A switch away from the widest layout is timed again this many times, each after a pause that
+ *  gives the CPU to the engine's background compiler (GEMV only: ~1 ms a set here). */
+const CONFIRMS = 2, CONFIRM_PAUSE_MS = 5;
+/** Rows of trits, repeated down the matrix (a multiple of every layout's row block), made of a
+ *  pattern of random trits repeated (a short loop: the first run of JS code is interpreted). */
+const BLOCK_ROWS = 64, PATTERN = 4096;
 const ROLES: readonly KernelRole[] = ['gemv', 'gemm'];
 
 /** What a clock that stands still gets (the fastest on the machines measured so far, bitnet-wasm bench --suite kernels). */
@@ -49,6 +82,11 @@ const UNMEASURED_CHOICE: Record<Layout, RoleChoice> = {
 
 const cache = new WeakMap<WasmRuntime, Calibration>();
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+/** Sleeps `ms` where the thread may block (Node, Deno, Bun, a worker); a page's main thread may
+ *  not (Atomics.wait throws there), and no SharedArrayBuffer without isolation: no pause then. */
+const sleep = (ms: number): void => {
+  try { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); } catch { /* cannot block here */ }
+};
 
 /** The runtime's calibration, measured on first call (tens of milliseconds) and cached. */
 export function calibration(rt: WasmRuntime): Calibration {
@@ -62,6 +100,97 @@ export function kernelForRole(rt: WasmRuntime, kernel: KernelName, role: keyof R
   return calibration(rt).byLayout[kernelRow(kernel).layout]?.[role] ?? kernel;
 }
 
+/** One sample: microseconds per call of `kernel` in `role` on the calibration shape. */
+export type KernelTimer = (kernel: KernelName, role: KernelRole) => number;
+
+const median = (t: number[]) => { const u = [...t].sort((a, b) => a - b), h = u.length >> 1; return u.length % 2 ? u[h] : (u[h - 1] + u[h]) / 2; };
+/** Lower and upper quartiles (the samples a quarter in from each end: with 5, the 2nd and 4th). */
+const quartiles = (t: number[]) => { const u = [...t].sort((a, b) => a - b), n = u.length - 1; return [u[Math.floor(n / 4)], u[Math.ceil((3 * n) / 4)]]; };
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+/** The choice among `candidates` (a build's kernels with a role) from samples `time` takes, on
+ *  `clock`'s milliseconds (both injectable: tests script them). Warm-up rounds until every
+ *  kernel's sample stops improving, then up to ROUNDS interleaved rounds (a burst of load hits
+ *  every kernel alike). Per layout and role the kernel of the lowest median; the layout is the
+ *  widest unless another's pick for GEMV took less time round by round: the median of the per-round
+ *  ratios below 1 by more than their interquartile spread (one outlying sample, either way, moves
+ *  neither by more than one rank), in the rounds and again in CONFIRMS sets of GEMV rounds of the
+ *  two picks, each after `pause` (injectable too). */
+export function chooseKernels(candidates: KernelName[], time: KernelTimer, clock: () => number = now, pause: (ms: number) => void = sleep):
+  Pick<Calibration, 'gemv' | 'gemm' | 'layout' | 'layoutWhy' | 'byLayout' | 'timings' | 'rounds' | 'measured'> {
+  // Each role's code once (the table's `same`), as TernaryMatrix's default runs it: no streaming hint.
+  const timed = (k: KernelName, role: KernelRole) => (kernelRow(k).roles as readonly KernelRole[]).includes(role) && sameCode(k, role) === k;
+  const pairs = candidates.flatMap((k) => ROLES.filter((role) => timed(k, role)).map((role) => `${k} ${role}`));
+  const split = (p: string) => p.split(' ') as [KernelName, KernelRole];
+  const samples = new Map(pairs.map((p) => [p, [] as number[]]));
+  const t0 = clock();
+  const last = new Map<string, number>();
+  for (let w = 0; w < WARM_MAX; w++) {
+    let settled = true;
+    for (const p of pairs) {
+      const us = time(...split(p)), before = last.get(p);
+      if (before === undefined || us < before * (1 - WARM_GAIN)) settled = false;
+      last.set(p, us);
+    }
+    if (w + 1 >= WARM_MIN && (settled || clock() - t0 > BUDGET_MS / 2)) break;
+  }
+  let rounds = 0;
+  for (; rounds < ROUNDS && (rounds < MIN_ROUNDS || clock() - t0 < BUDGET_MS); rounds++) for (const p of pairs) samples.get(p)!.push(time(...split(p)));
+  const us = (k: KernelName, role: KernelRole) => median(samples.get(`${k} ${role}`)!);
+  const layouts = LAYOUTS.filter((l) => candidates.some((k) => kernelRow(k).layout === l.name)).map((l) => l.name);
+  // The build's widest layout: the default, kept unless another clearly wins.
+  const widest = layouts.reduce((a, b) => (layoutBits(b) > layoutBits(a) ? b : a));
+  const measured = ROLES.every((role) => pairs.some((p) => split(p)[1] === role && median(samples.get(p)!) > 0));
+  const fastest = (ks: KernelName[], role: KernelRole) => ks.filter((k) => timed(k, role)).reduce((a, b) => (us(b, role) < us(a, role) ? b : a));
+  const byLayout: Calibration['byLayout'] = {};
+  for (const l of layouts) {
+    const ks = candidates.filter((k) => kernelRow(k).layout === l);
+    byLayout[l] = measured ? { gemv: fastest(ks, 'gemv'), gemm: fastest(ks, 'gemm') } : UNMEASURED_CHOICE[l];
+  }
+  let layout = widest, layoutWhy = layouts.length === 1 ? `${widest}: the build's one layout` : `${widest}: the build's widest, the clock did not move`;
+  if (measured && layouts.length > 1) {
+    const picks = layouts.map((l) => `${byLayout[l]!.gemv} gemv`);
+    /** The layout the rule takes on `m`'s samples of the layouts' GEMV picks, and its figures. */
+    const compare = (m: Map<string, number[]>): { layout: Layout; why: string } => {
+      const base = m.get(`${byLayout[widest]!.gemv} gemv`)!, why: string[] = [];
+      let got = widest, best = Infinity;
+      for (const l of layouts.filter((x) => x !== widest)) {
+        const k = byLayout[l]!.gemv, alt = m.get(`${k} gemv`)!;
+        // 0/0 (a clock too coarse for one sample) says nothing: a tie.
+        const ratios = alt.map((a, i) => (base[i] > 0 ? a / base[i] : a > 0 ? Infinity : 1));
+        const r = median(ratios), [q1, q3] = quartiles(ratios), wins = r < 1 - (q3 - q1);
+        why.push(`${l}'s ${k} took ${r2(r)}x the time of ${byLayout[widest]!.gemv} (median of ${ratios.length} rounds, quartiles ${r2(q1)}-${r2(q3)})${wins ? ', less by more than the spread' : ''}`);
+        if (wins && r < best) { best = r; got = l; }
+      }
+      return { layout: got, why: why.join('; ') };
+    };
+    const first = compare(samples);
+    layout = first.layout;
+    layoutWhy = `${layout}: ${layout === widest ? "the build's widest, kept" : 'faster'}: ${first.why}`;
+    // Leaving the widest layout must hold again after pauses: a kernel the engine has not yet
+    // optimized (its compiler runs in the background, and a busy machine can starve it for a
+    // whole calibration: seen in ~5% of processes here, always on a TL3 kernel) is steadily slow,
+    // which the spread cannot tell from a slow kernel. Only a switch pays for this.
+    for (let c = 0; c < CONFIRMS && layout !== widest; c++) {
+      pause(CONFIRM_PAUSE_MS);
+      const again = new Map(picks.map((p) => [p, [] as number[]]));
+      for (let r = 0; r < ROUNDS; r++) for (const p of picks) again.get(p)!.push(time(...split(p)));
+      const next = compare(again);
+      if (next.layout !== layout) {
+        layoutWhy = `${widest}: the build's widest, kept: ${first.why}, but not after a ${CONFIRM_PAUSE_MS} ms pause: ${next.why}`;
+        layout = widest;
+      }
+    }
+    if (layout !== widest) layoutWhy += ` (and ${CONFIRMS} times more, each after a ${CONFIRM_PAUSE_MS} ms pause)`;
+  }
+  const timings: Calibration['timings'] = {};
+  for (const p of pairs) { const [k, role] = split(p); (timings[k] ??= {})[`${role}Us`] = Math.round(us(k, role) * 10) / 10; }
+  return {
+    gemv: byLayout[layout]!.gemv, gemm: measured ? fastest(candidates, 'gemm') : UNMEASURED_CHOICE.i2.gemm,
+    layout, layoutWhy, byLayout, timings, rounds, measured,
+  };
+}
+
 function calibrate(rt: WasmRuntime): Calibration {
   const t0 = now();
   const e = rt.exports;
@@ -72,71 +201,48 @@ function calibrate(rt: WasmRuntime): Calibration {
   const layouts = LAYOUTS.filter((l) => rows.some((k) => k.layout === l.name));
   const shape = { rows: ROWS, cols: COLS, gemmN: GEMM_N };
   if (candidates.length === 1) { // the simd128 build: nothing to choose between, nothing to time
-    const k = candidates[0];
-    return { gemv: k, gemm: k, byLayout: { [layouts[0].name]: { gemv: k, gemm: k } }, timings: {}, shape, ms: Math.round((now() - t0) * 10) / 10, measured: true };
+    const k = candidates[0], layout = layouts[0].name;
+    return { gemv: k, gemm: k, layout, layoutWhy: `${layout}: the build's one kernel, nothing to time`, byLayout: { [layout]: { gemv: k, gemm: k } },
+      timings: {}, rounds: 0, shape, ms: Math.round((now() - t0) * 10) / 10, measured: true };
   }
   const scratchBytes = Math.max(...candidates.map((k) => e.matmul_scratch_bytes(id(k), ROWS, COLS, GEMM_N)));
-  const trits = rt.alloc(ROWS * COLS, 'calibration trits', true);
+  const trits = rt.alloc(BLOCK_ROWS * COLS, 'calibration trits', true);
   const packed = new Map<LayoutName, number>();
   let x = 0, out = 0, scratch = 0;
-  const timings: Calibration['timings'] = {};
   try {
     // Fixed pseudo-random trits and activations (xorshift32): the kernels' speed does not depend
-    // on the values, only on the shape.
+    // on the values, only on the shape. One block of rows, packed at every block's place (pack_rows
+    // reads only the rows it packs: the block's address minus the first row's offset).
     let s = 0x9e3779b9;
     const next = () => { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return s >>> 0; };
     const i8 = rt.i8;
     for (let i = 0; i < PATTERN; i++) i8[trits + i] = (next() % 3) - 1;
-    for (let n = PATTERN; n < ROWS * COLS; n *= 2) i8.copyWithin(trits + n, trits, trits + Math.min(n, ROWS * COLS - n));
+    for (let n = PATTERN; n < BLOCK_ROWS * COLS; n *= 2) i8.copyWithin(trits + n, trits, trits + Math.min(n, BLOCK_ROWS * COLS - n));
     for (const l of layouts) {
       const p = rt.alloc(e.packed_bytes(l.id, ROWS, COLS), 'calibration matrix', true);
       packed.set(l.name, p);
-      e.pack(l.id, trits, ROWS, COLS, p);
+      for (let r = 0; r < ROWS; r += BLOCK_ROWS) e.pack_rows(l.id, (trits - r * COLS) >>> 0, ROWS, COLS, p, r, r + BLOCK_ROWS);
     }
     x = rt.alloc(GEMM_N * COLS * 4, 'calibration activations', true);
     out = rt.alloc(GEMM_N * ROWS * 4, 'calibration output', true);
     scratch = rt.alloc(scratchBytes, 'calibration scratch', true);
     const f32 = rt.f32;
-    for (let i = 0; i < GEMM_N * COLS; i++) f32[(x >>> 2) + i] = ((next() & 0xffff) - 32768) / 8192;
-    const time = (k: KernelName, n: number, reps: number): number => {
-      const row = kernelRow(k), w = packed.get(row.layout)!;
+    for (let i = 0; i < COLS; i++) f32[(x >>> 2) + i] = ((next() & 0xffff) - 32768) / 8192;
+    for (let j = 1; j < GEMM_N; j++) f32.copyWithin((x >>> 2) + j * COLS, x >>> 2, (x >>> 2) + COLS);
+    // One thread: the kernel's own speed (see the top of this file).
+    rt.useThreads(1);
+    const time: KernelTimer = (k, role) => {
+      const row = kernelRow(k), w = packed.get(row.layout)!, [n, reps] = role === 'gemv' ? [1, GEMV_REPS] : [GEMM_N, GEMM_REPS];
       const a = now();
       for (let r = 0; r < reps; r++) e.ternary_matmul(row.id, w, ROWS, COLS, x, n, out, 1, scratch);
       return ((now() - a) * 1000) / reps;
     };
-    // Each role's code once (the table's `same`), as TernaryMatrix's default runs it: no streaming hint.
-    const timed = (k: KernelName, role: KernelRole) => (kernelRow(k).roles as readonly KernelRole[]).includes(role) && sameCode(k, role) === k;
-    const run = (k: KernelName, role: KernelRole, reps: number) => (role === 'gemv' ? time(k, 1, reps) : time(k, GEMM_N, reps));
-    const REPS = { gemv: GEMV_REPS, gemm: GEMM_REPS };
-    for (const k of candidates) for (const role of ROLES) if (timed(k, role)) run(k, role, 1); // warm up (tier-up, caches)
-    // Rounds interleave the kernels so a burst of load from elsewhere hits them all alike.
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const k of candidates) {
-        for (const role of ROLES) {
-          if (!timed(k, role)) continue;
-          const us = run(k, role, REPS[role]), t = (timings[k] ??= {});
-          t[`${role}Us`] = Math.min(t[`${role}Us`] ?? Infinity, us);
-        }
-      }
-    }
+    return { ...chooseKernels(candidates, time), shape, ms: Math.round((now() - t0) * 10) / 10 };
   } finally {
+    rt.useThreads(rt.defaultThreads);
     for (const p of packed.values()) rt.free(p);
     rt.free(trits); rt.free(x); rt.free(out); rt.free(scratch);
   }
-  const measured = ROLES.every((role) => candidates.some((k) => (timings[k]?.[`${role}Us`] ?? 0) > 0));
-  // The fastest of `ks` that was timed for `role` (a kernel running another's code never is).
-  const fastest = (ks: KernelName[], role: KernelRole) => ks.filter((k) => timings[k]?.[`${role}Us`] !== undefined)
-    .reduce((a, b) => (timings[b]![`${role}Us`]! < timings[a]![`${role}Us`]! ? b : a));
-  const byLayout: Calibration['byLayout'] = {};
-  for (const { name } of layouts) {
-    const ks = candidates.filter((k) => kernelRow(k).layout === name);
-    byLayout[name] = measured ? { gemv: fastest(ks, 'gemv'), gemm: fastest(ks, 'gemm') } : UNMEASURED_CHOICE[name];
-  }
-  for (const t of Object.values(timings)) for (const role of ROLES) if (t[`${role}Us`] !== undefined) t[`${role}Us`] = Math.round(t[`${role}Us`]! * 10) / 10;
-  return {
-    gemv: measured ? fastest(candidates, 'gemv') : UNMEASURED_CHOICE.i2.gemv,
-    gemm: measured ? fastest(candidates, 'gemm') : UNMEASURED_CHOICE.i2.gemm, byLayout, timings, shape, measured, ms: Math.round((now() - t0) * 10) / 10,
-  };
 }
 
 // Decode's kernel and threads, measured where they run. The runtime calibration above times one
@@ -249,8 +355,8 @@ function layerPasses(rt: WasmRuntime, kernels: KernelName[], layers: DecodeMatri
 const firstLayer = (layers: DecodeMatrix[][]): DecodeMatrix[] => layers.find((l) => l.length) ?? [];
 const shapesOf = (mats: DecodeMatrix[]): string => mats.map((m) => `${m.rows}x${m.cols}`).join(',');
 
-/** Milliseconds of one call of f. */
-const timeOf = (f: () => void): number => { const a = now(); f(); return now() - a; };
+/** Milliseconds of one call of f on `clock`. */
+const timeOf = (f: () => void, clock = now): number => { const a = clock(); f(); return clock() - a; };
 
 /** Rounds that fit `budgetMs` when each takes `perRound` ms, from `min` up to `max` (0: not even `min`). */
 const roundsFor = (budgetMs: number, perRound: number, min: number, max: number): number => {
@@ -302,9 +408,9 @@ export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: numbe
  *  of the rounds; a model whose step is too long to
  *  time the two ends twice within the budget keeps the default split (its jobs are large: a
  *  hand-off is a small part of them; cached only when the whole budget would not have timed it
- *  either). Cached per (runtime, threads, kernel, shapes, other jobs). */
+ *  either). Cached per (runtime, threads, kernel, shapes, other jobs). `clock`: milliseconds (tests pass a scripted one). */
 export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][], otherJobs: { work: number; what: string }[],
-                            step: () => void, budgetMs = DECODE_BUDGET_MS): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> {
+                            step: () => void, budgetMs = DECODE_BUDGET_MS, clock = now): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> {
   const first = firstLayer(layers), shapes = shapesOf(first);
   const sizes = [...new Set([...first.map((m) => m.rows * m.cols), ...otherJobs.map((j) => j.work)])]
     .filter((w) => w >= POOL.MIN_WORK_DEFAULT).sort((a, b) => a - b);
@@ -321,12 +427,12 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
       rt.useThreads(threads, c);
       // Decode samples between steps: long enough for idle workers to go to sleep, so a step's
       // first hand-off wakes them, as it does in decode (back-to-back steps hide that cost).
-      for (const until = now() + gap; now() < until;) { /* the sampler's turn */ }
-      times.get(c)!.push(timeOf(f));
+      for (const until = clock() + gap; clock() < until;) { /* the sampler's turn */ }
+      times.get(c)!.push(timeOf(f, clock));
     }
   };
   let rounds = 0, estimate = 0;
-  const s0 = now();
+  const s0 = clock();
   // A step is at least its layers' passes: they estimate it without running a step of a large
   // model (an 8B step takes ~150 ms).
   const p = layerPasses(rt, [kernel], layers);
@@ -335,7 +441,7 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
     // On one thread (the slow end, and no worker the OS may have descheduled), best of 3 passes.
     rt.useThreads(1);
     p.run(kernel); // tier-up
-    estimate = Math.min(...[0, 1, 2].map(() => timeOf(() => p.run(kernel)))) * layers.length + STEP_GAP_MS;
+    estimate = Math.min(...[0, 1, 2].map(() => timeOf(() => p.run(kernel), clock))) * layers.length + STEP_GAP_MS;
     // Whole steps when at least the two ends (the default split, every job on the caller) fit
     // twice in the budget, with as many cuts between them as fit.
     if (estimate * 2 * 2 <= budgetMs) {
@@ -343,13 +449,13 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
       step(); // tier-up
       // Best of 3, as the passes above: one step the OS descheduled must not make the cuts look too
       // long to time (it did on a busy CI machine: 2 ms steps, the whole budget, 'default').
-      estimate = Math.min(timeOf(step), timeOf(step), timeOf(step)) + STEP_GAP_MS;
+      estimate = Math.min(timeOf(step, clock), timeOf(step, clock), timeOf(step, clock)) + STEP_GAP_MS;
       const n = Math.min(cuts.length, Math.floor(budgetMs / (estimate * 2 * 2)));
       if (n >= 2) {
         // n cuts spread from the default to the top (every one when they fit).
         cuts = [...new Set(Array.from({ length: n }, (_, i) => cuts[Math.round((i * (cuts.length - 1)) / (n - 1))]))];
         // Rounds until the budget is spent (counted from the start, warm-ups included), at least 2.
-        for (; rounds < SPLIT_MAX_ROUNDS && (rounds < 2 || now() - s0 < budgetMs); rounds++) run(step, cuts, STEP_GAP_MS);
+        for (; rounds < SPLIT_MAX_ROUNDS && (rounds < 2 || clock() - s0 < budgetMs); rounds++) run(step, cuts, STEP_GAP_MS);
       }
     }
     rt.useThreads(threads);
@@ -369,7 +475,6 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
   }
   // The median, not the best: a step that had the other cores to itself is not what decode will
   // see on a busy machine (a worker the OS deschedules costs the steps that hand work to it).
-  const median = (t: number[]) => { const u = [...t].sort((a, b) => a - b), h = u.length >> 1; return u.length % 2 ? u[h] : (u[h - 1] + u[h]) / 2; };
   const best = new Map(cuts.map((c) => [c, median(times.get(c)!)]));
   if (![...best.values()].some((t) => t > 0)) return fallback('the clock stood still: the default split');
   // The fastest, or a larger cut (less handed off) within SPLIT_TIE of it: a hand-off risks more

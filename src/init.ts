@@ -41,7 +41,9 @@ export interface KernelInfo {
    *  workers run (1: none). The runtime's defaultThreads. */
   threads: number;
   /** Where `threads` came from, in words: 'auto' and the cores reported, or the count asked for,
-   *  and why fewer run when they do. */
+   *  and why fewer run when they do. It describes the runtime's default only (init's `threads`, or
+   *  a later init({ threads })): a model loaded with its own `threads` runs on model.threads
+   *  (model.decodeChoice.threads), which this does not describe. */
   threadsWhy: string;
   /** The kernel calibration run at init: per role (GEMV, GEMM) and layout, the fastest kernel on
    *  this CPU, with the timings it chose from and its own cost (src/calibrate.ts). */

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WasmRuntime } from '../bindings/runtime.js';
 import { KERNELS, kernelRow, sameCode } from '../bindings/kernels.js';
-import { DECODE_BUDGET_MS, decodeKernel, decodeSplit, type DecodeMatrix } from '../src/calibrate.js';
+import { chooseKernels, DECODE_BUDGET_MS, decodeKernel, decodeSplit, type DecodeMatrix, type KernelTimer } from '../src/calibrate.js';
 import { makeModel } from '../src/synth/make-model.js';
 import { createRuntime, init, kernelCalibration, kernelInfo, KERNEL_IDS, KERNEL_NAMES, loadModel, TernaryMatrix, type KernelName } from '../src/index.js';
 
@@ -27,6 +27,94 @@ const layoutOf = (rt: WasmRuntime, k: KernelName) => rt.exports.kernel_layout(KE
 const gemvKernels = (rt: WasmRuntime, kernel: KernelName) => KERNELS.filter((k) => k.layout === kernelRow(kernel).layout
   && (k.roles as readonly string[]).includes('gemv') && rt.exports.kernel_available(k.id) === 1).map((k) => k.name as KernelName);
 const bitsOf = (f: Float32Array) => Array.from(new Uint32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)));
+
+/** The relaxed build's kernels with a role (chooseKernels' candidates there). */
+const RELAXED: KernelName[] = ['tl3', 'tl3-relaxed', 'i2-dot32', 'i2-dot16', 'i2-dot'];
+/** µs per call of each timed (kernel, role) on a CPU like the 2-core AMD EPYC's (i2 GEMV ahead). */
+const BASE: Record<string, number> = { 'tl3 gemv': 65, 'tl3 gemm': 480, 'tl3-relaxed gemv': 55, 'tl3-relaxed gemm': 380, 'i2-dot32 gemv': 50, 'i2-dot32 gemm': 400, 'i2-dot16 gemm': 300 };
+/** A scripted timing source on a virtual clock: `base` µs, 10x on each pair's first call (the
+ *  engine's baseline tier), `alter(pair, call, us)` changes any sample; each sample advances the clock by its time. */
+function scripted(base: Record<string, number>, alter: (pair: string, call: number, us: number) => number = (_p, _c, us) => us) {
+  let ms = 0;
+  const calls = new Map<string, number>();
+  const time: KernelTimer = (k, role) => {
+    const pair = `${k} ${role}`, n = calls.get(pair) ?? 0;
+    calls.set(pair, n + 1);
+    const us = alter(pair, n, n === 0 ? base[pair] * 10 : base[pair]);
+    ms += us / 1000;
+    return us;
+  };
+  return { time, clock: () => ms, pause: (p: number) => { ms += p; }, calls };
+}
+
+describe('kernel choice from timings (chooseKernels, scripted timing source)', () => {
+  it('per layout and role the lowest median; the widest layout (i2) when its GEMV is the faster', () => {
+    const s = scripted(BASE), c = chooseKernels(RELAXED, s.time, s.clock, s.pause);
+    expect(c).toMatchObject({ layout: 'i2', gemv: 'i2-dot32', gemm: 'i2-dot16', rounds: 5, measured: true,
+      byLayout: { i2: { gemv: 'i2-dot32', gemm: 'i2-dot16' }, tl3: { gemv: 'tl3-relaxed', gemm: 'tl3-relaxed' } } });
+    expect(c.timings).toEqual({ tl3: { gemvUs: 65, gemmUs: 480 }, 'tl3-relaxed': { gemvUs: 55, gemmUs: 380 }, 'i2-dot32': { gemvUs: 50, gemmUs: 400 }, 'i2-dot16': { gemmUs: 300 } });
+    expect(c.layoutWhy).toBe("i2: the build's widest, kept: tl3's tl3-relaxed took 1.1x the time of i2-dot32 (median of 5 rounds, quartiles 1.1-1.1)");
+    // Warm-up until the samples stop improving (10x, 1x, 1x), then the rounds; each code once (no i2-dot, no i2-dot16 GEMV).
+    expect(Object.fromEntries(s.calls)).toEqual(Object.fromEntries(Object.keys(BASE).map((p) => [p, 3 + 5])));
+  });
+
+  it('one outlying sample, anywhere and either way, does not flip the layout', () => {
+    const calls = 3 + 5;
+    for (const [fast, slow] of [['i2', 'tl3'], ['tl3', 'i2']] as const) {
+      // tl3 ahead: its GEMV at 40 against i2-dot32's 50.
+      const base = fast === 'i2' ? BASE : { ...BASE, 'tl3-relaxed gemv': 40 };
+      for (const pair of ['tl3-relaxed gemv', 'i2-dot32 gemv', 'tl3 gemv']) {
+        for (let at = 0; at < calls; at++) {
+          for (const factor of [0.05, 20]) {
+            const s = scripted(base, (p, n, us) => (p === pair && n === at ? us * factor : us));
+            const c = chooseKernels(RELAXED, s.time, s.clock, s.pause);
+            expect(c.layout, `${fast} ahead, ${pair} call ${at} x${factor}`).toBe(fast);
+            expect(c.layout).not.toBe(slow);
+          }
+        }
+      }
+    }
+  });
+
+  it('another layout wins when it is faster round by round beyond the spread, not when the spread swallows the difference', () => {
+    // 20% faster with 1% jitter: tl3.
+    const jitter = (n: number) => 1 + 0.01 * Math.sin(n * 2.1);
+    const clear = scripted(BASE, (p, n, us) => (p === 'tl3-relaxed gemv' ? us * 0.8 * jitter(n) : p === 'i2-dot32 gemv' ? us * jitter(n + 7) : us));
+    const c = chooseKernels(RELAXED, clear.time, clear.clock, clear.pause);
+    expect([c.layout, c.gemv]).toEqual(['tl3', 'tl3-relaxed']);
+    expect(c.layoutWhy).toMatch(/^tl3: faster: tl3's tl3-relaxed took 0\.8\dx the time of i2-dot32 .*less by more than the spread \(and 2 times more, each after a 5 ms pause\)$/);
+    // A median 0.9x, but the rounds range 0.5x-1.3x (a busy machine): the widest stays. (Best-of
+    // would take tl3 on its one 0.5x round.)
+    const phases = [0.5, 0.9, 0.9, 1.3, 1.3];
+    const noisy = scripted(BASE, (p, n, us) => (p === 'tl3-relaxed gemv' ? 50 * phases[n % 5] : us));
+    const d = chooseKernels(RELAXED, noisy.time, noisy.clock, noisy.pause);
+    expect(d.layout).toBe('i2');
+    expect(d.layoutWhy).toMatch(/tl3-relaxed took 0\.9x the time of i2-dot32 \(median of 5 rounds, quartiles 0\.9-1\.3\)$/);
+  });
+
+  it('a kernel of the widest layout that stays unoptimized through the rounds (its compiler starved) does not make it switch: the switch is timed again after a pause', () => {
+    // i2-dot32 at 10x until the first pause (as a baseline tier would run it), then at its speed.
+    let paused = false;
+    const s = scripted(BASE, (p, _n, us) => (p === 'i2-dot32 gemv' && !paused ? us * 10 : us));
+    const c = chooseKernels(RELAXED, s.time, s.clock, (ms) => { paused = true; s.pause(ms); });
+    expect([c.layout, c.gemv]).toEqual(['i2', 'i2-dot32']);
+    expect(c.layoutWhy).toMatch(/^i2: the build's widest, kept: tl3's tl3-relaxed took 0\.11x .*, but not after a 5 ms pause: tl3's tl3-relaxed took 1\.1x the time of i2-dot32 \(median of 5 rounds/);
+    // Still slow after every pause: then it is slow (the rule cannot tell), and the switch stands.
+    const stuck = scripted(BASE, (p, _n, us) => (p === 'i2-dot32 gemv' ? us * 10 : us));
+    expect(chooseKernels(RELAXED, stuck.time, stuck.clock, stuck.pause).layout).toBe('tl3');
+  });
+
+  it('stays within its budget on a slow machine (fewer rounds, which widens the quartiles), and a clock that stands still gets the defaults', () => {
+    // Every sample takes 40 ms: two warm-up rounds and three timed ones, whatever the samples say.
+    let ms = 0;
+    const slow = chooseKernels(RELAXED, () => { ms += 40; return 40_000; }, () => ms, () => { throw new Error('no switch: no pause'); });
+    expect(slow.rounds).toBe(3);
+    expect(ms).toBe(40 * (2 + 3) * Object.keys(BASE).length);
+    const still = chooseKernels(RELAXED, () => 0, () => 0, () => { throw new Error('no switch: no pause'); });
+    expect(still).toMatchObject({ measured: false, layout: 'i2', gemv: 'i2-dot32', gemm: 'i2-dot16', byLayout: { i2: { gemv: 'i2-dot32', gemm: 'i2-dot16' }, tl3: { gemv: 'tl3-relaxed', gemm: 'tl3-relaxed' } } });
+    expect(still.layoutWhy).toMatch(/clock did not move/);
+  });
+});
 
 describe('kernel calibration', () => {
   it('picks, on every build, an available non-scalar kernel for each role and each layout, and caches it', () => {
@@ -53,12 +141,21 @@ describe('kernel calibration', () => {
           const own = kernels.filter((k) => sameCode(k, role) === k);
           expect(own.length, `${build} ${role}`).toBeLessThan(kernels.length); // the relaxed build has duplicates
           expect(kernels.filter((k) => c.timings[k]?.[`${role}Us`] !== undefined).sort(), `${build} ${role}`).toEqual([...own].sort());
-          expect(Math.min(...own.map((k) => c.timings[k]![`${role}Us`]!)), `${build} ${role}`).toBe(c.timings[c[role]]![`${role}Us`]);
+          // Per layout, the fastest of its own-code kernels; GEMM overall, the fastest of all.
+          for (const [layout, choice] of Object.entries(c.byLayout)) {
+            const mine = own.filter((k) => ['i8', 'i2', 'tl3'][layoutOf(rt, k)] === layout);
+            expect(Math.min(...mine.map((k) => c.timings[k]![`${role}Us`]!)), `${build} ${layout} ${role}`).toBe(c.timings[choice![role]]![`${role}Us`]);
+          }
           for (const choice of [c[role], ...Object.values(c.byLayout).map((x) => x![role])]) expect(sameCode(choice, role), `${build} ${role}`).toBe(choice);
         }
+        expect(Math.min(...kernels.filter((k) => sameCode(k, 'gemm') === k).map((k) => c.timings[k]!.gemmUs!)), build).toBe(c.timings[c.gemm]!.gemmUs);
+        expect(c.rounds, build).toBeGreaterThanOrEqual(3);
+        expect(c.layoutWhy, build).toMatch(new RegExp(`^${c.layout}: .*median of ${c.rounds} rounds`));
       } else {
-        expect(c.timings).toEqual({});
+        expect([c.timings, c.rounds, c.layoutWhy]).toEqual([{}, 0, "tl3: the build's one kernel, nothing to time"]);
       }
+      // GEMV (and so the layout models pack) is the chosen layout's.
+      expect(c.gemv, build).toBe(c.byLayout[c.layout]!.gemv);
       expect(c.ms).toBeGreaterThanOrEqual(0);
       expect(kernelCalibration(rt)).toBe(c); // cached per runtime
     }
@@ -71,6 +168,13 @@ describe('kernel calibration', () => {
     expect(info.kernels).toContain(info.calibration.gemm);
     info.calibration.gemv = 'scalar'; // a copy: the caller cannot change the library's choice
     expect(kernelInfo().calibration.gemv).not.toBe('scalar');
+    // threadsWhy describes the runtime's default ('auto' here), not a model's own `threads`.
+    expect(info.threadsWhy).toMatch(new RegExp(`^'auto': ${info.threads} \\(the cores the runtime reports`));
+    const m = await loadModel(bytes, { threads: 1, batchSize: 4 });
+    try {
+      expect([m.threads, m.decodeChoice.threads]).toEqual([1, 1]);
+      expect([kernelInfo().threads, kernelInfo().threadsWhy]).toEqual([info.threads, info.threadsWhy]);
+    } finally { m.dispose(); }
   });
 
   // The table's `same` is hand-kept against assembly/ternary/matmul.ts's dispatch: this checks the table, not the dispatch.
@@ -99,13 +203,16 @@ describe('kernel calibration', () => {
     const c = kernelCalibration(rt);
     // One layer of one 256x256 product: a job of the default size, so there is a cut to time.
     const w = TernaryMatrix.fromTernary(Int8Array.from({ length: 256 * 256 }, (_, j) => (j % 3) - 1), 256, 256, 0.5, { runtime: rt, kernel: c.gemv });
+    // A scripted clock (each read 1 µs on; a step takes exactly its milliseconds), so the machine's
+    // load cannot make a 2 ms step look longer: what is checked is the budget rule, not the scheduler.
+    let ms = 0;
+    const clock = () => (ms += 1e-3);
     try {
       const layers: DecodeMatrix[][] = [[{ ptr: w._wasmPtr, rows: 256, cols: 256 }]];
       let steps = 0;
       const split = (what: string, stepMs: number, budgetMs: number) => {
         steps = 0;
-        const step = () => { steps++; for (const until = performance.now() + stepMs; performance.now() < until;) { /* a step's work */ } };
-        return { ...decodeSplit(rt, c.gemv, 2, layers, [{ work: 1 << 17, what }], step, budgetMs), steps };
+        return { ...decodeSplit(rt, c.gemv, 2, layers, [{ work: 1 << 17, what }], () => { steps++; ms += stepMs; }, budgetMs, clock), steps };
       };
       const full = 2 * DECODE_BUDGET_MS;
       const a = split('head f32', 0.05, full);
@@ -115,13 +222,11 @@ describe('kernel calibration', () => {
       // 2 ms steps: a quarter budget cannot time two cuts twice; that is not kept, the whole budget times them.
       const cut = split('tied f32', 2, full / 4);
       expect([cut.timed, cut.why]).toEqual(['default', expect.stringMatching(/too long to time/)]);
-      expect(split('tied f32', 2, full).timed).toBe('steps');
+      const whole = split('tied f32', 2, full);
+      expect([whole.timed, whole.minWorkMs.map((x) => x.minWork)]).toEqual(['steps', [0, (1 << 16) + 1, (1 << 17) + 1]]);
       // One step much slower than the others (descheduled: the first timed one) is not the estimate.
       let calls = 0;
-      const hiccup = decodeSplit(rt, c.gemv, 2, layers, [{ work: 1 << 17, what: 'hiccup' }], () => {
-        const ms = ++calls === 2 ? 40 : 2; // (call 1 is the tier-up)
-        for (const until = performance.now() + ms; performance.now() < until;) { /* a step's work */ }
-      }, full);
+      const hiccup = decodeSplit(rt, c.gemv, 2, layers, [{ work: 1 << 17, what: 'hiccup' }], () => { ms += ++calls === 2 ? 40 : 2; }, full, clock); // (call 1 is the tier-up)
       expect(hiccup.timed).toBe('steps');
       expect(calls).toBeGreaterThan(4); // (the cuts were timed on whole steps)
       // Too long for the whole budget too (20 ms steps): kept, the next load times nothing.
@@ -131,6 +236,32 @@ describe('kernel calibration', () => {
     } finally {
       w.dispose();
       rt.closeThreads();
+    }
+  });
+
+  it('the runtime calibration times on one thread (no worker takes a piece), is kept per runtime, and leaves the runtime its threads', async () => {
+    for (const { build } of runtimes) {
+      const rt = await createRuntime({ build: build as 'simd128', threads: 2 });
+      const e = rt.exports, rows = 1024, cols = 512, kernel = available(rt).find((k) => k !== 'scalar')!;
+      // A product large enough to split, called straight (TernaryMatrix would set the threads itself).
+      const m = TernaryMatrix.fromTernary(Int8Array.from({ length: rows * cols }, (_, j) => (j % 3) - 1), rows, cols, 0.5, { runtime: rt, kernel });
+      const x = rt.alloc(cols * 4), out = rt.alloc(rows * 4), scratch = rt.alloc(e.matmul_scratch_bytes(KERNEL_IDS[kernel], rows, cols, 1));
+      try {
+        const pieces = rt.workerPieces;
+        const c = kernelCalibration(rt);
+        expect(rt.workerPieces, build).toBe(pieces); // a worker's hand-off is not the kernel's speed
+        if (available(rt).length > 2) expect(c.rounds, build).toBeGreaterThanOrEqual(3); // (something was timed)
+        rt.f32.fill(0.5, x >>> 2, (x >>> 2) + cols);
+        expect(e.ternary_matmul(KERNEL_IDS[kernel], m._wasmPtr, rows, cols, x, 1, out, 1, scratch), build).toBe(0);
+        expect(rt.workerPieces, build).toBeGreaterThan(pieces); // back on the runtime's 2 threads
+        // Per runtime: the same object whatever the threads used since; another runtime measures its own.
+        rt.useThreads(1);
+        expect(kernelCalibration(rt), build).toBe(c);
+        expect(kernelCalibration(runtimes.find((r) => r.build === build)!.rt), build).not.toBe(c);
+      } finally {
+        rt.free(x); rt.free(out); rt.free(scratch); m.dispose();
+        rt.closeThreads();
+      }
     }
   });
 

@@ -54,6 +54,7 @@ describe('bitnet-wasm CLI', () => {
     const line = (re: RegExp) => lines.find((l) => re.test(l)) ?? '';
     if (Object.keys(c.timings).length) {
       expect(line(/kernel calibration/)).toContain(`-> ${c.gemv}`);
+      expect(line(/kernel calibration/)).toContain(`; layout ${c.layoutWhy}`);
       for (const [k, t] of Object.entries(c.timings)) if (t.gemvUs !== undefined) expect(line(/kernel calibration/)).toContain(`${k} ${t.gemvUs}`);
     } else expect(line(/one kernel/)).toContain(c.gemv);
     expect(line(/^bitnet-wasm: threads: /)).toContain(info.threadsWhy);

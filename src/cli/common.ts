@@ -95,8 +95,8 @@ export function describeChoices(model: Model): string[] {
   const figures = (role: 'gemvUs' | 'gemmUs') => Object.entries(c.timings).filter(([, t]) => t[role] !== undefined)
     .sort(([, a], [, b]) => a[role]! - b[role]!).map(([k, t]) => `${k} ${t[role]}`).join(', ');
   const lines = [c.timings && Object.keys(c.timings).length
-    ? `${i.build} build; kernel calibration (${c.ms} ms, ${c.shape.rows}x${c.shape.cols}, best us per call; kernels sharing a loop timed once): `
-      + `GEMV ${figures('gemvUs')} -> ${c.gemv}; GEMM of ${c.shape.gemmN} tokens ${figures('gemmUs')} -> ${c.gemm}`
+    ? `${i.build} build; kernel calibration (${c.ms} ms, ${c.shape.rows}x${c.shape.cols} on one thread, median us per call of ${c.rounds} rounds; kernels sharing a loop timed once): `
+      + `GEMV ${figures('gemvUs')} -> ${c.gemv}; GEMM of ${c.shape.gemmN} tokens ${figures('gemmUs')} -> ${c.gemm}; layout ${c.layoutWhy}`
     : `${i.build} build: one kernel (${c.gemv}), nothing to time`];
   lines.push(`threads: ${i.threadsWhy}; this model ${model.threads}`);
   const kms = Object.entries(d.kernelMs).map(([k, ms]) => `${k} ${ms}`).join(', ');
