@@ -37,7 +37,7 @@
 // code, so its output is bit-identical to attention() on the decoded cache. The next rows are
 // touched ahead (one load per line) while the current ones compute: wasm has no prefetch.
 import { exp_sum_f32 } from "./softmax";
-import { kv_load_f16 } from "./kv_f16";
+import { kv_load_f16_rows } from "./kv_f16";
 import { hi_f64, join_f32, lo_f64 } from "../math/exp";
 import { touch } from "../ternary/lut_tl3";
 
@@ -274,7 +274,7 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
     }
     let kq = kCache + <usize>p * posStride, rs = posStride, gs = cacheRow;
     if (f16) {
-      for (let r = 0; r < m; r++) kv_load_f16(kq + <usize>r * posStride + <usize>g0 * cacheRow, ng * headDim, buf + <usize>(r * ng) * row);
+      kv_load_f16_rows(kq + <usize>g0 * cacheRow, ng * headDim, m, posStride, buf, <usize>ng * row);
       kq = buf - <usize>g0 * row; rs = <usize>ng * row; gs = row;
     }
     for (let g = g0; g < g1; g++) {
@@ -302,7 +302,7 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
     for (let g = g0; g < g1; g++) {
       const ha = max(h0, g * group), hb = min(h1, g * group + group);
       let vb = vCache + <usize>g * cacheRow + <usize>p0 * posStride;
-      if (f16) { for (let p = 0; p < n; p++) kv_load_f16(vb + <usize>p * posStride, headDim, buf + <usize>p * row); vb = buf; }
+      if (f16) { kv_load_f16_rows(vb, headDim, n, posStride, buf, row); vb = buf; }
       value_block(scores + <usize>(ha - h0) * rowsBytes + (<usize>p0 << 2), rowsBytes, vb, stride, n, headDim, hb - ha, out + <usize>ha * row, p0 == 0);
     }
   }
