@@ -10,28 +10,35 @@
 // sees every cached position, so the causal mask is just "p < nPos".
 //
 // Arithmetic (fixed order, identical bits everywhere, for any head range and block size):
-//   score = dot(q_h, k_p) * scale, scale = f32(1/sqrt(headDim)) correctly rounded; the dot uses
-//   four f32x4 partial sums over 16-element blocks, then 4-element blocks into the first, combined
-//   (a0+a1)+(a2+a3), lanes (0+1)+(2+3), then a scalar tail in index order.
-//   probabilities: nn/softmax_f32 (f32 exponentials) over the nPos scores.
-//   out[d] = p_0 v_0[d], then += p_t v_t[d] for t = 1..nPos-1 in order (f32), the same per-element
-//   sequence for every headDim and chunking, so nPos = 1 returns v_0 exactly.
+//   score = dot(q_h, k_p) * scale, scale = f32(1/sqrt(headDim)) correctly rounded; the dot is one
+//   f32x4 sum a = 0, a += q[i..i+4) * k[i..i+4) for i = 0, 4, 8, ... in order, its lanes
+//   (a0+a1)+(a2+a3), then a scalar tail in index order. (One sum rather than four: combining four
+//   partial sums cost 12 of every 15 additions of the tiles' reduction, ~15% of the score pass.)
+//   weights: nn/exp_sum_f32 over the nPos scores: e_t = expf_f32(f32(s_t - max)) (f32) and their
+//   sum S in f64 (softmax_f32 without its division: the softmax is e_t / S).
+//   acc[d] = e_0 v_0[d], then += e_t v_t[d] for t = 1..nPos-1 in order (f32), the same per-element
+//   sequence for every headDim and chunking; out[d] = f32(f64(acc[d]) / S), one rounding. So
+//   nPos = 1 returns v_0 exactly (e_0 = 1, S = 1). Dividing once per output instead of
+//   normalising each weight saves softmax's pass over the weights (its f64 products).
 // Loop order (flash-decoding's blocking, with an exact two-pass softmax instead of its online
 // rescaling, which would change the bits). Every K and V row is read from memory once for all
 // the query heads that use it, front to back:
 //   pass 1, scores: four positions at a time (four contiguous cache rows), every kv head, its
-//     query heads in tiles (below) that share each q load across positions and each k load
-//     across heads; the four positions' lane sums are reduced together (reduce4).
-//   pass 2: the softmax of each head's row.
+//     query heads in tiles of two heads x four positions (below) that share each q load across
+//     positions and each k load across heads; the four positions' lane sums are reduced
+//     together (reduce4) in registers.
+//   pass 2: each head's row of scores becomes its weights e_t; S goes to scratch.
 //   pass 3, values: blocks of BLOCK positions; for each kv head, its query heads add the block's
 //     v rows into their outputs (kept in out between blocks: exact, the per-element order is
 //     still p = 0, 1, 2, ...). A kv head's block (BLOCK x headDim f32, 16 KB at headDim 128)
-//     stays in L1 while its heads use it; pairs of heads share each v load.
+//     stays in L1 while its heads use it; pairs of heads share each v load. Then each output
+//     row is divided by its head's S.
 // An f16 cache is decoded into scratch (four rows, or one kv head's block) and then runs the same
 // code, so its output is bit-identical to attention() on the decoded cache. The next rows are
 // touched ahead (one load per line) while the current ones compute: wasm has no prefetch.
-import { softmax_f32 } from "./softmax";
-import { kv_load_f16 } from "./kv_f16";
+import { exp_sum_f32 } from "./softmax";
+import { kv_load_f16_rows } from "./kv_f16";
+import { hi_f64, join_f32, lo_f64 } from "../math/exp";
 import { touch } from "../ternary/lut_tl3";
 
 /** Positions per block of the value pass. */
@@ -42,7 +49,8 @@ const BLOCK = 32;
 const K_BATCH = 64;
 
 /** Scratch bytes for attention / attention_f16 / attention_heads (any head range): decoded f16
- *  rows, the four accumulators of four positions per head, the re-laid q rows, and one row of nPos
+ *  rows, 256 bytes per head of which its weight sum S takes 8 (the score tiles' former slots; the
+ *  size is kept, which src/model/inspect.ts mirrors), the re-laid q rows, and one row of nPos
  *  scores per head. */
 export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, nPos: i32): i32 {
   return <i32>bufBytes(nHeadKv, headDim) + ((((nHead << 6) + nHead * headDim + nHead * nPos) << 2) + 15) & ~15;
@@ -69,101 +77,82 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
 /** The f32 dot product of attention (order documented above). */
 // @ts-ignore: decorator
 @inline function dot_f32(a: usize, b: usize, n: i32): f32 {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let acc4 = f32x4.splat(0);
   let i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const o = <usize>i << 2;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
-    a2 = f32x4.add(a2, f32x4.mul(v128.load(a + o, 32), v128.load(b + o, 32)));
-    a3 = f32x4.add(a3, f32x4.mul(v128.load(a + o, 48), v128.load(b + o, 48)));
-  }
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-  }
-  let acc = lane_sum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  for (; i + 4 <= n; i += 4) acc4 = f32x4.add(acc4, f32x4.mul(v128.load(a + (<usize>i << 2)), v128.load(b + (<usize>i << 2))));
+  let acc = lane_sum(acc4);
   for (; i < n; i++) acc += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
   return acc;
 }
 
-// Score tiles (headDim % 16 == 0). dot_f32's four accumulators are independent sums: a_i adds
-// q[16b+4i..16b+4i+4) * k[...] over b = 0, 1, 2, ... So a tile computes one accumulator index i
-// at a time for several (head, position) pairs, sharing each q load across positions and each k
-// load across heads, and stores the four accumulators of a pair to a 64-byte slot; reduce4 then
-// combines them exactly as dot_f32 does. Same bits, half the loads of one dot at a time.
-// Slot of (head j, position p of a quad): parts + ((j * 4 + p) << 6).
+// Score tiles (headDim % 4 == 0): dot_f32 for two heads x four positions (or one head x four) at
+// once, sharing each q load across positions and each k load across heads; the four positions'
+// lane sums are reduced together into one f32x4 of scores. Same bits as dot_f32 one at a time.
 
+/** Copies the q rows of heads h, h+1 (row bytes apart, nb 4-element blocks each) to qt in the order
+ *  tile2x4 reads them: block b of head u at (b * 2 + u) * 16 bytes (one pointer, fixed offsets). */
 // @ts-ignore: decorator
-@inline function slot(parts: usize, j: i32, p: i32): usize { return parts + (<usize>(j * 4 + p) << 6); }
-
-/** Copies the q rows of heads h..h+3 (row bytes apart, nb 16-element blocks each) to qt in the
- *  order tile4x2 reads them: element (head j, accumulator i, block b) at ((i * nb + b) * 4 + j) * 16
- *  bytes, so each step of the tile loads its four heads' q at fixed offsets from one pointer. */
-// @ts-ignore: decorator
-@inline function relay_q(q: usize, row: usize, nb: usize, qt: usize): void {
-  for (let j: usize = 0; j < 4; j++) {
-    for (let i: usize = 0; i < 4; i++) {
-      for (let b: usize = 0; b < nb; b++) v128.store(qt + ((((i * nb + b) << 2) + j) << 4), v128.load(q + j * row + (b << 6) + (i << 4)));
-    }
+@inline function relay_q2(q: usize, row: usize, nb: usize, qt: usize): void {
+  for (let b: usize = 0; b < nb; b++) {
+    v128.store(qt + (b << 5), v128.load(q + (b << 4)));
+    v128.store(qt + (b << 5), v128.load(q + row + (b << 4)), 16);
   }
 }
 
-/** Heads j..j+3 (q re-laid at qt by relay_q) x two positions (k rows k0, k1); sl = slot(parts, j, p0)
- *  for the pair's first position p0. Pointers only step by 64 and every other offset is a constant:
- *  no address arithmetic per load. */
+/** [lane sum of a, of b, of c, of d] * scale, each lane sum ((x0+x1)+(x2+x3)) as lane_sum. */
 // @ts-ignore: decorator
-@inline function tile4x2(qt: usize, nb: usize, k0: usize, k1: usize, sl: usize): void {
-  let qp = qt;
-  for (let i: usize = 0; i < 64; i += 16) {
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
-    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
-    let x = k0 + i, y = k1 + i;
-    const end = qp + (nb << 6);
-    do {
-      const x0 = v128.load(x), x1 = v128.load(y);
-      let w = v128.load(qp); a0 = f32x4.add(a0, f32x4.mul(w, x0)); a1 = f32x4.add(a1, f32x4.mul(w, x1));
-      w = v128.load(qp, 16); b0 = f32x4.add(b0, f32x4.mul(w, x0)); b1 = f32x4.add(b1, f32x4.mul(w, x1));
-      w = v128.load(qp, 32); c0 = f32x4.add(c0, f32x4.mul(w, x0)); c1 = f32x4.add(c1, f32x4.mul(w, x1));
-      w = v128.load(qp, 48); d0 = f32x4.add(d0, f32x4.mul(w, x0)); d1 = f32x4.add(d1, f32x4.mul(w, x1));
-      qp += 64; x += 64; y += 64;
-    } while (qp < end);
-    // slot(j + u, p0 + t) = sl + (u * 4 + t) * 64
-    const o = sl + i;
-    v128.store(o, a0); v128.store(o, a1, 64); v128.store(o, b0, 256); v128.store(o, b1, 320);
-    v128.store(o, c0, 512); v128.store(o, c1, 576); v128.store(o, d0, 768); v128.store(o, d1, 832);
-  }
-}
-
-/** Head j x the quad's four positions (k rows k0..k3). */
-// @ts-ignore: decorator
-@inline function tile_h1p4(q: usize, row: usize, k0: usize, k1: usize, k2: usize, k3: usize, parts: usize, j: i32): void {
-  for (let i: usize = 0; i < 64; i += 16) {
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let o = i; o < row; o += 64) {
-      const y = v128.load(q + o);
-      a0 = f32x4.add(a0, f32x4.mul(y, v128.load(k0 + o))); a1 = f32x4.add(a1, f32x4.mul(y, v128.load(k1 + o)));
-      a2 = f32x4.add(a2, f32x4.mul(y, v128.load(k2 + o))); a3 = f32x4.add(a3, f32x4.mul(y, v128.load(k3 + o)));
-    }
-    v128.store(slot(parts, j, 0) + i, a0); v128.store(slot(parts, j, 1) + i, a1);
-    v128.store(slot(parts, j, 2) + i, a2); v128.store(slot(parts, j, 3) + i, a3);
-  }
-}
-
-// @ts-ignore: decorator
-@inline function lanes_of(sl: usize): v128 {
-  return f32x4.add(f32x4.add(v128.load(sl), v128.load(sl, 16)), f32x4.add(v128.load(sl, 32), v128.load(sl, 48)));
-}
-
-/** Scores of four consecutive slots (one head, positions p..p+3): ((x0+x1)+(x2+x3)) * scale of
- *  each slot's lane vector (a0+a1)+(a2+a3), the lane order of dot_f32, four at once. */
-// @ts-ignore: decorator
-@inline function reduce4(sl: usize, scale: v128): v128 {
-  const s0 = lanes_of(sl), s1 = lanes_of(sl + 64), s2 = lanes_of(sl + 128), s3 = lanes_of(sl + 192);
-  // [x0+x1 of s0, of s1, x2+x3 of s0, of s1], then the same for s2, s3.
-  const h01 = f32x4.add(v128.shuffle<f32>(s0, s1, 0, 4, 2, 6), v128.shuffle<f32>(s0, s1, 1, 5, 3, 7));
-  const h23 = f32x4.add(v128.shuffle<f32>(s2, s3, 0, 4, 2, 6), v128.shuffle<f32>(s2, s3, 1, 5, 3, 7));
+@inline function reduce4(a: v128, b: v128, c: v128, d: v128, scale: v128): v128 {
+  // [x0+x1 of a, of b, x2+x3 of a, of b], then the same for c, d.
+  const h01 = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 2, 6), v128.shuffle<f32>(a, b, 1, 5, 3, 7));
+  const h23 = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 2, 6), v128.shuffle<f32>(c, d, 1, 5, 3, 7));
   return f32x4.mul(f32x4.add(v128.shuffle<f32>(h01, h23, 0, 1, 4, 5), v128.shuffle<f32>(h01, h23, 2, 3, 6, 7)), scale);
+}
+
+/** Stores the first m (1..4) lanes of v at p. */
+// @ts-ignore: decorator
+@inline function store_scores(p: usize, v: v128, m: i32): void {
+  if (m == 4) { v128.store(p, v); return; }
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (m > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (m > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+/** Scores of heads u = 0, 1 (q re-laid at qt by relay_q2, nb blocks) x positions k0..k3 -> m (1..4)
+ *  scores at sc + u * rowsBytes. Pointers step by 16 or 32, every other offset is a constant. */
+// @ts-ignore: decorator
+@inline function tile2x4(qt: usize, nb: usize, k0: usize, k1: usize, k2: usize, k3: usize, sc: usize, rowsBytes: usize,
+                         scale: v128, m: i32): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let qp = qt, x0 = k0, x1 = k1, x2 = k2, x3 = k3;
+  const end = qt + (nb << 5);
+  do {
+    const y0 = v128.load(x0), y1 = v128.load(x1), y2 = v128.load(x2), y3 = v128.load(x3);
+    let w = v128.load(qp);
+    a0 = f32x4.add(a0, f32x4.mul(w, y0)); a1 = f32x4.add(a1, f32x4.mul(w, y1));
+    a2 = f32x4.add(a2, f32x4.mul(w, y2)); a3 = f32x4.add(a3, f32x4.mul(w, y3));
+    w = v128.load(qp, 16);
+    b0 = f32x4.add(b0, f32x4.mul(w, y0)); b1 = f32x4.add(b1, f32x4.mul(w, y1));
+    b2 = f32x4.add(b2, f32x4.mul(w, y2)); b3 = f32x4.add(b3, f32x4.mul(w, y3));
+    qp += 32; x0 += 16; x1 += 16; x2 += 16; x3 += 16;
+  } while (qp < end);
+  store_scores(sc, reduce4(a0, a1, a2, a3, scale), m);
+  store_scores(sc + rowsBytes, reduce4(b0, b1, b2, b3, scale), m);
+}
+
+/** One head (q row at qh, nb blocks) x positions k0..k3 -> m scores at sc. */
+// @ts-ignore: decorator
+@inline function tile1x4(qh: usize, nb: usize, k0: usize, k1: usize, k2: usize, k3: usize, sc: usize, scale: v128, m: i32): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let qp = qh, x0 = k0, x1 = k1, x2 = k2, x3 = k3;
+  const end = qh + (nb << 4);
+  do {
+    const w = v128.load(qp);
+    a0 = f32x4.add(a0, f32x4.mul(w, v128.load(x0))); a1 = f32x4.add(a1, f32x4.mul(w, v128.load(x1)));
+    a2 = f32x4.add(a2, f32x4.mul(w, v128.load(x2))); a3 = f32x4.add(a3, f32x4.mul(w, v128.load(x3)));
+    qp += 16; x0 += 16; x1 += 16; x2 += 16; x3 += 16;
+  } while (qp < end);
+  store_scores(sc, reduce4(a0, a1, a2, a3, scale), m);
 }
 
 /** f32(1 / sqrt(headDim)), correctly rounded. */
@@ -232,6 +221,18 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
   }
 }
 
+/** x[0..n) <- f32(f64(x_i) / sum), each rounded once (f64 division, then to f32). */
+// @ts-ignore: decorator
+@inline function divide_row(x: usize, n: i32, sum: f64): void {
+  const vs = f64x2.splat(sum);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = x + (<usize>i << 2), v = v128.load(p);
+    v128.store(p, join_f32(f64x2.div(lo_f64(v), vs), f64x2.div(hi_f64(v), vs)));
+  }
+  for (; i < n; i++) { const p = x + (<usize>i << 2); store<f32>(p, <f32>(<f64>load<f32>(p) / sum)); }
+}
+
 /**
  * Attention for query heads [h0, h1) only (out rows h0..h1-1 written, the rest untouched), over
  * an f32 cache (f16 == false) or an f16 one. Disjoint head ranges with their own scratch may run
@@ -252,16 +253,17 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
   const g0 = h0 / group, g1 = (h1 + group - 1) / group, ng = g1 - g0;
   // The range's kv heads within each cache row: the only columns it reads (and touches ahead).
   const colOff = <usize>g0 * cacheRow, cols = <usize>ng * cacheRow;
-  const buf = scratch, parts = buf + bufBytes(nHeadKv, headDim);
-  const qt = parts + (<usize>(nHead * 4) << 6);
+  const buf = scratch, sums = buf + bufBytes(nHeadKv, headDim);
+  const qt = sums + (<usize>(nHead * 4) << 6);
   const scores = qt + <usize>nHead * row;
   const vs = f32x4.splat(scale);
-  const nb = <usize>headDim >> 4;
-  // The range's q in the score tiles' order (tile at head h: qt + (h - h0) * row).
-  if ((headDim & 15) == 0) {
+  const nb = <usize>headDim >> 2;
+  const tiles = (headDim & 3) == 0;
+  // The range's q in the score tiles' order (pair at head h: qt + (h - h0) * row).
+  if (tiles) {
     for (let g = g0; g < g1; g++) {
       const ha = max(h0, g * group), hb = min(h1, g * group + group);
-      for (let h = ha; h + 4 <= hb; h += 4) relay_q(q + <usize>h * row, row, nb, qt + <usize>(h - h0) * row);
+      for (let h = ha; h + 2 <= hb; h += 2) relay_q2(q + <usize>h * row, row, nb, qt + <usize>(h - h0) * row);
     }
   }
   // Pass 1: scores, four positions (contiguous rows) at a time, every kv head of the range.
@@ -272,37 +274,27 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
     }
     let kq = kCache + <usize>p * posStride, rs = posStride, gs = cacheRow;
     if (f16) {
-      for (let r = 0; r < m; r++) kv_load_f16(kq + <usize>r * posStride + <usize>g0 * cacheRow, ng * headDim, buf + <usize>(r * ng) * row);
+      kv_load_f16_rows(kq + <usize>g0 * cacheRow, ng * headDim, m, posStride, buf, <usize>ng * row);
       kq = buf - <usize>g0 * row; rs = <usize>ng * row; gs = row;
     }
     for (let g = g0; g < g1; g++) {
       const ha = max(h0, g * group), hb = min(h1, g * group + group);
-      // Rows of the quad; a short tail repeats its last row (its slots are never read).
+      // Rows of the quad; a short tail repeats its last row (its scores are not stored).
       const k0 = kq + <usize>g * gs, k1 = k0 + <usize>min(1, m - 1) * rs, k2 = k0 + <usize>min(2, m - 1) * rs, k3 = k0 + <usize>(m - 1) * rs;
+      const sc = scores + (<usize>p << 2);
       let h = ha;
-      if ((headDim & 15) == 0) {
-        for (; h + 4 <= hb; h += 4) {
-          const qh = qt + <usize>(h - h0) * row;
-          tile4x2(qh, nb, k0, k1, slot(parts, h - h0, 0));
-          tile4x2(qh, nb, k2, k3, slot(parts, h - h0, 2));
-        }
-        for (; h < hb; h++) tile_h1p4(q + <usize>h * row, row, k0, k1, k2, k3, parts, h - h0);
+      if (tiles) {
+        for (; h + 2 <= hb; h += 2) tile2x4(qt + <usize>(h - h0) * row, nb, k0, k1, k2, k3, sc + <usize>(h - h0) * rowsBytes, rowsBytes, vs, m);
+        for (; h < hb; h++) tile1x4(q + <usize>h * row, nb, k0, k1, k2, k3, sc + <usize>(h - h0) * rowsBytes, vs, m);
       } else {
         for (; h < hb; h++) {
-          const sh = scores + <usize>(h - h0) * rowsBytes + (<usize>p << 2), qh = q + <usize>h * row;
+          const sh = sc + <usize>(h - h0) * rowsBytes, qh = q + <usize>h * row;
           for (let r = 0; r < m; r++) store<f32>(sh + (<usize>r << 2), dot_f32(qh, k0 + <usize>r * rs, headDim) * scale);
         }
       }
     }
-    if ((headDim & 15) == 0) {
-      for (let h = h0; h < h1; h++) {
-        const sh = scores + <usize>(h - h0) * rowsBytes + (<usize>p << 2), sl = slot(parts, h - h0, 0);
-        if (m == 4) v128.store(sh, reduce4(sl, vs));
-        else for (let r = 0; r < m; r++) store<f32>(sh + (<usize>r << 2), lane_sum(lanes_of(sl + (<usize>r << 6))) * scale);
-      }
-    }
   }
-  for (let h = h0; h < h1; h++) softmax_f32(scores + <usize>(h - h0) * rowsBytes, nPos);
+  for (let h = h0; h < h1; h++) store<f64>(sums + (<usize>(h - h0) << 3), exp_sum_f32(scores + <usize>(h - h0) * rowsBytes, nPos));
   const stride = f16 ? row : posStride;
   for (let p0 = 0; p0 < nPos; p0 += BLOCK) {
     const n = min(BLOCK, nPos - p0);
@@ -310,10 +302,11 @@ export function attention_heads(q: usize, kCache: usize, vCache: usize, nHead: i
     for (let g = g0; g < g1; g++) {
       const ha = max(h0, g * group), hb = min(h1, g * group + group);
       let vb = vCache + <usize>g * cacheRow + <usize>p0 * posStride;
-      if (f16) { for (let p = 0; p < n; p++) kv_load_f16(vb + <usize>p * posStride, headDim, buf + <usize>p * row); vb = buf; }
+      if (f16) { kv_load_f16_rows(vb, headDim, n, posStride, buf, row); vb = buf; }
       value_block(scores + <usize>(ha - h0) * rowsBytes + (<usize>p0 << 2), rowsBytes, vb, stride, n, headDim, hb - ha, out + <usize>ha * row, p0 == 0);
     }
   }
+  for (let h = h0; h < h1; h++) divide_row(out + <usize>h * row, headDim, load<f64>(sums + (<usize>(h - h0) << 3)));
   return 0;
 }
 

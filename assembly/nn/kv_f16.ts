@@ -57,29 +57,43 @@ export function kv_store_f16(src: usize, n: i32, dst: usize): void {
  *  times 2^-112 are built in 16-bit halves (high: sign, exponent and top mantissa bits = (h >> 3
  *  arithmetic) & 0x8fff; low: h << 13), interleaved, and one multiply by 2^112 rebiases them (exact,
  *  sign kept, subnormals become normals). That is wrong only for Inf / NaN (it gives 65536 x 1.m),
- *  so when the row holds any of them it is decoded again with decode4, which handles every value. */
+ *  so when the row holds any of them (its largest h & 0x7fff is over 0x7bff) it is decoded again
+ *  with decode4, which handles every value. */
 export function kv_load_f16(src: usize, n: i32, dst: usize): void {
+  kv_load_f16_rows(src, n, 1, 0, dst, 0);
+}
+
+/** kv_load_f16 of `rows` rows of n values, row r from src + r * srcStride to dst + r * dstStride
+ *  bytes (one call for a block of cache rows; any Inf / NaN in the block decodes all of it again). */
+export function kv_load_f16_rows(src: usize, n: i32, rows: i32, srcStride: usize, dst: usize, dstStride: usize): void {
   const c = F16C;
   const two112 = v128.load(c, 16);
-  const emMask = i16x8.splat(0x7fff), maxFinite16 = i16x8.splat(0x7bff), hiMask = i16x8.splat(<i16>0x8fff);
-  let bad = i16x8.splat(0);
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const h = v128.load(src + (<usize>i << 1));
-    bad = v128.or(bad, i16x8.gt_s(v128.and(h, emMask), maxFinite16));
-    const hi = v128.and(i16x8.shr_s(h, 3), hiMask), lo = i16x8.shl(h, 13);
-    const o = dst + (<usize>i << 2);
-    v128.store(o, f32x4.mul(v128.shuffle<i16>(lo, hi, 0, 8, 1, 9, 2, 10, 3, 11), two112));
-    v128.store(o, f32x4.mul(v128.shuffle<i16>(lo, hi, 4, 12, 5, 13, 6, 14, 7, 15), two112), 16);
+  const emMask = i16x8.splat(0x7fff), hiMask = i16x8.splat(<i16>0x8fff);
+  // The largest exponent-and-mantissa of the rows (one max per 8 values): Inf / NaN if > 0x7bff.
+  let top = i16x8.splat(0);
+  const n8 = n & ~7;
+  for (let r = 0; r < rows; r++) {
+    const sr = src + <usize>r * srcStride, dr = dst + <usize>r * dstStride;
+    // Pointers step (no index arithmetic per load or store).
+    for (let s = sr, o = dr, end = sr + (<usize>n8 << 1); s < end; s += 16, o += 32) {
+      const h = v128.load(s);
+      top = i16x8.max_s(top, v128.and(h, emMask));
+      const hi = v128.and(i16x8.shr_s(h, 3), hiMask), lo = i16x8.shl(h, 13);
+      v128.store(o, f32x4.mul(v128.shuffle<i16>(lo, hi, 0, 8, 1, 9, 2, 10, 3, 11), two112));
+      v128.store(o, f32x4.mul(v128.shuffle<i16>(lo, hi, 4, 12, 5, 13, 6, 14, 7, 15), two112), 16);
+    }
+    for (let i = n8; i < n; i++) store<f32>(dr + (<usize>i << 2), f16_to_f32(<u32>load<u16>(sr + (<usize>i << 1))));
   }
-  if (v128.any_true(bad)) {
+  if (v128.any_true(i16x8.gt_s(top, i16x8.splat(0x7bff)))) {
     const mask = v128.load(c), maxFinite = v128.load(c, 32), inf = v128.load(c, 48);
-    for (let j = 0; j < i; j += 8) {
-      const v = v128.load(src + (<usize>j << 1));
-      const o = dst + (<usize>j << 2);
-      v128.store(o, decode4(i32x4.extend_low_i16x8_u(v), mask, two112, maxFinite, inf));
-      v128.store(o, decode4(i32x4.extend_high_i16x8_u(v), mask, two112, maxFinite, inf), 16);
+    for (let r = 0; r < rows; r++) {
+      const sr = src + <usize>r * srcStride, dr = dst + <usize>r * dstStride;
+      for (let j = 0; j < n8; j += 8) {
+        const v = v128.load(sr + (<usize>j << 1));
+        const o = dr + (<usize>j << 2);
+        v128.store(o, decode4(i32x4.extend_low_i16x8_u(v), mask, two112, maxFinite, inf));
+        v128.store(o, decode4(i32x4.extend_high_i16x8_u(v), mask, two112, maxFinite, inf), 16);
+      }
     }
   }
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), f16_to_f32(<u32>load<u16>(src + (<usize>i << 1))));
 }

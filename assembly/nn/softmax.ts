@@ -1,6 +1,6 @@
 // Softmax over one row, in place, and logsumexp (for log-probabilities and perplexity).
-// This header describes `softmax`; attention's `softmax_f32` (f32 difference and exponentials,
-// expf4_f32) differs as its JSDoc says. softmax: max-subtracted, with x_i - max taken in f64 (exact in practice: an f32 difference would cost up
+// This header describes `softmax`; `softmax_f32` (f32 difference and exponentials, expf4_f32)
+// differs as its JSDoc says, and attention uses its first half, `exp_sum_f32`. softmax: max-subtracted, with x_i - max taken in f64 (exact in practice: an f32 difference would cost up
 // to |x_i - max| * 2^-24 relative in e_i); e_i = exp(x_i - max) by math/exp's core, rounded once
 // to f32 and stored; their sum is taken in f64 (two f64x2 partial sums, lanes combined in a
 // fixed order, then the scalar tail in index order); each output is f32(e_i * (1/sum)) rounded
@@ -9,13 +9,25 @@
 import { exp_consts, exp_core, exp_core2, expf4_f32, expf_f32, hi_f64, join_f32, lo_f64 } from "../math/exp";
 import { log64 } from "../math/log";
 
-/** max of n f32 values (NaN if any is NaN); -Inf when n == 0. */
+/** max of n f32 values (NaN if any is NaN); -Inf when n == 0. max is associative and commutative
+ *  (NaN wins, +0 > -0), so any grouping gives the same bits: four chains, as f32x4.max is a long
+ *  instruction sequence in V8 (one chain: ~4 ns per 4 values, half of attention's softmax). */
 export function max_f32(x: usize, n: i32): f32 {
   let m: f32 = -Infinity;
   let i = 0;
   if (n >= 4) {
     let vm = v128.load(x);
-    for (i = 4; i + 4 <= n; i += 4) vm = f32x4.max(vm, v128.load(x + (<usize>i << 2)));
+    i = 4;
+    if (n >= 16) {
+      let v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
+      for (i = 16; i + 16 <= n; i += 16) {
+        const p = x + (<usize>i << 2);
+        vm = f32x4.max(vm, v128.load(p)); v1 = f32x4.max(v1, v128.load(p, 16));
+        v2 = f32x4.max(v2, v128.load(p, 32)); v3 = f32x4.max(v3, v128.load(p, 48));
+      }
+      vm = f32x4.max(f32x4.max(vm, v1), f32x4.max(v2, v3));
+    }
+    for (; i + 4 <= n; i += 4) vm = f32x4.max(vm, v128.load(x + (<usize>i << 2)));
     m = max<f32>(max<f32>(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)),
                  max<f32>(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3)));
   }
@@ -40,14 +52,41 @@ export function softmax_f32(x: usize, n: i32): void {
   softmaxBody(x, n, true);
 }
 
+/**
+ * softmax_f32 without the division: x[0..n) <- e_i = expf_f32(f32(x_i - max)), returns sum_i e_i
+ * taken in f64 in softmax's order (so softmax_f32 = e_i * (1 / this), rounded once). A row of all
+ * -Inf gives e_i = 1 and n; a NaN or +Inf in the row gives NaNs. Attention divides its value sums
+ * by it once per output instead of normalising every weight.
+ */
+export function exp_sum_f32(x: usize, n: i32): f64 {
+  return expSum(x, n, true);
+}
+
 // @ts-ignore: decorator
 @inline function softmaxBody(x: usize, n: i32, f32exp: bool): void {
   if (n <= 0) return;
+  const inv = 1.0 / expSum(x, n, f32exp);
+  const vinv = f64x2.splat(inv);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = x + (<usize>i << 2);
+    const e = v128.load(p);
+    v128.store(p, join_f32(f64x2.mul(lo_f64(e), vinv), f64x2.mul(hi_f64(e), vinv)));
+  }
+  for (; i < n; i++) {
+    const p = x + (<usize>i << 2);
+    store<f32>(p, <f32>(<f64>load<f32>(p) * inv));
+  }
+}
+
+/** The exponentials of softmax / softmax_f32, in place, and their f64 sum (an all -Inf row: ones, n). */
+// @ts-ignore: decorator
+@inline function expSum(x: usize, n: i32, f32exp: bool): f64 {
+  if (n <= 0) return 0;
   const m = max_f32(x, n);
   if (m == -Infinity) {
-    const u: f32 = <f32>(1.0 / <f64>n);
-    for (let i = 0; i < n; i++) store<f32>(x + (<usize>i << 2), u);
-    return;
+    for (let i = 0; i < n; i++) store<f32>(x + (<usize>i << 2), 1);
+    return <f64>n;
   }
   const c = exp_consts();
   const m64 = <f64>m;
@@ -82,18 +121,7 @@ export function softmax_f32(x: usize, n: i32): void {
     store<f32>(p, e);
     sum += <f64>e;
   }
-  const inv = 1.0 / sum;
-  const vinv = f64x2.splat(inv);
-  i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const p = x + (<usize>i << 2);
-    const e = v128.load(p);
-    v128.store(p, join_f32(f64x2.mul(lo_f64(e), vinv), f64x2.mul(hi_f64(e), vinv)));
-  }
-  for (; i < n; i++) {
-    const p = x + (<usize>i << 2);
-    store<f32>(p, <f32>(<f64>load<f32>(p) * inv));
-  }
+  return sum;
 }
 
 /**

@@ -48,9 +48,11 @@ function reference(c: Case, q: Float32Array, k: Float32Array, v: Float32Array): 
         o += t; a += Math.abs(t);
       }
       out[h * headDim + i] = o;
-      // f32 accumulation over nPos terms, 1.5-ulp probabilities, and score errors of
-      // (headDim + 2) * 2^-24 * sum|q k| * scale (each moves a probability by twice that, relative).
-      bound[h * headDim + i] = 2 ** -24 * a * (nPos + 4 + 2 * (headDim + 2) * maxAbsDot);
+      // In units of 2^-24 * sum_t p_t |v_t|: f32 accumulation over nPos terms, the final division (1),
+      // e_t and their sum S (each within 1 ulp = 2, plus 2 * maxAbsDot for the f32 difference s - max:
+      // 4 + 4 * maxAbsDot on e_t / S), and score errors of (headDim + 2) * 2^-24 * sum|q k| * scale
+      // (each moves a probability by twice that, relative).
+      bound[h * headDim + i] = 2 ** -24 * a * (nPos + 5 + 2 * (headDim + 4) * maxAbsDot);
     }
   }
   return { out, bound };
@@ -147,7 +149,8 @@ describe('attention (f32 cache)', () => {
 
 /** The documented arithmetic replayed in JS, one f32 rounding per operation (Math.fround of an f64
  *  sum or product of two f32 values is the correctly rounded f32 result), with the module's own
- *  softmax_f32: an independent check that the tiled, blocked kernel keeps exactly that order. */
+ *  f32 exponential (vexpf_f32): an independent check that the tiled, blocked kernel keeps exactly
+ *  that order. */
 function documented(c: Case, q: Float32Array, k: Float32Array, v: Float32Array): Float32Array {
   const { nHead, nHeadKv, headDim: n, nPos } = c;
   const f = Math.fround, group = nHead / nHeadKv, scale = f(1 / Math.sqrt(n));
@@ -158,22 +161,29 @@ function documented(c: Case, q: Float32Array, k: Float32Array, v: Float32Array):
     const s = new Float32Array(nPos);
     for (let p = 0; p < nPos; p++) {
       const kp = k.subarray((p * nHeadKv + g) * n, (p * nHeadKv + g) * n + n);
-      const a = new Float64Array(16); // four f32x4 accumulators
+      const a = [0, 0, 0, 0]; // one f32x4 accumulator
       let i = 0;
-      for (; i + 16 <= n; i += 16) for (let j = 0; j < 16; j++) a[j] = f(a[j] + f(qh[i + j] * kp[i + j]));
       for (; i + 4 <= n; i += 4) for (let j = 0; j < 4; j++) a[j] = f(a[j] + f(qh[i + j] * kp[i + j]));
-      const l = [0, 1, 2, 3].map((j) => f(f(a[j] + a[4 + j]) + f(a[8 + j] + a[12 + j])));
-      let acc = f(f(l[0] + l[1]) + f(l[2] + l[3]));
+      let acc = f(f(a[0] + a[1]) + f(a[2] + a[3]));
       for (; i < n; i++) acc = f(acc + f(qh[i] * kp[i]));
       s[p] = f(acc * scale);
     }
-    new Float32Array(rt.exports.memory.buffer, ps, nPos).set(s);
-    e.softmax_f32(ps, nPos);
+    // Weights e_t = expf_f32(f32(s_t - max)); their sum in f64: lanes 0, 1 and 2, 3 of each four into
+    // two f64x2 sums, combined (a0[0] + a0[1]) + (a1[0] + a1[1]), then the tail in order.
+    let m = -Infinity;
+    for (const x of s) m = Math.max(m, x);
+    new Float32Array(rt.exports.memory.buffer, ps, nPos).set(s.map((x) => f(x - m)));
+    e.vexpf_f32(ps, nPos, ps);
     const w = getF32(rt, ps, nPos);
+    const sa = [0, 0, 0, 0];
+    let t = 0;
+    for (; t + 4 <= nPos; t += 4) for (let j = 0; j < 4; j++) sa[j] += w[t + j];
+    let sum = (sa[0] + sa[1]) + (sa[2] + sa[3]);
+    for (; t < nPos; t++) sum += w[t];
     for (let d = 0; d < n; d++) {
       let o = f(w[0] * v[g * n + d]);
       for (let p = 1; p < nPos; p++) o = f(o + f(w[p] * v[(p * nHeadKv + g) * n + d]));
-      out[h * n + d] = o;
+      out[h * n + d] = f(o / sum);
     }
   }
   rt.free(ps);
@@ -206,12 +216,13 @@ function runHeads(c: Case, pq: number, pk: number, pv: number, po: number, h0: n
 
 describe('blocked attention (score tiles, value blocks, head ranges)', () => {
   // Position counts around the quads (4), value blocks (32) and touch-ahead batches (64) of the kernel;
-  // group sizes 1..5 and 8; head sizes that are 16-multiples (score tiles: 32..128, 80 = 5 blocks) or not.
+  // group sizes 1..5, 8 and 9 (score tiles take heads in pairs, then one); head sizes that are 4-multiples
+  // (score tiles: 4 = one step, 20, 32..128) or not (7, 10: the plain dot and its scalar tail).
   const SHAPES: Omit<Case, 'nPos'>[] = [
     { nHead: 20, nHeadKv: 5, headDim: 128 }, { nHead: 8, nHeadKv: 2, headDim: 64 }, { nHead: 6, nHeadKv: 2, headDim: 32 },
     { nHead: 10, nHeadKv: 2, headDim: 48 }, { nHead: 4, nHeadKv: 4, headDim: 96 }, { nHead: 6, nHeadKv: 3, headDim: 20 },
     { nHead: 2, nHeadKv: 1, headDim: 7 }, { nHead: 16, nHeadKv: 2, headDim: 64 }, { nHead: 4, nHeadKv: 2, headDim: 80 },
-    { nHead: 9, nHeadKv: 1, headDim: 128 },
+    { nHead: 9, nHeadKv: 1, headDim: 128 }, { nHead: 3, nHeadKv: 1, headDim: 4 }, { nHead: 4, nHeadKv: 2, headDim: 10 },
   ];
   const POSITIONS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 31, 32, 33, 64, 65, 67, 100, 128, 129];
 

@@ -88,27 +88,50 @@ describe('attention_f16', () => {
     { nHead: 4, nHeadKv: 4, headDim: 36, nPos: 33 },
   ];
 
+  type Shape = { nHead: number; nHeadKv: number; headDim: number; nPos: number };
+  /** attention_f16 over (k16, v16) and attention() over their decoded f32 values. */
+  function bothCaches(c: Shape, q: Float32Array, k16: Uint16Array, v16: Uint16Array): { got: Float32Array; want: Float32Array } {
+    const scratch = rt.alloc(e.attention_scratch_bytes(c.nHead, c.nHeadKv, c.headDim, c.nPos));
+    const pq = put(rt, q), po = rt.alloc(4 * c.nHead * c.headDim), po2 = rt.alloc(4 * c.nHead * c.headDim);
+    const pk16 = put(rt, k16), pv16 = put(rt, v16), pk = put(rt, load16(k16)), pv = put(rt, load16(v16));
+    expect(e.attention_f16(pq, pk16, pv16, c.nHead, c.nHeadKv, c.headDim, c.nPos, po, scratch)).toBe(0);
+    expect(e.attention(pq, pk, pv, c.nHead, c.nHeadKv, c.headDim, c.nPos, po2, scratch)).toBe(0);
+    const r = { got: getF32(rt, po, c.nHead * c.headDim), want: getF32(rt, po2, c.nHead * c.headDim) };
+    for (const p of [scratch, pq, po, po2, pk16, pv16, pk, pv]) rt.free(p);
+    return r;
+  }
+
   it('is bit-identical to attention() on the decoded f32 cache', () => {
     for (const [ci, c] of CASES.entries()) {
       const rnd = prng(40 + ci);
       const kv = c.nPos * c.nHeadKv * c.headDim;
       const q = randF32(c.nHead * c.headDim, rnd);
       const k16 = store16(randF32(kv, rnd)), v16 = store16(randF32(kv, rnd));
-      const k32 = load16(k16), v32 = load16(v16);
-      const scratch = rt.alloc(e.attention_scratch_bytes(c.nHead, c.nHeadKv, c.headDim, c.nPos));
-      const pq = put(rt, q), po = rt.alloc(4 * c.nHead * c.headDim), po2 = rt.alloc(4 * c.nHead * c.headDim);
-      const pk16 = put(rt, k16), pv16 = put(rt, v16), pk = put(rt, k32), pv = put(rt, v32);
-      expect(e.attention_f16(pq, pk16, pv16, c.nHead, c.nHeadKv, c.headDim, c.nPos, po, scratch)).toBe(0);
-      expect(e.attention(pq, pk, pv, c.nHead, c.nHeadKv, c.headDim, c.nPos, po2, scratch)).toBe(0);
-      expect(bits(getF32(rt, po, c.nHead * c.headDim))).toEqual(bits(getF32(rt, po2, c.nHead * c.headDim)));
+      const { got: out, want } = bothCaches(c, q, k16, v16);
+      expect(bits(out)).toEqual(bits(want));
       if (c.nPos === 1) { // one position: V (decoded) exactly
-        const group = c.nHead / c.nHeadKv, out = getF32(rt, po, c.nHead * c.headDim);
+        const group = c.nHead / c.nHeadKv, v32 = load16(v16);
         for (let h = 0; h < c.nHead; h++) {
           const g = Math.floor(h / group);
           expect(bits(out.subarray(h * c.headDim, (h + 1) * c.headDim))).toEqual(bits(v32.subarray(g * c.headDim, (g + 1) * c.headDim)));
         }
       }
-      for (const p of [scratch, pq, po, po2, pk16, pv16, pk, pv]) rt.free(p);
+    }
+  });
+
+  it('decodes a block of rows again when any row holds Inf / NaN: same bits as attention() on the decoded cache', () => {
+    // 8 / 2 heads x 16, 40 positions: K rows are decoded four positions at a time (all kv heads), V rows
+    // 32 positions of one kv head at a time; the special value sits in a later row of such a block.
+    const c = { nHead: 8, nHeadKv: 2, headDim: 16, nPos: 40 };
+    const kv = c.nPos * c.nHeadKv * c.headDim, at = (p: number, g: number, d: number) => (p * c.nHeadKv + g) * c.headDim + d;
+    for (const [which, pos, special] of [['k', 6, 0x7c00], ['v', 37, 0xfc00], ['v', 5, 0x7e00], ['k', 35, 0xfc00]] as const) {
+      const rnd = prng(60 + pos);
+      const q = randF32(c.nHead * c.headDim, rnd, 0.1);
+      const k16 = store16(randF32(kv, rnd)), v16 = store16(randF32(kv, rnd));
+      (which === 'k' ? k16 : v16)[at(pos, 1, 3)] = special;
+      const { got, want } = bothCaches(c, q, k16, v16);
+      expect(want.some((x) => !Number.isFinite(x))).toBe(true); // the special value reached the output
+      for (let i = 0; i < want.length; i++) expect(Number.isNaN(want[i]) ? Number.isNaN(got[i]) : Object.is(got[i], want[i])).toBe(true);
     }
   });
 

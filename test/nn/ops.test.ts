@@ -165,6 +165,24 @@ describe('softmax / logsumexp', () => {
     expect(Array.from(big)).toEqual([0.5, 0.5, 0, 0, 0]);
   });
 
+  it('one finite value among -Inf is one-hot wherever it sits (the row max reads every lane, chain and tail)', () => {
+    // A max that skipped the value would be -Inf: the row would come out uniform instead.
+    for (const fn of [e.softmax, e.softmax_f32]) {
+      for (const n of [1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 47, 48, 50, 64, 67]) {
+        for (let at = 0; at < n; at++) {
+          const x = new Float32Array(n).fill(-Infinity);
+          x[at] = -1.5;
+          const p = put(rt, x);
+          fn(p, n);
+          const want = new Array(n).fill(0);
+          want[at] = 1;
+          expect(Array.from(getF32(rt, p, n))).toEqual(want);
+          rt.free(p);
+        }
+      }
+    }
+  });
+
   it('logsumexp is within 1e-12 relative of float64 (and log-probabilities follow)', () => {
     const rnd = prng(13);
     let worst = 0;
