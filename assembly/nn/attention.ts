@@ -102,10 +102,13 @@ export function attention_scratch_bytes(nHead: i32, nHeadKv: i32, headDim: i32, 
 /** [lane sum of a, of b, of c, of d] * scale, each lane sum ((x0+x1)+(x2+x3)) as lane_sum. */
 // @ts-ignore: decorator
 @inline function reduce4(a: v128, b: v128, c: v128, d: v128, scale: v128): v128 {
-  // [x0+x1 of a, of b, x2+x3 of a, of b], then the same for c, d.
-  const h01 = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 2, 6), v128.shuffle<f32>(a, b, 1, 5, 3, 7));
-  const h23 = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 2, 6), v128.shuffle<f32>(c, d, 1, 5, 3, 7));
-  return f32x4.mul(f32x4.add(v128.shuffle<f32>(h01, h23, 0, 1, 4, 5), v128.shuffle<f32>(h01, h23, 2, 3, 6, 7)), scale);
+  // A 4x4 transpose by interleaves (one instruction each in V8; other two-input f32 shuffles take
+  // three): u_i = [a_i, b_i, c_i, d_i], then (u0 + u1) + (u2 + u3).
+  const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  const u01 = f32x4.add(i64x2.shuffle(t0, t2, 0, 2), i64x2.shuffle(t0, t2, 1, 3));
+  const u23 = f32x4.add(i64x2.shuffle(t1, t3, 0, 2), i64x2.shuffle(t1, t3, 1, 3));
+  return f32x4.mul(f32x4.add(u01, u23), scale);
 }
 
 /** Stores the first m (1..4) lanes of v at p. */
