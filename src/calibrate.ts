@@ -114,6 +114,8 @@ const median = (t: number[]) => { const u = [...t].sort((a, b) => a - b), h = u.
 /** Lower and upper quartiles (the samples a quarter in from each end: with 5, the 2nd and 4th). */
 const quartiles = (t: number[]) => { const u = [...t].sort((a, b) => a - b), n = u.length - 1; return [u[Math.floor(n / 4)], u[Math.ceil((3 * n) / 4)]]; };
 const r2 = (x: number) => Math.round(x * 100) / 100;
+/** Fixed pseudo-random numbers (xorshift32) for the timed inputs: a kernel's speed depends on the shape, not the values. */
+const xorshift32 = (s = 0x9e3779b9) => () => { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return s >>> 0; };
 
 /** The choice among `candidates` (a build's kernels with a role) from samples `time` takes, on
  *  `clock`'s milliseconds (both injectable: tests script them), with BUDGET_MS counted from `start`
@@ -236,11 +238,9 @@ function calibrate(rt: WasmRuntime): Calibration {
   const packed = new Map<LayoutName, number>();
   let x = 0, out = 0, scratch = 0;
   try {
-    // Fixed pseudo-random trits and activations (xorshift32): the kernels' speed does not depend
-    // on the values, only on the shape. One block of rows, packed at every block's place (pack_rows
-    // reads only the rows it packs: the block's address minus the first row's offset).
-    let s = 0x9e3779b9;
-    const next = () => { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return s >>> 0; };
+    // Fixed pseudo-random trits and activations. One block of rows, packed at every block's place
+    // (pack_rows reads only the rows it packs: the block's address minus the first row's offset).
+    const next = xorshift32();
     const i8 = rt.i8;
     for (let i = 0; i < PATTERN; i++) i8[trits + i] = (next() % 3) - 1;
     for (let n = PATTERN; n < BLOCK_ROWS * COLS; n *= 2) i8.copyWithin(trits + n, trits, trits + Math.min(n, BLOCK_ROWS * COLS - n));
@@ -363,9 +363,8 @@ function layerPasses(rt: WasmRuntime, kernels: KernelName[], layers: DecodeMatri
     if ((err as { code?: string }).code === 'OUT_OF_MEMORY') return null;
     throw err;
   }
-  let s = 0x9e3779b9;
-  const f32 = rt.f32;
-  for (let i = 0; i < maxCols; i++) { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; f32[(x >>> 2) + i] = (((s >>> 0) & 0xffff) - 32768) / 8192; }
+  const f32 = rt.f32, next = xorshift32();
+  for (let i = 0; i < maxCols; i++) f32[(x >>> 2) + i] = ((next() & 0xffff) - 32768) / 8192;
   let layer = 0;
   return {
     /** One pass with kernel k (threads and minWork as rt.useThreads set them). */
@@ -434,7 +433,9 @@ export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: numbe
  *  of the rounds; a model whose step is too long to
  *  time the two ends twice within the budget keeps the default split (its jobs are large: a
  *  hand-off is a small part of them; cached only when the whole budget would not have timed it
- *  either). Cached per (runtime, threads, kernel, shapes, other jobs). `clock`: milliseconds (tests pass a scripted one). */
+ *  either). Cached per (runtime, threads, kernel, shapes, other jobs). `clock`: milliseconds, for
+ *  tests only (they pass a scripted one): it is not part of the cache key, so a result timed on it
+ *  is what later loads on that runtime get. */
 export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][], otherJobs: { work: number; what: string }[],
                             step: () => void, budgetMs = DECODE_BUDGET_MS, clock = now): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> {
   const first = firstLayer(layers), shapes = shapesOf(first);
