@@ -9,10 +9,10 @@
 // memory estimate assumes) unless another layout's GEMV is faster by more than the spread of the
 // timings themselves. One sample per kernel and round, interleaved (in alternating order), after a
 // warm-up that lasts until the samples stop improving (the engine's optimizing tier has taken over);
-// each figure is the median of the rounds, and the layouts are compared round by round (chooseKernels). Timed on one thread: a worker's hand-off is
-// not the kernel's speed, and a busy machine deschedules the worker (timed on 2 threads, the 2-core
-// AMD EPYC picked tl3 in 3 of 30 fresh processes, its i2-dot32 GEMV timing ~70 µs instead of ~45;
-// 2B4T then decoded 22% slower).
+// each figure is the median of the rounds, and the layouts are compared round by round
+// (chooseKernels). Timed on one thread: a worker's hand-off is not the kernel's speed, and a busy
+// machine deschedules the worker (timed on 2 threads, the 2-core AMD EPYC picked tl3 in 3 of 30
+// fresh processes, its i2-dot32 GEMV timing ~70 µs instead of ~45; 2B4T then decoded 22% slower).
 import { KERNELS, kernelRow, LAYOUTS, layoutBits, sameCode, type KernelName, type KernelRole, type LayoutName } from '../bindings/kernels.js';
 import type { WasmRuntime } from '../bindings/runtime.js';
 import { MATMUL, POOL } from '../bindings/abi.js';
