@@ -4,25 +4,23 @@
 // each DIR a dist/ folder), to A/B a kernel change in one process. Cases run interleaved, round by
 // round, best of each; every output is compared bit for bit with the first case of its shape.
 // Prints the CPU, the load and the parallel capacity (bench/capacity.mjs) next to the figures.
+// A script beside the CLI's kernel suite (bitnet-wasm bench --suite kernels) because that suite
+// times one package, case after case: this one loads several dists into one process and
+// interleaves them, so an A/B of a kernel sees the same load.
 //
 //   node bench/gemm.mjs [--kernels i2-dot16,i2-dot32,...] [--shapes 1536x1536,4096x1536] [-n 32]
 //                       [--build relaxed] [--rounds 7] [--dists a=dist,b=/tmp/other/dist]
 import { loadavg } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machineLine, printCapacity } from './capacity.mjs';
+import { MODEL_SHAPES, trits } from './data.mjs';
 
 const args = process.argv.slice(2);
 const opt = (k, d) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
 const N = Number(opt('-n', 32)), ROUNDS = Number(opt('--rounds', 7)), BUILD = opt('--build', 'relaxed');
-// `large` (1536 wide, FFN 4096) and 2B4T (2560, 6912): Q/O, gate/up, down.
-const SHAPES = opt('--shapes', '1536x1536,4096x1536,1536x4096,2560x2560,6912x2560,2560x6912').split(',').map((s) => s.split('x').map(Number));
-const DISTS = opt('--dists', `this=${new URL('../dist', import.meta.url).pathname}`).split(',').map((s) => s.split('='));
-
-function trits(n, seed) {
-  const t = new Int8Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; t[i] = (s % 3) - 1; }
-  return t;
-}
+// 700M (= the `large` preset: 1536 wide, FFN 4096) and 2B4T (2560, 6912) projections.
+const SHAPES = opt('--shapes', [...MODEL_SHAPES['700M'], ...MODEL_SHAPES['2B4T']].map((s) => s.join('x')).join(',')).split(',').map((s) => s.split('x').map(Number));
+const DISTS = opt('--dists', `this=${fileURLToPath(new URL('../dist', import.meta.url))}`).split(',').map((s) => s.split('='));
 const data = SHAPES.map(([rows, cols], i) => {
   const x = new Float32Array(N * cols);
   for (let k = 0; k < x.length; k++) x[k] = Math.sin(k * 0.37 + i) * 2;
@@ -31,7 +29,7 @@ const data = SHAPES.map(([rows, cols], i) => {
 
 const cases = [];
 for (const [side, dir] of DISTS) {
-  const lib = await import(`${dir}/index.js`);
+  const lib = await import(pathToFileURL(`${dir}/index.js`).href);
   const rt = await lib.createRuntime({ build: BUILD, threads: 1 });
   if (cases.length === 0) console.log(machineLine(`${rt.build} build, 1 thread`));
   const names = opt('--kernels', lib.KERNEL_NAMES.filter((k) => k !== 'scalar' && rt.exports.kernel_available(lib.KERNEL_IDS[k]) === 1).join(',')).split(',');

@@ -10,6 +10,7 @@
 import { loadavg } from 'node:os';
 import { createRuntime, TernaryMatrix } from '../dist/index.js';
 import { machineLine, printCapacity } from './capacity.mjs';
+import { MODEL_SHAPES, trits } from './data.mjs';
 
 const args = process.argv.slice(2);
 const opt = (k, d) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
@@ -20,15 +21,9 @@ const kernel = opt('--kernel', undefined);
 console.log(machineLine(`${rt.build} build, ${rt.threads} threads available`));
 await printCapacity(Math.max(...THREADS));
 
-function trits(n, seed) {
-  const t = new Int8Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; t[i] = (s % 3) - 1; }
-  return t;
-}
-
 const rows = [];
-for (const [r, c] of [[6912, 2560], [2560, 6912]]) {
+// 2B4T's FFN: gate/up and down.
+for (const [r, c] of MODEL_SHAPES['2B4T'].filter((s) => s.includes(6912))) {
   const t = trits(r * c, r + c);
   // Hot: the kernels' in-cache form; streamed: prefetching ahead as a model's matrices do.
   const hot = TernaryMatrix.fromTernary(t, r, c, 1, { runtime: rt, kernel });

@@ -7,12 +7,12 @@
 // The layout (TL3 or I2) is the costly part of the choice: a model's weights are repacked into it at
 // load and cannot switch afterwards. So the layout is the build's widest (the one inspectHeader's
 // memory estimate assumes) unless another layout's GEMV is faster by more than the spread of the
-// timings themselves. One sample per kernel and round, interleaved, after a warm-up that lasts until
-// the engine's optimizing tier has taken over; each figure is the median of the rounds, and the
-// layouts are compared round by round (chooseKernels). Timed on one thread: a worker's hand-off is
-// not the kernel's speed, and a busy machine deschedules the worker (timed on 2 threads, the 2-core
-// AMD EPYC picked tl3 in 3 of 30 fresh processes, its i2-dot32 GEMV timing ~70 µs instead of ~45;
-// 2B4T then decoded 22% slower).
+// timings themselves. One sample per kernel and round, interleaved (in alternating order), after a
+// warm-up that lasts until the samples stop improving (the engine's optimizing tier has taken over);
+// each figure is the median of the rounds, and the layouts are compared round by round
+// (chooseKernels). Timed on one thread: a worker's hand-off is not the kernel's speed, and a busy
+// machine deschedules the worker (timed on 2 threads, the 2-core AMD EPYC picked tl3 in 3 of 30
+// fresh processes, its i2-dot32 GEMV timing ~70 µs instead of ~45; 2B4T then decoded 22% slower).
 import { KERNELS, kernelRow, LAYOUTS, layoutBits, sameCode, type KernelName, type KernelRole, type LayoutName } from '../bindings/kernels.js';
 import type { WasmRuntime } from '../bindings/runtime.js';
 import { MATMUL, POOL } from '../bindings/abi.js';
@@ -26,7 +26,7 @@ export interface Calibration {
   /** The GEMV kernel of `layout`: the default kernel of TernaryMatrix and of models (a model's
    *  layout is fixed when its weights are packed, and decode is GEMV-bound). */
   gemv: KernelName;
-  /** Fastest GEMM kernel over every layout. */
+  /** The GEMM kernel of `layout`: what gemm() with n > 1 and prompt batches run by default. */
   gemm: KernelName;
   /** The layout TernaryMatrix and models pack into by default: the build's widest (I2 on relaxed,
    *  what inspectHeader's memory estimate assumes), unless another layout's fastest GEMV took less
@@ -53,29 +53,36 @@ export interface Calibration {
   measured: boolean;
 }
 
-// A decoder-sized matrix (2560 wide like the `large` preset; ~0.6 MB packed, past L2 like a
-// model's weights) and a prefill batch. Scalar is the reference kernel, never a candidate.
+// A decoder-sized matrix (2560 wide like the `large` preset; ~0.6 MB packed: past a 512 KB L2, in a
+// 1 MB one, so the timing is of a cache-warm matrix there; decodeKernel times a model's own weights
+// as decode streams them) and a prefill batch. Scalar is the reference kernel, never a candidate.
 const ROWS = 1024, COLS = 2560, GEMM_N = 8;
 /** Calls per sample: ~6 GEMV calls last a few hundred µs, long against a clock coarsened to 5-100 µs (browsers). */
 const GEMV_REPS = 6, GEMM_REPS = 1;
 /** Warm-up rounds: at least WARM_MIN, then until no kernel's sample is faster than its previous one
- *  by more than WARM_GAIN (the engine's optimizing tier has taken over: V8 compiles it in the
- *  background; here the 2nd-3rd call ran on it), at most WARM_MAX. */
+ *  by more than WARM_GAIN (a heuristic for "the engine's optimizing tier has taken over", from V8 on
+ *  the 2-core AMD EPYC: it compiles in the background and the 2nd-3rd call ran optimized), at most
+ *  WARM_MAX. */
 const WARM_MIN = 2, WARM_MAX = 8, WARM_GAIN = 0.25;
 /** Timed rounds (odd: the median is a sample). */
 const ROUNDS = 5;
-/** Past this many milliseconds (a busy machine) no round is added once MIN_ROUNDS are in; the
- *  warm-up stops at half of it. Fewer rounds widen the quartiles, which keeps the default layout. */
-const BUDGET_MS = 60, MIN_ROUNDS = 3;
+/** The calibration's deadline, in milliseconds from the start of calibrate() (its setup, the
+ *  kernels' first calls and the confirmations count): past it no round is added once MIN_ROUNDS
+ *  are in, and the warm-up stops at half of it. Fewer rounds widen the quartiles, and a
+ *  confirmation that does not fit is skipped: both keep the default layout. */
+export const BUDGET_MS = 60, MIN_ROUNDS = 3;
 /** A switch away from the widest layout is timed again this many times, each after a pause that
- *  gives the CPU to the engine's background compiler (GEMV only: ~1 ms a set here). */
+ *  gives the CPU to the engine's background compiler (GEMV only: ~1 ms a set here). Heuristics from
+ *  V8 on one machine; the pause blocks the thread (a Node or Deno main thread too) and is paid only
+ *  when a switch is proposed. */
 const CONFIRMS = 2, CONFIRM_PAUSE_MS = 5;
 /** Rows of trits, repeated down the matrix (a multiple of every layout's row block), made of a
  *  pattern of random trits repeated (a short loop: the first run of JS code is interpreted). */
 const BLOCK_ROWS = 64, PATTERN = 4096;
 const ROLES: readonly KernelRole[] = ['gemv', 'gemm'];
 
-/** What a clock that stands still gets (the fastest on the machines measured so far, bitnet-wasm bench --suite kernels). */
+/** What a clock that stands still gets (bitnet-wasm bench --suite kernels): I2's GEMV with
+ *  touch-ahead, and its GEMM without AVX-VNNI (i2-dot16; with it, i2-dot32's leads). */
 const UNMEASURED_CHOICE: Record<Layout, RoleChoice> = {
   i8: { gemv: 'scalar', gemm: 'scalar' }, i2: { gemv: 'i2-dot32', gemm: 'i2-dot16' }, tl3: { gemv: 'tl3-relaxed', gemm: 'tl3-relaxed' },
 };
@@ -107,23 +114,28 @@ const median = (t: number[]) => { const u = [...t].sort((a, b) => a - b), h = u.
 /** Lower and upper quartiles (the samples a quarter in from each end: with 5, the 2nd and 4th). */
 const quartiles = (t: number[]) => { const u = [...t].sort((a, b) => a - b), n = u.length - 1; return [u[Math.floor(n / 4)], u[Math.ceil((3 * n) / 4)]]; };
 const r2 = (x: number) => Math.round(x * 100) / 100;
+/** Fixed pseudo-random numbers (xorshift32) for the timed inputs: a kernel's speed depends on the shape, not the values. */
+const xorshift32 = (s = 0x9e3779b9) => () => { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return s >>> 0; };
 
 /** The choice among `candidates` (a build's kernels with a role) from samples `time` takes, on
- *  `clock`'s milliseconds (both injectable: tests script them). Warm-up rounds until every
- *  kernel's sample stops improving, then up to ROUNDS interleaved rounds (a burst of load hits
- *  every kernel alike). Per layout and role the kernel of the lowest median; the layout is the
- *  widest unless another's pick for GEMV took less time round by round: the median of the per-round
- *  ratios below 1 by more than their interquartile spread (one outlying sample, either way, moves
- *  neither by more than one rank), in the rounds and again in CONFIRMS sets of GEMV rounds of the
- *  two picks, each after `pause` (injectable too). */
-export function chooseKernels(candidates: KernelName[], time: KernelTimer, clock: () => number = now, pause: (ms: number) => void = sleep):
+ *  `clock`'s milliseconds (both injectable: tests script them), with BUDGET_MS counted from `start`
+ *  (the calibration's own start: its setup counts). Warm-up rounds until every kernel's sample
+ *  stops improving, then up to ROUNDS interleaved rounds (a burst of load hits every kernel alike;
+ *  the order reverses every other round, so no kernel always runs after the same one). Per layout
+ *  and role the kernel of the lowest median; the layout is the widest unless another's pick for
+ *  GEMV took less time round by round: the median of the per-round ratios below 1 by more than
+ *  their interquartile spread (one outlying sample, either way, moves neither by more than one
+ *  rank), in the rounds and again in CONFIRMS sets of GEMV rounds of the two picks, each after
+ *  `pause` (injectable too); a set that would end past the deadline is not run, and the widest
+ *  layout stays. The roles' kernels are those of the chosen layout. */
+export function chooseKernels(candidates: KernelName[], time: KernelTimer, clock: () => number = now, pause: (ms: number) => void = sleep, start = clock()):
   Pick<Calibration, 'gemv' | 'gemm' | 'layout' | 'layoutWhy' | 'byLayout' | 'timings' | 'rounds' | 'measured'> {
   // Each role's code once (the table's `same`), as TernaryMatrix's default runs it: no streaming hint.
   const timed = (k: KernelName, role: KernelRole) => (kernelRow(k).roles as readonly KernelRole[]).includes(role) && sameCode(k, role) === k;
   const pairs = candidates.flatMap((k) => ROLES.filter((role) => timed(k, role)).map((role) => `${k} ${role}`));
   const split = (p: string) => p.split(' ') as [KernelName, KernelRole];
   const samples = new Map(pairs.map((p) => [p, [] as number[]]));
-  const t0 = clock();
+  const spent = () => clock() - start;
   const last = new Map<string, number>();
   for (let w = 0; w < WARM_MAX; w++) {
     let settled = true;
@@ -132,10 +144,19 @@ export function chooseKernels(candidates: KernelName[], time: KernelTimer, clock
       if (before === undefined || us < before * (1 - WARM_GAIN)) settled = false;
       last.set(p, us);
     }
-    if (w + 1 >= WARM_MIN && (settled || clock() - t0 > BUDGET_MS / 2)) break;
+    if (w + 1 >= WARM_MIN && (settled || spent() > BUDGET_MS / 2)) break;
   }
+  /** Round r of `ps`' samples into `into`, in alternating order; the clock's milliseconds per pair into `took`. */
+  const round = (ps: string[], r: number, into: Map<string, number[]>, took?: Map<string, number>) => {
+    for (const p of r % 2 ? [...ps].reverse() : ps) {
+      const a = clock();
+      into.get(p)!.push(time(...split(p)));
+      took?.set(p, (took.get(p) ?? 0) + clock() - a);
+    }
+  };
+  const took = new Map<string, number>();
   let rounds = 0;
-  for (; rounds < ROUNDS && (rounds < MIN_ROUNDS || clock() - t0 < BUDGET_MS); rounds++) for (const p of pairs) samples.get(p)!.push(time(...split(p)));
+  for (; rounds < ROUNDS && (rounds < MIN_ROUNDS || spent() < BUDGET_MS); rounds++) round(pairs, rounds, samples, took);
   const us = (k: KernelName, role: KernelRole) => median(samples.get(`${k} ${role}`)!);
   const layouts = LAYOUTS.filter((l) => candidates.some((k) => kernelRow(k).layout === l.name)).map((l) => l.name);
   // The build's widest layout: the default, kept unless another clearly wins.
@@ -171,10 +192,17 @@ export function chooseKernels(candidates: KernelName[], time: KernelTimer, clock
     // optimized (its compiler runs in the background, and a busy machine can starve it for a
     // whole calibration: seen in ~5% of processes here, always on a TL3 kernel) is steadily slow,
     // which the spread cannot tell from a slow kernel. Only a switch pays for this.
+    // A set costs its pause and ROUNDS rounds of the picks, at what they took in the rounds.
+    const setMs = CONFIRM_PAUSE_MS + (ROUNDS * picks.reduce((t, p) => t + took.get(p)!, 0)) / rounds;
     for (let c = 0; c < CONFIRMS && layout !== widest; c++) {
+      if (spent() + setMs > BUDGET_MS) {
+        layoutWhy = `${widest}: the build's widest, kept: ${first.why}, but no time left to confirm it (${r2(spent())} ms of ${BUDGET_MS} spent, a confirmation takes ~${r2(setMs)})`;
+        layout = widest;
+        break;
+      }
       pause(CONFIRM_PAUSE_MS);
       const again = new Map(picks.map((p) => [p, [] as number[]]));
-      for (let r = 0; r < ROUNDS; r++) for (const p of picks) again.get(p)!.push(time(...split(p)));
+      for (let r = 0; r < ROUNDS; r++) round(picks, r, again);
       const next = compare(again);
       if (next.layout !== layout) {
         layoutWhy = `${widest}: the build's widest, kept: ${first.why}, but not after a ${CONFIRM_PAUSE_MS} ms pause: ${next.why}`;
@@ -186,7 +214,7 @@ export function chooseKernels(candidates: KernelName[], time: KernelTimer, clock
   const timings: Calibration['timings'] = {};
   for (const p of pairs) { const [k, role] = split(p); (timings[k] ??= {})[`${role}Us`] = Math.round(us(k, role) * 10) / 10; }
   return {
-    gemv: byLayout[layout]!.gemv, gemm: measured ? fastest(candidates, 'gemm') : UNMEASURED_CHOICE.i2.gemm,
+    gemv: byLayout[layout]!.gemv, gemm: byLayout[layout]!.gemm,
     layout, layoutWhy, byLayout, timings, rounds, measured,
   };
 }
@@ -210,11 +238,9 @@ function calibrate(rt: WasmRuntime): Calibration {
   const packed = new Map<LayoutName, number>();
   let x = 0, out = 0, scratch = 0;
   try {
-    // Fixed pseudo-random trits and activations (xorshift32): the kernels' speed does not depend
-    // on the values, only on the shape. One block of rows, packed at every block's place (pack_rows
-    // reads only the rows it packs: the block's address minus the first row's offset).
-    let s = 0x9e3779b9;
-    const next = () => { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return s >>> 0; };
+    // Fixed pseudo-random trits and activations. One block of rows, packed at every block's place
+    // (pack_rows reads only the rows it packs: the block's address minus the first row's offset).
+    const next = xorshift32();
     const i8 = rt.i8;
     for (let i = 0; i < PATTERN; i++) i8[trits + i] = (next() % 3) - 1;
     for (let n = PATTERN; n < BLOCK_ROWS * COLS; n *= 2) i8.copyWithin(trits + n, trits, trits + Math.min(n, BLOCK_ROWS * COLS - n));
@@ -237,7 +263,7 @@ function calibrate(rt: WasmRuntime): Calibration {
       for (let r = 0; r < reps; r++) e.ternary_matmul(row.id, w, ROWS, COLS, x, n, out, 1, scratch);
       return ((now() - a) * 1000) / reps;
     };
-    return { ...chooseKernels(candidates, time), shape, ms: Math.round((now() - t0) * 10) / 10 };
+    return { ...chooseKernels(candidates, time, now, sleep, t0), shape, ms: Math.round((now() - t0) * 10) / 10 };
   } finally {
     rt.useThreads(rt.defaultThreads);
     for (const p of packed.values()) rt.free(p);
@@ -337,9 +363,8 @@ function layerPasses(rt: WasmRuntime, kernels: KernelName[], layers: DecodeMatri
     if ((err as { code?: string }).code === 'OUT_OF_MEMORY') return null;
     throw err;
   }
-  let s = 0x9e3779b9;
-  const f32 = rt.f32;
-  for (let i = 0; i < maxCols; i++) { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; f32[(x >>> 2) + i] = (((s >>> 0) & 0xffff) - 32768) / 8192; }
+  const f32 = rt.f32, next = xorshift32();
+  for (let i = 0; i < maxCols; i++) f32[(x >>> 2) + i] = ((next() & 0xffff) - 32768) / 8192;
   let layer = 0;
   return {
     /** One pass with kernel k (threads and minWork as rt.useThreads set them). */
@@ -408,7 +433,9 @@ export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: numbe
  *  of the rounds; a model whose step is too long to
  *  time the two ends twice within the budget keeps the default split (its jobs are large: a
  *  hand-off is a small part of them; cached only when the whole budget would not have timed it
- *  either). Cached per (runtime, threads, kernel, shapes, other jobs). `clock`: milliseconds (tests pass a scripted one). */
+ *  either). Cached per (runtime, threads, kernel, shapes, other jobs). `clock`: milliseconds, for
+ *  tests only (they pass a scripted one): it is not part of the cache key, so a result timed on it
+ *  is what later loads on that runtime get. */
 export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][], otherJobs: { work: number; what: string }[],
                             step: () => void, budgetMs = DECODE_BUDGET_MS, clock = now): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> {
   const first = firstLayer(layers), shapes = shapesOf(first);

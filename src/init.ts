@@ -30,7 +30,9 @@ export interface InitOptions {
 
 export interface KernelInfo {
   build: BuildName;
-  /** Default kernel of TernaryMatrix and of models: the calibration's fastest GEMV kernel on this CPU. */
+  /** Default kernel of TernaryMatrix and of models: the calibration's GEMV kernel of its chosen
+   *  layout (calibration.layout: I2 unless TL3's GEMV won by more than the rounds' spread, see
+   *  calibration.layoutWhy), so not always the fastest GEMV timed. */
   kernel: KernelName;
   /** Kernels this build can run (all are bit-identical). */
   kernels: KernelName[];

@@ -9,9 +9,10 @@ import { getRuntime } from './init.js';
 import { checkArray, checkDim, checkFinite } from './validate.js';
 
 export interface MatrixOptions {
-  /** Kernel (and so weight layout) for every product. Default: the calibration's fastest GEMV
-   *  kernel on this CPU (kernelInfo().kernel), and for gemm() with n > 1 the fastest GEMM kernel of
-   *  the same layout (src/calibrate.ts). Every kernel gives the same bits. */
+  /** Kernel (and so weight layout) for every product. Default: the calibration's GEMV kernel of
+   *  its chosen layout (kernelInfo().kernel; the layout is I2 unless TL3's GEMV won by more than the
+   *  rounds' spread: kernelInfo().calibration.layoutWhy), and for gemm() with n > 1 that layout's
+   *  GEMM kernel (calibration.gemm; src/calibrate.ts). Every kernel gives the same bits. */
   kernel?: KernelName;
   /** Module instance to live in (default: the one init() selected). */
   runtime?: WasmRuntime;

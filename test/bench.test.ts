@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clockStep } from '../src/bench/measure.js';
 import { presetModels } from '../src/bench/models.js';
+import { MODEL_SHAPES } from '../src/bench/kernels.js';
+import * as benchData from '../bench/data.mjs';
 import { headlines } from '../src/bench/report.js';
 import { mergeRuns, peerThreads, runBench } from '../src/bench/run.js';
 import { notRunNote, runSoFar, runWithRuntimes } from '../src/bench/runtimes.js';
@@ -25,6 +27,15 @@ const quickRun = async () => (run ??= await runBench({
   suites: [...SUITES], models: [{ file: DEFAULT_MODEL, name: 'default' }], prompts: [16], gens: [4], threads: [1, 2], repetitions: 1,
   quick: true, peers: false, command: 'test', packageName: 'bitnet-wasm test',
 }));
+
+describe('bench scripts', () => {
+  it("share the kernel suite's model shapes (bench/data.mjs, for the scripts on dist/) and one trit generator", () => {
+    expect(benchData.MODEL_SHAPES).toEqual(MODEL_SHAPES);
+    const t = benchData.trits(3000, 7);
+    expect(new Set(t)).toEqual(new Set([-1, 0, 1]));
+    expect(benchData.trits(3000, 7)).toEqual(t);
+  });
+});
 
 describe('bench suite (quick)', () => {
   it('every suite gives finite positive primary figures, one result per key', async () => {

@@ -55,7 +55,29 @@ describe('ternary kernels equal the reference bit for bit', () => {
     it(`gemv and gemm on ${rows}x${cols}`, () => {
       const t = randomTrits(rows * cols, rows * 1000 + cols);
       checkAll(t, rows, cols, 0.75, randomFloats(cols, cols), 1);
-      for (const n of [2, 3, 5, 9]) checkAll(t, rows, cols, 1.25, randomFloats(n * cols, n + cols, 3), n);
+      for (const n of [2, 3, 4, 5, 6, 7, 8, 9]) checkAll(t, rows, cols, 1.25, randomFloats(n * cols, n + cols, 3), n);
+    });
+  }
+
+  // GEMM over several row tiles (each matrix packs past one tile), with one and two blocks of 4
+  // tokens and a tail of 0-3 tokens after them: every tile bound, block and tail path.
+  for (const [rows, cols] of [[301, 4100], [1023, 1100]] as const) {
+    it(`gemm over several row tiles on ${rows}x${cols}, n = 4..9`, () => {
+      const t = randomTrits(rows * cols, rows + cols), ns = [4, 5, 6, 7, 8, 9];
+      const X = ns.map((n) => randomFloats(n * cols, n * 7 + rows, 3));
+      const want = ns.map((n, i) => bits(refGemm(t, rows, cols, 0.5, X[i], n)));
+      for (const { build, rt, kernels } of runtimes) {
+        for (const kernel of kernels) {
+          const m = TernaryMatrix.fromTernary(t, rows, cols, 0.5, { runtime: rt, kernel });
+          try {
+            ns.forEach((n, i) => {
+              const g = bits(m.gemm(X[i], n));
+              const bad = want[i].findIndex((w, j) => g[j] !== w);
+              expect(bad, `${build}/${kernel} ${rows}x${cols} n=${n}: first difference at ${bad}`).toBe(-1);
+            });
+          } finally { m.dispose(); }
+        }
+      }
     });
   }
 

@@ -64,7 +64,8 @@ export function gemv_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, acc: usize, 
 /** GEMM over blocks of 2 rows x 4 tokens, i32 accumulation: each weight unpack serves 4 tokens and
  *  each activation load 2 rows, and the 8 sums are 8 independent chains (a multiply-add that
  *  accumulates in place, as x86's VNNI dot does, has a latency of several cycles: 4 chains left it
- *  waiting). q: n rows of kp, acc: n rows of rp; r0, r1 multiples of 4. */
+ *  waiting). q: n rows of kp, acc: n rows of rp; r0, r1 multiples of 4, and so every tile bound
+ *  (tile is one too: rp is a multiple of 4), which the 2-row step needs. */
 export function gemm_i2_dot32(w: usize, rp: i32, kp: i32, q: usize, n: i32, acc: usize, r0: i32, r1: i32): void {
   if (!ASC_FEATURE_RELAXED_SIMD) { unreachable(); return; }
   const kq = <usize>kp;

@@ -16,7 +16,7 @@ export interface BenchEnv {
   builds: string[];
   /** The kernel the library picks by default in this runtime (init's choice). */
   defaultKernel: string;
-  /** The kernel calibration of init (src/calibrate.ts): fastest GEMV / GEMM kernel, per layout. */
+  /** The kernel calibration of init (src/calibrate.ts): the chosen layout's GEMV / GEMM kernels, and per layout the fastest. */
   calibration: { gemv: string; gemm: string; byLayout: object; measured: boolean; ms: number };
 }
 

@@ -60,8 +60,9 @@ export interface LoadModelOptions {
   /** Prefill batch (tokens per forward call; default 32). */
   batchSize?: number;
   /** Force one kernel (and so weight layout) for decode and prefill. Default: the calibration's
-   *  fastest GEMV kernel picks the layout, prefill runs that layout's fastest GEMM kernel
-   *  (kernelInfo().calibration). Every kernel gives the same bits. */
+   *  chosen layout (I2 unless TL3's GEMV won by more than the rounds' spread:
+   *  kernelInfo().calibration.layoutWhy); decode runs its GEMV kernel (calibration.gemv), prefill its
+   *  GEMM kernel (calibration.gemm). Every kernel gives the same bits. */
   kernel?: KernelName;
   /** Threads of this model's forward passes (default: init's `threads`, 'auto' unless said).
    *  'auto' also measures at load which of a model's jobs are worth handing to the workers
@@ -291,8 +292,8 @@ export class Model {
     opts = checkLoadOptions(opts);
     if (!opts.runtime) await init();
     const rt = opts.runtime ?? getRuntime();
-    // The layout is fixed once the weights are packed, so the calibration's fastest GEMV kernel
-    // (decode is GEMV-bound) picks it; prefill then runs the fastest GEMM kernel of that layout.
+    // The layout is fixed once the weights are packed: the calibration's (I2 unless TL3's GEMV won
+    // beyond the spread: decode is GEMV-bound); decode starts on its GEMV kernel, prefill runs its GEMM kernel.
     const kernel = opts.kernel ?? calibration(rt).gemv;
     if (!Object.hasOwn(KERNEL_IDS, kernel) || rt.exports.kernel_available(KERNEL_IDS[kernel]) !== 1) {
       throw new BitnetError('BAD_ARGUMENT', `kernel ${JSON.stringify(kernel)} is not one of this build's kernels (${rt.build})`);
