@@ -3,11 +3,12 @@
 // quit. A job is cut into pieces (runs of 16-row blocks) that threads claim one at a time from an
 // atomic counter (abi.ts POOL_*): whoever is running takes the next piece, so a worker the OS has
 // descheduled delays nothing (the caller takes its share), and a row's code never depends on who
-// runs it, so the bits do not either. Waiting spins briefly (jobs of one decode step follow each
-// other within microseconds), then sleeps in memory.atomic.wait32.
+// runs it, so the bits do not either. Waiting spins briefly, then sleeps in memory.atomic.wait32;
+// during a forward pass (pool_hold) idle workers keep polling: its jobs follow each other within
+// microseconds of the caller's serial steps, and a sleeping worker joins each job a wake late.
 // Builds without threads compile none of this: pool_threads() is then always 1.
 import {
-  POOL_ACTIVE, POOL_ARGS, POOL_CHUNKS, POOL_DONE, POOL_FAILED, POOL_MIN_WORK, POOL_MIN_WORK_DEFAULT, POOL_NEXT, POOL_OP, POOL_OP_ATTENTION, POOL_OP_HEAD, POOL_OP_MATMUL,
+  POOL_ACTIVE, POOL_ARGS, POOL_CHUNKS, POOL_DONE, POOL_FAILED, POOL_HOLD, POOL_MIN_WORK, POOL_MIN_WORK_DEFAULT, POOL_NEXT, POOL_OP, POOL_OP_ATTENTION, POOL_OP_HEAD, POOL_OP_MATMUL,
   POOL_OP_MATMUL_FUSED, POOL_OP_QUANTIZE, POOL_OP_ROWS, POOL_QUIT, POOL_SEQ, POOL_THREADS, POOL_WORKER_OP_PIECES, POOL_WORKER_PIECES, POOL_WSCRATCH, POOL_WSCRATCH_BYTES,
 } from "../abi";
 import { matmul_fused_part, matmul_part, quantize_part } from "../ternary/matmul";
@@ -16,8 +17,11 @@ import { attention_part, head_part, rows_part } from "../model/forward";
 /** This instance's control block when it is the calling side (0: no pool, one thread). */
 let ctrl: usize = 0;
 
-/** Polls before sleeping: ~10-50 µs on current CPUs, about the gap between two jobs of a step. */
+/** Polls before sleeping: ~10-50 µs on current CPUs. */
 const SPIN = 1 << 14;
+/** Polls before sleeping while the caller holds the pool (pool_hold): far more than any gap between
+ *  two jobs of a forward pass; only bounds the polling of a caller that trapped while holding it. */
+const HOLD_SPIN = 1 << 22;
 /** Pieces per thread: small enough that a late or slow thread leaves little for the others to wait on. */
 export const PIECES_PER_THREAD = 4;
 
@@ -49,6 +53,12 @@ export function pool_threads_of(work: f64, parts: i32): i32 {
 
 /** pool_threads_of for a job over `rows` rows: its parts are row blocks. */
 export function pool_threads(work: f64, rows: i32): i32 { return pool_threads_of(work, row_blocks(rows)); }
+
+/** Holds (1) or releases (0) the pool's workers for a burst of jobs: while held, a worker that ran
+ *  out of work polls for the next job instead of sleeping (only when the calls may use workers). */
+export function pool_hold(on: i32): void {
+  if (ASC_FEATURE_THREADS && ctrl != 0 && load<i32>(word(ctrl, POOL_THREADS)) > 1) atomic.store<i32>(word(ctrl, POOL_HOLD), on);
+}
 
 /** Where the calling side writes a job's arguments. */
 export function pool_args(): usize { return word(ctrl, POOL_ARGS); }
@@ -121,7 +131,7 @@ export function pool_work(c: usize, index: i32, seen: i32): void {
     let spins = 0;
     let s = atomic.load<i32>(word(c, POOL_SEQ));
     while (s == seen) {
-      if (spins < SPIN) spins++;
+      if (spins < SPIN || (spins < HOLD_SPIN && atomic.load<i32>(word(c, POOL_HOLD)) != 0)) spins++;
       else atomic.wait<i32>(word(c, POOL_SEQ), seen, -1);
       s = atomic.load<i32>(word(c, POOL_SEQ));
     }
