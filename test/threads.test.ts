@@ -347,6 +347,16 @@ describe(`threads (${build} build)`, () => {
     }
   }, 120_000);
 
+  it("the pool's spin before sleeping is measured when it starts (POOL.SPIN > 0); the empty probe job a worker takes counts as no worker piece", () => {
+    const spin = Atomics.load(pooled.i32, ((pooled as unknown as { ctrl: number }).ctrl >> 2) + POOL.SPIN);
+    expect(spin).toBeGreaterThan(0);
+    pooled.defaultThreads = 4;
+    pooled.useThreads(4);
+    const before = pooled.workerPieces;
+    for (let i = 0; i < 3; i++) pooled.exports.pool_probe(4); // returns only once a worker took it
+    expect(pooled.workerPieces).toBe(before);
+  });
+
   it('a forward pass releases the workers it held (POOL.HOLD back to 0), also when it stops early on bad positions', async () => {
     const hold = () => Atomics.load(pooled.i32, ((pooled as unknown as { ctrl: number }).ctrl >> 2) + POOL.HOLD);
     const m = await loadModel(bytes, { runtime: pooled, threads: 2, batchSize: 3 });
