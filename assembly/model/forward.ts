@@ -10,7 +10,7 @@
 import { quantize_row } from "../quant/absmax_i8";
 import { first_nonfinite_f32, gemv_f32, gemv_i8 } from "../dense/matrix";
 import { ternary_matmul } from "../ternary/matmul";
-import { PIECES_PER_THREAD, pool_args, pool_hold, pool_run, pool_run_pieces, pool_split, pool_threads, pool_threads_of, pool_wscratch_bytes } from "../threads/pool";
+import { PIECES_PER_THREAD, pool_args, pool_run, pool_run_pieces, pool_split, pool_threads, pool_threads_of, pool_wscratch_bytes } from "../threads/pool";
 import { rmsnorm } from "../nn/rmsnorm";
 import { rope_apply, rope_apply_interleaved, rope_table, rope_table_bytes } from "../nn/rope";
 import { attention_heads } from "../nn/attention";
@@ -382,13 +382,6 @@ export function head_part(a: usize, i: i32, pieces: i32): void {
  *  Returns FORWARD_OK, or FORWARD_NONFINITE (a NaN or an infinity: a broken model), FORWARD_BAD_POS
  *  (no tokens, or positions outside the context) or FORWARD_BAD_TOKEN (an id outside the vocabulary). */
 export function forward(desc: usize, tokens: usize, n: i32, pos0: i32, logits: usize): i32 {
-  pool_hold(1); // the pass's jobs follow each other closely: idle workers poll between them
-  const r = forward_pass(desc, tokens, n, pos0, logits);
-  pool_hold(0);
-  return r;
-}
-
-function forward_pass(desc: usize, tokens: usize, n: i32, pos0: i32, logits: usize): i32 {
   const e = wi(desc, D_N_EMBD), nl = wi(desc, D_N_LAYER), hd = wi(desc, D_HEAD_DIM), ff = wi(desc, D_N_FF);
   const qd = wi(desc, D_N_HEAD) * hd, kd = wi(desc, D_N_HEAD_KV) * hd, ctx = wi(desc, D_N_CTX);
   const eps = wf(desc, D_EPS), act = wi(desc, D_ACT);

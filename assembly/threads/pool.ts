@@ -3,12 +3,11 @@
 // quit. A job is cut into pieces (runs of 16-row blocks) that threads claim one at a time from an
 // atomic counter (abi.ts POOL_*): whoever is running takes the next piece, so a worker the OS has
 // descheduled delays nothing (the caller takes its share), and a row's code never depends on who
-// runs it, so the bits do not either. Waiting spins briefly, then sleeps in memory.atomic.wait32;
-// during a forward pass (pool_hold) idle workers keep polling: its jobs follow each other within
-// microseconds of the caller's serial steps, and a sleeping worker joins each job a wake late.
+// runs it, so the bits do not either. Waiting polls for about what a wake costs (measured when the
+// pool starts), then sleeps in memory.atomic.wait32.
 // Builds without threads compile none of this: pool_threads() is then always 1.
 import {
-  POOL_ACTIVE, POOL_ARGS, POOL_CHUNKS, POOL_DONE, POOL_FAILED, POOL_HOLD, POOL_MIN_WORK, POOL_MIN_WORK_DEFAULT, POOL_NEXT, POOL_OP, POOL_OP_ATTENTION, POOL_OP_HEAD, POOL_OP_MATMUL,
+  POOL_ACTIVE, POOL_ARGS, POOL_CHUNKS, POOL_DONE, POOL_FAILED, POOL_MIN_WORK, POOL_MIN_WORK_DEFAULT, POOL_NEXT, POOL_OP, POOL_OP_ATTENTION, POOL_OP_HEAD, POOL_OP_MATMUL,
   POOL_OP_MATMUL_FUSED, POOL_OP_QUANTIZE, POOL_OP_ROWS, POOL_QUIT, POOL_SEQ, POOL_SPIN, POOL_THREADS, POOL_WORKER_OP_PIECES, POOL_WORKER_PIECES, POOL_WSCRATCH, POOL_WSCRATCH_BYTES,
 } from "../abi";
 import { matmul_fused_part, matmul_part, quantize_part } from "../ternary/matmul";
@@ -25,9 +24,6 @@ const SPIN = 1 << 14;
 
 // @ts-ignore: decorator
 @inline function spin_limit(c: usize): i32 { return max(SPIN, load<i32>(word(c, POOL_SPIN))); }
-/** Polls before sleeping while the caller holds the pool (pool_hold): far more than any gap between
- *  two jobs of a forward pass; only bounds the polling of a caller that trapped while holding it. */
-const HOLD_SPIN = 1 << 22;
 /** Pieces per thread: small enough that a late or slow thread leaves little for the others to wait on. */
 export const PIECES_PER_THREAD = 4;
 
@@ -59,12 +55,6 @@ export function pool_threads_of(work: f64, parts: i32): i32 {
 
 /** pool_threads_of for a job over `rows` rows: its parts are row blocks. */
 export function pool_threads(work: f64, rows: i32): i32 { return pool_threads_of(work, row_blocks(rows)); }
-
-/** Holds (1) or releases (0) the pool's workers for a burst of jobs: while held, a worker that ran
- *  out of work polls for the next job instead of sleeping (only when the calls may use workers). */
-export function pool_hold(on: i32): void {
-  if (ASC_FEATURE_THREADS && ctrl != 0 && load<i32>(word(ctrl, POOL_THREADS)) > 1) atomic.store<i32>(word(ctrl, POOL_HOLD), on);
-}
 
 /** Where the calling side writes a job's arguments. */
 export function pool_args(): usize { return word(ctrl, POOL_ARGS); }
@@ -117,7 +107,7 @@ export function pool_run_pieces(op: i32, t: i32, pieces: i32): void {
 export function pool_probe(t: i32): void {
   if (!ASC_FEATURE_THREADS || ctrl == 0) return;
   post(0, t, 1);
-  wait_done(ctrl, 1, HOLD_SPIN); // polling: a sleep here would add a wake of its own
+  wait_done(ctrl, 1, 1 << 30); // polling: a sleep here would add a wake of its own
 }
 
 /** n polls of the word idle workers poll, as a waiting thread makes them (JS times them to turn a
@@ -167,7 +157,7 @@ export function pool_work(c: usize, index: i32, seen: i32): void {
     const limit = spin_limit(c);
     let s = atomic.load<i32>(word(c, POOL_SEQ));
     while (s == seen) {
-      if (spins < limit || (spins < HOLD_SPIN && atomic.load<i32>(word(c, POOL_HOLD)) != 0)) spins++;
+      if (spins < limit) spins++;
       else atomic.wait<i32>(word(c, POOL_SEQ), seen, -1);
       s = atomic.load<i32>(word(c, POOL_SEQ));
     }
