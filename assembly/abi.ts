@@ -153,7 +153,6 @@ export const POOL_NEXT = 32;       // gen << 16 | the next piece to claim
 // The words idle workers poll, on a line of their own: the caller writes a job's words (ARGS, OP,
 // CHUNKS...) while they poll, and each of those stores would otherwise take the line back from them.
 export const POOL_SEQ = 48;        // job generation: workers wait for it to change
-export const POOL_SPIN = 49;       // polls before a waiting thread sleeps (written by JS from the wake's measured cost; 0: the default)
 export const POOL_WORDS = 64;      // the block's size in words (256 bytes, 64-byte aligned)
 
 // Jobs.

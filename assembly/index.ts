@@ -27,4 +27,4 @@ export { attention, attention_f16, attention_heads, attention_scratch_bytes } fr
 export { forward, forward_scratch_bytes, kv_shift } from "./model/forward";
 export { decode_tq1_0, decode_tq2_0, decode_i2_s } from "./quant/ggml_ternary";
 export { repack_i2_s, repack_tmp_bytes, repack_tq1_0, repack_tq2_0 } from "./quant/repack";
-export { pool_attach, pool_poll, pool_probe, pool_work } from "./threads/pool";
+export { pool_attach, pool_work } from "./threads/pool";

@@ -59,7 +59,7 @@ export const DECODE = { SCALES_DIFFER: -1, BAD_CODE: -2 } as const;
 /** Thread pool control block: i32 words from its base (assembly/threads/pool.ts, bindings/pool.ts). */
 export const POOL = {
   QUIT: 1, WORKERS: 2, THREADS: 3, ACTIVE: 4, OP: 5, FAILED: 6, CHUNKS: 7, ARGS: 8, ARG_COUNT: 8, DONE: 16,
-  WSCRATCH: 17, WSCRATCH_BYTES: 18, WORKER_PIECES: 19, WORKER_OP_PIECES: 20, MIN_WORK: 28, NEXT: 32, SEQ: 48, SPIN: 49, WORDS: 64,
+  WSCRATCH: 17, WSCRATCH_BYTES: 18, WORKER_PIECES: 19, WORKER_OP_PIECES: 20, MIN_WORK: 28, NEXT: 32, SEQ: 48, WORDS: 64,
   MIN_WORK_DEFAULT: 65536,
   OP_MATMUL: 1, OP_HEAD: 2, OP_ATTENTION: 3, OP_MATMUL_FUSED: 4, OP_ROWS: 5, OP_QUANTIZE: 6, OP_COUNT: 7,
 } as const;

@@ -53,8 +53,6 @@ export interface WasmExports {
   // thread pool (threads/pool.ts; its loop runs only in -mt builds)
   pool_attach(ctrl: number): void;
   pool_work(ctrl: number, index: number, seen: number): void;
-  pool_probe(threads: number): void;
-  pool_poll(n: number): number;
 }
 
 // Kernel ids and names, layout names: the kernel table.

@@ -96,32 +96,7 @@ export class WasmRuntime {
       if (bytes) this.workerScratch(bytes);
     }
     this.exports.pool_attach(this.ctrl);
-    if (this.pool.size !== before) this.measureSpin();
     this.useThreads(this.defaultThreads);
-  }
-
-  /** Sets how long a waiting thread polls before it sleeps (POOL.SPIN): twice what waking a sleeping
-   *  worker costs here, in polls (timed too), at most 0.25 ms of them. The wake's cost is the fastest
-   *  of 7 empty jobs timed with the workers asleep: slower ones waited for a core the machine's load
-   *  held, and polling longer under load takes the core from the thread it waits for. A wake costs a
-   *  few µs on one machine and tens on another (a VM's idle vCPU), as do the gaps between the calls
-   *  of a loop. */
-  private measureSpin(): void {
-    const e = this.exports, nap = new Int32Array(new SharedArrayBuffer(4)), wakes: number[] = [];
-    this.i32[(this.ctrl >> 2) + POOL.SPIN] = 0;
-    for (let i = 0; i < 7; i++) {
-      Atomics.wait(nap, 0, 0, 2); // the workers poll their (default) spin, then sleep
-      const t0 = performance.now();
-      e.pool_probe(this.threads);
-      wakes.push(performance.now() - t0);
-    }
-    let pollsPerMs = 0; // the fastest of 5 runs (a run the OS interrupted is slower, never faster)
-    for (let i = 0, n = 1 << 16; i < 5; i++) {
-      const t0 = performance.now();
-      e.pool_poll(n);
-      pollsPerMs = Math.max(pollsPerMs, n / Math.max(performance.now() - t0, 1e-3));
-    }
-    this.i32[(this.ctrl >> 2) + POOL.SPIN] = Math.min(Math.round(2 * Math.min(...wakes) * pollsPerMs), Math.round(pollsPerMs / 4), 0x7fffffff);
   }
 
   /** Threads the next wasm calls may use (capped by the workers running); jobs of fewer than

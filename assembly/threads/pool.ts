@@ -3,12 +3,12 @@
 // quit. A job is cut into pieces (runs of 16-row blocks) that threads claim one at a time from an
 // atomic counter (abi.ts POOL_*): whoever is running takes the next piece, so a worker the OS has
 // descheduled delays nothing (the caller takes its share), and a row's code never depends on who
-// runs it, so the bits do not either. Waiting polls for about what a wake costs (measured when the
-// pool starts), then sleeps in memory.atomic.wait32.
+// runs it, so the bits do not either. Waiting spins briefly (jobs of one decode step follow each
+// other within microseconds), then sleeps in memory.atomic.wait32.
 // Builds without threads compile none of this: pool_threads() is then always 1.
 import {
   POOL_ACTIVE, POOL_ARGS, POOL_CHUNKS, POOL_DONE, POOL_FAILED, POOL_MIN_WORK, POOL_MIN_WORK_DEFAULT, POOL_NEXT, POOL_OP, POOL_OP_ATTENTION, POOL_OP_HEAD, POOL_OP_MATMUL,
-  POOL_OP_MATMUL_FUSED, POOL_OP_QUANTIZE, POOL_OP_ROWS, POOL_QUIT, POOL_SEQ, POOL_SPIN, POOL_THREADS, POOL_WORKER_OP_PIECES, POOL_WORKER_PIECES, POOL_WSCRATCH, POOL_WSCRATCH_BYTES,
+  POOL_OP_MATMUL_FUSED, POOL_OP_QUANTIZE, POOL_OP_ROWS, POOL_QUIT, POOL_SEQ, POOL_THREADS, POOL_WORKER_OP_PIECES, POOL_WORKER_PIECES, POOL_WSCRATCH, POOL_WSCRATCH_BYTES,
 } from "../abi";
 import { matmul_fused_part, matmul_part, quantize_part } from "../ternary/matmul";
 import { attention_part, head_part, rows_part } from "../model/forward";
@@ -16,14 +16,8 @@ import { attention_part, head_part, rows_part } from "../model/forward";
 /** This instance's control block when it is the calling side (0: no pool, one thread). */
 let ctrl: usize = 0;
 
-/** Polls before sleeping, at least (~10-50 µs on current CPUs); POOL_SPIN may ask for more: the
- *  polls of twice what a wake cost when the pool started (bindings/runtime.ts measures it with
- *  pool_probe and pool_poll). Polling as long as a wake costs, then sleeping, loses at most twice
- *  what the better of the two would have. */
+/** Polls before sleeping: ~10-50 µs on current CPUs, about the gap between two jobs of a step. */
 const SPIN = 1 << 14;
-
-// @ts-ignore: decorator
-@inline function spin_limit(c: usize): i32 { return max(SPIN, load<i32>(word(c, POOL_SPIN))); }
 /** Pieces per thread: small enough that a late or slow thread leaves little for the others to wait on. */
 export const PIECES_PER_THREAD = 4;
 
@@ -75,14 +69,13 @@ function work(c: usize, index: i32, gen: i32): void {
     if ((v >>> 16) != gen || (v & 0xffff) >= pieces) return;
     if (atomic.cmpxchg<i32>(word(c, POOL_NEXT), v, v + 1) != v) continue;
     const i = v & 0xffff;
-    if (op == 0) {} // pool_probe's empty piece
-    else if (op == POOL_OP_MATMUL) matmul_part(a, i, pieces, ws);
+    if (op == POOL_OP_MATMUL) matmul_part(a, i, pieces, ws);
     else if (op == POOL_OP_HEAD) head_part(a, i, pieces);
     else if (op == POOL_OP_ATTENTION) attention_part(a, i, pieces, ws);
     else if (op == POOL_OP_MATMUL_FUSED) matmul_fused_part(a, i, pieces, ws);
     else if (op == POOL_OP_ROWS) rows_part(a, i, pieces, ws);
     else if (op == POOL_OP_QUANTIZE) quantize_part(a, i, pieces);
-    if (index != 0 && op != 0) { atomic.add<i32>(word(c, POOL_WORKER_PIECES), 1); atomic.add<i32>(word(c, POOL_WORKER_OP_PIECES + op), 1); }
+    if (index != 0) { atomic.add<i32>(word(c, POOL_WORKER_PIECES), 1); atomic.add<i32>(word(c, POOL_WORKER_OP_PIECES + op), 1); }
     if (atomic.add<i32>(word(c, POOL_DONE), 1) + 1 == pieces) atomic.notify(word(c, POOL_DONE), 1);
   }
 }
@@ -97,29 +90,6 @@ export function pool_run(op: i32, t: i32, rows: i32): void {
  *  does is the op's business) on up to t threads, this one included; returns when every piece is done. */
 export function pool_run_pieces(op: i32, t: i32, pieces: i32): void {
   if (!ASC_FEATURE_THREADS) { unreachable(); return; }
-  const gen = post(op, t, pieces);
-  work(ctrl, 0, gen);
-  wait_done(ctrl, pieces, spin_limit(ctrl));
-}
-
-/** An empty job of one piece that only a worker takes (on up to t threads); returns once one took
- *  it. Timed by JS with the workers asleep, it is what a wake costs (bindings/runtime.ts). */
-export function pool_probe(t: i32): void {
-  if (!ASC_FEATURE_THREADS || ctrl == 0) return;
-  post(0, t, 1);
-  wait_done(ctrl, 1, 1 << 30); // polling: a sleep here would add a wake of its own
-}
-
-/** n polls of the word idle workers poll, as a waiting thread makes them (JS times them to turn a
- *  wake's cost into polls); returns what they read. */
-export function pool_poll(n: i32): i32 {
-  let x = 0;
-  if (ASC_FEATURE_THREADS && ctrl != 0) for (let i = 0; i < n; i++) x ^= atomic.load<i32>(word(ctrl, POOL_SEQ));
-  return x;
-}
-
-/** Posts job `op` of `pieces` pieces on up to t threads; returns its generation. */
-function post(op: i32, t: i32, pieces: i32): i32 {
   const c = ctrl;
   const seq = atomic.load<i32>(word(c, POOL_SEQ)) + 1, gen = seq & 0xffff;
   // Close the counter first: a worker still in the last job's work() (it may have woken after that
@@ -134,16 +104,11 @@ function post(op: i32, t: i32, pieces: i32): i32 {
   atomic.store<i32>(word(c, POOL_NEXT), gen << 16);
   atomic.store<i32>(word(c, POOL_SEQ), seq);        // seq-cst: the job's words are visible before it
   atomic.notify(word(c, POOL_SEQ), -1);            // all: a sleeping worker may be any of them
-  return gen;
-}
-
-/** Waits until the job's `pieces` pieces are done (or a worker failed), polling `limit` times
- *  before it sleeps. */
-function wait_done(c: usize, pieces: i32, limit: i32): void {
+  work(c, 0, gen);
   let spins = 0;
   for (let d = atomic.load<i32>(word(c, POOL_DONE)); d != pieces; d = atomic.load<i32>(word(c, POOL_DONE))) {
     if (atomic.load<i32>(word(c, POOL_FAILED)) != 0) return; // its JS throws after this call
-    if (spins < limit) spins++;
+    if (spins < SPIN) spins++;
     else atomic.wait<i32>(word(c, POOL_DONE), d, 1000000000); // 1 s: re-check FAILED now and then
   }
 }
@@ -154,10 +119,9 @@ export function pool_work(c: usize, index: i32, seen: i32): void {
   if (!ASC_FEATURE_THREADS) { unreachable(); return; }
   while (true) {
     let spins = 0;
-    const limit = spin_limit(c);
     let s = atomic.load<i32>(word(c, POOL_SEQ));
     while (s == seen) {
-      if (spins < limit) spins++;
+      if (spins < SPIN) spins++;
       else atomic.wait<i32>(word(c, POOL_SEQ), seen, -1);
       s = atomic.load<i32>(word(c, POOL_SEQ));
     }
