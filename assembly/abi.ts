@@ -133,7 +133,6 @@ export const DECODE_BAD_CODE = -2;
 // from POOL_NEXT (a claim only counts while its gen is the job's) and counts them in POOL_DONE; the
 // caller returns when POOL_DONE == POOL_CHUNKS. A worker that wakes late finds nothing left and
 // costs nothing (a loaded machine deschedules threads). The RMW'd words have their own 64-byte lines.
-export const POOL_SEQ = 0;         // job generation: workers wait for it to change
 export const POOL_QUIT = 1;        // 1: workers return from pool_work (dispose)
 export const POOL_WORKERS = 2;     // worker instances running pool_work (written by JS)
 export const POOL_THREADS = 3;     // threads a call may use, the caller included (written by JS before calls)
@@ -151,7 +150,10 @@ export const POOL_WORKER_OP_PIECES = 20; // the same per job kind: word POOL_WOR
 export const POOL_MIN_WORK = 28;   // jobs of fewer multiply-adds run on the caller (written by JS; below the default: the default)
 export const POOL_MIN_WORK_DEFAULT = 65536; // (not a word) a hand-off costs more than a job this small
 export const POOL_NEXT = 32;       // gen << 16 | the next piece to claim
-export const POOL_WORDS = 48;      // the block's size in words (192 bytes, 64-byte aligned)
+// The words idle workers poll, on a line of their own: the caller writes a job's words (ARGS, OP,
+// CHUNKS...) while they poll, and each of those stores would otherwise take the line back from them.
+export const POOL_SEQ = 48;        // job generation: workers wait for it to change
+export const POOL_WORDS = 64;      // the block's size in words (256 bytes, 64-byte aligned)
 
 // Jobs.
 export const POOL_OP_MATMUL = 1;   // rows of one ternary_matmul (its quantized activations are ready)

@@ -30,10 +30,14 @@ const POOL_ROW_BLOCK = 16;
 // @ts-ignore: decorator
 @inline function row_blocks(rows: i32): i32 { return (rows + POOL_ROW_BLOCK - 1) / POOL_ROW_BLOCK; }
 
-/** First row of piece `i` of `pieces` over `rows` rows (piece i is [split(i), split(i + 1))). */
+/** First row of piece `i` of `pieces` over `rows` rows (piece i is [split(i), split(i + 1))). The
+ *  pieces shrink toward the end: the first i end at 1 - (1 - i / pieces)^2 of the row blocks, so
+ *  the last pieces claimed are short (the last ~1 / pieces^2 of the job, or empty) and a thread
+ *  that finishes first waits at most for one of those, not for an even share of the job. */
 // @ts-ignore: decorator
 @inline export function pool_split(i: i32, pieces: i32, rows: i32): i32 {
-  return min(rows, <i32>(<i64>i * <i64>row_blocks(rows) / <i64>pieces) * POOL_ROW_BLOCK);
+  const blocks = <i64>row_blocks(rows), left = <i64>(pieces - i);
+  return min(rows, <i32>(blocks - blocks * left * left / (<i64>pieces * <i64>pieces)) * POOL_ROW_BLOCK);
 }
 
 /** Attaches the control block at c (0 detaches): calls on this instance may then use the pool. */
