@@ -43,7 +43,7 @@ const engines = runtimes.flatMap((rt) => {
   const kernels = opt('--kernel', ['calibrated', ...available].join(',')).split(',')
     .filter((k) => k === 'calibrated' || (available.includes(k) && available.length > 1)); // one candidate: calibrated is it
   return kernels.flatMap((k) => THREADS.map((threads) => ({
-    name: `${k === 'calibrated' ? `bitnet-wasm ${rt.build}, calibrated (${cal.gemv}; prefill ${cal.byLayout[['i8', 'i2', 'tl3'][rt.exports.kernel_layout(KERNEL_IDS[cal.gemv])]]?.gemm})` : `bitnet-wasm ${rt.build}, ${k} forced`}, ${threads === 'auto' ? 'threads auto' : `${threads} thread${threads > 1 ? 's' : ''}`}${numeric(threads) > rt.threads ? ` (only ${rt.threads} here)` : ''}`,
+    name: `${k === 'calibrated' ? `bitnet-wasm ${rt.build}, calibrated (layout ${cal.layout}, prefill ${cal.gemm})` : `bitnet-wasm ${rt.build}, ${k} forced`}, ${threads === 'auto' ? 'threads auto' : `${threads} thread${threads > 1 ? 's' : ''}`}${numeric(threads) > rt.threads ? ` (only ${rt.threads} here)` : ''}`,
     async run() {
       const model = await loadModel(file, { runtime: rt, kernel: k === 'calibrated' ? undefined : k, threads, contextLength: P + N + 8, batchSize: 32 });
       if (!choices.has(this.name)) choices.set(this.name, model.decodeChoice); // the first load measured it (later ones: cached)
@@ -119,5 +119,6 @@ else {
   console.log('|---|---:|---:|---:|---:|');
   const x = (v) => (v === null ? '-' : `${v.toFixed(2)}x`);
   for (const r of rows) console.log(`| ${r.engine} | ${r.prefill.toFixed(1)} | ${r.decode.toFixed(1)} | ${x(r.prefillVsLlama1)} | ${x(r.decodeVsLlama1)} |`);
-  for (const [name, c] of choices) if (name.includes('threads auto')) console.log(`${name}: decode ${c.kernel}, ${c.threads} threads, minWork ${c.minWork} (${c.why}; load's measurement ${c.ms} ms)`);
+  // Decode's kernel is the model's own choice at load (decodeKernel: timed on its shapes), not the runtime's GEMV.
+  for (const [name, c] of choices) console.log(`${name}: decode ${c.kernel}${name.includes('threads auto') ? `, ${c.threads} threads, minWork ${c.minWork} (${c.why}; load's measurement ${c.ms} ms)` : ` (${Object.entries(c.kernelMs).map(([k, ms]) => `${k} ${ms} ms`).join(', ') || 'forced or the only one'})`}`);
 }
