@@ -134,6 +134,7 @@ describe('bitnet-wasm CLI', () => {
   it('bench prints a llama-bench style table', async () => {
     const r = await cli('bench', '-p', '16', '-n', '4');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^\| model \| build \| kernel \| pp16 tok\/s \| tg4 tok\/s \|\n\| --- .*\n\| default \| (simd128|relaxed) \| \S+ \| [\d.]+ \| [\d.]+ \|\n$/);
+    expect(r.out).toMatch(/^\| model \| build \| kernel \| threads \| pp16 tok\/s \| tg4 tok\/s \|\n\| --- .*\n\| default \| (simd128|relaxed) \| \S+ \| \d+ \| [\d.]+ \| [\d.]+ \|\n$/);
   });
+
 });

@@ -61,7 +61,7 @@ export const command: Command = {
       { name: 'output', short: 'o', kind: 'choice', arg: 'FORMAT', choices: ['md', 'json', 'csv'], default: 'md', help: 'output format of the suite (llama-bench -o)' },
       { name: 'suite', kind: 'choice', arg: 'NAME', choices: [...SUITES, 'all'], help: 'run the benchmark suite' },
       { name: 'quick', kind: 'flag', help: 'seconds instead of minutes: small shapes, short timings (checks the suite runs, figures are rough)' },
-      { name: 'threads', short: 't', kind: 'ints', arg: 'N,..', min: 1, max: 256, defaultText: '1 and every core', help: 'e2e: thread counts, a list (llama-bench -t); peers also run at 1 and (but with --quick) every core' },
+      { name: 'threads', short: 't', kind: 'ints', arg: 'N,..', min: 1, max: 256, defaultText: "init's default ('auto'); the suite's e2e: 1 and every core", help: 'thread counts, a list (llama-bench -t): a row each; in the suite\'s e2e, peers also run at 1 and (but with --quick) every core' },
       { name: 'runtime', kind: 'choices', arg: 'NAMES', choices: [...BENCH_RUNTIMES, 'all'], defaultText: 'this one', help: 'runtimes to run the suite in (the repository\'s runtime runner starts the others)' },
       { name: 'kernel-models', kind: 'choices', arg: 'NAMES', choices: Object.keys(MODEL_SHAPES), defaultText: Object.keys(MODEL_SHAPES).join(','), help: 'kernels: the models whose projection shapes are timed' },
       { name: 'presets', kind: 'choices', arg: 'NAMES', choices: PRESET_NAMES, help: 'e2e/load: make-model presets to run (instead of -m)' },
@@ -94,7 +94,6 @@ export const command: Command = {
     if (v.presets && v.model) throw new UsageError('-m FILE and --presets both name the models: give one');
     if ((v.types || v['models-dir']) && !v.presets) throw new UsageError(`--${v.types ? 'types' : 'models-dir'} needs --presets`);
     if (v.resume && !(v.runtime && v.report)) throw new UsageError('--resume needs --runtime and --report DIR (it goes on with the run saved there)');
-    if (!v.suite && list(v.threads ?? [1]).some((t) => t > 1)) throw new UsageError('-t above 1 needs --suite (the e2e suite runs each thread count)');
   },
   async run(v, io) {
     if (!v.suite && !v.from) return singleModel(v, io);
@@ -161,22 +160,28 @@ async function savedRun(file: string, command: string, log: (l: string) => void)
 /** The command's behaviour without --suite: one table row per (-p, -n) pair. */
 async function singleModel(v: Values, io: Parameters<Command['run']>[1]): Promise<void> {
   const ps = list(v['n-prompt']), ns = list(v['n-gen']);
-  const model = await openModel(v, io);
-  try {
-    const p = Math.max(...ps), n = Math.max(...ns);
-    if (p + n > model.contextLength) throw new BitnetError('CONTEXT_OVERFLOW', `-p ${p} + -n ${n} tokens do not fit the context of ${model.contextLength} (-c sets it)`);
-    io.err(`${PROGRAM}: ${describeModel(model)}`);
-    for (const [i, p] of ps.entries()) {
-      for (const [j, n] of ns.entries()) {
-        const r = model.bench({ prompt: p, gen: n });
-        if (i === 0 && j === 0) {
-          io.out(`| model | build | kernel | pp${ps.length === 1 ? p : ''} tok/s | tg${ns.length === 1 ? n : ''} tok/s |${ps.length > 1 || ns.length > 1 ? ' p | n |' : ''}`);
-          io.out(`| --- | --- | --- | ---: | ---: |${ps.length > 1 || ns.length > 1 ? ' ---: | ---: |' : ''}`);
-        }
-        io.out(`| ${(v.model as string | undefined) ?? 'default'} | ${kernelInfo().build} | ${model.kernel} | ${r.prefillTokensPerSecond.toFixed(1)} | ${n ? r.decodeTokensPerSecond.toFixed(1) : '-'} |${ps.length > 1 || ns.length > 1 ? ` ${p} | ${n} |` : ''}`);
+  const many = ps.length > 1 || ns.length > 1;
+  // -t N,..: one model per thread count, a row each (llama-bench), on a runtime started with the most
+  // (a runtime's first init fixes whether it has workers at all); without -t, init's default ('auto').
+  const counts = v.threads === undefined ? [undefined] : list(v.threads);
+  for (const [k, threads] of counts.entries()) {
+    const model = await openModel({ ...v, threads: threads && Math.max(...(counts as number[])) }, io, undefined, threads);
+    try {
+      const p = Math.max(...ps), n = Math.max(...ns);
+      if (p + n > model.contextLength) throw new BitnetError('CONTEXT_OVERFLOW', `-p ${p} + -n ${n} tokens do not fit the context of ${model.contextLength} (-c sets it)`);
+      if (k === 0) {
+        io.err(`${PROGRAM}: ${describeModel(model)}`);
+        io.out(`| model | build | kernel | threads | pp${ps.length === 1 ? ps[0] : ''} tok/s | tg${ns.length === 1 ? ns[0] : ''} tok/s |${many ? ' p | n |' : ''}`);
+        io.out(`| --- | --- | --- | ---: | ---: | ---: |${many ? ' ---: | ---: |' : ''}`);
       }
+      for (const p of ps) {
+        for (const n of ns) {
+          const r = model.bench({ prompt: p, gen: n });
+          io.out(`| ${(v.model as string | undefined) ?? 'default'} | ${kernelInfo().build} | ${model.kernel} | ${model.threads} | ${r.prefillTokensPerSecond.toFixed(1)} | ${n ? r.decodeTokensPerSecond.toFixed(1) : '-'} |${many ? ` ${p} | ${n} |` : ''}`);
+        }
+      }
+    } finally {
+      model.dispose();
     }
-  } finally {
-    model.dispose();
   }
 }

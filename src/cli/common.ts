@@ -76,12 +76,12 @@ export function loadOptions(ctx: Pick<Option, 'default' | 'defaultText' | 'help'
 }
 
 /** Loads the model after the command line has been checked; warnings go to stderr. */
-export async function openModel(v: Values, io: CliIO, contextLength = v['ctx-size'] as number | undefined): Promise<Model> {
+export async function openModel(v: Values, io: CliIO, contextLength = v['ctx-size'] as number | undefined, threads?: number): Promise<Model> {
   const file = modelFile(v);
   await checkReadable(file, 'model');
   await init({ build: v.build as 'simd128' | 'relaxed' | undefined, threads: (v.threads as number | undefined) ?? 'auto' });
   try {
-    const model = await loadModel(file, { contextLength, batchSize: v['batch-size'] as number, onWarning: (w) => io.err(`${PROGRAM}: warning: ${w}`) });
+    const model = await loadModel(file, { contextLength, threads, batchSize: v['batch-size'] as number, onWarning: (w) => io.err(`${PROGRAM}: warning: ${w}`) });
     if (v.verbose) for (const line of describeChoices(model)) io.err(`${PROGRAM}: ${line}`);
     return model;
   } catch (e) {
