@@ -6,14 +6,14 @@ import { loadModel, type Model } from '../model/model.js';
 import { createHandler, type ServerOptions } from '../server/handler.js';
 import { toNodeListener } from '../server/node.js';
 import { checkReadable } from './errors.js';
-import { BUILD_OPTION, MODEL_OPTION, MODEL_POSITIONAL, modelFile, PROGRAM, type Command } from './common.js';
+import { BUILD_OPTION, loadOptions, MODEL_OPTION, MODEL_POSITIONAL, modelFile, PROGRAM, type Command } from './common.js';
 
 export interface RunningServer { url: string; server: Server; model: Model; close(): Promise<void> }
 
 /** Loads the model and listens; resolves once the socket is bound. */
-export async function startServe(o: { model: string; host?: string; port?: number; contextLength?: number; build?: 'simd128' | 'relaxed' } & Omit<ServerOptions, 'model'>): Promise<RunningServer> {
-  await init({ build: o.build });
-  const model = await loadModel(o.model, { contextLength: o.contextLength });
+export async function startServe(o: { model: string; host?: string; port?: number; contextLength?: number; build?: 'simd128' | 'relaxed'; threads?: number } & Omit<ServerOptions, 'model'>): Promise<RunningServer> {
+  await init({ build: o.build, threads: o.threads ?? 'auto' });
+  const model = await loadModel(o.model, { contextLength: o.contextLength, threads: o.threads });
   const handler = createHandler({ ...o, model, modelId: o.modelId ?? basename(o.model).replace(/\.gguf$/i, '') });
   const server = createServer(toNodeListener(handler));
   try {
@@ -49,9 +49,11 @@ export const command: Command = {
       { name: 'max-body', kind: 'int', arg: 'BYTES', min: 1, max: 1 << 30, default: 1048576, help: 'largest request body; larger ones get HTTP 413' },
       { name: 'alias', kind: 'string', arg: 'NAME', defaultText: 'the file name', help: 'model name in /v1/models' },
       { name: 'cors', kind: 'string', arg: 'ORIGIN', help: "send Access-Control-Allow-Origin: ORIGIN (e.g. '*')" },
+      // -t as run's (llama-server's spelling): one definition of the option.
+      ...loadOptions({ help: '' }).filter((o) => o.name === 'threads'),
       BUILD_OPTION,
     ],
-    examples: [`${PROGRAM} serve model.gguf --port 8080`],
+    examples: [`${PROGRAM} serve model.gguf --port 8080`, `${PROGRAM} serve -t 2 --port 0`],
   },
   async run(v, io) {
     const model = modelFile(v);
@@ -60,8 +62,9 @@ export const command: Command = {
       model, host: v.host as string, port: v.port as number, contextLength: v['ctx-size'] as number | undefined,
       maxQueue: v['max-queue'] as number, defaultMaxTokens: v['max-tokens'] as number, maxBodyBytes: v['max-body'] as number,
       modelId: v.alias as string | undefined, cors: v.cors as string | undefined, build: v.build as 'simd128' | 'relaxed' | undefined,
+      threads: v.threads as number | undefined,
     });
-    io.out(`${PROGRAM}: serving ${model} (${s.model.config.architecture}, context ${s.model.contextLength}) on ${s.url}/v1`);
+    io.out(`${PROGRAM}: serving ${model} (${s.model.config.architecture}, context ${s.model.contextLength}, ${s.model.threads} thread${s.model.threads > 1 ? 's' : ''}) on ${s.url}/v1`);
     await new Promise<void>((ok) => {
       const stop = () => { process.off('SIGINT', stop); process.off('SIGTERM', stop); s.close().then(ok); };
       process.on('SIGINT', stop);

@@ -11,6 +11,7 @@ describe('bitnet-wasm serve', () => {
       [['--port', 'http'], /--port needs an integer, got "http"/], [['--port', '70000'], /--port must be an integer in \[0, 65535\], got 70000/],
       [['--max-queue', '-1'], /--max-queue must be an integer in \[0, 1048576\], got -1/], [['--bogus'], /unknown option --bogus/],
       [['a.gguf', '-m', 'b.gguf'], /unexpected argument "a\.gguf"/], [['--build', 'fast'], /--build must be one of simd128, relaxed/],
+      [['-t', 'abc'], /-t \(--threads\) needs an integer, got "abc"/],
     ];
     for (const [argv, re] of cases) {
       const o = io();
@@ -21,6 +22,16 @@ describe('bitnet-wasm serve', () => {
     const h = io();
     expect(await main(['serve', '--help'], h)).toBe(0);
     expect(h.lines[0]).toMatch(/--max-queue N/);
+    expect(h.lines[0]).toMatch(/-t, --threads N/);
+  });
+
+  it('-t: the model serves on that many threads', async () => {
+    const s = await startServe({ model: DEFAULT_MODEL, port: 0, threads: 1 });
+    try {
+      expect(s.model.threads).toBe(1);
+    } finally {
+      await s.close();
+    }
   });
 
   it('serves the model on 127.0.0.1 with its file name as the model id', async () => {
