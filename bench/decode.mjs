@@ -114,11 +114,12 @@ const calibrations = Object.fromEntries(runtimes.map((r) => [r.build, kernelCali
 if (args.includes('--json')) console.log(JSON.stringify({ file, P, N, rounds: ROUNDS, cpu, cores: cpus().length, runtime: runtimeName, load: { before: load, after: loadAfter }, capacity: capacity.length ? { threads: capacityK, before: capacity[0], after: capacity[1] } : null, calibrations, decodeChoices: Object.fromEntries(choices), rows }, null, 2));
 else {
   console.log(`${file}: prefill ${P} tokens, decode ${N} tokens, best of ${ROUNDS} interleaved rounds; ${runtimeName}; ${cpu} (${cpus().length} cores); load average ${load} before, ${loadAfter} after${capacity.length ? `; parallel capacity of ${capacityK} plain-JS threads ${capacity[0]} before, ${capacity[1]} after (of ${capacityK})` : ''}`);
-  for (const [b, c] of Object.entries(calibrations)) console.log(`calibration, ${b} build (${c.ms} ms, median us of ${c.rounds} rounds): ${JSON.stringify(c.timings)}; layout ${c.layoutWhy}`);
+  for (const [b, c] of Object.entries(calibrations)) console.log(`calibration, ${b} build (${c.ms} ms, ${c.rounds ? `median us of ${c.rounds} rounds): ${JSON.stringify(c.timings)}` : 'one candidate: nothing timed)'}; layout ${c.layoutWhy}`);
+  if (ROUNDS < 2) console.log('note: one round: the first engine also paid V8\'s tier-up of the shared code; compare rows from --rounds 2 or more');
   console.log('| engine | prefill tok/s | decode tok/s | prefill vs llama.cpp 1t | decode vs llama.cpp 1t |');
   console.log('|---|---:|---:|---:|---:|');
   const x = (v) => (v === null ? '-' : `${v.toFixed(2)}x`);
   for (const r of rows) console.log(`| ${r.engine} | ${r.prefill.toFixed(1)} | ${r.decode.toFixed(1)} | ${x(r.prefillVsLlama1)} | ${x(r.decodeVsLlama1)} |`);
   // Decode's kernel is the model's own choice at load (decodeKernel: timed on its shapes), not the runtime's GEMV.
-  for (const [name, c] of choices) console.log(`${name}: decode ${c.kernel}${name.includes('threads auto') ? `, ${c.threads} threads, minWork ${c.minWork} (${c.why}; load's measurement ${c.ms} ms)` : ` (${Object.entries(c.kernelMs).map(([k, ms]) => `${k} ${ms} ms`).join(', ') || 'forced or the only one'})`}`);
+  for (const [name, c] of choices) console.log(`${name}: decode ${c.kernel}${name.includes('threads auto') ? `, ${c.threads} threads, minWork ${c.minWork} (${c.why}; load's measurement ${c.ms} ms)` : ` (${Object.entries(c.kernelMs).map(([k, ms]) => `${k} ${ms} ms`).join(', ') || (name.includes('forced') ? 'forced' : 'the layout\'s one GEMV')})`}`);
 }
