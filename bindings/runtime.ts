@@ -136,6 +136,10 @@ export class WasmRuntime {
   /** A model's hold ends; the last one frees the workers' scratch. */
   releaseWorkerScratch(): void {
     if (this.scratchHolders === 0 || --this.scratchHolders > 0 || !this.ctrl) return;
+    this.freeWorkerScratch();
+  }
+
+  private freeWorkerScratch(): void {
     const c = this.ctrl >> 2;
     if (this.i32[c + POOL.WSCRATCH]) this.free(this.i32[c + POOL.WSCRATCH]);
     this.i32[c + POOL.WSCRATCH] = 0;
@@ -149,9 +153,7 @@ export class WasmRuntime {
     const c = this.ctrl >> 2;
     if (this.i32[c + POOL.WSCRATCH_BYTES] >= bytes) return;
     const per = Math.max(this.i32[c + POOL.WSCRATCH_BYTES], Math.ceil(bytes / 64) * 64);
-    if (this.i32[c + POOL.WSCRATCH]) this.free(this.i32[c + POOL.WSCRATCH]);
-    this.i32[c + POOL.WSCRATCH] = 0;
-    this.i32[c + POOL.WSCRATCH_BYTES] = 0;
+    this.freeWorkerScratch();
     const p = this.alloc(per * (this.threads - 1), 'worker scratch');
     this.i32[c + POOL.WSCRATCH] = p;
     this.i32[c + POOL.WSCRATCH_BYTES] = per;
@@ -163,10 +165,7 @@ export class WasmRuntime {
     this.exports.pool_attach(0);
     this.pool.dispose();
     this.pool = null;
-    const scratch = this.i32[(this.ctrl >> 2) + POOL.WSCRATCH];
-    if (scratch) this.free(scratch);
-    this.i32[(this.ctrl >> 2) + POOL.WSCRATCH] = 0;
-    this.i32[(this.ctrl >> 2) + POOL.WSCRATCH_BYTES] = 0;
+    this.freeWorkerScratch();
   }
 
   private refresh(): void {

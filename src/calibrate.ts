@@ -317,8 +317,13 @@ export interface DecodeChoice {
 export const DECODE_BUDGET_MS = 30;
 const KERNEL_ROUNDS = 3;
 /** The split's whole budget: what a load gives decodeSplit when decodeKernel's answer came from
- *  the cache (model.ts: twice DECODE_BUDGET_MS less the kernel's timing). */
+ *  the cache (splitBudget: twice DECODE_BUDGET_MS less the kernel's timing). */
 const SPLIT_FULL_BUDGET_MS = 2 * DECODE_BUDGET_MS;
+/** decodeSplit's budget at a load whose decode kernel took `kernelMs` to time (at least half a kernel budget). */
+export const splitBudget = (kernelMs: number): number => Math.max(DECODE_BUDGET_MS / 2, SPLIT_FULL_BUDGET_MS - kernelMs);
+type SplitChoice = Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'>;
+/** The pool's default split (nothing timed), and why. */
+export const defaultSplit = (why: string): SplitChoice => ({ minWork: 0, timed: 'default', why, minWorkMs: [] });
 /** Most rounds of the split (a small model's step takes ~0.1 ms: more rounds, less noise). */
 const SPLIT_MAX_ROUNDS = 15;
 /** Idle milliseconds before each timed step (decode's sampler runs between steps; the pool's
@@ -437,14 +442,13 @@ export function decodeKernel(rt: WasmRuntime, kernel: KernelName, threads: numbe
  *  tests only (they pass a scripted one): it is not part of the cache key, so a result timed on it
  *  is what later loads on that runtime get. */
 export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number, layers: DecodeMatrix[][], otherJobs: { work: number; what: string }[],
-                            step: () => void, budgetMs = DECODE_BUDGET_MS, clock = now): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> {
+                            step: () => void, budgetMs = SPLIT_FULL_BUDGET_MS, clock = now): SplitChoice {
   const first = firstLayer(layers), shapes = shapesOf(first);
   const sizes = [...new Set([...first.map((m) => m.rows * m.cols), ...otherJobs.map((j) => j.work)])]
     .filter((w) => w >= POOL.MIN_WORK_DEFAULT).sort((a, b) => a - b);
   let cuts = [0, ...sizes.map((w) => w + 1)];
-  const fallback = (why: string): Pick<DecodeChoice, 'minWork' | 'timed' | 'why' | 'minWorkMs'> => ({ minWork: 0, timed: 'default', why, minWorkMs: [] });
-  if (threads <= 1 || rt.threads <= 1) return fallback('one thread');
-  if (cuts.length === 1) return fallback('no job of a step reaches the default size: every one stays on the calling thread');
+  if (threads <= 1 || rt.threads <= 1) return defaultSplit('one thread');
+  if (cuts.length === 1) return defaultSplit('no job of a step reaches the default size: every one stays on the calling thread');
   const key = `${threads}|${kernel}|${layers.length}|${shapes}|${otherJobs.map((j) => `${j.what} ${j.work}`).join(',')}`, cache = cacheOf(splitCache, rt);
   const cached = cache.get(key);
   if (cached) return cached;
@@ -463,7 +467,7 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
   // A step is at least its layers' passes: they estimate it without running a step of a large
   // model (an 8B step takes ~150 ms).
   const p = layerPasses(rt, [kernel], layers);
-  if (!p) return fallback('no memory left to time in: the default split');
+  if (!p) return defaultSplit('no memory left to time in: the default split');
   try {
     // On one thread (the slow end, and no worker the OS may have descheduled), best of 3 passes.
     rt.useThreads(1);
@@ -494,7 +498,7 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
   // microseconds do not count. (Timing a layer's products instead was tried: on a busy machine it
   // swung between "split 2x slower" and "2x faster" from one load to the next.)
   if (!rounds) {
-    const got = fallback(`a decode step takes ~${ms3(estimate)} ms: too long to time each cut twice within ${Math.round(budgetMs)} ms; its jobs are large, the default split stands`);
+    const got = defaultSplit(`a decode step takes ~${ms3(estimate)} ms: too long to time each cut twice within ${Math.round(budgetMs)} ms; its jobs are large, the default split stands`);
     // Kept only if the whole budget could not time two cuts either: a budget a slow kernel timing
     // cut short is one load's circumstance, not the model's.
     if (Math.floor(SPLIT_FULL_BUDGET_MS / (estimate * 2 * 2)) < 2) cache.set(key, got);
@@ -503,7 +507,7 @@ export function decodeSplit(rt: WasmRuntime, kernel: KernelName, threads: number
   // The median, not the best: a step that had the other cores to itself is not what decode will
   // see on a busy machine (a worker the OS deschedules costs the steps that hand work to it).
   const best = new Map(cuts.map((c) => [c, median(times.get(c)!)]));
-  if (![...best.values()].some((t) => t > 0)) return fallback('the clock stood still: the default split');
+  if (![...best.values()].some((t) => t > 0)) return defaultSplit('the clock stood still: the default split');
   // The fastest, or a larger cut (less handed off) within SPLIT_TIE of it: a hand-off risks more
   // than a short measurement shows (a worker that spins between jobs takes a core a busy machine
   // may not have: on the tiny preset, load ~8, a cut timed 0.130 ms a step against 0.131 for all on

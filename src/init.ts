@@ -74,9 +74,10 @@ export async function resolveThreads(threads: unknown, what = 'threads'): Promis
  *  when a count was asked for, or when 'auto' runs on a page that is not cross-origin isolated (the
  *  host can fix that); 'auto' where there are no workers at all (workerd) is quiet. */
 let warned = false;
+const unavailableWhy = (notes: string[]) => notes.find((n) => n.startsWith('threads unavailable')) ?? 'threads unavailable';
 function warnSingleThread(asked: number, rt: WasmRuntime, notes: string[], explicit = true): void {
   if (asked <= 1 || rt.threads > 1 || warned) return;
-  const why = notes.find((n) => n.startsWith('threads unavailable')) ?? 'threads unavailable';
+  const why = unavailableWhy(notes);
   // 'auto' speaks only on a page's own thread: in a worker, the page that started it (e.g.
   // bitnet-wasm/worker's proxy) is the one to say it.
   if (!explicit && !(/cross-origin isolated/.test(why) && typeof (globalThis as { document?: unknown }).document !== 'undefined')) return;
@@ -98,7 +99,7 @@ const isAuto = (t: unknown) => t === undefined || t === 'auto';
 function threadsWhy(asked: unknown, n: number, rt: WasmRuntime, notes: string[]): string {
   const what = isAuto(asked) ? `'auto': ${n} (the cores the runtime reports, at most ${AUTO_MAX_THREADS})` : `asked for ${n}`;
   if (rt.defaultThreads >= n) return what;
-  return `${what}; ${rt.defaultThreads} run: ${notes.find((x) => x.startsWith('threads unavailable')) ?? 'threads unavailable'}`;
+  return `${what}; ${rt.defaultThreads} run: ${unavailableWhy(notes)}`;
 }
 
 
@@ -142,11 +143,11 @@ export function init(opts: InitOptions = {}): Promise<KernelInfo> {
 }
 
 async function retune(asked: number | 'auto' | undefined): Promise<KernelInfo> {
-  const rt = runtime!, i = info!;
-  rt.defaultThreads = await takeThreads(rt, await resolveThreads(asked), i.notes, !isAuto(asked));
+  const rt = runtime!, i = info!, n = await resolveThreads(asked);
+  rt.defaultThreads = await takeThreads(rt, n, i.notes, !isAuto(asked));
   rt.autoThreads = isAuto(asked);
   i.threads = rt.defaultThreads;
-  i.threadsWhy = threadsWhy(asked, await resolveThreads(asked), rt, i.notes);
+  i.threadsWhy = threadsWhy(asked, n, rt, i.notes);
   return i;
 }
 

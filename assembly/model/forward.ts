@@ -10,7 +10,7 @@
 import { quantize_row } from "../quant/absmax_i8";
 import { first_nonfinite_f32, gemv_f32, gemv_i8 } from "../dense/matrix";
 import { ternary_matmul } from "../ternary/matmul";
-import { PIECES_PER_THREAD, pool_args, pool_run, pool_run_pieces, pool_split, pool_threads, pool_threads_of, pool_wscratch_bytes } from "../threads/pool";
+import { PIECES_PER_THREAD, pool_args, pool_even, pool_run, pool_run_pieces, pool_split, pool_threads, pool_threads_of, pool_wscratch_bytes } from "../threads/pool";
 import { rmsnorm } from "../nn/rmsnorm";
 import { rope_apply, rope_apply_interleaved, rope_table, rope_table_bytes } from "../nn/rope";
 import { attention_heads } from "../nn/attention";
@@ -181,7 +181,7 @@ const ROWS_ROPE = 3;     // attend(): tokens' RoPE and cache rows (its own argum
 
 /** Piece i of `pieces` of the row job whose arguments rows_job wrote at `a`. */
 export function rows_part(a: usize, i: i32, pieces: i32, ws: usize): void {
-  const n = load<i32>(a, 12), j0 = <i32>(<i64>i * <i64>n / <i64>pieces), j1 = <i32>(<i64>(i + 1) * <i64>n / <i64>pieces);
+  const n = load<i32>(a, 12), j0 = pool_even(i, pieces, n), j1 = pool_even(i + 1, pieces, n);
   if (load<i32>(a) == ROWS_ROPE) {
     // (the caller's table area is forward's S_ROPE)
     const desc = load<usize>(a, 28);

@@ -8,7 +8,7 @@ import {
   FUSED_COLS, FUSED_COUNT, FUSED_KERNEL, FUSED_M_OUT, FUSED_M_ROWS, FUSED_M_SCALE, FUSED_M_W, FUSED_M_WORDS, FUSED_MATS,
   FUSED_MAX, FUSED_N, FUSED_SCRATCH, FUSED_X,
 } from "../abi";
-import { PIECES_PER_THREAD, pool_args, pool_run, pool_run_pieces, pool_split, pool_threads, pool_threads_of, pool_wscratch_bytes } from "../threads/pool";
+import { PIECES_PER_THREAD, pool_args, pool_even, pool_run, pool_run_pieces, pool_split, pool_threads, pool_threads_of, pool_wscratch_bytes } from "../threads/pool";
 import { padded_cols, padded_rows } from "./layouts";
 import { gemm_i8_scalar } from "./scalar";
 import { gemm_i2_dot16, gemm_i2_dot32, gemv_i2_dot32 } from "./dot_i2";
@@ -65,7 +65,7 @@ function quantize_rows(layout: i32, x: usize, cols: i32, n: i32, kp: i32, q: usi
 export function quantize_part(a: usize, i: i32, pieces: i32): void {
   const n = load<i32>(a, 12);
   quantize_range(load<i32>(a), load<usize>(a, 4), load<i32>(a, 8), n, load<i32>(a, 16), load<usize>(a, 20), load<i32>(a, 24),
-                 <i32>(<i64>i * <i64>n / <i64>pieces), <i32>(<i64>(i + 1) * <i64>n / <i64>pieces));
+                 pool_even(i, pieces, n), pool_even(i + 1, pieces, n));
 }
 
 /** Rows [j0, j1) of quantize_rows; a row with a NaN or an infinity gets step -1 (and no tables). */
@@ -119,9 +119,9 @@ export function matmul_part(a: usize, i: i32, pieces: i32, dec: usize): void {
 function matmul_rows(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, n: i32, out: usize, scale: f32, scratch: usize,
                      r0: i32, r1: i32, dec: usize): void {
   const layout = kernel_layout(kernelAndFlags & MATMUL_KERNEL_MASK);
-  const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(kp);
-  const acc = accAt(scratch, n, qs), tbl = tablesAt(scratch, n, qs, rp);
-  rows_of(kernelAndFlags, w, rows, cols, n, out, scale, scratch, acc, tbl, dec == 0 ? tbl + <usize>n * <usize>(kp / 3) * 32 : dec, r0, r1);
+  const qs = qStride(padded_cols(layout, cols));
+  const acc = accAt(scratch, n, qs), tbl = tablesAt(scratch, n, qs, padded_rows(layout, rows));
+  rows_of(kernelAndFlags, w, rows, cols, n, out, scale, scratch, acc, tbl, dec, r0, r1);
 }
 
 // Fused jobs (FUSED_* in ../abi.ts): the matrices' padded rows end to end, each run padded to a
@@ -153,9 +153,8 @@ export function matmul_fused_scratch(kernel: i32, cols: i32, n: i32, rows0: i32,
 
 /** matmul_fused_scratch for the job at `job` (its FUSED_SCRATCH area must hold this many bytes). */
 export function matmul_fused_scratch_bytes(job: usize): f64 {
-  const c = fw(job, FUSED_COUNT);
-  return matmul_fused_scratch(fw(job, FUSED_KERNEL) & MATMUL_KERNEL_MASK, fw(job, FUSED_COLS), fw(job, FUSED_N),
-                              fm(job, 0, FUSED_M_ROWS), c > 1 ? fm(job, 1, FUSED_M_ROWS) : 0, c > 2 ? fm(job, 2, FUSED_M_ROWS) : 0);
+  const kernel = fw(job, FUSED_KERNEL) & MATMUL_KERNEL_MASK;
+  return matmul_scratch_bytes(kernel, fused_rows(job, kernel_layout(kernel)), fw(job, FUSED_COLS), fw(job, FUSED_N));
 }
 
 /** The job's COUNT products out_m = W_m x (each the bits of ternary_matmul on that matrix), with the
@@ -175,7 +174,7 @@ export function ternary_matmul_fused(job: usize): i32 {
     store<usize>(pool_args(), job);
     pool_run(POOL_OP_MATMUL_FUSED, t, all);
   } else {
-    fused_rows_run(job, 0, all, 0);
+    fused_rows_run(job, all, 0, all, 0);
   }
   return 0;
 }
@@ -183,16 +182,16 @@ export function ternary_matmul_fused(job: usize): i32 {
 /** Piece i of `pieces` of the fused job whose address is the pool's first argument word. */
 export function matmul_fused_part(a: usize, i: i32, pieces: i32, dec: usize): void {
   const job = load<usize>(a), all = fused_rows(job, kernel_layout(fw(job, FUSED_KERNEL) & MATMUL_KERNEL_MASK));
-  fused_rows_run(job, pool_split(i, pieces, all), pool_split(i + 1, pieces, all), dec);
+  fused_rows_run(job, all, pool_split(i, pieces, all), pool_split(i + 1, pieces, all), dec);
 }
 
-/** Rows [g0, g1) of the job's rows end to end (multiples of 16, or the end): each matrix's share. */
-function fused_rows_run(job: usize, g0: i32, g1: i32, dec: usize): void {
+/** Rows [g0, g1) of the job's `all` rows end to end (fused_rows; g0, g1 multiples of 16, or the end):
+ *  each matrix's share. */
+function fused_rows_run(job: usize, all: i32, g0: i32, g1: i32, dec: usize): void {
   const kernelAndFlags = fw(job, FUSED_KERNEL), layout = kernel_layout(kernelAndFlags & MATMUL_KERNEL_MASK);
   const cols = fw(job, FUSED_COLS), n = fw(job, FUSED_N), scratch = <usize>fw(job, FUSED_SCRATCH);
-  const kp = padded_cols(layout, cols), qs = qStride(kp), all = fused_rows(job, layout);
+  const qs = qStride(padded_cols(layout, cols));
   const acc = accAt(scratch, n, qs), tbl = tablesAt(scratch, n, qs, all);
-  if (dec == 0) dec = tbl + <usize>n * <usize>(kp / 3) * 32;
   let o = 0; // the matrix's first row, end to end
   for (let m = 0; m < fw(job, FUSED_COUNT); m++) {
     const rows = fm(job, m, FUSED_M_ROWS), rp = padded_rows(layout, rows);
@@ -208,13 +207,14 @@ function fused_rows_run(job: usize, g0: i32, g1: i32, dec: usize): void {
 
 /** Rows [r0, r1) (multiples of 16 or rp) of one matrix: their integer sums into acc (n rows of rp
  *  i32), then the shared float epilogue y = f32(acc) * f32(step * scale). q: the quantized rows
- *  (their steps after them), tbl: their TL3 tables, dec: this thread's TL3 decode area. */
+ *  (their steps after them), tbl: their TL3 tables, dec: this thread's TL3 decode area (0: the caller's). */
 function rows_of(kernelAndFlags: i32, w: usize, rows: i32, cols: i32, n: i32, out: usize, scale: f32, q: usize,
                  acc: usize, tbl: usize, dec: usize, r0: i32, r1: i32): void {
   const kernel = kernelAndFlags & MATMUL_KERNEL_MASK, streaming = (kernelAndFlags & MATMUL_STREAMING) != 0;
   const layout = kernel_layout(kernel);
   const kp = padded_cols(layout, cols), rp = padded_rows(layout, rows), qs = qStride(kp), steps = stepsAt(q, n, qs);
   if (r0 >= r1) return;
+  if (dec == 0) dec = tbl + <usize>n * <usize>(kp / 3) * 32; // the caller's: after its tables
   if (kernel == KERNEL_SCALAR) gemm_i8_scalar(w, rows, cols, q, qs, n, acc, rp, r0, r1);
   else if (kernel == KERNEL_TL3) {
     if (n == 1) gemv_tl3(w, rp, kp, tbl, acc, streaming, r0, r1);

@@ -40,6 +40,10 @@ const POOL_ROW_BLOCK = 16;
   return min(rows, <i32>(blocks - blocks * left * left / (<i64>pieces * <i64>pieces)) * POOL_ROW_BLOCK);
 }
 
+/** Where piece i of `pieces` even pieces of n rows starts (row jobs: quantization, norms, RoPE). */
+// @ts-ignore: decorator
+@inline export function pool_even(i: i32, pieces: i32, n: i32): i32 { return <i32>(<i64>i * <i64>n / <i64>pieces); }
+
 /** Attaches the control block at c (0 detaches): calls on this instance may then use the pool. */
 export function pool_attach(c: usize): void { ctrl = c; }
 

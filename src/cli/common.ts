@@ -59,6 +59,8 @@ export interface Command {
 export const MODEL_OPTION: Option = { name: 'model', short: 'm', kind: 'file', arg: 'FILE', help: 'GGUF model file', defaultText: 'the shipped model, models/default.gguf' };
 export const MODEL_POSITIONAL = { name: 'MODEL', help: 'GGUF model file', option: 'model' };
 /** --build: which wasm build init() takes (load commands and serve). */
+/** -t: run's, bench's (a list there) and serve's threads (llama.cpp's spelling). */
+export const THREADS_OPTION: Option = { name: 'threads', short: 't', kind: 'int', arg: 'N', min: 1, max: MAX_THREADS, defaultText: 'the cores the runtime reports, at most 8, and which jobs go to the workers measured at load', help: 'threads (the same output for every count)' };
 export const BUILD_OPTION: Option = { name: 'build', kind: 'choice', arg: 'NAME', choices: ['simd128', 'relaxed'], defaultText: 'relaxed where the engine has relaxed SIMD, else simd128', help: 'wasm build' };
 
 /** -m / MODEL, or the shipped model. */
@@ -69,7 +71,7 @@ export function loadOptions(ctx: Pick<Option, 'default' | 'defaultText' | 'help'
   return [
     { name: 'ctx-size', short: 'c', aliases: ['ctx'], kind: 'int', arg: 'N', min: 1, max: 1 << 20, ...ctx },
     { name: 'batch-size', short: 'b', kind: 'int', arg: 'N', min: 1, max: 4096, default: 32, help: 'prefill batch: tokens per forward call' },
-    { name: 'threads', short: 't', kind: 'int', arg: 'N', min: 1, max: MAX_THREADS, defaultText: 'the cores the runtime reports, at most 8, and which jobs go to the workers measured at load', help: 'threads (the same output for every count)' },
+    THREADS_OPTION,
     BUILD_OPTION,
     { name: 'verbose', short: 'v', kind: 'flag', help: 'say which kernels and threads were chosen at load, why, and the timings they were chosen by' },
   ];

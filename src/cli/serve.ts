@@ -6,7 +6,7 @@ import { loadModel, type Model } from '../model/model.js';
 import { createHandler, type ServerOptions } from '../server/handler.js';
 import { toNodeListener } from '../server/node.js';
 import { checkReadable } from './errors.js';
-import { BUILD_OPTION, loadOptions, MODEL_OPTION, MODEL_POSITIONAL, modelFile, PROGRAM, type Command } from './common.js';
+import { BUILD_OPTION, MODEL_OPTION, MODEL_POSITIONAL, modelFile, PROGRAM, THREADS_OPTION, type Command } from './common.js';
 
 export interface RunningServer { url: string; server: Server; model: Model; close(): Promise<void> }
 
@@ -49,8 +49,7 @@ export const command: Command = {
       { name: 'max-body', kind: 'int', arg: 'BYTES', min: 1, max: 1 << 30, default: 1048576, help: 'largest request body; larger ones get HTTP 413' },
       { name: 'alias', kind: 'string', arg: 'NAME', defaultText: 'the file name', help: 'model name in /v1/models' },
       { name: 'cors', kind: 'string', arg: 'ORIGIN', help: "send Access-Control-Allow-Origin: ORIGIN (e.g. '*')" },
-      // -t as run's (llama-server's spelling): one definition of the option.
-      ...loadOptions({ help: '' }).filter((o) => o.name === 'threads'),
+      THREADS_OPTION,
       BUILD_OPTION,
     ],
     examples: [`${PROGRAM} serve model.gguf --port 8080`, `${PROGRAM} serve -t 2 --port 0`],

@@ -2,7 +2,7 @@
 import { ACT, D, DENSE, FORWARD, KV, L as LW, M, MAT, ROPE, SLOT } from '../../bindings/abi.js';
 import { KERNEL_IDS, type KernelName } from '../../bindings/exports.js';
 import { kernelRow } from '../../bindings/kernels.js';
-import { calibration, DECODE_BUDGET_MS, decodeKernel, decodeSplit, kernelForRole, type DecodeChoice } from '../calibrate.js';
+import { calibration, decodeKernel, decodeSplit, defaultSplit, kernelForRole, splitBudget, type DecodeChoice } from '../calibrate.js';
 import type { WasmRuntime } from '../../bindings/runtime.js';
 import { TernaryMatrix } from '../ternary-matrix.js';
 import { BitnetError } from '../errors.js';
@@ -378,9 +378,8 @@ export class Model {
         ? [{ work: ix.reduce((s, i) => s + L0[i].rows * L0[i].cols, 0), what }] : []);
       const head = { work: config.nVocab * config.nEmbd, what: weights.output ? `head ${weights.output.format}` : `tied ${weights.tokEmbd.format}` };
       const jobs = [...fused([SLOT.Q, SLOT.K, SLOT.V], 'qkv'), ...fused([SLOT.GATE, SLOT.UP], 'gate+up'), head];
-      const split = auto ? decodeSplit(rt, picked.kernel, threads, mats, jobs, () => m.calibrationStep(),
-        Math.max(DECODE_BUDGET_MS / 2, 2 * DECODE_BUDGET_MS - kernelMs))
-        : { minWork: 0, timed: 'default' as const, why: threads > 1 ? 'threads asked for: the default split' : 'one thread', minWorkMs: [] };
+      const split = auto ? decodeSplit(rt, picked.kernel, threads, mats, jobs, () => m.calibrationStep(), splitBudget(kernelMs))
+        : defaultSplit(threads > 1 ? 'threads asked for: the default split' : 'one thread');
       m._decodeChoice = { ...picked, threads, ...split, ms: Math.round((kernelMs + now() - t1) * 10) / 10 };
       return m;
     } catch (err) {
